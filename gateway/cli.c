@@ -1,0 +1,270 @@
+#include "autoconf.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+#include "config.h"
+#include "gateway.h"
+#include "log.h"
+#include "pki.h"
+#include "profile.h"
+#include "server.h"
+#include "util.h"
+#include "xmlsafe.h"
+
+#define BODY_FILE_MAX (64 * 1024 * 1024)
+
+static int
+fail_msg(const char *cmd, const struct kp_err *err)
+{
+	fprintf(stderr, "ketenpoort %s: %s\n", cmd, err->msg);
+	return 2;
+}
+
+/* Parse "-c FILE" (and -v) for the commands that need only that. */
+static const char *
+config_option(int argc, char **argv, const char *cmd, int *verbose,
+    int *optind_out)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'v':
+			if (verbose != NULL)
+				(*verbose)++;
+			break;
+		default:
+			return NULL;
+		}
+	}
+	if (path == NULL)
+		fprintf(stderr, "ketenpoort %s: -c FILE is required\n", cmd);
+	if (optind_out != NULL)
+		*optind_out = optind;
+	return path;
+}
+
+int
+cmd_check_config(int argc, char **argv)
+{
+	struct kp_gateway *gw;
+	struct kp_err err;
+	const char *path;
+	int ret;
+
+	if ((path = config_option(argc, argv, "check-config", NULL, NULL)) == NULL)
+		return 2;
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("check-config", &err);
+	gw = kp_gateway_open(path, KP_GW_NO_STORE, stdout, &err);
+	if (gw != NULL) {
+		printf("configuration OK: %s, OIN %s, %zu partner profiles\n",
+		    gw->cfg->name, gw->cfg->oin, gw->profiles->n);
+		ret = 0;
+	} else {
+		ret = 1;
+	}
+	kp_gateway_close(gw);
+	kp_libraries_cleanup();
+	return ret;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct kp_gateway *gw = NULL;
+	struct kp_err err;
+	const char *path;
+	int verbose = 0, ret = 0;
+
+	if ((path = config_option(argc, argv, "serve", &verbose, NULL)) == NULL)
+		return 2;
+	kp_log_init("ketenpoort", KP_LOG_INFO);
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("serve", &err);
+	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL) {
+		fprintf(stderr, "ketenpoort serve: not started; fix the problems "
+		    "above (ketenpoort check-config -c %s)\n", path);
+		ret = 2;
+		goto out;
+	}
+	kp_log_set_level(verbose > 0 ? KP_LOG_DEBUG :
+	    (enum kp_log_level)gw->cfg->log_level);
+	if (kp_serve(gw, &err) != KP_OK)
+		ret = fail_msg("serve", &err);
+out:
+	kp_gateway_close(gw);
+	kp_libraries_cleanup();
+	return ret;
+}
+
+int
+cmd_send(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *to = NULL, *file;
+	struct kp_gateway *gw = NULL;
+	const struct kp_profile *partner;
+	struct kp_client *client = NULL;
+	struct kp_outcome outcome = { 0 };
+	struct kp_err err;
+	char *text = NULL;
+	size_t len;
+	xmlDocPtr body = NULL;
+	int ch, ret = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:t:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': to = optarg; break;
+		default: return 2;
+		}
+	}
+	if (path == NULL || to == NULL || optind != argc - 1) {
+		fprintf(stderr, "usage: ketenpoort send -c FILE --to PARTNER BODY.xml\n");
+		return 2;
+	}
+	file = argv[optind];
+	kp_log_init("ketenpoort", KP_LOG_WARN);
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("send", &err);
+	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+		goto out;
+	if ((partner = kp_profiles_find(gw->profiles, to)) == NULL) {
+		fprintf(stderr, "ketenpoort send: no partner \"%s\" in %s; name it "
+		    "by OIN, profile file name or naam\n", to, gw->cfg->profiles);
+		goto out;
+	}
+	if (kp_read_file(file, BODY_FILE_MAX, &text, &len, &err) != KP_OK) {
+		fail_msg("send", &err);
+		goto out;
+	}
+	if ((body = kp_xml_parse(text, len, &err)) == NULL) {
+		fprintf(stderr, "ketenpoort send: %s: %s\n", file, err.msg);
+		goto out;
+	}
+	if ((client = kp_client_new(gw, partner, &err)) == NULL) {
+		fail_msg("send", &err);
+		goto out;
+	}
+	if (kp_client_exchange(client, xmlDocGetRootElement(body), &outcome,
+	    &err) != KP_OK) {
+		fprintf(stderr, "ketenpoort send: to %s (%s): %s%s%s\n",
+		    partner->naam, partner->oin,
+		    err.status == KP_ERR_PROTOCOL ? kp_fault_code(err.fault) : "",
+		    err.status == KP_ERR_PROTOCOL ? " in the answer: " : "", err.msg);
+		goto out;
+	}
+	if (outcome.fault == KP_F_NONE) {
+		printf("%s from %s (%s): accepted; MessageID %s\n",
+		    outcome.answer_root, partner->naam, partner->oin,
+		    outcome.message_id);
+		ret = 0;
+	} else {
+		printf("Fo03 from %s (%s): %s %s; MessageID %s\n", partner->naam,
+		    partner->oin, kp_fault_code(outcome.fault), outcome.omschrijving,
+		    outcome.message_id);
+		ret = 1;
+	}
+out:
+	kp_outcome_clear(&outcome);
+	kp_client_free(client);
+	xmlFreeDoc(body);
+	free(text);
+	kp_gateway_close(gw);
+	kp_libraries_cleanup();
+	return ret;
+}
+
+int
+cmd_pki(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ec", no_argument, NULL, 'e' },
+		{ "bits", required_argument, NULL, 'b' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "start-days", required_argument, NULL, 's' },
+		{ "self-signed", no_argument, NULL, 'S' },
+		{ "oin", required_argument, NULL, 'o' },
+		{ "org", required_argument, NULL, 'O' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_pki_opts opts = { 0 };
+	const char *oin = NULL, *org = NULL, *verb, *dir;
+	struct kp_err err;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'e': opts.ec = 1; break;
+		case 'b': opts.bits = atoi(optarg); break;
+		case 'd': opts.days = atoi(optarg); break;
+		case 's': opts.start_days = atoi(optarg); break;
+		case 'S': opts.self_signed = 1; break;
+		case 'o': oin = optarg; break;
+		case 'O': org = optarg; break;
+		default: return 2;
+		}
+	}
+	if (argc - optind < 2) {
+		fprintf(stderr, "usage: ketenpoort pki init DIR [--ec]\n"
+		    "       ketenpoort pki issue DIR NAME --oin OIN --org ORG [--ec] "
+		    "[--bits N] [--days N] [--start-days N] [--self-signed]\n"
+		    "       ketenpoort pki revoke DIR NAME\n");
+		return 2;
+	}
+	verb = argv[optind];
+	dir = argv[optind + 1];
+	if (opts.bits != 0 && opts.bits < 2048)
+		fprintf(stderr, "ketenpoort pki: warning: %d-bit RSA is below the "
+		    "protocol's minimum; such a key is only good for tests\n",
+		    opts.bits);
+	if (strcmp(verb, "init") == 0 && argc - optind == 2) {
+		rc = kp_pki_init(dir, &opts, &err);
+		if (rc == KP_OK)
+			printf("CA created in %s (ca.crt, ca.key mode 0600, ca.crl)\n",
+			    dir);
+	} else if (strcmp(verb, "issue") == 0 && argc - optind == 3) {
+		if (oin == NULL || org == NULL) {
+			fprintf(stderr, "ketenpoort pki issue: --oin and --org are "
+			    "required\n");
+			return 2;
+		}
+		rc = kp_pki_issue(dir, argv[optind + 2], oin, org, &opts, &err);
+		if (rc == KP_OK)
+			printf("issued %s/%s.crt for %s (OIN %s); key %s/%s.key "
+			    "mode 0600\n", dir, argv[optind + 2], org, oin, dir,
+			    argv[optind + 2]);
+	} else if (strcmp(verb, "revoke") == 0 && argc - optind == 3) {
+		rc = kp_pki_revoke(dir, argv[optind + 2], &err);
+		if (rc == KP_OK)
+			printf("revoked %s; %s/ca.crl updated\n", argv[optind + 2], dir);
+	} else {
+		fprintf(stderr, "ketenpoort pki: unknown or incomplete \"%s\"\n", verb);
+		return 2;
+	}
+	if (rc != KP_OK)
+		return fail_msg("pki", &err);
+	return 0;
+}

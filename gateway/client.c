@@ -1,0 +1,275 @@
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "client.h"
+#include "compose.h"
+#include "config.h"
+#include "envelope.h"
+#include "gateway.h"
+#include "kd.h"
+#include "log.h"
+#include "profile.h"
+#include "schema.h"
+#include "store.h"
+#include "tls.h"
+#include "util.h"
+#include "wss.h"
+#include "xmlsafe.h"
+
+#define ANSWER_MAX (4 * 1024 * 1024)
+
+struct kp_client {
+	struct kp_gateway		*gw;
+	const struct kp_profile		*partner;
+	CURL				*curl;
+	char				 errbuf[CURL_ERROR_SIZE];
+	char				*answer;
+	size_t				 answer_len;
+	int				 too_big;
+};
+
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct kp_client *c = user;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (c->answer_len + n > ANSWER_MAX) {
+		c->too_big = 1;
+		return 0;
+	}
+	if ((grown = realloc(c->answer, c->answer_len + n + 1)) == NULL)
+		return 0;
+	c->answer = grown;
+	memcpy(c->answer + c->answer_len, data, n);
+	c->answer_len += n;
+	c->answer[c->answer_len] = '\0';
+	return n;
+}
+
+static CURLcode
+restrict_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
+{
+	struct kp_client *c = user;
+
+	(void)curl;
+	if (kp_tls_client_restrict(ssl_ctx, c->partner->oin, NULL) != KP_OK)
+		return CURLE_SSL_CONNECT_ERROR;
+	return CURLE_OK;
+}
+
+struct kp_client *
+kp_client_new(struct kp_gateway *gw, const struct kp_profile *partner,
+    struct kp_err *err)
+{
+	struct kp_client *c;
+	const struct kp_config *cfg = gw->cfg;
+	CURL *h;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL || (h = curl_easy_init()) == NULL) {
+		free(c);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	c->gw = gw;
+	c->partner = partner;
+	c->curl = h;
+	curl_easy_setopt(h, CURLOPT_URL, partner->endpoint);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->cert);
+	curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->key);
+	curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	if (cfg->crl != NULL)
+		curl_easy_setopt(h, CURLOPT_CRLFILE, cfg->crl);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, KP_TLS12_CIPHERS);
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, restrict_ssl_ctx);
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	return c;
+}
+
+void
+kp_client_free(struct kp_client *c)
+{
+	if (c == NULL)
+		return;
+	curl_easy_cleanup(c->curl);
+	free(c->answer);
+	free(c);
+}
+
+void
+kp_outcome_clear(struct kp_outcome *o)
+{
+	free(o->response);
+	memset(o, 0, sizeof(*o));
+}
+
+int
+kp_answer_verify(struct kp_gateway *gw, const struct kp_profile *partner,
+    const struct kp_composed *request, const char *bytes, size_t len,
+    struct kp_outcome *out, struct kp_err *err)
+{
+	struct kp_wss_policy policy = { gw->trust, partner->oin };
+	struct kp_wss_result sig = { 0 };
+	struct kp_stuurgegevens sg;
+	struct kp_env env;
+	xmlDocPtr doc;
+	xmlNodePtr payload;
+	char *relates = NULL, *value = NULL;
+	int ret = KP_ERR_PROTOCOL;
+
+	if ((doc = kp_xml_parse(bytes, len, err)) == NULL)
+		return KP_ERR_PROTOCOL;
+	if (kp_env_inspect(doc, 1, &env, err) != KP_OK ||
+	    kp_wss_verify(&env, &policy, &sig, err) != KP_OK ||
+	    kp_env_check_timestamp(&env, kp_now_ms(), gw->cfg->clock_skew,
+	    gw->cfg->max_lifetime, err) != KP_OK ||
+	    kp_env_check_addressing(&env, NULL, NULL, NULL, err) != KP_OK)
+		goto out;
+	relates = kp_env_text(env.relates_to);
+	value = kp_xml_attr(env.sigconf, NULL, "Value");
+	if (relates == NULL || strcmp(relates, request->message_id) != 0) {
+		kp_reject(err, KP_F_010, "answer's wsa:RelatesTo is not our "
+		    "MessageID %s", request->message_id);
+		goto out;
+	}
+	if (value == NULL || strcmp(value, request->signature_value) != 0) {
+		kp_reject(err, KP_F_010, "answer's SignatureConfirmation does "
+		    "not confirm our signature");
+		goto out;
+	}
+	payload = kp_env_payload(&env);
+	if (kp_schema_validate(gw->kd_schema, payload, err) != KP_OK ||
+	    kp_kd_read_stuurgegevens(payload, &sg, err) != KP_OK ||
+	    kp_kd_check(payload, &sg, err) != KP_OK)
+		goto out;
+	if (strcmp(sg.zender_oin, partner->oin) != 0) {
+		kp_reject(err, KP_F_011, "answer's zender %s is not partner %s",
+		    sg.zender_oin, partner->oin);
+		goto out;
+	}
+	snprintf(out->answer_root, sizeof(out->answer_root), "%s",
+	    (const char *)payload->name);
+	out->fault = KP_F_NONE;
+	if (kp_xml_is(payload, KD_NS, "Fo03")) {
+		xmlNodePtr body = kp_xml_child(payload, KD_NS, "body");
+		char *code = kp_xml_text(kp_xml_child(body, KD_NS, "code"));
+		char *text = kp_xml_text(kp_xml_child(body, KD_NS, "omschrijving"));
+
+		out->fault = kp_fault_from_code(code);
+		if (out->fault == KP_F_NONE)
+			out->fault = KP_F_050;
+		snprintf(out->omschrijving, sizeof(out->omschrijving), "%s",
+		    text != NULL ? text : "");
+		free(code);
+		free(text);
+	}
+	ret = KP_OK;
+out:
+	free(relates);
+	free(value);
+	kp_wss_result_clear(&sig);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+int
+kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
+    struct kp_outcome *out, struct kp_err *err)
+{
+	struct kp_gateway *gw = c->gw;
+	struct kp_composed req;
+	struct curl_slist *headers = NULL;
+	struct kp_stuurgegevens sg;
+	char soapaction[160];
+	CURLcode rc;
+	long status = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	memset(&sg, 0, sizeof(sg));
+	kp_kd_read_stuurgegevens(body_root, &sg, NULL);
+	if ((ret = kp_request_build(gw, c->partner, body_root, &req, err)) != KP_OK)
+		return ret;
+	snprintf(out->message_id, sizeof(out->message_id), "%s", req.message_id);
+	snprintf(soapaction, sizeof(soapaction), "SOAPAction: \"%s\"", req.action);
+	headers = curl_slist_append(headers,
+	    "Content-Type: text/xml; charset=utf-8");
+	headers = curl_slist_append(headers, soapaction);
+	headers = curl_slist_append(headers, "Expect:");
+	free(c->answer);
+	c->answer = NULL;
+	c->answer_len = 0;
+	c->too_big = 0;
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, req.bytes);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)req.len);
+	rc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	out->http_status = (int)status;
+	if (rc != CURLE_OK) {
+		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s: %s",
+		    c->partner->endpoint, c->too_big ? "answer too large" :
+		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+	} else if (status != 200 && status != 500) {
+		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s answered HTTP %ld%s",
+		    c->partner->endpoint, status, status == 413 ?
+		    " (message larger than the partner accepts)" : status == 503 ?
+		    " (partner overloaded; try later)" : "");
+	} else {
+		ret = kp_answer_verify(gw, c->partner, &req, c->answer,
+		    c->answer_len, out, err);
+		if (ret == KP_OK) {
+			out->response = c->answer;
+			out->response_len = c->answer_len;
+			c->answer = NULL;
+			c->answer_len = 0;
+		}
+	}
+	{
+		struct kp_outbound_record r = {
+			.partner_oin = c->partner->oin,
+			.message_id = req.message_id,
+			.referentienummer = sg.referentienummer,
+			.berichtcode = sg.berichtcode,
+			.entiteittype = sg.entiteittype[0] ? sg.entiteittype : NULL,
+			.root = (const char *)body_root->name,
+			.bytes = req.bytes, .len = req.len,
+			.response = out->response,
+			.response_len = out->response_len,
+			.outcome = ret != KP_OK ? "failed" :
+			    out->fault != KP_F_NONE ? "fault" : "delivered",
+			.code = ret == KP_OK ? kp_fault_code(out->fault) :
+			    err->status == KP_ERR_PROTOCOL ?
+			    kp_fault_code(err->fault) : NULL,
+			.detail = ret != KP_OK ? err->msg :
+			    out->fault != KP_F_NONE ? out->omschrijving : NULL,
+		};
+		struct kp_err serr;
+
+		if (gw->store != NULL &&
+		    kp_store_record_outbound(gw->store, &r, &serr) != KP_OK)
+			log_warnx("could not record outbound %s: %s",
+			    req.message_id, serr.msg);
+	}
+	curl_slist_free_all(headers);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	kp_composed_clear(&req);
+	return ret;
+}

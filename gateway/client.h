@@ -1,0 +1,53 @@
+/*
+ * client — send one signed request to a partner over mutual TLS (libcurl)
+ * and verify its signed answer by the rules of §2.1 plus: RelatesTo is our
+ * MessageID and SignatureConfirmation/@Value is our SignatureValue.  Only
+ * then is a message "delivered".  One kp_client keeps its connection alive
+ * across exchanges.
+ */
+#ifndef KP_CLIENT_H
+#define KP_CLIENT_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "err.h"
+
+struct kp_gateway;
+struct kp_profile;
+struct kp_client;
+
+struct kp_outcome {
+	int		 http_status;
+	kp_fault	 fault;			/* KP_F_NONE: Bv03 or La01 */
+	char		 omschrijving[256];
+	char		 message_id[48];	/* ours */
+	char		 answer_root[32];	/* Bv03, Fo03, dosLa01 */
+	char		*response;		/* the verified signed answer */
+	size_t		 response_len;
+};
+
+struct kp_client	*kp_client_new(struct kp_gateway *gw,
+			    const struct kp_profile *partner, struct kp_err *err);
+void			 kp_client_free(struct kp_client *c);
+
+/*
+ * Sign body_root, send it, verify the answer, record both and the audit row
+ * in the store.  KP_OK when a verified answer (Bv03 or Fo03) came back; the
+ * outcome says which.  Transport and verification failures return an error.
+ */
+int	kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
+	    struct kp_outcome *out, struct kp_err *err);
+void	kp_outcome_clear(struct kp_outcome *o);
+
+/*
+ * Verify a partner's signed answer to the request we composed; used by the
+ * client and by the delivery worker.  Fills out->fault/omschrijving.
+ */
+struct kp_composed;
+int	kp_answer_verify(struct kp_gateway *gw, const struct kp_profile *partner,
+	    const struct kp_composed *request, const char *bytes, size_t len,
+	    struct kp_outcome *out, struct kp_err *err);
+
+#endif

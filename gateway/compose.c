@@ -1,0 +1,151 @@
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose.h"
+#include "config.h"
+#include "envelope.h"
+#include "gateway.h"
+#include "kd.h"
+#include "profile.h"
+#include "util.h"
+#include "wss.h"
+#include "xmlsafe.h"
+
+/* Sign env and serialise it; env->doc is freed in every case. */
+static int
+sign_and_serialize(struct kp_gateway *gw, struct kp_env *env, char **out,
+    size_t *len, char **signature_value, struct kp_err *err)
+{
+	int ret;
+
+	if ((ret = kp_wss_sign(gw->signer, env, err)) == KP_OK &&
+	    signature_value != NULL) {
+		xmlNodePtr sv = kp_xml_next(kp_xml_first(env->signature));
+
+		if ((*signature_value = kp_env_text(sv)) == NULL)
+			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	}
+	if (ret == KP_OK)
+		ret = kp_env_serialize(env->doc, out, len, err);
+	xmlFreeDoc(env->doc);
+	env->doc = NULL;
+	return ret;
+}
+
+/* soap:Fault around a Fo03; returns the Fault element in a new doc. */
+static xmlNodePtr
+wrap_fault(xmlDocPtr fo03_doc, kp_fault fault, const char *omschrijving)
+{
+	xmlNodePtr fo03 = xmlDocGetRootElement(fo03_doc), fault_el, detail;
+	xmlNsPtr soap;
+	char text[201];
+
+	fault_el = xmlNewDocNode(fo03_doc, NULL, (const xmlChar *)"Fault", NULL);
+	soap = xmlNewNs(fault_el, (const xmlChar *)NS_SOAP,
+	    (const xmlChar *)"soap");
+	xmlSetNs(fault_el, soap);
+	xmlNewTextChild(fault_el, NULL, (const xmlChar *)"faultcode",
+	    (const xmlChar *)(strcmp(kp_fault_plek(fault), "server") == 0 ?
+	    "soap:Server" : "soap:Client"));
+	snprintf(text, sizeof(text), "%s: %s", kp_fault_code(fault),
+	    omschrijving != NULL ? omschrijving : "");
+	xmlNewTextChild(fault_el, NULL, (const xmlChar *)"faultstring",
+	    (const xmlChar *)text);
+	detail = xmlNewChild(fault_el, NULL, (const xmlChar *)"detail", NULL);
+	xmlUnlinkNode(fo03);
+	xmlAddChild(detail, fo03);
+	xmlDocSetRootElement(fo03_doc, fault_el);
+	return fault_el;
+}
+
+int
+kp_reply_build(struct kp_gateway *gw, const struct kp_reply_params *p,
+    kp_fault fault, const char *omschrijving, char **out, size_t *len,
+    struct kp_err *err)
+{
+	const struct kp_config *cfg = gw->cfg;
+	struct kp_kd_reply r = {
+		.our_oin = cfg->oin, .our_app = cfg->application,
+		.to_oin = p->to_oin, .to_app = p->to_app, .crossref = p->crossref,
+	};
+	struct kp_env_params ep = {
+		.response = 1,
+		.relates_to = p->relates_to,
+		.sigconf_value = p->signature_value,
+		.created_ms = kp_now_ms(),
+		.lifetime_s = (int)cfg->timestamp_lifetime,
+		.bst_b64 = gw->signer->cert_b64,
+		.ec = gw->signer->ec,
+	};
+	struct kp_env env;
+	xmlDocPtr body = NULL;
+	xmlNodePtr body_root;
+	int ret;
+
+	*out = NULL;
+	*len = 0;
+	if (fault == KP_F_NONE) {
+		body = kp_kd_bv03(&r, err);
+		ep.action = KD_ACTION_PREFIX "Bv03";
+	} else {
+		body = kp_kd_fo03(&r, fault, omschrijving, NULL, 0, err);
+		ep.action = KD_ACTION_PREFIX "Fo03";
+	}
+	if (body == NULL)
+		return KP_ERR_NOMEM;
+	body_root = fault == KP_F_NONE ? xmlDocGetRootElement(body) :
+	    wrap_fault(body, fault, omschrijving);
+	ret = kp_env_build(&ep, body_root, &env, err);
+	xmlFreeDoc(body);
+	if (ret != KP_OK)
+		return ret;
+	return sign_and_serialize(gw, &env, out, len, NULL, err);
+}
+
+int
+kp_request_build(struct kp_gateway *gw, const struct kp_profile *partner,
+    xmlNodePtr body_root, struct kp_composed *out, struct kp_err *err)
+{
+	const struct kp_config *cfg = gw->cfg;
+	char to[1024], from[1024];
+	struct kp_env_params ep = {
+		.response = 0,
+		.to = to,
+		.from = from,
+		.action = out->action,
+		.message_id = out->message_id,
+		.created_ms = kp_now_ms(),
+		.lifetime_s = (int)cfg->timestamp_lifetime,
+		.bst_b64 = gw->signer->cert_b64,
+		.ec = gw->signer->ec,
+	};
+	struct kp_env env;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (KP_TRUNCATED(snprintf(to, sizeof(to), "%s?OIN=%s", partner->endpoint,
+	    partner->oin), sizeof(to)) ||
+	    KP_TRUNCATED(snprintf(from, sizeof(from), "%s?OIN=%s", cfg->endpoint,
+	    cfg->oin), sizeof(from)))
+		return kp_fail(err, KP_ERR_CONFIG, "endpoint URL too long");
+	snprintf(out->action, sizeof(out->action), KD_ACTION_PREFIX "%s",
+	    (const char *)body_root->name);
+	kp_new_message_id(out->message_id);
+	if ((ret = kp_env_build(&ep, body_root, &env, err)) != KP_OK)
+		return ret;
+	if ((ret = sign_and_serialize(gw, &env, &out->bytes, &out->len,
+	    &out->signature_value, err)) != KP_OK)
+		kp_composed_clear(out);
+	return ret;
+}
+
+void
+kp_composed_clear(struct kp_composed *c)
+{
+	free(c->bytes);
+	free(c->signature_value);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,353 @@
+#include "autoconf.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+#define KP_CONFIG_MAX_SIZE	(1024 * 1024)
+
+enum opt_type { OPT_STRING, OPT_PATH, OPT_INT, OPT_OIN };
+
+struct opt {
+	const char	*name;
+	enum opt_type	 type;
+	size_t		 offset;
+	int		 required;
+	int64_t		 min, max, def;	/* OPT_INT */
+	const char	*def_str;	/* OPT_STRING / OPT_PATH default */
+	const char	*help;
+};
+
+#define OFF(f) offsetof(struct kp_config, f)
+
+static const struct opt options[] = {
+	{ "oin", OPT_OIN, OFF(oin), 1, 0, 0, 0, NULL,
+	  "our organisation's OIN (20 digits), as in our certificate" },
+	{ "name", OPT_STRING, OFF(name), 1, 0, 0, 0, NULL,
+	  "our organisation's name, for people" },
+	{ "application", OPT_STRING, OFF(application), 0, 0, 0, 0, "ketenpoort",
+	  "zender/applicatie in the messages we send (3 to 50 characters)" },
+	{ "listen", OPT_STRING, OFF(listen), 1, 0, 0, 0, NULL,
+	  "address:port of the partner listener, e.g. 127.0.0.1:8443" },
+	{ "endpoint", OPT_STRING, OFF(endpoint), 1, 0, 0, 0, NULL,
+	  "our endpoint URL as partners address it (checked against wsa:To)" },
+	{ "cert", OPT_PATH, OFF(cert), 1, 0, 0, 0, NULL,
+	  "our certificate (PEM): TLS server, TLS client and signing" },
+	{ "key", OPT_PATH, OFF(key), 1, 0, 0, 0, NULL,
+	  "our private key (PEM); must not be readable by group or others" },
+	{ "ca", OPT_PATH, OFF(ca), 1, 0, 0, 0, NULL,
+	  "trust store: CA certificates (PEM) that partner certificates chain to" },
+	{ "crl", OPT_PATH, OFF(crl), 0, 0, 0, 0, NULL,
+	  "certificate revocation list (PEM); when set, revoked peers are refused" },
+	{ "store", OPT_PATH, OFF(store), 1, 0, 0, 0, NULL,
+	  "the SQLite store of this gateway" },
+	{ "profiles", OPT_PATH, OFF(profiles), 1, 0, 0, 0, NULL,
+	  "directory with one partner profile (*.xml) per partner" },
+	{ "xsd_dir", OPT_PATH, OFF(xsd_dir), 0, 0, 0, 0, KP_XSD_DIR,
+	  "directory with ketendossier.xsd and profile.xsd" },
+	{ "max_body", OPT_INT, OFF(max_body), 0, 1024, 64 * 1024 * 1024,
+	  4 * 1024 * 1024, NULL, "largest request body in bytes (HTTP 413 above)" },
+	{ "max_connections", OPT_INT, OFF(max_connections), 0, 1, 65536, 256,
+	  NULL, "most partner connections open at once" },
+	{ "threads", OPT_INT, OFF(threads), 0, 0, 256, 0, NULL,
+	  "worker threads; 0 means one per core" },
+	{ "clock_skew", OPT_INT, OFF(clock_skew), 0, 0, 3600, 60, NULL,
+	  "seconds a Timestamp's Created may lie in the future" },
+	{ "timestamp_lifetime", OPT_INT, OFF(timestamp_lifetime), 0, 10, 3600,
+	  300, NULL, "seconds between Created and Expires in what we sign" },
+	{ "max_lifetime", OPT_INT, OFF(max_lifetime), 0, 10, 3600, 3600, NULL,
+	  "longest Timestamp lifetime we accept, in seconds" },
+	{ "idle_timeout", OPT_INT, OFF(idle_timeout), 0, 1, 3600, 60, NULL,
+	  "seconds an idle kept-alive connection stays open" },
+	{ "log_level", OPT_INT, OFF(log_level), 0, 0, 2, 1, NULL,
+	  "0 warnings only, 1 info, 2 debug" },
+};
+
+int
+kp_oin_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return i == KP_OIN_LEN;
+}
+
+void
+kp_config_describe(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct opt *o = &options[i];
+
+		fprintf(out, "  %-20s %s%s\n", o->name, o->help,
+		    o->required ? " (required)" : "");
+	}
+}
+
+static char *
+resolve_path(const char *cfgdir, const char *value)
+{
+	char *p;
+
+	if (value[0] == '/' || cfgdir == NULL)
+		return strdup(value);
+	if (asprintf(&p, "%s/%s", cfgdir, value) == -1)
+		return NULL;
+	return p;
+}
+
+struct loader {
+	const char	*path;
+	FILE		*problems;
+	struct kp_err	*err;
+	int		 nproblems;
+};
+
+static void
+problem(struct loader *ld, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+problem(struct loader *ld, int line, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (ld->problems != NULL) {
+		if (line > 0)
+			fprintf(ld->problems, "%s:%d: %s\n", ld->path, line, what);
+		else
+			fprintf(ld->problems, "%s: %s\n", ld->path, what);
+	}
+	if (ld->nproblems++ == 0) {
+		if (line > 0)
+			kp_fail(ld->err, KP_ERR_CONFIG, "%s:%d: %s", ld->path,
+			    line, what);
+		else
+			kp_fail(ld->err, KP_ERR_CONFIG, "%s: %s", ld->path, what);
+	}
+}
+
+static const struct opt *
+find_option(const char *name)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strcmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static int
+set_option(struct kp_config *cfg, const struct opt *o, const char *value,
+    const char *cfgdir, struct loader *ld, int line)
+{
+	char *base = (char *)cfg;
+
+	switch (o->type) {
+	case OPT_OIN:
+		if (!kp_oin_valid(value)) {
+			problem(ld, line, "%s must be 20 digits, not \"%s\"",
+			    o->name, value);
+			return -1;
+		}
+		memcpy(base + o->offset, value, KP_OIN_LEN + 1);
+		return 0;
+	case OPT_STRING:
+	case OPT_PATH: {
+		char **slot = (char **)(base + o->offset);
+		char *v = o->type == OPT_PATH ? resolve_path(cfgdir, value) :
+		    strdup(value);
+
+		if (v == NULL) {
+			problem(ld, line, "out of memory");
+			return -1;
+		}
+		free(*slot);
+		*slot = v;
+		return 0;
+	}
+	case OPT_INT: {
+		int64_t *slot = (int64_t *)(base + o->offset);
+		char *end;
+		long long v;
+
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno != 0 || *end != '\0' || end == value) {
+			problem(ld, line, "%s must be a whole number, not \"%s\"",
+			    o->name, value);
+			return -1;
+		}
+		if (v < o->min || v > o->max) {
+			problem(ld, line, "%s must be between %lld and %lld, not %lld",
+			    o->name, (long long)o->min, (long long)o->max, v);
+			return -1;
+		}
+		*slot = v;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Checks that need several options or the file system. */
+static void
+check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
+{
+	struct stat st;
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct opt *o = &options[i];
+		char *base = (char *)cfg;
+
+		if (o->required && seen_line[i] == 0) {
+			problem(ld, 0, "required option \"%s\" is missing (%s)",
+			    o->name, o->help);
+			continue;
+		}
+		if (o->type == OPT_PATH && seen_line[i] != 0) {
+			char *p = *(char **)(base + o->offset);
+
+			if (strcmp(o->name, "store") == 0)
+				continue;	/* created on first use */
+			if (stat(p, &st) == -1)
+				problem(ld, seen_line[i], "%s: %s: %s", o->name,
+				    p, strerror(errno));
+		}
+	}
+	if (cfg->application != NULL) {
+		n = strlen(cfg->application);
+		if (n < 3 || n > 50)
+			problem(ld, 0, "application must be 3 to 50 characters");
+	}
+	if (cfg->endpoint != NULL && strncmp(cfg->endpoint, "https://", 8) != 0)
+		problem(ld, 0, "endpoint must be an https:// URL, not \"%s\"",
+		    cfg->endpoint);
+	if (cfg->listen != NULL && strrchr(cfg->listen, ':') == NULL)
+		problem(ld, 0, "listen must be address:port, not \"%s\"",
+		    cfg->listen);
+}
+
+struct kp_config *
+kp_config_load(const char *path, FILE *problems, struct kp_err *err)
+{
+	struct kp_config *cfg = NULL, *ret = NULL;
+	struct loader ld = { path, problems, err, 0 };
+	int seen_line[sizeof(options) / sizeof(options[0])] = { 0 };
+	char *text = NULL, *line, *next, *cfgdir = NULL, *slash;
+	struct kp_err rerr;
+	int lineno = 0;
+
+	if (kp_read_file(path, KP_CONFIG_MAX_SIZE, &text, NULL, &rerr) != KP_OK) {
+		problem(&ld, 0, "%s", rerr.msg);
+		goto out;
+	}
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
+	    (cfg->path = strdup(path)) == NULL ||
+	    (cfgdir = strdup(path)) == NULL) {
+		problem(&ld, 0, "out of memory");
+		goto out;
+	}
+	if ((slash = strrchr(cfgdir, '/')) != NULL)
+		*slash = '\0';
+	else
+		strcpy(cfgdir, ".");
+
+	/* defaults */
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct opt *o = &options[i];
+
+		if (o->type == OPT_INT)
+			*(int64_t *)((char *)cfg + o->offset) = o->def;
+		else if (o->def_str != NULL)
+			*(char **)((char *)cfg + o->offset) = strdup(o->def_str);
+	}
+
+	for (line = text; line != NULL; line = next) {
+		const struct opt *o;
+		char *name, *value, *hash;
+
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		name = trim(line);
+		if (*name == '\0')
+			continue;
+		for (value = name; *value != '\0' && !isspace((unsigned char)*value);
+		    value++)
+			;
+		if (*value != '\0')
+			*value++ = '\0';
+		value = trim(value);
+		if ((o = find_option(name)) == NULL) {
+			problem(&ld, lineno, "unknown option \"%s\"", name);
+			continue;
+		}
+		if (seen_line[o - options] != 0) {
+			problem(&ld, lineno, "option \"%s\" given twice (first on line %d)",
+			    name, seen_line[o - options]);
+			continue;
+		}
+		if (*value == '\0') {
+			problem(&ld, lineno, "option \"%s\" needs a value", name);
+			continue;
+		}
+		if (set_option(cfg, o, value, cfgdir, &ld, lineno) == 0)
+			seen_line[o - options] = lineno;
+	}
+	check_config(cfg, &ld, seen_line);
+	if (ld.nproblems == 0) {
+		ret = cfg;
+		cfg = NULL;
+	}
+out:
+	kp_config_free(cfg);
+	free(text);
+	free(cfgdir);
+	return ret;
+}
+
+void
+kp_config_free(struct kp_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct opt *o = &options[i];
+
+		if (o->type == OPT_STRING || o->type == OPT_PATH)
+			free(*(char **)((char *)cfg + o->offset));
+	}
+	free(cfg->path);
+	free(cfg);
+}

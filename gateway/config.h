@@ -1,0 +1,55 @@
+/*
+ * config — the gateway configuration file.
+ *
+ * One option a line, "name value", '#' starts a comment.  Every option is
+ * declared once in a table (config.c) with its type, range, default and
+ * check.  Relative paths are taken relative to the file's own directory.
+ * kp_config_load() reports every problem it finds as "file:line: what".
+ */
+#ifndef KP_CONFIG_H
+#define KP_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+
+#define KP_OIN_LEN 20
+
+struct kp_config {
+	char	*path;			/* the file itself */
+	char	 oin[KP_OIN_LEN + 1];	/* our organisation */
+	char	*name;
+	char	*application;		/* zender/applicatie */
+	char	*listen;		/* host:port of the partner listener */
+	char	*endpoint;		/* our wsa:To as partners address us */
+	char	*cert, *key, *ca, *crl;
+	char	*store;
+	char	*profiles;		/* directory of partner profiles */
+	char	*xsd_dir;
+	int64_t	 max_body;
+	int64_t	 max_connections;
+	int64_t	 threads;
+	int64_t	 clock_skew;		/* seconds */
+	int64_t	 timestamp_lifetime;	/* seconds, what we put in Expires */
+	int64_t	 max_lifetime;		/* seconds, the most we accept */
+	int64_t	 idle_timeout;		/* seconds for a kept-alive connection */
+	int64_t	 log_level;
+};
+
+/*
+ * Load and check a configuration.  On failure every problem is written to
+ * problems (if not NULL) as one "file:line: what" line, and err holds the
+ * first.  Returns NULL on failure.
+ */
+struct kp_config *kp_config_load(const char *path, FILE *problems,
+		    struct kp_err *err);
+void		  kp_config_free(struct kp_config *cfg);
+
+/* 20 digits? */
+int		  kp_oin_valid(const char *s);
+
+/* Print the option table as documentation (for --help and the example). */
+void		  kp_config_describe(FILE *out);
+
+#endif

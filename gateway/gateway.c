@@ -1,0 +1,121 @@
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "profile.h"
+#include "schema.h"
+#include "store.h"
+#include "tls.h"
+#include "wss.h"
+#include "xmlsafe.h"
+
+int
+kp_libraries_init(struct kp_err *err)
+{
+	kp_xml_init();
+	if (kp_wss_init(err) != KP_OK)
+		return KP_ERR_CRYPTO;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return kp_fail(err, KP_ERR_TRANSPORT, "libcurl initialisation failed");
+	return KP_OK;
+}
+
+void
+kp_libraries_cleanup(void)
+{
+	curl_global_cleanup();
+	kp_wss_cleanup();
+	kp_xml_cleanup();
+}
+
+static struct kp_schema *
+load_schema(const struct kp_config *cfg, const char *file, struct kp_err *err)
+{
+	struct kp_schema *s;
+	char *path;
+
+	if (asprintf(&path, "%s/%s", cfg->xsd_dir, file) == -1) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	s = kp_schema_load(path, err);
+	free(path);
+	return s;
+}
+
+/* A step failed with e: tell problems, keep the first in err. */
+static void
+note(FILE *problems, struct kp_err *err, int *bad, const struct kp_err *e,
+    int printed)
+{
+	if (problems != NULL && !printed)
+		fprintf(problems, "%s\n", e->msg);
+	if ((*bad)++ == 0 && err != NULL)
+		*err = *e;
+}
+
+struct kp_gateway *
+kp_gateway_open(const char *config_path, int flags, FILE *problems,
+    struct kp_err *err)
+{
+	struct kp_gateway *gw;
+	struct kp_err e;
+	int bad = 0;
+
+	if ((gw = calloc(1, sizeof(*gw))) == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if ((gw->cfg = kp_config_load(config_path, problems, err)) == NULL)
+		goto fail;
+	/* From here on, report every problem, not just the first. */
+	if ((gw->kd_schema = load_schema(gw->cfg, "ketendossier.xsd", &e)) == NULL)
+		note(problems, err, &bad, &e, 0);
+	if ((gw->profile_schema = load_schema(gw->cfg, "profile.xsd", &e)) == NULL)
+		note(problems, err, &bad, &e, 0);
+	else if ((gw->profiles = kp_profiles_load(gw->cfg->profiles,
+	    gw->profile_schema, problems, &e)) == NULL)
+		note(problems, err, &bad, &e, 1);
+	if ((gw->trust = kp_trust_new(gw->cfg->ca, gw->cfg->crl, &e)) == NULL)
+		note(problems, err, &bad, &e, 0);
+	if ((gw->signer = kp_signer_load(gw->cfg->cert, gw->cfg->key, 0,
+	    &e)) == NULL) {
+		note(problems, err, &bad, &e, 0);
+	} else if (strcmp(gw->signer->oin, gw->cfg->oin) != 0) {
+		kp_fail(&e, KP_ERR_CONFIG,
+		    "%s: certificate %s carries OIN %s, but oin is %s",
+		    gw->cfg->path, gw->cfg->cert, gw->signer->oin, gw->cfg->oin);
+		note(problems, err, &bad, &e, 0);
+	}
+	if (bad)
+		goto fail;
+	if (!(flags & KP_GW_NO_STORE) &&
+	    (gw->store = kp_store_open(gw->cfg->store, &e)) == NULL) {
+		note(problems, err, &bad, &e, 0);
+		goto fail;
+	}
+	return gw;
+fail:
+	kp_gateway_close(gw);
+	return NULL;
+}
+
+void
+kp_gateway_close(struct kp_gateway *gw)
+{
+	if (gw == NULL)
+		return;
+	kp_store_close(gw->store);
+	kp_signer_free(gw->signer);
+	X509_STORE_free(gw->trust);
+	kp_profiles_free(gw->profiles);
+	kp_schema_free(gw->kd_schema);
+	kp_schema_free(gw->profile_schema);
+	kp_config_free(gw->cfg);
+	free(gw);
+}

@@ -1,0 +1,46 @@
+/*
+ * gateway — everything one running gateway holds, loaded once: its
+ * configuration, partner profiles, trust store, signing key, the body schema
+ * and the store.  Read-only after kp_gateway_open() apart from the store,
+ * which serialises itself; shared by all worker threads.
+ */
+#ifndef KP_GATEWAY_H
+#define KP_GATEWAY_H
+
+#include <stdio.h>
+
+#include <openssl/x509.h>
+
+#include "err.h"
+
+struct kp_config;
+struct kp_profiles;
+struct kp_schema;
+struct kp_signer;
+struct kp_store;
+
+struct kp_gateway {
+	struct kp_config	*cfg;
+	struct kp_profiles	*profiles;
+	X509_STORE		*trust;
+	struct kp_signer	*signer;
+	struct kp_schema	*kd_schema;
+	struct kp_schema	*profile_schema;
+	struct kp_store		*store;		/* NULL when opened without */
+};
+
+enum { KP_GW_NO_STORE = 1 };
+
+/*
+ * Load configuration and everything it names; problems go to problems (if
+ * not NULL) one per line, and the first to err.
+ */
+struct kp_gateway	*kp_gateway_open(const char *config_path, int flags,
+			    FILE *problems, struct kp_err *err);
+void			 kp_gateway_close(struct kp_gateway *gw);
+
+/* One-time library set-up and tear-down for a process. */
+int			 kp_libraries_init(struct kp_err *err);
+void			 kp_libraries_cleanup(void);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * inbound — the inbound pipeline of DESIGN.md, one stage a function:
+ *
+ *   TLS peer -> profile -> parse (safe) -> envelope shape -> signature and
+ *   anti-wrapping -> timestamp -> addressing -> replay -> schema and body
+ *   rules -> identities -> policy -> one transaction -> signed Bv03
+ *
+ * stopping at the first failure with its Fo03 code, answered as a signed
+ * SOAP Fault.  Every request leaves exactly one audit row.  No network code
+ * here: the server hands in bytes and headers, gets bytes and a status back
+ * (so the fuzz target drives exactly this function).
+ */
+#ifndef KP_INBOUND_H
+#define KP_INBOUND_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct kp_gateway;
+
+struct kp_request {
+	const char	*peer_oin;	/* OIN of the verified TLS client certificate */
+	const char	*content_type;	/* NULL when absent */
+	const char	*soapaction;	/* NULL when absent */
+	const char	*body;
+	size_t		 len;
+};
+
+struct kp_response {
+	int		 http_status;	/* 200, 400 or 500 */
+	const char	*content_type;
+	char		*body;		/* malloc'd */
+	size_t		 len;
+	kp_fault	 fault;		/* KP_F_NONE on success */
+	int		 duplicate;	/* answered from the replay table */
+};
+
+void	kp_inbound_handle(struct kp_gateway *gw, const struct kp_request *req,
+	    struct kp_response *resp);
+void	kp_response_clear(struct kp_response *resp);
+
+#endif

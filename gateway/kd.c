@@ -1,0 +1,331 @@
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kd.h"
+#include "util.h"
+#include "xmlsafe.h"
+
+static const struct root_kind {
+	const char	*root;
+	const char	*berichtcode;
+	const char	*entiteittype;	/* NULL: none or optional */
+	const char	*object;	/* the entity element of a notice */
+	const char	*const *required;	/* fields a T/W notice needs */
+} roots[] = {
+	{ "prsLk01", "Lk01", "PRS", "persoon",
+	  (const char *const[]){ "geslachtsnaam", NULL } },
+	{ "zakLk01", "Lk01", "ZAK", "zaak",
+	  (const char *const[]){ "zaaktype", "status", "startdatum", NULL } },
+	{ "kctLk01", "Lk01", "KCT", "klantcontact",
+	  (const char *const[]){ "kanaal", "plaatsgevondenOp", "onderwerp", NULL } },
+	{ "tstLk01", "Lk01", "TST", "toestemming",
+	  (const char *const[]){ "partner", "doel", "status", "ingangsdatum", NULL } },
+	{ "dosLv01", "Lv01", NULL, NULL, NULL },
+	{ "dosLa01", "La01", NULL, NULL, NULL },
+	{ "Bv03", "Bv03", NULL, NULL, NULL },
+	{ "Fo03", "Fo03", NULL, NULL, NULL },
+};
+
+static const struct root_kind *
+find_root(const char *name)
+{
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (strcmp(roots[i].root, name) == 0)
+			return &roots[i];
+	return NULL;
+}
+
+int
+kp_kd_is_notice(const char *root_name)
+{
+	const struct root_kind *k = find_root(root_name);
+
+	return k != NULL && k->object != NULL;
+}
+
+int
+kp_bsn_valid(const char *bsn)
+{
+	int sum = 0;
+
+	if (strlen(bsn) != 9)
+		return 0;
+	for (int i = 0; i < 9; i++) {
+		if (!isdigit((unsigned char)bsn[i]))
+			return 0;
+		sum += (bsn[i] - '0') * (i < 8 ? 9 - i : -1);
+	}
+	return sum % 11 == 0 && strcmp(bsn, "000000000") != 0;
+}
+
+/* Copy the whole text of child name of parent into out; 0 or -1. */
+static int
+read_field(xmlNodePtr parent, const char *name, char *out, size_t outlen,
+    int required, struct kp_err *err)
+{
+	xmlNodePtr node = kp_xml_child(parent, KD_NS, name);
+	char *text;
+
+	out[0] = '\0';
+	if (node == NULL) {
+		if (required)
+			return kp_reject(err, KP_F_002,
+			    "stuurgegevens: %s is missing or repeated", name);
+		return KP_OK;
+	}
+	if ((text = kp_xml_text(node)) == NULL)
+		text = strdup("");
+	if (text == NULL)
+		return kp_reject(err, KP_F_050, "out of memory");
+	if (strlen(text) >= outlen) {
+		free(text);
+		return kp_reject(err, KP_F_002, "stuurgegevens: %s is too long",
+		    name);
+	}
+	strcpy(out, text);
+	free(text);
+	return KP_OK;
+}
+
+int
+kp_kd_read_stuurgegevens(xmlNodePtr root, struct kp_stuurgegevens *sg,
+    struct kp_err *err)
+{
+	xmlNodePtr st, zender, ontvanger;
+
+	memset(sg, 0, sizeof(*sg));
+	if ((st = kp_xml_child(root, KD_NS, "stuurgegevens")) == NULL)
+		return kp_reject(err, KP_F_002, "body has no stuurgegevens");
+	zender = kp_xml_child(st, KD_NS, "zender");
+	ontvanger = kp_xml_child(st, KD_NS, "ontvanger");
+	if (zender == NULL || ontvanger == NULL)
+		return kp_reject(err, KP_F_002,
+		    "stuurgegevens: zender and ontvanger are required");
+	if (read_field(st, "berichtcode", sg->berichtcode,
+	    sizeof(sg->berichtcode), 1, err) ||
+	    read_field(zender, "organisatie", sg->zender_oin,
+	    sizeof(sg->zender_oin), 1, err) ||
+	    read_field(zender, "applicatie", sg->zender_app,
+	    sizeof(sg->zender_app), 1, err) ||
+	    read_field(ontvanger, "organisatie", sg->ontvanger_oin,
+	    sizeof(sg->ontvanger_oin), 1, err) ||
+	    read_field(ontvanger, "applicatie", sg->ontvanger_app,
+	    sizeof(sg->ontvanger_app), 1, err) ||
+	    read_field(st, "referentienummer", sg->referentienummer,
+	    sizeof(sg->referentienummer), 1, err) ||
+	    read_field(st, "tijdstipBericht", sg->tijdstip,
+	    sizeof(sg->tijdstip), 1, err) ||
+	    read_field(st, "crossRefnummer", sg->crossref,
+	    sizeof(sg->crossref), 0, err) ||
+	    read_field(st, "entiteittype", sg->entiteittype,
+	    sizeof(sg->entiteittype), 0, err) ||
+	    read_field(st, "functie", sg->functie, sizeof(sg->functie), 0, err))
+		return KP_ERR_PROTOCOL;
+	return KP_OK;
+}
+
+/* Every kd:bsn element anywhere under node must pass the elfproef. */
+static int
+check_bsns(xmlNodePtr node, struct kp_err *err)
+{
+	for (xmlNodePtr c = kp_xml_first(node); c != NULL; c = kp_xml_next(c)) {
+		if (kp_xml_is(c, KD_NS, "bsn")) {
+			char *bsn = kp_xml_text(c);
+			int ok = bsn != NULL && kp_bsn_valid(bsn);
+
+			free(bsn);
+			if (!ok)
+				return kp_reject(err, KP_F_040,
+				    "line %ld: bsn fails the elfproef",
+				    (long)xmlGetLineNo(c));
+			continue;
+		}
+		if (check_bsns(c, err) != KP_OK)
+			return KP_ERR_PROTOCOL;
+	}
+	return KP_OK;
+}
+
+static int
+check_notice(xmlNodePtr root, const struct root_kind *k, struct kp_err *err)
+{
+	static const char *const herkomst[] = { "bron", "identificatie",
+	    "bronversie", "bsn", NULL };
+	xmlNodePtr params, object, entity, soort;
+	char *mutatie;
+	int is_delete;
+
+	params = kp_xml_child(root, KD_NS, "parameters");
+	object = kp_xml_child(root, KD_NS, "object");
+	entity = object != NULL ? kp_xml_child(object, KD_NS, k->object) : NULL;
+	soort = params != NULL ? kp_xml_child(params, KD_NS, "mutatiesoort") : NULL;
+	if (entity == NULL || soort == NULL)
+		return kp_reject(err, KP_F_002, "%s: parameters or object missing",
+		    k->root);
+	if ((mutatie = kp_xml_text(soort)) == NULL)
+		return kp_reject(err, KP_F_002, "%s: empty mutatiesoort", k->root);
+	is_delete = strcmp(mutatie, "V") == 0;
+	free(mutatie);
+	if (kp_xml_child(params, KD_NS, "reden") != NULL && !is_delete)
+		return kp_reject(err, KP_F_002,
+		    "%s: reden is only allowed with mutatiesoort V", k->root);
+	if (is_delete) {
+		/* V: identity and the new bronversie only. */
+		for (xmlNodePtr f = kp_xml_first(entity); f != NULL;
+		    f = kp_xml_next(f)) {
+			int allowed = 0;
+
+			for (int i = 0; herkomst[i] != NULL; i++)
+				if (kp_xml_is(f, KD_NS, herkomst[i]))
+					allowed = 1;
+			if (!allowed)
+				return kp_reject(err, KP_F_002,
+				    "line %ld: a V notice carries only bron, "
+				    "identificatie, bronversie and bsn, not %s",
+				    (long)xmlGetLineNo(f), (const char *)f->name);
+		}
+		return KP_OK;
+	}
+	for (int i = 0; k->required[i] != NULL; i++)
+		if (kp_xml_child(entity, KD_NS, k->required[i]) == NULL)
+			return kp_reject(err, KP_F_002,
+			    "%s: %s is required in a T or W notice", k->object,
+			    k->required[i]);
+	return KP_OK;
+}
+
+int
+kp_kd_check(xmlNodePtr root, const struct kp_stuurgegevens *sg,
+    struct kp_err *err)
+{
+	const struct root_kind *k;
+	const char *name = (const char *)root->name;
+
+	if (!kp_xml_is(root, KD_NS, name) || (k = find_root(name)) == NULL)
+		return kp_reject(err, KP_F_002, "unknown body element %s", name);
+	if (strcmp(sg->berichtcode, k->berichtcode) != 0)
+		return kp_reject(err, KP_F_002,
+		    "%s carries berichtcode %s, expected %s", name,
+		    sg->berichtcode, k->berichtcode);
+	if (k->entiteittype != NULL &&
+	    strcmp(sg->entiteittype, k->entiteittype) != 0)
+		return kp_reject(err, KP_F_002,
+		    "%s needs entiteittype %s in its stuurgegevens", name,
+		    k->entiteittype);
+	if (strcmp(name, "dosLv01") == 0 && sg->functie[0] == '\0')
+		return kp_reject(err, KP_F_002, "dosLv01 needs a functie");
+	if (strcmp(name, "dosLv01") != 0 && strcmp(name, "dosLa01") != 0 &&
+	    sg->functie[0] != '\0')
+		return kp_reject(err, KP_F_002,
+		    "functie is only allowed in dosLv01 and dosLa01");
+	if (k->object != NULL && check_notice(root, k, err) != KP_OK)
+		return KP_ERR_PROTOCOL;
+	return check_bsns(root, err);
+}
+
+static xmlNodePtr
+add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text)
+{
+	return xmlNewTextChild(parent, ns, (const xmlChar *)name,
+	    (const xmlChar *)text);
+}
+
+static xmlDocPtr
+reply_skeleton(const struct kp_kd_reply *r, const char *root_name,
+    const char *berichtcode, xmlNodePtr *root_out)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, st, sys;
+	xmlNsPtr ns;
+	char ref[40], when[32];
+
+	if ((doc = xmlNewDoc((const xmlChar *)"1.0")) == NULL)
+		return NULL;
+	root = xmlNewDocNode(doc, NULL, (const xmlChar *)root_name, NULL);
+	ns = xmlNewNs(root, (const xmlChar *)KD_NS, (const xmlChar *)"kd");
+	xmlSetNs(root, ns);
+	xmlDocSetRootElement(doc, root);
+	st = add(root, ns, "stuurgegevens", NULL);
+	add(st, ns, "berichtcode", berichtcode);
+	sys = add(st, ns, "zender", NULL);
+	add(sys, ns, "organisatie", r->our_oin);
+	add(sys, ns, "applicatie", r->our_app);
+	sys = add(st, ns, "ontvanger", NULL);
+	add(sys, ns, "organisatie", r->to_oin);
+	add(sys, ns, "applicatie", r->to_app != NULL && r->to_app[0] != '\0' ?
+	    r->to_app : "onbekend");
+	kp_new_uuid(ref);
+	add(st, ns, "referentienummer", ref);
+	kp_time_stuf(kp_now_ms(), when);
+	add(st, ns, "tijdstipBericht", when);
+	if (r->crossref != NULL && r->crossref[0] != '\0')
+		add(st, ns, "crossRefnummer", r->crossref);
+	*root_out = root;
+	return doc;
+}
+
+xmlDocPtr
+kp_kd_bv03(const struct kp_kd_reply *r, struct kp_err *err)
+{
+	xmlNodePtr root;
+	xmlDocPtr doc = reply_skeleton(r, "Bv03", "Bv03", &root);
+
+	if (doc == NULL)
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	return doc;
+}
+
+/* Cut text to at most max bytes without splitting a UTF-8 sequence. */
+static void
+utf8_cut(char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
+xmlDocPtr
+kp_kd_fo03(const struct kp_kd_reply *r, kp_fault fault,
+    const char *omschrijving, const char *details, uint64_t verwacht,
+    struct kp_err *err)
+{
+	xmlNodePtr root, body, dx;
+	xmlNsPtr ns;
+	xmlDocPtr doc = reply_skeleton(r, "Fo03", "Fo03", &root);
+	char text[1001], num[32];
+
+	if (doc == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	ns = root->ns;
+	body = add(root, ns, "body", NULL);
+	add(body, ns, "code", kp_fault_code(fault));
+	add(body, ns, "plek", kp_fault_plek(fault));
+	snprintf(text, sizeof(text), "%s", omschrijving != NULL &&
+	    omschrijving[0] != '\0' ? omschrijving : kp_fault_code(fault));
+	utf8_cut(text, 200);
+	add(body, ns, "omschrijving", text);
+	if (details != NULL && details[0] != '\0') {
+		snprintf(text, sizeof(text), "%s", details);
+		utf8_cut(text, 1000);
+		add(body, ns, "details", text);
+	}
+	dx = add(body, ns, "detailsXML", NULL);
+	add(dx, ns, "herhaalbaar", kp_fault_herhaalbaar(fault) ? "true" : "false");
+	if (verwacht > 0) {
+		snprintf(num, sizeof(num), "%" PRIu64, verwacht);
+		add(dx, ns, "verwachtVolgnummer", num);
+	}
+	return doc;
+}

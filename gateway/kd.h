@@ -1,0 +1,62 @@
+/*
+ * kd — the StUF-style bodies of PROTOCOL.md §3 (namespace kd).
+ *
+ * Reads stuurgegevens from a schema-valid body, checks what the schema
+ * cannot say (berichtcode and entiteittype fit the root, the fields a T or W
+ * notice needs, V notices carry identity only, the BSN elfproef), and builds
+ * the Bv03 and Fo03 answers.
+ */
+#ifndef KP_KD_H
+#define KP_KD_H
+
+#include <stdint.h>
+
+#include <libxml/tree.h>
+
+#include "err.h"
+
+#define KD_NS "urn:ketenpoort:ketendossier:1"
+#define KD_ACTION_PREFIX "urn:ketenpoort:ketendossier:1:"
+
+struct kp_stuurgegevens {
+	char	berichtcode[8];
+	char	zender_oin[24];
+	char	zender_app[56];
+	char	ontvanger_oin[24];
+	char	ontvanger_app[56];
+	char	referentienummer[48];
+	char	tijdstip[24];
+	char	crossref[48];
+	char	entiteittype[8];
+	char	functie[16];
+};
+
+/* Read stuurgegevens of a body root; KP002 when missing or too long. */
+int	kp_kd_read_stuurgegevens(xmlNodePtr root, struct kp_stuurgegevens *sg,
+	    struct kp_err *err);
+/*
+ * The checks beyond the schema: KP002 for structure, KP040 for a BSN that
+ * fails the elfproef.  root must have passed schema validation.
+ */
+int	kp_kd_check(xmlNodePtr root, const struct kp_stuurgegevens *sg,
+	    struct kp_err *err);
+/* 9 digits passing the elfproef. */
+int	kp_bsn_valid(const char *bsn);
+
+/* Is this root a notice (Lk01)? */
+int	kp_kd_is_notice(const char *root_name);
+
+struct kp_kd_reply {
+	const char	*our_oin;
+	const char	*our_app;
+	const char	*to_oin;	/* the requester */
+	const char	*to_app;	/* may be NULL: "onbekend" */
+	const char	*crossref;	/* request's referentienummer, may be NULL */
+};
+
+xmlDocPtr kp_kd_bv03(const struct kp_kd_reply *r, struct kp_err *err);
+xmlDocPtr kp_kd_fo03(const struct kp_kd_reply *r, kp_fault fault,
+	    const char *omschrijving, const char *details,
+	    uint64_t verwacht_volgnummer, struct kp_err *err);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * main — subcommand dispatch, nothing else.  The table is the grammar:
+ * name, usage line, one-line summary, function.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct command {
+	const char	*name;
+	const char	*usage;
+	const char	*summary;
+	int		(*fn)(int, char **);
+} commands[] = {
+	{ "serve", "serve -c FILE [-v]",
+	  "run the gateway: partner listener with mutual TLS", cmd_serve },
+	{ "send", "send -c FILE --to PARTNER BODY.xml",
+	  "sign a kd body, deliver it to a partner, verify the answer", cmd_send },
+	{ "check-config", "check-config -c FILE",
+	  "check configuration and profiles; print every problem", cmd_check_config },
+	{ "pki", "pki init DIR [--ec] | pki issue DIR NAME --oin OIN --org ORG "
+	  "[--ec] [--bits N] [--days N] [--start-days N] [--self-signed] | "
+	  "pki revoke DIR NAME",
+	  "demo PKI: CA, organisation certificates with OIN, CRL", cmd_pki },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: ketenpoort COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-14s %s\n      ketenpoort %s\n", commands[i].name,
+		    commands[i].summary, commands[i].usage);
+	fprintf(out, "\nketenpoort COMMAND --help shows a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("ketenpoort %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			if (argc > 2 && (strcmp(argv[2], "--help") == 0 ||
+			    strcmp(argv[2], "-h") == 0)) {
+				printf("usage: ketenpoort %s\n%s\n", commands[i].usage,
+				    commands[i].summary);
+				return 0;
+			}
+			return commands[i].fn(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "ketenpoort: unknown command \"%s\"\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,208 @@
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+#include "schema.h"
+#include "util.h"
+#include "xmlsafe.h"
+
+#define NS_PROFILE	"urn:ketenpoort:profiel:1"
+#define PROFILE_MAX_SIZE (256 * 1024)
+
+static void
+problem(FILE *problems, struct kp_err *err, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+problem(FILE *problems, struct kp_err *err, int *n, const char *fmt, ...)
+{
+	char what[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (problems != NULL)
+		fprintf(problems, "%s\n", what);
+	if ((*n)++ == 0)
+		kp_fail(err, KP_ERR_CONFIG, "%s", what);
+}
+
+static void
+profile_clear(struct kp_profile *p)
+{
+	free(p->path);
+	free(p->stem);
+	free(p->naam);
+	free(p->endpoint);
+	free(p->rol);
+	for (size_t i = 0; i < p->nzenden; i++)
+		free(p->zenden[i]);
+	free(p->zenden);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Read one validated profile document into p. */
+static int
+read_profile(xmlDocPtr doc, struct kp_profile *p)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc), zenden;
+	char *oin;
+
+	if ((oin = kp_xml_text(kp_xml_child(root, NS_PROFILE, "oin"))) == NULL)
+		return -1;
+	snprintf(p->oin, sizeof(p->oin), "%s", oin);
+	free(oin);
+	p->naam = kp_xml_text(kp_xml_child(root, NS_PROFILE, "naam"));
+	p->endpoint = kp_xml_text(kp_xml_child(root, NS_PROFILE, "endpoint"));
+	p->rol = kp_xml_text(kp_xml_child(root, NS_PROFILE, "rol"));
+	if (p->naam == NULL || p->endpoint == NULL || p->rol == NULL)
+		return -1;
+	zenden = kp_xml_child(root, NS_PROFILE, "zenden");
+	for (xmlNodePtr b = kp_xml_first(zenden); b != NULL; b = kp_xml_next(b)) {
+		char **nv = realloc(p->zenden, (p->nzenden + 1) * sizeof(char *));
+
+		if (nv == NULL)
+			return -1;
+		p->zenden = nv;
+		if ((p->zenden[p->nzenden] = kp_xml_text(b)) == NULL)
+			return -1;
+		p->nzenden++;
+	}
+	return 0;
+}
+
+static int
+by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct kp_profile *)a)->path,
+	    ((const struct kp_profile *)b)->path);
+}
+
+struct kp_profiles *
+kp_profiles_load(const char *dir, struct kp_schema *schema, FILE *problems,
+    struct kp_err *err)
+{
+	struct kp_profiles *ps;
+	DIR *d;
+	struct dirent *de;
+	int nproblems = 0;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		problem(problems, err, &nproblems, "%s: cannot read profile "
+		    "directory: %s", dir, strerror(errno));
+		kp_profiles_free(ps);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		struct kp_profile p = { 0 };
+		struct kp_err perr;
+		char *text = NULL;
+		size_t textlen;
+		xmlDocPtr doc = NULL;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".xml") != 0 ||
+		    de->d_name[0] == '.')
+			continue;
+		if (asprintf(&p.path, "%s/%s", dir, de->d_name) == -1 ||
+		    (p.stem = strndup(de->d_name, len - 4)) == NULL) {
+			problem(problems, err, &nproblems, "out of memory");
+			profile_clear(&p);
+			break;
+		}
+		if (kp_read_file(p.path, PROFILE_MAX_SIZE, &text, &textlen,
+		    &perr) != KP_OK) {
+			problem(problems, err, &nproblems, "%s", perr.msg);
+		} else if ((doc = kp_xml_parse(text, textlen, &perr)) == NULL) {
+			problem(problems, err, &nproblems, "%s: %s", p.path,
+			    perr.msg);
+		} else if (kp_schema_validate_doc(schema, doc, &perr) != KP_OK) {
+			/* perr.msg starts with "line N: " */
+			problem(problems, err, &nproblems, "%s:%s", p.path,
+			    perr.msg + (strncmp(perr.msg, "line ", 5) == 0 ? 5 : 0));
+		} else if (read_profile(doc, &p) != 0) {
+			problem(problems, err, &nproblems, "%s: cannot read profile",
+			    p.path);
+		} else {
+			const struct kp_profile *dup = kp_profiles_by_oin(ps, p.oin);
+			struct kp_profile *nv;
+
+			if (dup != NULL) {
+				problem(problems, err, &nproblems,
+				    "%s: OIN %s is already the profile of %s", p.path,
+				    p.oin, dup->path);
+			} else if ((nv = realloc(ps->v, (ps->n + 1) *
+			    sizeof(*nv))) == NULL) {
+				problem(problems, err, &nproblems, "out of memory");
+			} else {
+				ps->v = nv;
+				ps->v[ps->n++] = p;
+				memset(&p, 0, sizeof(p));
+			}
+		}
+		xmlFreeDoc(doc);
+		free(text);
+		profile_clear(&p);
+	}
+	closedir(d);
+	if (nproblems > 0) {
+		kp_profiles_free(ps);
+		return NULL;
+	}
+	if (ps->n > 1)
+		qsort(ps->v, ps->n, sizeof(ps->v[0]), by_path);
+	return ps;
+}
+
+void
+kp_profiles_free(struct kp_profiles *ps)
+{
+	if (ps == NULL)
+		return;
+	for (size_t i = 0; i < ps->n; i++)
+		profile_clear(&ps->v[i]);
+	free(ps->v);
+	free(ps);
+}
+
+const struct kp_profile *
+kp_profiles_by_oin(const struct kp_profiles *ps, const char *oin)
+{
+	if (oin == NULL)
+		return NULL;
+	for (size_t i = 0; i < ps->n; i++)
+		if (strcmp(ps->v[i].oin, oin) == 0)
+			return &ps->v[i];
+	return NULL;
+}
+
+const struct kp_profile *
+kp_profiles_find(const struct kp_profiles *ps, const char *name)
+{
+	const struct kp_profile *p = kp_profiles_by_oin(ps, name);
+
+	for (size_t i = 0; p == NULL && i < ps->n; i++)
+		if (strcmp(ps->v[i].stem, name) == 0 ||
+		    strcmp(ps->v[i].naam, name) == 0)
+			p = &ps->v[i];
+	return p;
+}
+
+int
+kp_profile_may_send(const struct kp_profile *p, const char *root)
+{
+	for (size_t i = 0; i < p->nzenden; i++)
+		if (strcmp(p->zenden[i], root) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,368 @@
+#include "autoconf.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "gateway.h"
+#include "inbound.h"
+#include "log.h"
+#include "profile.h"
+#include "server.h"
+#include "tls.h"
+
+#define WUS_PATH	"/wus/v1"
+#define SHUTDOWN_GRACE_MS 1000
+
+struct worker {
+	int			 index;
+	pthread_t		 thread;
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct evconnlistener	*listener;
+	struct kp_gateway	*gw;
+	SSL_CTX			*ssl_ctx;
+	int			 nconn;		/* open connections (this thread) */
+	int			 max_conn;
+	int			 paused;
+	int			 stopping;	/* never accept again */
+};
+
+static int conn_index = -1;
+
+/* Runs when a connection's SSL object is freed: one connection fewer. */
+static void
+conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	struct worker *w = ptr;
+
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	if (w == NULL)
+		return;
+	w->nconn--;
+	if (w->paused && !w->stopping && w->nconn < w->max_conn) {
+		w->paused = 0;
+		evconnlistener_enable(w->listener);
+	}
+}
+
+static struct bufferevent *
+new_tls_bev(struct event_base *base, void *arg)
+{
+	struct worker *w = arg;
+	SSL *ssl = SSL_new(w->ssl_ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	SSL_set_ex_data(ssl, conn_index, w);
+	if (++w->nconn >= w->max_conn && !w->paused) {
+		/* Full: leave further connections in the kernel's backlog. */
+		w->paused = 1;
+		evconnlistener_disable(w->listener);
+	}
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static int
+peer_oin(struct evhttp_request *req, char oin[24])
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev;
+	SSL *ssl;
+	X509 *cert;
+
+	oin[0] = '\0';
+	if (conn == NULL || (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
+		return -1;
+	if (SSL_get_verify_result(ssl) != X509_V_OK ||
+	    (cert = SSL_get0_peer_certificate(ssl)) == NULL)
+		return -1;
+	return kp_cert_oin(cert, oin);
+}
+
+static void
+send_plain(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "text/plain; charset=utf-8");
+	if (out != NULL)
+		evbuffer_add_printf(out, "%s\n", text);
+	evhttp_send_reply(req, code, reason, out);
+	if (out != NULL)
+		evbuffer_free(out);
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+	struct worker *w = arg;
+	const char *uri = evhttp_request_get_uri(req);
+	struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	struct kp_response resp;
+	struct kp_request kreq;
+	struct evbuffer *out;
+	char oin[24];
+	size_t len;
+
+	if (uri == NULL || strncmp(uri, WUS_PATH, strlen(WUS_PATH)) != 0 ||
+	    (uri[strlen(WUS_PATH)] != '\0' && uri[strlen(WUS_PATH)] != '?')) {
+		send_plain(req, 404, "Not Found", "the endpoint is POST " WUS_PATH);
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		    "POST");
+		send_plain(req, 405, "Method Not Allowed", "use POST " WUS_PATH);
+		return;
+	}
+	len = evbuffer_get_length(body);
+	memset(&kreq, 0, sizeof(kreq));
+	kreq.peer_oin = peer_oin(req, oin) == 0 ? oin : NULL;
+	kreq.content_type = evhttp_find_header(in_headers, "Content-Type");
+	kreq.soapaction = evhttp_find_header(in_headers, "SOAPAction");
+	kreq.body = len > 0 ? (const char *)evbuffer_pullup(body, -1) : "";
+	kreq.len = len;
+	kp_inbound_handle(w->gw, &kreq, &resp);
+	if (resp.body == NULL) {
+		send_plain(req, 500, "Internal Server Error",
+		    "the gateway could not build an answer");
+		kp_response_clear(&resp);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    resp.content_type);
+	if ((out = evbuffer_new()) == NULL) {
+		kp_response_clear(&resp);
+		return;
+	}
+	evbuffer_add(out, resp.body, resp.len);
+	evhttp_send_reply(req, resp.http_status, resp.http_status == 200 ? "OK" :
+	    resp.http_status == 400 ? "Bad Request" : "Internal Server Error",
+	    out);
+	evbuffer_free(out);
+	kp_response_clear(&resp);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static int
+open_listener(const char *listen_spec, struct kp_err *err)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256], *colon;
+	const char *port;
+	int fd = -1, one = 1, rc;
+
+	snprintf(host, sizeof(host), "%s", listen_spec);
+	if ((colon = strrchr(host, ':')) == NULL)
+		return kp_fail(err, KP_ERR_CONFIG, "listen %s: no port", listen_spec);
+	*colon = '\0';
+	port = colon + 1;
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+
+		memmove(host, host + 1, n);
+		if (n >= 2 && host[n - 2] == ']')
+			host[n - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0)
+		return kp_fail(err, KP_ERR_CONFIG, "listen %s: %s", listen_spec,
+		    gai_strerror(rc));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 1024) == -1) {
+		rc = errno;
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return kp_fail(err, KP_ERR_SYS, "listen %s: %s", listen_spec,
+		    strerror(rc));
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+struct stopper {
+	struct worker	*workers;
+	int		 n;
+	struct event_base *base;
+};
+
+/* Runs in the worker's own thread: stop accepting, finish, leave. */
+static void
+worker_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval grace = { SHUTDOWN_GRACE_MS / 1000,
+	    (SHUTDOWN_GRACE_MS % 1000) * 1000 };
+
+	(void)fd;
+	(void)what;
+	w->stopping = 1;
+	evconnlistener_disable(w->listener);
+	event_base_loopexit(w->base, &grace);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct stopper *s = arg;
+
+	(void)what;
+	log_info("signal %d: no new connections; finishing requests in flight",
+	    (int)sig);
+	for (int i = 0; i < s->n; i++)
+		event_base_once(s->workers[i].base, -1, EV_TIMEOUT, worker_stop,
+		    &s->workers[i], NULL);
+	event_base_loopexit(s->base, NULL);
+}
+
+int
+kp_serve(struct kp_gateway *gw, struct kp_err *err)
+{
+	const struct kp_config *cfg = gw->cfg;
+	struct worker *workers = NULL;
+	struct stopper stopper = { 0 };
+	struct event *sigterm = NULL, *sigint = NULL;
+	SSL_CTX *ctx = NULL;
+	int nthreads, fd = -1, started = 0, ret = KP_OK;
+
+	evthread_use_pthreads();
+	signal(SIGPIPE, SIG_IGN);
+	if (conn_index == -1)
+		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
+	if ((ctx = kp_tls_server_ctx(cfg, err)) == NULL)
+		return KP_ERR_TLS;
+	if ((fd = open_listener(cfg->listen, err)) < 0) {
+		SSL_CTX_free(ctx);
+		return KP_ERR_SYS;
+	}
+	nthreads = cfg->threads > 0 ? (int)cfg->threads :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nthreads < 1)
+		nthreads = 1;
+	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL) {
+		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < nthreads; i++) {
+		struct worker *w = &workers[i];
+
+		w->index = i;
+		w->gw = gw;
+		w->ssl_ctx = ctx;
+		w->max_conn = (int)((cfg->max_connections + nthreads - 1) / nthreads);
+		if ((w->base = event_base_new()) == NULL ||
+		    (w->http = evhttp_new(w->base)) == NULL ||
+		    (w->listener = evconnlistener_new(w->base, NULL, NULL,
+		    LEV_OPT_REUSEABLE | LEV_OPT_THREADSAFE, -1, fd)) == NULL) {
+			ret = kp_fail(err, KP_ERR_SYS, "cannot set up worker %d", i);
+			goto out;
+		}
+		evhttp_set_bevcb(w->http, new_tls_bev, w);
+		evhttp_set_gencb(w->http, handle, w);
+		evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
+		evhttp_set_max_headers_size(w->http, 16 * 1024);
+		evhttp_set_timeout(w->http, (int)cfg->idle_timeout);
+		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_POST |
+		    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+		    EVHTTP_REQ_DELETE);
+		if (evhttp_bind_listener(w->http, w->listener) == NULL) {
+			ret = kp_fail(err, KP_ERR_SYS, "cannot bind worker %d", i);
+			goto out;
+		}
+	}
+	if ((stopper.base = event_base_new()) == NULL) {
+		ret = kp_fail(err, KP_ERR_SYS, "cannot create event base");
+		goto out;
+	}
+	stopper.workers = workers;
+	stopper.n = nthreads;
+	sigterm = evsignal_new(stopper.base, SIGTERM, on_signal, &stopper);
+	sigint = evsignal_new(stopper.base, SIGINT, on_signal, &stopper);
+	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||
+	    evsignal_add(sigint, NULL)) {
+		ret = kp_fail(err, KP_ERR_SYS, "cannot handle signals");
+		goto out;
+	}
+	for (; started < nthreads; started++)
+		if (pthread_create(&workers[started].thread, NULL, worker_main,
+		    &workers[started]) != 0) {
+			ret = kp_fail(err, KP_ERR_SYS, "cannot start worker thread");
+			break;
+		}
+	if (ret == KP_OK) {
+			log_info("ready: %s (OIN %s) listening on %s with %d workers, "
+		    "%zu partner profiles", cfg->name, cfg->oin, cfg->listen,
+		    nthreads, gw->profiles->n);
+		event_base_dispatch(stopper.base);
+	} else {
+		for (int i = 0; i < started; i++)
+			event_base_loopexit(workers[i].base, NULL);
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(workers[i].thread, NULL);
+	log_info("stopped");
+out:
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (sigint != NULL)
+		event_free(sigint);
+	if (stopper.base != NULL)
+		event_base_free(stopper.base);
+	for (int i = 0; workers != NULL && i < nthreads; i++) {
+		workers[i].stopping = 1;
+		if (workers[i].http != NULL)
+			evhttp_free(workers[i].http);	/* frees the listener too */
+		else if (workers[i].listener != NULL)
+			evconnlistener_free(workers[i].listener);
+		if (workers[i].base != NULL)
+			event_base_free(workers[i].base);
+	}
+	free(workers);
+	if (fd >= 0)
+		close(fd);
+	SSL_CTX_free(ctx);
+	return ret;
+}

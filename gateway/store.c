@@ -1,0 +1,460 @@
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+struct kp_store {
+	sqlite3		*db;
+	pthread_mutex_t	 lock;
+	char		*path;
+};
+
+/* Each entry moves the schema from version i to i + 1.  Never edit one. */
+static const char *const migrations[] = {
+	/* 1: messages, replay table, audit trail */
+	"CREATE TABLE message ("
+	"  id INTEGER PRIMARY KEY,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+	"  partner_oin TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  referentienummer TEXT,"
+	"  berichtcode TEXT,"
+	"  entiteittype TEXT,"
+	"  root TEXT,"
+	"  at TEXT NOT NULL,"
+	"  bytes_sha256 TEXT NOT NULL,"
+	"  bytes BLOB NOT NULL,"
+	"  response BLOB,"
+	"  outcome TEXT NOT NULL"
+	");"
+	"CREATE INDEX message_partner ON message (partner_oin, message_id);"
+	"CREATE TABLE replay ("
+	"  partner_oin TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  referentienummer TEXT NOT NULL,"
+	"  body_digest TEXT NOT NULL,"
+	"  response BLOB NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  PRIMARY KEY (partner_oin, message_id)"
+	");"
+	"CREATE UNIQUE INDEX replay_referentie ON replay (partner_oin, referentienummer);"
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at TEXT NOT NULL,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+	"  partner_oin TEXT,"
+	"  message_id TEXT,"
+	"  berichtcode TEXT,"
+	"  entiteittype TEXT,"
+	"  outcome TEXT NOT NULL,"
+	"  code TEXT,"
+	"  bytes_sha256 TEXT,"
+	"  detail TEXT"
+	");",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+kp_store_latest_version(void)
+{
+	return N_MIGRATIONS;
+}
+
+static int
+db_fail(struct kp_store *st, struct kp_err *err, const char *what)
+{
+	return kp_fail(err, KP_ERR_STORE, "%s: %s: %s", st->path, what,
+	    sqlite3_errmsg(st->db));
+}
+
+static int
+exec(struct kp_store *st, const char *sql, struct kp_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		kp_fail(err, KP_ERR_STORE, "%s: %s", st->path,
+		    msg != NULL ? msg : "failed");
+		sqlite3_free(msg);
+		return KP_ERR_STORE;
+	}
+	return KP_OK;
+}
+
+static int
+user_version(struct kp_store *st)
+{
+	sqlite3_stmt *stmt;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+static int
+migrate(struct kp_store *st, struct kp_err *err)
+{
+	int v = user_version(st);
+	char sql[64];
+
+	if (v < 0)
+		return db_fail(st, err, "cannot read schema version");
+	if (v > N_MIGRATIONS)
+		return kp_fail(err, KP_ERR_STORE,
+		    "%s: store has schema version %d, this program knows up to "
+		    "%d; use a newer ketenpoort", st->path, v, N_MIGRATIONS);
+	for (; v < N_MIGRATIONS; v++) {
+		if (exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
+			return KP_ERR_STORE;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(st, migrations[v], err) != KP_OK ||
+		    exec(st, sql, err) != KP_OK) {
+			exec(st, "ROLLBACK", NULL);
+			return KP_ERR_STORE;
+		}
+		if (exec(st, "COMMIT", err) != KP_OK)
+			return KP_ERR_STORE;
+	}
+	return KP_OK;
+}
+
+struct kp_store *
+kp_store_open(const char *path, struct kp_err *err)
+{
+	struct kp_store *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->path = strdup(path)) == NULL) {
+		free(st);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		db_fail(st, err, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	/*
+	 * WAL with synchronous=FULL: every commit is on disk before we answer,
+	 * so an acknowledged message survives a power cut.
+	 */
+	if (exec(st, "PRAGMA journal_mode = WAL", err) != KP_OK ||
+	    exec(st, "PRAGMA synchronous = FULL", err) != KP_OK ||
+	    exec(st, "PRAGMA foreign_keys = ON", err) != KP_OK ||
+	    migrate(st, err) != KP_OK)
+		goto fail;
+	return st;
+fail:
+	kp_store_close(st);
+	return NULL;
+}
+
+void
+kp_store_close(struct kp_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	pthread_mutex_destroy(&st->lock);
+	free(st->path);
+	free(st);
+}
+
+int
+kp_store_version(struct kp_store *st)
+{
+	int v;
+
+	pthread_mutex_lock(&st->lock);
+	v = user_version(st);
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
+
+static void
+bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(stmt, i);
+	else
+		sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+}
+
+static void
+bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len)
+{
+	if (p == NULL)
+		sqlite3_bind_null(stmt, i);
+	else
+		sqlite3_bind_blob64(stmt, i, p, len, SQLITE_STATIC);
+}
+
+static int
+audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO audit (at, direction, "
+	    "partner_oin, message_id, berichtcode, entiteittype, outcome, code, "
+	    "bytes_sha256, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *stmt;
+	char now[32];
+	int rc;
+
+	kp_time_iso(kp_now_ms(), now);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot prepare audit");
+	bind_text(stmt, 1, now);
+	bind_text(stmt, 2, a->direction);
+	bind_text(stmt, 3, a->partner_oin);
+	bind_text(stmt, 4, a->message_id);
+	bind_text(stmt, 5, a->berichtcode);
+	bind_text(stmt, 6, a->entiteittype);
+	bind_text(stmt, 7, a->outcome);
+	bind_text(stmt, 8, a->code);
+	bind_text(stmt, 9, a->bytes_sha256);
+	bind_text(stmt, 10, a->detail);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot write audit row");
+	return KP_OK;
+}
+
+int
+kp_store_audit(struct kp_store *st, const struct kp_audit *a,
+    struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = audit_locked(st, a, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+static int
+replay_locked(struct kp_store *st, const char *partner_oin,
+    const char *message_id, const char *referentienummer,
+    const char *body_digest, enum kp_replay *result, char **response,
+    size_t *response_len, struct kp_err *err)
+{
+	static const char sql[] = "SELECT body_digest, response FROM replay "
+	    "WHERE partner_oin = ?1 AND (message_id = ?2 OR "
+	    "(?3 IS NOT NULL AND referentienummer = ?3)) "
+	    "ORDER BY message_id = ?2 DESC LIMIT 1";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*result = KP_REPLAY_NEW;
+	if (response != NULL)
+		*response = NULL;
+	if (response_len != NULL)
+		*response_len = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot prepare replay check");
+	bind_text(stmt, 1, partner_oin);
+	bind_text(stmt, 2, message_id);
+	bind_text(stmt, 3, referentienummer);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *digest = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (digest != NULL && strcmp(digest, body_digest) == 0) {
+			const void *blob = sqlite3_column_blob(stmt, 1);
+			int n = sqlite3_column_bytes(stmt, 1);
+
+			*result = KP_REPLAY_SAME;
+			if (response != NULL &&
+			    (*response = malloc((size_t)n + 1)) != NULL) {
+				memcpy(*response, blob, (size_t)n);
+				(*response)[n] = '\0';
+				*response_len = (size_t)n;
+			}
+		} else {
+			*result = KP_REPLAY_CONFLICT;
+		}
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_finalize(stmt);
+		return db_fail(st, err, "replay check failed");
+	}
+	sqlite3_finalize(stmt);
+	return KP_OK;
+}
+
+int
+kp_store_replay_check(struct kp_store *st, const char *partner_oin,
+    const char *message_id, const char *referentienummer,
+    const char *body_digest, enum kp_replay *result, char **response,
+    size_t *response_len, struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = replay_locked(st, partner_oin, message_id, referentienummer,
+	    body_digest, result, response, response_len, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+static int
+insert_message(struct kp_store *st, const char *direction,
+    const char *partner_oin, const char *message_id, const char *refnr,
+    const char *berichtcode, const char *entiteittype, const char *root,
+    const char *bytes, size_t len, const char *sha, const char *response,
+    size_t response_len, const char *outcome, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO message (direction, partner_oin, "
+	    "message_id, referentienummer, berichtcode, entiteittype, root, at, "
+	    "bytes_sha256, bytes, response, outcome) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	sqlite3_stmt *stmt;
+	char now[32];
+	int rc;
+
+	kp_time_iso(kp_now_ms(), now);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot prepare message insert");
+	bind_text(stmt, 1, direction);
+	bind_text(stmt, 2, partner_oin);
+	bind_text(stmt, 3, message_id);
+	bind_text(stmt, 4, refnr);
+	bind_text(stmt, 5, berichtcode);
+	bind_text(stmt, 6, entiteittype);
+	bind_text(stmt, 7, root);
+	bind_text(stmt, 8, now);
+	bind_text(stmt, 9, sha);
+	bind_blob(stmt, 10, bytes, len);
+	bind_blob(stmt, 11, response, response_len);
+	bind_text(stmt, 12, outcome);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot store message");
+	return KP_OK;
+}
+
+int
+kp_store_commit_inbound(struct kp_store *st, const struct kp_inbound_commit *c,
+    enum kp_replay *result, char **response, size_t *response_len,
+    struct kp_err *err)
+{
+	static const char replay_sql[] = "INSERT INTO replay (partner_oin, "
+	    "message_id, referentienummer, body_digest, response, at) "
+	    "VALUES (?, ?, ?, ?, ?, ?)";
+	struct kp_audit a = {
+		.direction = "in", .partner_oin = c->partner_oin,
+		.message_id = c->message_id, .berichtcode = c->berichtcode,
+		.entiteittype = c->entiteittype, .outcome = "accepted",
+		.bytes_sha256 = c->bytes_sha256,
+	};
+	sqlite3_stmt *stmt = NULL;
+	char now[32];
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	ret = replay_locked(st, c->partner_oin, c->message_id,
+	    c->referentienummer, c->body_digest, result, response, response_len,
+	    err);
+	if (ret != KP_OK || *result != KP_REPLAY_NEW)
+		goto rollback;
+	if ((ret = insert_message(st, "in", c->partner_oin, c->message_id,
+	    c->referentienummer, c->berichtcode, c->entiteittype, c->root,
+	    c->bytes, c->len, c->bytes_sha256, c->response, c->response_len,
+	    "accepted", err)) != KP_OK)
+		goto rollback;
+	kp_time_iso(kp_now_ms(), now);
+	if (sqlite3_prepare_v2(st->db, replay_sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = db_fail(st, err, "cannot prepare replay insert");
+		goto rollback;
+	}
+	bind_text(stmt, 1, c->partner_oin);
+	bind_text(stmt, 2, c->message_id);
+	bind_text(stmt, 3, c->referentienummer);
+	bind_text(stmt, 4, c->body_digest);
+	bind_blob(stmt, 5, c->response, c->response_len);
+	bind_text(stmt, 6, now);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		ret = db_fail(st, err, "cannot write replay row");
+		goto rollback;
+	}
+	if ((ret = audit_locked(st, &a, err)) != KP_OK)
+		goto rollback;
+	ret = exec(st, "COMMIT", err);
+	if (ret != KP_OK)
+		goto rollback;
+	goto out;
+rollback:
+	exec(st, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(stmt);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_record_outbound(struct kp_store *st,
+    const struct kp_outbound_record *r, struct kp_err *err)
+{
+	char sha[KP_SHA256_HEX_LEN + 1];
+	struct kp_audit a = {
+		.direction = "out", .partner_oin = r->partner_oin,
+		.message_id = r->message_id, .berichtcode = r->berichtcode,
+		.entiteittype = r->entiteittype, .outcome = r->outcome,
+		.code = r->code, .bytes_sha256 = sha, .detail = r->detail,
+	};
+	int ret;
+
+	kp_sha256_hex(r->bytes, r->len, sha);
+	pthread_mutex_lock(&st->lock);
+	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if ((ret = insert_message(st, "out", r->partner_oin, r->message_id,
+	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
+	    r->bytes, r->len, sha, r->response, r->response_len, r->outcome,
+	    err)) != KP_OK || (ret = audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = exec(st, "COMMIT", err)) != KP_OK)
+		exec(st, "ROLLBACK", NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int64_t
+kp_store_count(struct kp_store *st, const char *table)
+{
+	static const char *const allowed[] = { "message", "replay", "audit" };
+	sqlite3_stmt *stmt;
+	char sql[64];
+	int64_t n = -1;
+	size_t i;
+
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (strcmp(allowed[i], table) == 0)
+			break;
+	if (i == sizeof(allowed) / sizeof(allowed[0]))
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	pthread_mutex_lock(&st->lock);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			n = sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}

@@ -1,0 +1,99 @@
+/*
+ * store — the gateway's SQLite store (WAL, synchronous=FULL).
+ *
+ * Holds the exact signed bytes of every message received and sent, the
+ * replay table (partner + MessageID, partner + referentienummer) with the
+ * response we gave, and the audit trail.  Migrations are numbered and run in
+ * order on open (PRAGMA user_version).  One connection per kp_store,
+ * serialised by a mutex: SQLite has one writer at a time anyway.
+ */
+#ifndef KP_STORE_H
+#define KP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct kp_store;
+
+struct kp_store	*kp_store_open(const char *path, struct kp_err *err);
+void		 kp_store_close(struct kp_store *store);
+int		 kp_store_version(struct kp_store *store);
+/* The newest schema version this program knows. */
+int		 kp_store_latest_version(void);
+
+struct kp_audit {
+	const char	*direction;	/* "in" or "out" */
+	const char	*partner_oin;
+	const char	*message_id;
+	const char	*berichtcode;
+	const char	*entiteittype;
+	const char	*outcome;	/* accepted, rejected, duplicate, delivered, fault, failed */
+	const char	*code;		/* KPnnn or NULL */
+	const char	*bytes_sha256;
+	const char	*detail;	/* never a BSN or a body */
+};
+
+int	kp_store_audit(struct kp_store *store, const struct kp_audit *a,
+	    struct kp_err *err);
+
+enum kp_replay { KP_REPLAY_NEW, KP_REPLAY_SAME, KP_REPLAY_CONFLICT };
+
+/*
+ * Rule 2.1.7: has partner used message_id (or referentienummer) before?
+ * SAME: same body digest; *response is the answer given then (malloc'd).
+ */
+int	kp_store_replay_check(struct kp_store *store, const char *partner_oin,
+	    const char *message_id, const char *referentienummer,
+	    const char *body_digest, enum kp_replay *result, char **response,
+	    size_t *response_len, struct kp_err *err);
+
+struct kp_inbound_commit {
+	const char	*partner_oin;
+	const char	*message_id;
+	const char	*referentienummer;
+	const char	*berichtcode;
+	const char	*entiteittype;
+	const char	*root;
+	const char	*bytes;
+	size_t		 len;
+	const char	*bytes_sha256;
+	const char	*body_digest;
+	const char	*response;
+	size_t		 response_len;
+};
+
+/*
+ * One transaction: the message, its replay row with our response, its audit
+ * row.  When a concurrent copy won the race, *result says SAME or CONFLICT
+ * and nothing is written (SAME also returns the stored response).
+ */
+int	kp_store_commit_inbound(struct kp_store *store,
+	    const struct kp_inbound_commit *c, enum kp_replay *result,
+	    char **response, size_t *response_len, struct kp_err *err);
+
+struct kp_outbound_record {
+	const char	*partner_oin;
+	const char	*message_id;
+	const char	*referentienummer;
+	const char	*berichtcode;
+	const char	*entiteittype;
+	const char	*root;
+	const char	*bytes;
+	size_t		 len;
+	const char	*response;	/* may be NULL: no verified answer */
+	size_t		 response_len;
+	const char	*outcome;
+	const char	*code;
+	const char	*detail;
+};
+
+/* A message we sent, its verified answer and its audit row, together. */
+int	kp_store_record_outbound(struct kp_store *store,
+	    const struct kp_outbound_record *r, struct kp_err *err);
+
+/* Counts for tests and status: rows in a table ("message", "audit", …). */
+int64_t	kp_store_count(struct kp_store *store, const char *table);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * util — the few helpers every module needs: reading a file with a size
+ * limit, SHA-256 in hex, UTC timestamps in the two formats of the protocol,
+ * and fresh message identifiers.
+ */
+#ifndef KP_UTIL_H
+#define KP_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "err.h"
+
+/* Read a whole file of at most max bytes; *data is NUL-terminated. */
+int	kp_read_file(const char *path, size_t max, char **data, size_t *len,
+	    struct kp_err *err);
+/* Write a file atomically (temp + rename) with the given mode. */
+int	kp_write_file(const char *path, const void *data, size_t len,
+	    unsigned mode, struct kp_err *err);
+
+#define KP_SHA256_HEX_LEN 64
+void	kp_sha256_hex(const void *data, size_t len,
+	    char out[KP_SHA256_HEX_LEN + 1]);
+void	kp_hex(const unsigned char *in, size_t len, char *out);
+
+/* Milliseconds since the epoch, wall clock. */
+int64_t	kp_now_ms(void);
+/* "YYYY-MM-DDThh:mm:ss.sssZ" (24 chars + NUL). */
+void	kp_time_iso(int64_t ms, char out[32]);
+/* "yyyyMMddHHmmssSSS" (17 chars + NUL), StUF tijdstipBericht. */
+void	kp_time_stuf(int64_t ms, char out[32]);
+/* Parse "YYYY-MM-DDThh:mm:ss(.s{1,9})?Z" strictly; 0 or -1. */
+int	kp_time_parse_iso(const char *s, int64_t *ms);
+
+/* "urn:uuid:" + RFC 4122 version 4 UUID (45 chars + NUL). */
+void	kp_new_message_id(char out[48]);
+/* A bare RFC 4122 UUID (36 chars + NUL). */
+void	kp_new_uuid(char out[40]);
+
+/* Portable "does not fit" check for snprintf results. */
+#define KP_TRUNCATED(n, size)	((n) < 0 || (size_t)(n) >= (size))
+
+#endif

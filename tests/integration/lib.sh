@@ -1,0 +1,139 @@
+# Shared helpers for the integration tests and the demo: a fresh PKI, gateway
+# configurations on 127.0.0.1, starting and stopping real ketenpoort
+# processes.  Source it with KP (the ketenpoort binary), SRCDIR and WORK set.
+#
+# Everything goes under $WORK; every gateway started is stopped by
+# kp_stop_all (install it with: trap kp_stop_all EXIT).
+
+: "${KP:?KP must name the ketenpoort binary}"
+: "${SRCDIR:?SRCDIR must name the source tree}"
+: "${WORK:?WORK must name a scratch directory}"
+
+KP_PIDS=""
+KP_VALGRIND=${KP_VALGRIND:-}
+
+# A TCP port on 127.0.0.1 that nobody answers on right now.
+kp_free_port() {
+	local p
+	while :; do
+		p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# kp_pki [--ec]: CA in $WORK/pki
+kp_pki() {
+	"$KP" pki init "$WORK/pki" "$@" >/dev/null
+}
+
+# kp_org NAME OIN [pki options]: certificate and key for an organisation
+kp_org() {
+	local name=$1 oin=$2
+	shift 2
+	"$KP" pki issue "$WORK/pki" "$name" --oin "$oin" --org "$name" "$@" >/dev/null
+}
+
+# kp_gateway NAME OIN PORT: configuration in $WORK/NAME/ketenpoort.conf
+kp_gateway() {
+	local name=$1 oin=$2 port=$3 dir="$WORK/$1"
+	mkdir -p "$dir/profiles"
+	cat > "$dir/ketenpoort.conf" <<CONF
+oin		$oin
+name		$name
+application	ketenpoort-$name
+listen		127.0.0.1:$port
+endpoint	https://127.0.0.1:$port/wus/v1
+cert		../pki/$name.crt
+key		../pki/$name.key
+ca		../pki/ca.crt
+crl		../pki/ca.crl
+store		store.db
+profiles	profiles
+xsd_dir		$SRCDIR/xsd
+threads		2
+log_level	1
+CONF
+}
+
+# kp_profile GATEWAY PARTNER PARTNER_OIN PARTNER_PORT ROL BERICHT...:
+# tell GATEWAY about PARTNER and what PARTNER may send it
+kp_profile() {
+	local gw=$1 partner=$2 oin=$3 port=$4 rol=$5
+	shift 5
+	{
+		echo '<?xml version="1.0" encoding="UTF-8"?>'
+		echo '<profiel xmlns="urn:ketenpoort:profiel:1">'
+		echo "  <oin>$oin</oin>"
+		echo "  <naam>$partner</naam>"
+		echo "  <endpoint>https://127.0.0.1:$port/wus/v1</endpoint>"
+		echo "  <rol>$rol</rol>"
+		echo "  <zenden>"
+		for b in "$@"; do echo "    <bericht>$b</bericht>"; done
+		echo "  </zenden>"
+		echo '</profiel>'
+	} > "$WORK/$gw/profiles/$partner.xml"
+}
+
+# kp_start NAME: start the gateway, wait until it is ready (or fail)
+kp_start() {
+	local name=$1 dir="$WORK/$1" i
+	: > "$dir/log"
+	if [ -n "$KP_VALGRIND" ]; then
+		valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		    --error-exitcode=99 --log-file="$dir/valgrind.log" \
+		    "$KP" serve -c "$dir/ketenpoort.conf" 2>>"$dir/log" &
+	else
+		"$KP" serve -c "$dir/ketenpoort.conf" 2>>"$dir/log" &
+	fi
+	echo $! > "$dir/pid"
+	KP_PIDS="$KP_PIDS $!"
+	for i in $(seq 1 600); do
+		grep -q "ready:" "$dir/log" && return 0
+		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+			echo "gateway $name did not start:" >&2
+			cat "$dir/log" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "gateway $name not ready after 30 s" >&2
+	return 1
+}
+
+# kp_stop NAME: SIGTERM, wait; returns the process's exit status
+kp_stop() {
+	local dir="$WORK/$1" pid rc=0
+	[ -f "$dir/pid" ] || return 0
+	pid=$(cat "$dir/pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || rc=$?
+	rm -f "$dir/pid"
+	return $rc
+}
+
+kp_stop_all() {
+	local pid
+	for pid in $KP_PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $KP_PIDS; do
+		wait "$pid" 2>/dev/null || true
+	done
+	KP_PIDS=""
+}
+
+# kp_sql NAME SQL: run a query on a gateway's store
+kp_sql() {
+	sqlite3 -batch -noheader "$WORK/$1/store.db" "$2"
+}
+
+# kp_body ROOT FROM_OIN TO_OIN REF VOLGNUMMER BSN: a notice body on stdout
+kp_body() {
+	local root=$1 from=$2 to=$3 ref=$4 volg=$5 bsn=$6
+	sed -e "s/@FROM@/$from/g" -e "s/@TO@/$to/g" -e "s/@REF@/$ref/g" \
+	    -e "s/@VOLG@/$volg/g" -e "s/@BSN@/$bsn/g" \
+	    "$SRCDIR/tests/data/$root.xml.in"
+}
