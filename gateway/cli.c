@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "client.h"
 #include "config.h"
@@ -113,38 +114,84 @@ out:
 	return ret;
 }
 
+/* Send one body file over the client's kept-alive connection. */
+static int
+send_one(struct kp_client *client, const struct kp_profile *partner,
+    const char *file, int show_answer)
+{
+	struct kp_outcome outcome = { 0 };
+	struct kp_err err;
+	xmlDocPtr body = NULL;
+	char *text = NULL;
+	size_t len;
+	int ret = 2;
+
+	if (kp_read_file(file, BODY_FILE_MAX, &text, &len, &err) != KP_OK) {
+		fail_msg("send", &err);
+		goto out;
+	}
+	if ((body = kp_xml_parse(text, len, &err)) == NULL) {
+		fprintf(stderr, "ketenpoort send: %s: %s\n", file, err.msg);
+		goto out;
+	}
+	if (kp_client_exchange(client, xmlDocGetRootElement(body), &outcome,
+	    &err) != KP_OK) {
+		fprintf(stderr, "ketenpoort send: %s to %s (%s): %s%s%s\n", file,
+		    partner->naam, partner->oin,
+		    err.status == KP_ERR_PROTOCOL ? kp_fault_code(err.fault) : "",
+		    err.status == KP_ERR_PROTOCOL ? " in the answer: " : "", err.msg);
+		goto out;
+	}
+	if (outcome.fault == KP_F_NONE) {
+		printf("%s: %s from %s (%s): accepted; MessageID %s\n", file,
+		    outcome.answer_root, partner->naam, partner->oin,
+		    outcome.message_id);
+		ret = 0;
+	} else {
+		printf("%s: Fo03 from %s (%s): %s %s; MessageID %s\n", file,
+		    partner->naam, partner->oin, kp_fault_code(outcome.fault),
+		    outcome.omschrijving, outcome.message_id);
+		ret = 1;
+	}
+	if (show_answer)
+		printf("%.*s\n", (int)outcome.response_len, outcome.response);
+out:
+	kp_outcome_clear(&outcome);
+	xmlFreeDoc(body);
+	free(text);
+	return ret;
+}
+
 int
 cmd_send(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "to", required_argument, NULL, 't' },
+		{ "show-answer", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *to = NULL, *file;
+	const char *path = NULL, *to = NULL;
 	struct kp_gateway *gw = NULL;
 	const struct kp_profile *partner;
 	struct kp_client *client = NULL;
-	struct kp_outcome outcome = { 0 };
 	struct kp_err err;
-	char *text = NULL;
-	size_t len;
-	xmlDocPtr body = NULL;
-	int ch, ret = 2;
+	int ch, show_answer = 0, ret = 2, refused = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:t:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:t:a", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 't': to = optarg; break;
+		case 'a': show_answer = 1; break;
 		default: return 2;
 		}
 	}
-	if (path == NULL || to == NULL || optind != argc - 1) {
-		fprintf(stderr, "usage: ketenpoort send -c FILE --to PARTNER BODY.xml\n");
+	if (path == NULL || to == NULL || optind >= argc) {
+		fprintf(stderr, "usage: ketenpoort send -c FILE --to PARTNER "
+		    "[--show-answer] BODY.xml...\n");
 		return 2;
 	}
-	file = argv[optind];
 	kp_log_init("ketenpoort", KP_LOG_WARN);
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("send", &err);
@@ -155,42 +202,21 @@ cmd_send(int argc, char **argv)
 		    "by OIN, profile file name or naam\n", to, gw->cfg->profiles);
 		goto out;
 	}
-	if (kp_read_file(file, BODY_FILE_MAX, &text, &len, &err) != KP_OK) {
-		fail_msg("send", &err);
-		goto out;
-	}
-	if ((body = kp_xml_parse(text, len, &err)) == NULL) {
-		fprintf(stderr, "ketenpoort send: %s: %s\n", file, err.msg);
-		goto out;
-	}
 	if ((client = kp_client_new(gw, partner, &err)) == NULL) {
 		fail_msg("send", &err);
 		goto out;
 	}
-	if (kp_client_exchange(client, xmlDocGetRootElement(body), &outcome,
-	    &err) != KP_OK) {
-		fprintf(stderr, "ketenpoort send: to %s (%s): %s%s%s\n",
-		    partner->naam, partner->oin,
-		    err.status == KP_ERR_PROTOCOL ? kp_fault_code(err.fault) : "",
-		    err.status == KP_ERR_PROTOCOL ? " in the answer: " : "", err.msg);
-		goto out;
+	/* In order, one connection; stop at the first transport failure. */
+	for (int i = optind; i < argc; i++) {
+		int rc = send_one(client, partner, argv[i], show_answer);
+
+		if (rc == 2)
+			goto out;
+		refused |= rc;
 	}
-	if (outcome.fault == KP_F_NONE) {
-		printf("%s from %s (%s): accepted; MessageID %s\n",
-		    outcome.answer_root, partner->naam, partner->oin,
-		    outcome.message_id);
-		ret = 0;
-	} else {
-		printf("Fo03 from %s (%s): %s %s; MessageID %s\n", partner->naam,
-		    partner->oin, kp_fault_code(outcome.fault), outcome.omschrijving,
-		    outcome.message_id);
-		ret = 1;
-	}
+	ret = refused ? 1 : 0;
 out:
-	kp_outcome_clear(&outcome);
 	kp_client_free(client);
-	xmlFreeDoc(body);
-	free(text);
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();
 	return ret;
@@ -267,4 +293,51 @@ cmd_pki(int argc, char **argv)
 	if (rc != KP_OK)
 		return fail_msg("pki", &err);
 	return 0;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "direction", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *direction = NULL;
+	struct kp_gateway *gw = NULL;
+	struct kp_reverify counts;
+	struct kp_err err;
+	int ch, ret = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:d:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'd': direction = optarg; break;
+		default: return 2;
+		}
+	}
+	if (path == NULL || optind != argc - 1 ||
+	    strcmp(argv[optind], "verify") != 0 || (direction != NULL &&
+	    strcmp(direction, "in") != 0 && strcmp(direction, "out") != 0)) {
+		fprintf(stderr, "usage: ketenpoort audit verify -c FILE "
+		    "[--direction in|out]\n");
+		return 2;
+	}
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("audit", &err);
+	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+		goto out;
+	if (kp_audit_reverify(gw, direction, stdout, &counts, &err) != KP_OK) {
+		fail_msg("audit verify", &err);
+		goto out;
+	}
+	printf("%lld messages checked: %lld verified, %lld failed\n",
+	    (long long)counts.checked, (long long)counts.verified,
+	    (long long)counts.failed);
+	ret = counts.failed > 0 ? 1 : 0;
+out:
+	kp_gateway_close(gw);
+	kp_libraries_cleanup();
+	return ret;
 }

@@ -17,8 +17,11 @@ static const struct command {
 } commands[] = {
 	{ "serve", "serve -c FILE [-v]",
 	  "run the gateway: partner listener with mutual TLS", cmd_serve },
-	{ "send", "send -c FILE --to PARTNER BODY.xml",
-	  "sign a kd body, deliver it to a partner, verify the answer", cmd_send },
+	{ "send", "send -c FILE --to PARTNER [--show-answer] BODY.xml...",
+	  "sign kd bodies, deliver them in order over one connection, verify "
+	  "each answer", cmd_send },
+	{ "audit", "audit verify -c FILE [--direction in|out]",
+	  "verify again the signatures of every stored message", cmd_audit },
 	{ "check-config", "check-config -c FILE",
 	  "check configuration and profiles; print every problem", cmd_check_config },
 	{ "pki", "pki init DIR [--ec] | pki issue DIR NAME --oin OIN --org ORG "

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -47,6 +48,8 @@ struct worker {
 	int			 max_conn;
 	int			 paused;
 	int			 stopping;	/* never accept again */
+	unsigned long		 served;	/* requests answered */
+	unsigned long		 accepted;	/* connections accepted */
 };
 
 static int conn_index = -1;
@@ -77,6 +80,7 @@ new_tls_bev(struct event_base *base, void *arg)
 	if (ssl == NULL)
 		return NULL;
 	SSL_set_ex_data(ssl, conn_index, w);
+	w->accepted++;
 	if (++w->nconn >= w->max_conn && !w->paused) {
 		/* Full: leave further connections in the kernel's backlog. */
 		w->paused = 1;
@@ -151,6 +155,7 @@ handle(struct evhttp_request *req, void *arg)
 	kreq.body = len > 0 ? (const char *)evbuffer_pullup(body, -1) : "";
 	kreq.len = len;
 	kp_inbound_handle(w->gw, &kreq, &resp);
+	w->served++;
 	if (resp.body == NULL) {
 		send_plain(req, 500, "Internal Server Error",
 		    "the gateway could not build an answer");
@@ -210,6 +215,8 @@ open_listener(const char *listen_spec, struct kp_err *err)
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    /* Inherited by accepted sockets: no Nagle delay on answers. */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, 1024) == -1) {
 		rc = errno;
@@ -341,9 +348,17 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		for (int i = 0; i < started; i++)
 			event_base_loopexit(workers[i].base, NULL);
 	}
-	for (int i = 0; i < started; i++)
-		pthread_join(workers[i].thread, NULL);
-	log_info("stopped");
+	{
+		unsigned long served = 0, accepted = 0;
+
+		for (int i = 0; i < started; i++) {
+			pthread_join(workers[i].thread, NULL);
+			served += workers[i].served;
+			accepted += workers[i].accepted;
+		}
+		log_info("stopped: %lu requests answered on %lu connections",
+		    served, accepted);
+	}
 out:
 	if (sigterm != NULL)
 		event_free(sigterm);

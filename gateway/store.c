@@ -434,6 +434,45 @@ out:
 	return ret;
 }
 
+int
+kp_store_each_message(struct kp_store *st, const char *direction,
+    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT id, direction, partner_oin, "
+	    "message_id, at, bytes FROM message "
+	    "WHERE ?1 IS NULL OR direction = ?1 ORDER BY id";
+	sqlite3_stmt *stmt;
+	int rc, ret = KP_OK;
+
+	pthread_mutex_lock(&st->lock);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = db_fail(st, err, "cannot list messages");
+		goto out;
+	}
+	bind_text(stmt, 1, direction);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct kp_stored_message m = {
+			.id = sqlite3_column_int64(stmt, 0),
+			.direction = (const char *)sqlite3_column_text(stmt, 1),
+			.partner_oin = (const char *)sqlite3_column_text(stmt, 2),
+			.message_id = (const char *)sqlite3_column_text(stmt, 3),
+			.at = (const char *)sqlite3_column_text(stmt, 4),
+			.bytes = sqlite3_column_blob(stmt, 5),
+			.len = (size_t)sqlite3_column_bytes(stmt, 5),
+		};
+
+		if (fn(arg, &m) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(st, err, "cannot read messages");
+	sqlite3_finalize(stmt);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
 int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {

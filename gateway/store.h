@@ -93,6 +93,25 @@ struct kp_outbound_record {
 int	kp_store_record_outbound(struct kp_store *store,
 	    const struct kp_outbound_record *r, struct kp_err *err);
 
+struct kp_stored_message {
+	int64_t		 id;
+	const char	*direction;
+	const char	*partner_oin;
+	const char	*message_id;
+	const char	*at;		/* ISO 8601 UTC, when stored */
+	const char	*bytes;
+	size_t		 len;
+};
+
+/*
+ * Call fn for every stored message of direction ("in", "out" or NULL for
+ * both), oldest first.  fn returns 0 to go on.  The store is locked while
+ * this runs: for offline commands.
+ */
+int	kp_store_each_message(struct kp_store *store, const char *direction,
+	    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
+	    struct kp_err *err);
+
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 int64_t	kp_store_count(struct kp_store *store, const char *table);
 

@@ -149,7 +149,8 @@ fail:
 }
 
 int
-kp_trust_check(X509_STORE *trust, X509 *cert, struct kp_err *err)
+kp_trust_check(X509_STORE *trust, X509 *cert, int64_t at_ms,
+    struct kp_err *err)
 {
 	X509_STORE_CTX *ctx;
 	int ret;
@@ -160,6 +161,8 @@ kp_trust_check(X509_STORE *trust, X509 *cert, struct kp_err *err)
 		X509_STORE_CTX_free(ctx);
 		return kp_fail(err, KP_ERR_CRYPTO, "cannot check certificate");
 	}
+	if (at_ms != 0)
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)(at_ms / 1000));
 	if (X509_verify_cert(ctx) == 1) {
 		ret = KP_OK;
 	} else {

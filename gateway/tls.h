@@ -11,6 +11,8 @@
 #ifndef KP_TLS_H
 #define KP_TLS_H
 
+#include <stdint.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -34,8 +36,11 @@ int		 kp_cert_oin(X509 *cert, char oin[21]);
 /* A trust store: CA certificates from ca_path, the CRL from crl_path. */
 X509_STORE	*kp_trust_new(const char *ca_path, const char *crl_path,
 		    struct kp_err *err);
-/* Chain, validity and revocation of cert against the trust store. */
-int		 kp_trust_check(X509_STORE *trust, X509 *cert,
+/*
+ * Chain, validity and revocation of cert against the trust store, as of
+ * at_ms (milliseconds since the epoch; 0 means now).
+ */
+int		 kp_trust_check(X509_STORE *trust, X509 *cert, int64_t at_ms,
 		    struct kp_err *err);
 
 /* The partner listener's context. */

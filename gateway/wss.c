@@ -529,7 +529,7 @@ kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 		    "SignatureMethod does not fit the certificate's key type");
 		goto fail;
 	}
-	if (kp_trust_check(policy->trust, out->cert, &terr) != KP_OK) {
+	if (kp_trust_check(policy->trust, out->cert, policy->at_ms, &terr) != KP_OK) {
 		kp_reject(err, KP_F_010, "signing certificate not trusted: %s",
 		    terr.msg);
 		goto fail;

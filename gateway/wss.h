@@ -13,6 +13,8 @@
 #ifndef KP_WSS_H
 #define KP_WSS_H
 
+#include <stdint.h>
+
 #include <openssl/x509.h>
 
 #include "envelope.h"
@@ -40,6 +42,7 @@ int	kp_wss_sign(const struct kp_signer *s, struct kp_env *env,
 struct kp_wss_policy {
 	X509_STORE	*trust;
 	const char	*expected_oin;	/* TLS peer's OIN (request) or partner's */
+	int64_t		 at_ms;		/* check the certificate as of; 0: now */
 };
 
 struct kp_wss_result {
