@@ -141,7 +141,7 @@ kp_answer_verify(struct kp_gateway *gw, const struct kp_profile *partner,
 	    kp_env_check_addressing(&env, NULL, NULL, NULL, err) != KP_OK)
 		goto out;
 	relates = kp_env_text(env.relates_to);
-	value = kp_xml_attr(env.sigconf, NULL, "Value");
+	value = kp_strip_space(kp_xml_attr(env.sigconf, NULL, "Value"));
 	if (relates == NULL || strcmp(relates, request->message_id) != 0) {
 		kp_reject(err, KP_F_010, "answer's wsa:RelatesTo is not our "
 		    "MessageID %s", request->message_id);

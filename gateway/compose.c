@@ -22,17 +22,28 @@ sign_and_serialize(struct kp_gateway *gw, struct kp_env *env, char **out,
 	int ret;
 
 	if ((ret = kp_wss_sign(gw->signer, env, err)) == KP_OK &&
-	    signature_value != NULL) {
-		xmlNodePtr sv = kp_xml_next(kp_xml_first(env->signature));
-
-		if ((*signature_value = kp_env_text(sv)) == NULL)
-			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	}
+	    signature_value != NULL &&
+	    (*signature_value = kp_wss_signature_value(env)) == NULL)
+		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	if (ret == KP_OK)
 		ret = kp_env_serialize(env->doc, out, len, err);
 	xmlFreeDoc(env->doc);
 	env->doc = NULL;
 	return ret;
+}
+
+/* A child element in no namespace (xmlNewChild would inherit the parent's). */
+static xmlNodePtr
+add_unqualified(xmlNodePtr parent, const char *name, const char *text)
+{
+	xmlNodePtr el = xmlNewDocNode(parent->doc, NULL, (const xmlChar *)name,
+	    NULL);
+
+	if (el == NULL)
+		return NULL;
+	if (text != NULL)
+		xmlAddChild(el, xmlNewDocText(parent->doc, (const xmlChar *)text));
+	return xmlAddChild(parent, el);
 }
 
 /* soap:Fault around a Fo03; returns the Fault element in a new doc. */
@@ -47,14 +58,14 @@ wrap_fault(xmlDocPtr fo03_doc, kp_fault fault, const char *omschrijving)
 	soap = xmlNewNs(fault_el, (const xmlChar *)NS_SOAP,
 	    (const xmlChar *)"soap");
 	xmlSetNs(fault_el, soap);
-	xmlNewTextChild(fault_el, NULL, (const xmlChar *)"faultcode",
-	    (const xmlChar *)(strcmp(kp_fault_plek(fault), "server") == 0 ?
-	    "soap:Server" : "soap:Client"));
+	/* SOAP 1.1: faultcode, faultstring and detail are unqualified. */
+	add_unqualified(fault_el, "faultcode",
+	    strcmp(kp_fault_plek(fault), "server") == 0 ?
+	    "soap:Server" : "soap:Client");
 	snprintf(text, sizeof(text), "%s: %s", kp_fault_code(fault),
 	    omschrijving != NULL ? omschrijving : "");
-	xmlNewTextChild(fault_el, NULL, (const xmlChar *)"faultstring",
-	    (const xmlChar *)text);
-	detail = xmlNewChild(fault_el, NULL, (const xmlChar *)"detail", NULL);
+	add_unqualified(fault_el, "faultstring", text);
+	detail = add_unqualified(fault_el, "detail", NULL);
 	xmlUnlinkNode(fo03);
 	xmlAddChild(detail, fo03);
 	xmlDocSetRootElement(fo03_doc, fault_el);

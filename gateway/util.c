@@ -265,3 +265,17 @@ kp_new_message_id(char out[48])
 	kp_new_uuid(u);
 	snprintf(out, 48, "urn:uuid:%.36s", u);
 }
+
+char *
+kp_strip_space(char *s)
+{
+	char *in, *o;
+
+	if (s == NULL)
+		return NULL;
+	for (in = o = s; *in != '\0'; in++)
+		if (*in != ' ' && *in != '\t' && *in != '\r' && *in != '\n')
+			*o++ = *in;
+	*o = '\0';
+	return s;
+}

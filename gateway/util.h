@@ -38,6 +38,9 @@ void	kp_new_message_id(char out[48]);
 /* A bare RFC 4122 UUID (36 chars + NUL). */
 void	kp_new_uuid(char out[40]);
 
+/* Remove every space, tab, CR and LF in place (wrapped base64); returns s. */
+char	*kp_strip_space(char *s);
+
 /* Portable "does not fit" check for snprintf results. */
 #define KP_TRUNCATED(n, size)	((n) < 0 || (size_t)(n) >= (size))
 

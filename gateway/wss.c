@@ -18,6 +18,7 @@
 #include <xmlsec/openssl/evp.h>
 
 #include "tls.h"
+#include "util.h"
 #include "wss.h"
 #include "xmlsafe.h"
 
@@ -46,6 +47,8 @@ kp_wss_init(struct kp_err *err)
 		return kp_fail(err, KP_ERR_CRYPTO,
 		    "xmlsec OpenSSL backend initialisation failed");
 	xmlSecErrorsSetCallback(xmlsec_quiet);
+	/* Base64 on one line: SignatureValue and tokens without &#10;. */
+	xmlSecBase64SetDefaultLineSize(0);
 	return KP_OK;
 }
 
@@ -451,6 +454,17 @@ out:
 	return cert;
 }
 
+char *
+kp_wss_signature_value(const struct kp_env *env)
+{
+	xmlNodePtr sv = kp_xml_next(kp_xml_first(env->signature));
+
+	if (!kp_xml_is(sv, NS_DS, "SignatureValue"))
+		return NULL;
+	/* Base64 may be wrapped; SignatureConfirmation compares the value. */
+	return kp_strip_space(kp_xml_text(sv));
+}
+
 void
 kp_wss_result_clear(struct kp_wss_result *r)
 {
@@ -588,7 +602,7 @@ kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 			goto fail;
 		}
 	}
-	if ((out->signature_value = kp_env_text(sig_value)) == NULL ||
+	if ((out->signature_value = kp_wss_signature_value(env)) == NULL ||
 	    (out->body_digest = kp_env_text(body_ref)) == NULL) {
 		kp_reject(err, KP_F_050, "out of memory");
 		goto fail;

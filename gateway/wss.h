@@ -61,6 +61,9 @@ int	kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 	    struct kp_wss_result *out, struct kp_err *err);
 void	kp_wss_result_clear(struct kp_wss_result *r);
 
+/* The SignatureValue without whitespace, as SignatureConfirmation carries it. */
+char	*kp_wss_signature_value(const struct kp_env *env);
+
 /* Key strength check of §2.1.4: RSA >= 2048 or EC P-256. */
 int	kp_key_acceptable(EVP_PKEY *pkey, struct kp_err *err);
 
