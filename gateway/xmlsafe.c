@@ -83,13 +83,29 @@ check_tree(xmlDocPtr doc, struct kp_err *err)
 		default:
 			break;
 		}
-		if (node->type == XML_ELEMENT_NODE && node->children != NULL) {
-			if (++depth > KP_XML_MAX_DEPTH)
+		if ((node->type == XML_TEXT_NODE ||
+		    node->type == XML_CDATA_SECTION_NODE) && node->content != NULL &&
+		    strlen((const char *)node->content) > KP_XML_MAX_TEXT)
+			return kp_reject(err, KP_F_001,
+			    "text of more than %d bytes on line %ld", KP_XML_MAX_TEXT,
+			    (long)xmlGetLineNo(node->parent));
+		if (node->type == XML_ELEMENT_NODE) {
+			if (depth + 1 > KP_XML_MAX_DEPTH)
 				return kp_reject(err, KP_F_001,
 				    "elements nested deeper than %d on line %ld",
 				    KP_XML_MAX_DEPTH, (long)xmlGetLineNo(node));
-			node = node->children;
-			continue;
+			for (xmlAttrPtr a = node->properties; a != NULL; a = a->next)
+				if (a->children != NULL && a->children->content != NULL &&
+				    strlen((const char *)a->children->content) >
+				    KP_XML_MAX_TEXT)
+					return kp_reject(err, KP_F_001,
+					    "attribute of more than %d bytes on line %ld",
+					    KP_XML_MAX_TEXT, (long)xmlGetLineNo(node));
+			if (node->children != NULL) {
+				depth++;
+				node = node->children;
+				continue;
+			}
 		}
 		while (node != NULL && node->next == NULL) {
 			node = node->parent;

@@ -3,7 +3,8 @@
  *
  * UTF-8 only; no DTD (a DOCTYPE stops the parser before its internal subset
  * is read, so no entity is ever declared, let alone expanded); no network;
- * libxml2's own size limits (no XML_PARSE_HUGE); a depth limit; no comments
+ * libxml2's own size limits (no XML_PARSE_HUGE); limits on depth and on the
+ * length of one text or attribute value; no comments
  * or processing instructions anywhere.  Failures are KP001, except comments
  * and PIs which are KP002 (well-formed, but not what the protocol allows).
  */
@@ -17,6 +18,8 @@
 #include "err.h"
 
 #define KP_XML_MAX_DEPTH	32
+/* Longest text node or attribute value: far above any field's own limit. */
+#define KP_XML_MAX_TEXT		(1024 * 1024)
 
 /* Call once, in the main thread, before any other thread parses. */
 void		kp_xml_init(void);

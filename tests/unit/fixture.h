@@ -1,0 +1,46 @@
+/*
+ * fixture — a scratch directory with a PKI made for the test, and two
+ * gateways opened in-process: "self" (the receiver, OIN_SELF, with a store)
+ * and "partner" (the sender, OIN_PARTNER).  Profiles: self knows partner
+ * (may send zakLk01 and prsLk01) and callcenter (may send kctLk01); partner
+ * knows self.  Certificates also exist for callcenter and for a stranger
+ * that has no profile anywhere.
+ */
+#ifndef KP_FIXTURE_H
+#define KP_FIXTURE_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "inbound.h"
+
+#define OIN_SELF	"00000002002000000000"
+#define OIN_PARTNER	"00000001001000000000"
+#define OIN_CALLCENTER	"00000003003000000000"
+#define OIN_STRANGER	"00000009009000000000"
+
+struct kp_gateway;
+struct kp_profile;
+
+struct fixture {
+	char			 dir[256];
+	struct kp_gateway	*self;
+	struct kp_gateway	*partner;
+	const struct kp_profile	*self_at_partner;	/* partner's view of self */
+};
+
+/* 0 or -1 (with a diagnostic on stdout). */
+int	fixture_setup(struct fixture *fx);
+void	fixture_teardown(struct fixture *fx);
+
+/* A file under $SRCDIR (or "."): static buffer. */
+const char *fixture_src(const char *rel);
+/* tests/data/NAME.xml.in with FROM/TO/REF/VOLG/BSN filled in. */
+xmlDocPtr fixture_body(const char *name, const char *from, const char *to,
+	    const char *ref, const char *bsn);
+/* Write a file under the fixture directory; returns its path (static). */
+const char *fixture_write(struct fixture *fx, const char *name,
+	    const char *text);
+
+#endif

@@ -1,0 +1,140 @@
+/* config and profiles: every problem reported as file:line: what. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fixture.h"
+#include "gateway.h"
+#include "profile.h"
+#include "tap.h"
+
+/* Load a config text; problems collected into out. */
+static int
+load(struct fixture *fx, const char *text, char *out, size_t outlen)
+{
+	const char *path = fixture_write(fx, "t.conf", text);
+	char ppath[512];
+	FILE *problems;
+	struct kp_config *cfg;
+	struct kp_err err;
+	size_t n;
+
+	snprintf(ppath, sizeof(ppath), "%s/problems", fx->dir);
+	problems = fopen(ppath, "w+");
+	cfg = kp_config_load(path, problems, &err);
+	rewind(problems);
+	n = fread(out, 1, outlen - 1, problems);
+	out[n] = '\0';
+	fclose(problems);
+	kp_config_free(cfg);
+	return cfg != NULL ? 0 : -1;
+}
+
+#define BASE "oin 00000002002000000000\nname Zelf\nlisten 127.0.0.1:1\n" \
+	"endpoint https://127.0.0.1:1/wus/v1\ncert pki/self.crt\n" \
+	"key pki/self.key\nca pki/ca.crt\nstore t.db\nprofiles self-profiles\n"
+
+int
+main(void)
+{
+	struct fixture fx;
+	char out[4096], expect[1024], path[512];
+	struct kp_gateway *gw;
+	struct kp_err err;
+	FILE *problems;
+	size_t n;
+
+	if (fixture_setup(&fx) != 0) {
+		ok(0, "fixture");
+		return done_testing();
+	}
+	is_int(load(&fx, BASE, out, sizeof(out)), 0, "a complete config loads");
+	is_str(out, "", "and reports no problem");
+
+	load(&fx, BASE "colour blue\n", out, sizeof(out));
+	snprintf(expect, sizeof(expect), "%s/t.conf:10: unknown option \"colour\"\n",
+	    fx.dir);
+	is_str(out, expect, "unknown option: file:line");
+
+	load(&fx, "# comment\n" BASE "max_body 12x\n", out, sizeof(out));
+	snprintf(expect, sizeof(expect), "%s/t.conf:11: max_body must be a whole "
+	    "number, not \"12x\"\n", fx.dir);
+	is_str(out, expect, "bad number: file:line, after a comment line");
+
+	load(&fx, BASE "threads 999\n", out, sizeof(out));
+	snprintf(expect, sizeof(expect), "%s/t.conf:10: threads must be between 0 "
+	    "and 256, not 999\n", fx.dir);
+	is_str(out, expect, "out of range: file:line with the range");
+
+	load(&fx, BASE "oin 123\n", out, sizeof(out));
+	snprintf(expect, sizeof(expect), "%s/t.conf:10: option \"oin\" given "
+	    "twice (first on line 1)\n", fx.dir);
+	is_str(out, expect, "option given twice names both lines");
+
+	load(&fx, "name x\nbogus 1\nthreads -1\n", out, sizeof(out));
+	ok(strstr(out, "t.conf:2: unknown option") != NULL &&
+	    strstr(out, "t.conf:3: threads must be between") != NULL &&
+	    strstr(out, "required option \"oin\" is missing") != NULL &&
+	    strstr(out, "required option \"cert\" is missing") != NULL,
+	    "every problem is reported, not just the first");
+
+	load(&fx, BASE "crl pki/nope.crl\n", out, sizeof(out));
+	ok(strstr(out, "t.conf:10: crl:") != NULL &&
+	    strstr(out, "No such file or directory") != NULL,
+	    "missing file: file:line and the reason");
+
+	/* A broken profile: file:line from the schema. */
+	fixture_write(&fx, "self-profiles/broken.xml",
+	    "<profiel xmlns=\"urn:ketenpoort:profiel:1\">\n"
+	    "  <oin>123</oin>\n  <naam>x</naam>\n"
+	    "  <endpoint>https://x/</endpoint>\n  <rol>baas</rol>\n"
+	    "  <zenden/>\n</profiel>\n");
+	snprintf(path, sizeof(path), "%s/problems", fx.dir);
+	problems = fopen(path, "w+");
+	snprintf(path, sizeof(path), "%s/self.conf", fx.dir);
+	gw = kp_gateway_open(path, KP_GW_NO_STORE, problems, &err);
+	rewind(problems);
+	n = fread(out, 1, sizeof(out) - 1, problems);
+	out[n] = '\0';
+	fclose(problems);
+	ok(gw == NULL, "a gateway with a broken profile does not open");
+	snprintf(expect, sizeof(expect), "%s/self-profiles/broken.xml:2: ", fx.dir);
+	ok(strncmp(out, expect, strlen(expect)) == 0 && strstr(out, "'oin'") != NULL,
+	    "profile problem: file:line naming the element");
+	kp_gateway_close(gw);
+
+	/* Two profiles with one OIN. */
+	snprintf(path, sizeof(path), "%s/self-profiles/broken.xml", fx.dir);
+	unlink(path);
+	fixture_write(&fx, "self-profiles/twin.xml",
+	    "<profiel xmlns=\"urn:ketenpoort:profiel:1\"><oin>"
+	    OIN_PARTNER "</oin><naam>twin</naam><endpoint>https://x/</endpoint>"
+	    "<rol>gemeente</rol><zenden/></profiel>");
+	snprintf(path, sizeof(path), "%s/self.conf", fx.dir);
+	gw = kp_gateway_open(path, KP_GW_NO_STORE, NULL, &err);
+	ok(gw == NULL && strstr(err.msg, "is already the profile of") != NULL,
+	    "two profiles with one OIN are refused");
+	kp_gateway_close(gw);
+	snprintf(path, sizeof(path), "%s/self-profiles/twin.xml", fx.dir);
+	unlink(path);
+
+	/* A private key others may read: refuse to start. */
+	snprintf(path, sizeof(path), "%s/pki/self.key", fx.dir);
+	chmod(path, 0644);
+	snprintf(path, sizeof(path), "%s/self.conf", fx.dir);
+	gw = kp_gateway_open(path, KP_GW_NO_STORE, NULL, &err);
+	ok(gw == NULL && strstr(err.msg, "accessible to group or others") != NULL &&
+	    strstr(err.msg, "chmod 600") != NULL,
+	    "a world-readable private key is refused, with the fix");
+	kp_gateway_close(gw);
+	snprintf(path, sizeof(path), "%s/pki/self.key", fx.dir);
+	chmod(path, 0600);
+
+	fixture_teardown(&fx);
+	return done_testing();
+}

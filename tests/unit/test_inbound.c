@@ -1,0 +1,246 @@
+/*
+ * inbound: the whole pipeline in-process, from bytes to a signed answer and
+ * the store.  Every rejection: the exact code, a signed Fault the sender can
+ * verify, no message stored, one audit row.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "compose.h"
+#include "config.h"
+#include "fixture.h"
+#include "forge.h"
+#include "gateway.h"
+#include "inbound.h"
+#include "profile.h"
+#include "store.h"
+#include "tap.h"
+#include "util.h"
+#include "xmlsafe.h"
+
+static struct fixture fx;
+
+struct counts { int64_t message, audit, replay; };
+
+static struct counts
+counts(void)
+{
+	struct counts c = {
+		kp_store_count(fx.self->store, "message"),
+		kp_store_count(fx.self->store, "audit"),
+		kp_store_count(fx.self->store, "replay"),
+	};
+	return c;
+}
+
+static void
+deliver(const char *bytes, size_t len, const char *peer, const char *ct,
+    const char *soapaction, struct kp_response *resp)
+{
+	struct kp_request req = { peer, ct, soapaction, bytes, len };
+
+	kp_inbound_handle(fx.self, &req, resp);
+}
+
+/* Send a request built by kp_request_build; verify the answer as partner. */
+static kp_fault
+exchange(xmlDocPtr body, struct kp_outcome *out, struct kp_response *resp)
+{
+	struct kp_composed req;
+	struct kp_err err;
+	kp_fault f = KP_F_MAX;
+
+	memset(out, 0, sizeof(*out));
+	if (kp_request_build(fx.partner, fx.self_at_partner,
+	    xmlDocGetRootElement(body), &req, &err) != KP_OK)
+		return KP_F_MAX;
+	deliver(req.bytes, req.len, OIN_PARTNER, "text/xml; charset=utf-8", NULL,
+	    resp);
+	if (resp->body != NULL && kp_answer_verify(fx.partner, fx.self_at_partner,
+	    &req, resp->body, resp->len, out, &err) == KP_OK)
+		f = out->fault;
+	else
+		diag("answer does not verify: %s", err.msg);
+	kp_composed_clear(&req);
+	return f;
+}
+
+/* A rejection: code, HTTP 500, nothing stored, one audit row with the code. */
+static void
+rejected(const char *what, const char *bytes, size_t len, const char *peer,
+    const char *soapaction, kp_fault want)
+{
+	struct counts before = counts(), after;
+	struct kp_response resp;
+
+	deliver(bytes, len, peer, "text/xml; charset=utf-8", soapaction, &resp);
+	after = counts();
+	is_int(resp.fault, want, "%s: %s", what, kp_fault_code(want));
+	ok(resp.http_status == 500 && resp.body != NULL &&
+	    strstr(resp.body, kp_fault_code(want)) != NULL,
+	    "%s: HTTP 500 with a SOAP Fault carrying the code", what);
+	ok(after.message == before.message && after.replay == before.replay &&
+	    after.audit == before.audit + 1,
+	    "%s: nothing stored, one audit row", what);
+	kp_response_clear(&resp);
+}
+
+static void
+forged(const char *what, const char *template_name, const char *from,
+    const char *bsn, const struct forge_opts *o, const char *peer,
+    const char *soapaction, kp_fault want)
+{
+	static int n;
+	char ref[32], *bytes = NULL;
+	size_t len;
+	struct kp_err err;
+	xmlDocPtr body;
+
+	snprintf(ref, sizeof(ref), "forged-%d", ++n);
+	body = fixture_body(template_name, from, OIN_SELF, ref, bsn);
+	if (body == NULL || forge_build(fx.partner, fx.self_at_partner,
+	    xmlDocGetRootElement(body), o, &bytes, &len, &err) != KP_OK) {
+		ok(0, "%s: could not forge", what);
+		xmlFreeDoc(body);
+		return;
+	}
+	rejected(what, bytes, len, peer, soapaction, want);
+	free(bytes);
+	xmlFreeDoc(body);
+}
+
+int
+main(void)
+{
+	struct forge_opts o = { 0 };
+	struct kp_response resp, again;
+	struct kp_outcome out;
+	struct counts before, after;
+	xmlDocPtr body;
+	char *bytes = NULL, msgid[48];
+	size_t len;
+	struct kp_err err;
+
+	if (fixture_setup(&fx) != 0) {
+		ok(0, "fixture");
+		return done_testing();
+	}
+
+	/* The good path. */
+	body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, "good-1", "111222333");
+	before = counts();
+	is_int(exchange(body, &out, &resp), KP_F_NONE,
+	    "a valid notice gets a Bv03 that verifies (RelatesTo, "
+	    "SignatureConfirmation, signature)");
+	is_str(out.answer_root, "Bv03", "the answer is a Bv03");
+	is_int(resp.http_status, 200, "HTTP 200");
+	after = counts();
+	ok(after.message == before.message + 1 && after.audit == before.audit + 1 &&
+	    after.replay == before.replay + 1,
+	    "stored once: message, replay row, audit row");
+	kp_response_clear(&resp);
+	kp_outcome_clear(&out);
+	xmlFreeDoc(body);
+
+	/* Idempotent resend: the very same bytes get the very same answer. */
+	body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, "good-2", "111222333");
+	kp_new_message_id(msgid);
+	o.message_id = msgid;
+	forge_build(fx.partner, fx.self_at_partner, xmlDocGetRootElement(body), &o,
+	    &bytes, &len, &err);
+	deliver(bytes, len, OIN_PARTNER, "text/xml", NULL, &resp);
+	before = counts();
+	deliver(bytes, len, OIN_PARTNER, "text/xml", NULL, &again);
+	after = counts();
+	is_int(again.http_status, 200, "resend of the same message: HTTP 200");
+	ok(again.duplicate && again.len == resp.len &&
+	    memcmp(again.body, resp.body, resp.len) == 0,
+	    "resend gets the original answer, byte for byte");
+	ok(after.message == before.message && after.audit == before.audit + 1,
+	    "resend stores nothing new and is audited as a duplicate");
+	kp_response_clear(&resp);
+	kp_response_clear(&again);
+	free(bytes);
+	xmlFreeDoc(body);
+
+	/* Same MessageID, another body. */
+	forged("same MessageID with another body", "zakLk01", OIN_PARTNER,
+	    "111222333", &o, OIN_PARTNER, NULL, KP_F_013);
+	o.message_id = NULL;
+
+	/* Same referentienummer, another body, fresh MessageID. */
+	body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, "good-1", "999993653");
+	forge_build(fx.partner, fx.self_at_partner, xmlDocGetRootElement(body), &o,
+	    &bytes, &len, &err);
+	rejected("referentienummer reused with another body", bytes, len,
+	    OIN_PARTNER, NULL, KP_F_013);
+	free(bytes);
+	xmlFreeDoc(body);
+
+	/* The body rules, identities and policy. */
+	forged("invalid BSN", "zakLk01", OIN_PARTNER, "123456789", &o, OIN_PARTNER,
+	    NULL, KP_F_040);
+	forged("schema-invalid body", "zakLk01-baddate", OIN_PARTNER, "111222333",
+	    &o, OIN_PARTNER, NULL, KP_F_002);
+	forged("zender is not the TLS peer", "zakLk01", OIN_CALLCENTER, "111222333",
+	    &o, OIN_PARTNER, NULL, KP_F_011);
+	forged("message type the profile does not allow", "kctLk01", OIN_PARTNER,
+	    "111222333", &o, OIN_PARTNER, NULL, KP_F_020);
+	forged("unknown partner", "zakLk01", OIN_PARTNER, "111222333", &o,
+	    OIN_STRANGER, NULL, KP_F_011);
+	forged("no OIN from TLS", "zakLk01", OIN_PARTNER, "111222333", &o, NULL,
+	    NULL, KP_F_011);
+	forged("SOAPAction differs from wsa:Action", "zakLk01", OIN_PARTNER,
+	    "111222333", &o, OIN_PARTNER,
+	    "\"urn:ketenpoort:ketendossier:1:prsLk01\"", KP_F_003);
+	o.mutation = "altered-body";
+	forged("body altered after signing", "zakLk01", OIN_PARTNER, "111222333",
+	    &o, OIN_PARTNER, NULL, KP_F_010);
+	o.mutation = "wrap-header-first";
+	forged("Body moved into a header, forged Body in its place", "zakLk01",
+	    OIN_PARTNER, "111222333", &o, OIN_PARTNER, NULL, KP_F_002);
+	o.mutation = NULL;
+	rejected("not well-formed", "<soap:Envelope", 14, OIN_PARTNER, NULL,
+	    KP_F_001);
+
+	/* A matching SOAPAction is fine. */
+	body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, "good-3", "111222333");
+	forge_build(fx.partner, fx.self_at_partner, xmlDocGetRootElement(body), &o,
+	    &bytes, &len, &err);
+	deliver(bytes, len, OIN_PARTNER, "text/xml; charset=utf-8",
+	    "\"urn:ketenpoort:ketendossier:1:zakLk01\"", &resp);
+	is_int(resp.fault, KP_F_NONE, "SOAPAction equal to wsa:Action is accepted");
+	kp_response_clear(&resp);
+
+	/* Not SOAP at all: 400, audited, nothing stored. */
+	before = counts();
+	deliver(bytes, len, OIN_PARTNER, "application/json", NULL, &resp);
+	after = counts();
+	is_int(resp.http_status, 400, "Content-Type application/json: HTTP 400");
+	ok(after.message == before.message && after.audit == before.audit + 1,
+	    "the refusal is audited and nothing stored");
+	kp_response_clear(&resp);
+	deliver(bytes, len, OIN_PARTNER, "text/xml; charset=iso-8859-1", NULL,
+	    &resp);
+	is_int(resp.fault, KP_F_001, "charset other than utf-8: KP001");
+	kp_response_clear(&resp);
+	free(bytes);
+	xmlFreeDoc(body);
+
+	/* The Fault is signed and answers the very request. */
+	body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, "bad-bsn", "123456789");
+	is_int(exchange(body, &out, &resp), KP_F_040,
+	    "the sender verifies the signed Fault and reads KP040 from it");
+	ok(strstr(out.omschrijving, "elfproef") != NULL &&
+	    strstr(out.omschrijving, "123456789") == NULL,
+	    "omschrijving says what, and does not repeat the BSN");
+	kp_response_clear(&resp);
+	kp_outcome_clear(&out);
+	xmlFreeDoc(body);
+
+	fixture_teardown(&fx);
+	return done_testing();
+}
