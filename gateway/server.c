@@ -310,6 +310,12 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		evhttp_set_bevcb(w->http, new_tls_bev, w);
 		evhttp_set_gencb(w->http, handle, w);
 		evhttp_set_max_body_size(w->http, (ev_ssize_t)cfg->max_body);
+		/*
+		 * Read and drop an oversized body before answering 413, so a
+		 * sender that does not wait for 100-continue sees the answer
+		 * rather than a reset connection.
+		 */
+		evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
 		evhttp_set_max_headers_size(w->http, 16 * 1024);
 		evhttp_set_timeout(w->http, (int)cfg->idle_timeout);
 		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_POST |
