@@ -319,8 +319,16 @@ kp_inbound_handle(struct kp_gateway *gw, const struct kp_request *req,
 		kp_reject(&err, KP_F_001, "Content-Type charset is not utf-8");
 	} else {
 		for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
-			if (stages[i].fn(&in, &err) != KP_OK)
+			if (stages[i].fn(&in, &err) != KP_OK) {
+				/* A stage that failed without a code failed us. */
+				if (err.status != KP_ERR_PROTOCOL) {
+					log_warnx("stage %s: %s", stages[i].name,
+					    err.msg[0] ? err.msg : "failed");
+					kp_reject(&err, KP_F_050, "internal error in "
+					    "stage %s; try again later", stages[i].name);
+				}
 				break;
+			}
 			if (resp->duplicate)
 				break;
 		}

@@ -533,8 +533,11 @@ kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 
 	if ((out->cert = token_certificate(env, err)) == NULL)
 		goto fail;
-	pkey = X509_get0_pubkey(out->cert);
-	if (pkey == NULL || kp_key_acceptable(pkey, err) != KP_OK)
+	if ((pkey = X509_get0_pubkey(out->cert)) == NULL) {
+		kp_reject(err, KP_F_010, "the token's public key cannot be read");
+		goto fail;
+	}
+	if (kp_key_acceptable(pkey, err) != KP_OK)
 		goto fail;
 	is_ec_method = algorithm_is(kp_xml_next(kp_xml_first(signed_info)),
 	    ALG_ECDSA_SHA256);

@@ -1,0 +1,226 @@
+/*
+ * fuzz_verify — the inbound verify path as a fuzz target: request bytes in,
+ * verdict out (kp_inbound_handle against a gateway with a PKI made at
+ * start-up, the TLS peer being a known partner).
+ *
+ * With --enable-fuzzer (clang) this is a libFuzzer target.  Without it, it
+ * is an ordinary test: it replays the seed files named on the command line
+ * (tests/fuzz/seeds and the raw bad-input corpus), every forge mutation of a
+ * real signed message, and deterministic byte flips of that message, and
+ * checks after each one that the gateway answered, and stored a message
+ * only when it accepted one.
+ */
+#include "autoconf.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fixture.h"
+#include "forge.h"
+#include "gateway.h"
+#include "inbound.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+static struct fixture fx;
+static int ready;
+
+struct verdict_stats {
+	long	runs;
+	long	bad_answers;	/* no answer, or an unexpected HTTP status */
+	long	stored_unaccepted;
+	long	accepted;
+};
+static struct verdict_stats stats;
+
+static void
+one(const uint8_t *data, size_t size)
+{
+	struct kp_request req = { OIN_PARTNER, "text/xml; charset=utf-8", NULL,
+	    (const char *)data, size };
+	struct kp_response resp;
+	int64_t before = kp_store_count(fx.self->store, "message");
+
+	kp_inbound_handle(fx.self, &req, &resp);
+	stats.runs++;
+	if (resp.body == NULL || (resp.http_status != 200 &&
+	    resp.http_status != 500)) {
+		stats.bad_answers++;
+		fprintf(stdout, "# no proper answer (HTTP %d, %s) to input %ld\n",
+		    resp.http_status, resp.body == NULL ? "no body" : "body",
+		    stats.runs);
+		if (getenv("KP_FUZZ_DUMP") != NULL) {
+			FILE *fp = fopen(getenv("KP_FUZZ_DUMP"), "wb");
+
+			if (fp != NULL) {
+				fwrite(data, 1, size, fp);
+				fclose(fp);
+			}
+		}
+	}
+	if (resp.http_status == 200 && resp.fault == KP_F_NONE)
+		stats.accepted++;
+	else if (kp_store_count(fx.self->store, "message") != before)
+		stats.stored_unaccepted++;
+	kp_response_clear(&resp);
+}
+
+static int
+setup(void)
+{
+	if (ready)
+		return 0;
+	kp_log_init("fuzz", KP_LOG_WARN);
+	kp_log_set_level(KP_LOG_WARN);
+	if (fixture_setup(&fx) != 0)
+		return -1;
+	ready = 1;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (setup() != 0)
+		abort();
+	one(data, size);
+	return 0;
+}
+
+#ifndef KP_LIBFUZZER
+#include "tap.h"
+
+static void
+replay_file(const char *path)
+{
+	struct kp_err err;
+	char *data;
+	size_t len;
+
+	if (kp_read_file(path, 64 << 20, &data, &len, &err) != KP_OK) {
+		diag("%s", err.msg);
+		stats.bad_answers++;
+		return;
+	}
+	one((const uint8_t *)data, len);
+	free(data);
+}
+
+static long
+replay_path(const char *path)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	long n = 0;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode)) {
+		replay_file(path);
+		return 1;
+	}
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char sub[1024];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		n += replay_path(sub);
+	}
+	closedir(d);
+	return n;
+}
+
+/* A small deterministic generator: the same flips on every run. */
+static uint32_t
+next_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct forge_opts o = { 0 };
+	struct kp_err err;
+	xmlDocPtr body;
+	char *valid = NULL, *m;
+	size_t valid_len = 0, mlen;
+	long files = 0, mutated = 0, flips = 0;
+	uint32_t seed = 0x6b657465;	/* "kete" */
+	const char *write_dir = getenv("KP_FUZZ_WRITE_SEEDS");
+
+	if (!ok(setup() == 0, "fixture with a fresh PKI"))
+		return done_testing();
+	for (int i = 1; i < argc; i++)
+		files += replay_path(argv[i]);
+	ok(files > 0, "replayed %ld seed files", files);
+
+	body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, "fuzz-0", "111222333");
+	for (int i = 0; forge_mutations[i] != NULL; i++) {
+		char ref[32];
+
+		xmlFreeDoc(body);
+		snprintf(ref, sizeof(ref), "fuzz-%d", i);
+		body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, ref,
+		    "111222333");
+		o.mutation = forge_mutations[i];
+		if (forge_build(fx.partner, fx.self_at_partner,
+		    xmlDocGetRootElement(body), &o, &m, &mlen, &err) != KP_OK)
+			continue;
+		one((const uint8_t *)m, mlen);
+		mutated++;
+		if (write_dir != NULL) {
+			char path[1024];
+
+			snprintf(path, sizeof(path), "%s/%s.xml", write_dir, o.mutation);
+			kp_write_file(path, m, mlen, 0644, &err);
+		}
+		if (strcmp(o.mutation, "none") == 0) {
+			valid = m;
+			valid_len = mlen;
+		} else {
+			free(m);
+		}
+	}
+	xmlFreeDoc(body);
+	ok(mutated > 30, "replayed %ld forged mutations of a signed message",
+	    mutated);
+	ok(valid != NULL && stats.accepted == 1,
+	    "exactly the unmutated message was accepted (%ld)", stats.accepted);
+
+	for (int i = 0; valid != NULL && i < 300; i++) {
+		char *copy = malloc(valid_len);
+		int nflips = 1 + (int)(next_rand(&seed) % 4);
+
+		memcpy(copy, valid, valid_len);
+		for (int k = 0; k < nflips; k++)
+			copy[next_rand(&seed) % valid_len] ^=
+			    (char)(1u << (next_rand(&seed) % 8));
+		one((const uint8_t *)copy, valid_len);
+		free(copy);
+		flips++;
+	}
+	ok(flips == 300, "replayed %ld byte-flipped copies", flips);
+	is_int(stats.bad_answers, 0, "every input got a well-formed answer "
+	    "(%ld runs)", stats.runs);
+	is_int(stats.stored_unaccepted, 0,
+	    "nothing was stored unless it was accepted");
+	free(valid);
+	fixture_teardown(&fx);
+	return done_testing();
+}
+#endif
