@@ -34,7 +34,8 @@ kp_libraries_cleanup(void)
 }
 
 static struct kp_schema *
-load_schema(const struct kp_config *cfg, const char *file, struct kp_err *err)
+load_schema(const struct kp_config *cfg, const char *file, int redact,
+    struct kp_err *err)
 {
 	struct kp_schema *s;
 	char *path;
@@ -43,7 +44,7 @@ load_schema(const struct kp_config *cfg, const char *file, struct kp_err *err)
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	s = kp_schema_load(path, err);
+	s = kp_schema_load(path, redact, err);
 	free(path);
 	return s;
 }
@@ -74,9 +75,9 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 	if ((gw->cfg = kp_config_load(config_path, problems, err)) == NULL)
 		goto fail;
 	/* From here on, report every problem, not just the first. */
-	if ((gw->kd_schema = load_schema(gw->cfg, "ketendossier.xsd", &e)) == NULL)
+	if ((gw->kd_schema = load_schema(gw->cfg, "ketendossier.xsd", 1, &e)) == NULL)
 		note(problems, err, &bad, &e, 0);
-	if ((gw->profile_schema = load_schema(gw->cfg, "profile.xsd", &e)) == NULL)
+	if ((gw->profile_schema = load_schema(gw->cfg, "profile.xsd", 0, &e)) == NULL)
 		note(problems, err, &bad, &e, 0);
 	else if ((gw->profiles = kp_profiles_load(gw->cfg->profiles,
 	    gw->profile_schema, problems, &e)) == NULL)

@@ -123,7 +123,7 @@ kp_profiles_load(const char *dir, struct kp_schema *schema, FILE *problems,
 		if (kp_read_file(p.path, PROFILE_MAX_SIZE, &text, &textlen,
 		    &perr) != KP_OK) {
 			problem(problems, err, &nproblems, "%s", perr.msg);
-		} else if ((doc = kp_xml_parse(text, textlen, &perr)) == NULL) {
+		} else if ((doc = kp_xml_parse_local(text, textlen, &perr)) == NULL) {
 			problem(problems, err, &nproblems, "%s: %s", p.path,
 			    perr.msg);
 		} else if (kp_schema_validate_doc(schema, doc, &perr) != KP_OK) {

@@ -11,11 +11,13 @@
 struct kp_schema {
 	xmlSchemaPtr	 schema;
 	char		*path;
+	int		 redact;
 };
 
 struct first_error {
 	int	 seen;
 	int	 line;
+	int	 redact;
 	char	 msg[300];
 };
 
@@ -63,15 +65,19 @@ keep_first_error(void *user, xmlErrorPtr e)
 	if (fe->seen++ || e == NULL)
 		return;
 	fe->line = e->line;
-	redact(e->message != NULL ? e->message : "invalid", fe->msg,
-	    sizeof(fe->msg));
+	if (fe->redact)
+		redact(e->message != NULL ? e->message : "invalid", fe->msg,
+		    sizeof(fe->msg));
+	else
+		snprintf(fe->msg, sizeof(fe->msg), "%s",
+		    e->message != NULL ? e->message : "invalid");
 	n = strlen(fe->msg);
 	while (n > 0 && (fe->msg[n - 1] == '\n' || fe->msg[n - 1] == ' '))
 		fe->msg[--n] = '\0';
 }
 
 struct kp_schema *
-kp_schema_load(const char *path, struct kp_err *err)
+kp_schema_load(const char *path, int redact_values, struct kp_err *err)
 {
 	struct kp_schema *s = NULL;
 	xmlSchemaParserCtxtPtr pctxt = NULL;
@@ -82,6 +88,7 @@ kp_schema_load(const char *path, struct kp_err *err)
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	s->redact = redact_values;
 	if ((pctxt = xmlSchemaNewParserCtxt(path)) == NULL) {
 		kp_fail(err, KP_ERR_CONFIG, "%s: cannot read schema", path);
 		goto fail;
@@ -116,7 +123,7 @@ validate(struct kp_schema *s, xmlDocPtr doc, xmlNodePtr elem,
     struct kp_err *err)
 {
 	xmlSchemaValidCtxtPtr vctxt;
-	struct first_error fe = { 0 };
+	struct first_error fe = { .redact = s->redact };
 	int rc;
 
 	if ((vctxt = xmlSchemaNewValidCtxt(s->schema)) == NULL)

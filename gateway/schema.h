@@ -13,7 +13,12 @@
 
 struct kp_schema;
 
-struct kp_schema	*kp_schema_load(const char *path, struct kp_err *err);
+/*
+ * redact_values: keep the offending values out of error messages (bodies
+ * from partners may carry a BSN there); off for the operator's own files.
+ */
+struct kp_schema	*kp_schema_load(const char *path, int redact_values,
+			    struct kp_err *err);
 void			 kp_schema_free(struct kp_schema *schema);
 
 /*

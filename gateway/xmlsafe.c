@@ -58,7 +58,7 @@ refuse_doctype(void *user, const xmlChar *name, const xmlChar *ext_id,
 
 /* Walk without recursion; check depth and forbidden node types. */
 static int
-check_tree(xmlDocPtr doc, struct kp_err *err)
+check_tree(xmlDocPtr doc, int allow_comments, struct kp_err *err)
 {
 	xmlNodePtr node = doc->children;
 	int depth = 0;
@@ -66,6 +66,8 @@ check_tree(xmlDocPtr doc, struct kp_err *err)
 	while (node != NULL) {
 		switch (node->type) {
 		case XML_COMMENT_NODE:
+			if (allow_comments)
+				break;
 			return kp_reject(err, KP_F_002,
 			    "comment on line %ld: comments are not allowed",
 			    (long)xmlGetLineNo(node));
@@ -119,8 +121,8 @@ check_tree(xmlDocPtr doc, struct kp_err *err)
 	return KP_OK;
 }
 
-xmlDocPtr
-kp_xml_parse(const char *data, size_t len, struct kp_err *err)
+static xmlDocPtr
+parse(const char *data, size_t len, int allow_comments, struct kp_err *err)
 {
 	xmlParserCtxtPtr ctxt = NULL;
 	struct parse_state st = { 0 };
@@ -190,7 +192,7 @@ kp_xml_parse(const char *data, size_t len, struct kp_err *err)
 		kp_reject(err, KP_F_001, "a DOCTYPE is not allowed");
 		goto fail;
 	}
-	if (check_tree(doc, err) != KP_OK)
+	if (check_tree(doc, allow_comments, err) != KP_OK)
 		goto fail;
 	xmlFreeParserCtxt(ctxt);
 	return doc;
@@ -198,6 +200,18 @@ fail:
 	xmlFreeDoc(doc);
 	xmlFreeParserCtxt(ctxt);
 	return NULL;
+}
+
+xmlDocPtr
+kp_xml_parse(const char *data, size_t len, struct kp_err *err)
+{
+	return parse(data, len, 0, err);
+}
+
+xmlDocPtr
+kp_xml_parse_local(const char *data, size_t len, struct kp_err *err)
+{
+	return parse(data, len, 1, err);
 }
 
 char *

@@ -26,6 +26,9 @@ void		kp_xml_init(void);
 void		kp_xml_cleanup(void);
 
 xmlDocPtr	kp_xml_parse(const char *data, size_t len, struct kp_err *err);
+/* The same for files an operator writes (profiles): comments allowed. */
+xmlDocPtr	kp_xml_parse_local(const char *data, size_t len,
+		    struct kp_err *err);
 
 /* The element's whole text (all descendant text), NULL if none; free(). */
 char		*kp_xml_text(xmlNodePtr node);

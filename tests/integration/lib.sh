@@ -82,7 +82,7 @@ kp_start() {
 	local name=$1 dir="$WORK/$1" i
 	: > "$dir/log"
 	if [ -n "$KP_VALGRIND" ]; then
-		valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		    --error-exitcode=99 --log-file="$dir/valgrind.log" \
 		    "$KP" serve -c "$dir/ketenpoort.conf" 2>>"$dir/log" &
 	else

@@ -65,7 +65,7 @@ main(void)
 	char *text;
 
 	kp_xml_init();
-	schema = kp_schema_load(fixture_src("xsd/ketendossier.xsd"), &err);
+	schema = kp_schema_load(fixture_src("xsd/ketendossier.xsd"), 1, &err);
 	if (!ok(schema != NULL, "ketendossier.xsd loads"))
 		return done_testing();
 
