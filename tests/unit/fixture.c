@@ -71,6 +71,12 @@ write_profile(struct fixture *fx, const char *at, const char *name,
 int
 fixture_setup(struct fixture *fx)
 {
+	return fixture_setup_port(fx, 1);
+}
+
+int
+fixture_setup_port(struct fixture *fx, int self_port)
+{
 	struct kp_pki_opts opts = { 0 };
 	struct kp_err err;
 	char path[512];
@@ -95,13 +101,13 @@ fixture_setup(struct fixture *fx)
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/partner-profiles", fx->dir);
 	mkdir(path, 0755);
-	if (write_conf(fx, "self", OIN_SELF, 1) != 0 ||
+	if (write_conf(fx, "self", OIN_SELF, self_port) != 0 ||
 	    write_conf(fx, "partner", OIN_PARTNER, 2) != 0 ||
 	    write_profile(fx, "self", "partner", OIN_PARTNER, 2,
 	    "<bericht>zakLk01</bericht><bericht>prsLk01</bericht>") != 0 ||
 	    write_profile(fx, "self", "callcenter", OIN_CALLCENTER, 3,
 	    "<bericht>kctLk01</bericht>") != 0 ||
-	    write_profile(fx, "partner", "self", OIN_SELF, 1, "") != 0)
+	    write_profile(fx, "partner", "self", OIN_SELF, self_port, "") != 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/self.conf", fx->dir);
 	if ((fx->self = kp_gateway_open(path, 0, NULL, &err)) == NULL)

@@ -30,8 +30,10 @@ struct fixture {
 	const struct kp_profile	*self_at_partner;	/* partner's view of self */
 };
 
-/* 0 or -1 (with a diagnostic on stdout). */
+/* 0 or -1 (with a diagnostic on stdout).  self listens on port 1 (nobody). */
 int	fixture_setup(struct fixture *fx);
+/* The same with self's endpoint on 127.0.0.1:self_port, for a real server. */
+int	fixture_setup_port(struct fixture *fx, int self_port);
 void	fixture_teardown(struct fixture *fx);
 
 /* A file under $SRCDIR (or "."): static buffer. */

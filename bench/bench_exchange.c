@@ -1,0 +1,468 @@
+/*
+ * bench_exchange — how fast is a signed, durably stored, acknowledged
+ * exchange, against what the machine's own crypto allows?
+ *
+ * 1. The machine's RSA-2048 and P-256 sign and verify rates, in-process.
+ * 2. The crypto bound for full exchanges on all cores: every notice costs
+ *    two signatures and two verifications (request and answer), and both
+ *    gateways share the machine: cores / (2 sign + 2 verify).
+ * 3. The end-to-end rate: a real `ketenpoort serve` receives; this program
+ *    is the sending gateway (T threads, C transfers in flight each, libcurl
+ *    multi, kept-alive mTLS), signing each notice at send time, verifying
+ *    each signed Bv03 (RelatesTo, SignatureConfirmation) and recording it.
+ * 4. Their ratio, p50/p99 latency, and the receiver's peak RSS.
+ *
+ * Several runs; medians are printed last.  Not a test: no pass or fail.
+ *
+ *   bench_exchange [-n NOTICES] [-r RUNS] [-t THREADS] [-c INFLIGHT] [--ec]
+ */
+#include "autoconf.h"
+
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "client.h"
+#include "compose.h"
+#include "config.h"
+#include "fixture.h"
+#include "gateway.h"
+#include "pki.h"
+#include "profile.h"
+#include "store.h"
+#include "util.h"
+#include "xmlsafe.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Operations per second of sign or verify with pkey, for about a second. */
+static double
+crypto_rate(EVP_PKEY *pkey, int verify)
+{
+	unsigned char msg[64] = "ketenpoort", sig[512];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	double start, elapsed;
+	long n = 0;
+
+	EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey);
+	EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg));
+	start = now_s();
+	do {
+		for (int i = 0; i < 50; i++, n++) {
+			if (verify) {
+				EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey);
+				EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg));
+			} else {
+				size_t l = sizeof(sig);
+
+				EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey);
+				EVP_DigestSign(ctx, sig, &l, msg, sizeof(msg));
+			}
+		}
+		elapsed = now_s() - start;
+	} while (elapsed < 1.0);
+	EVP_MD_CTX_free(ctx);
+	return (double)n / elapsed;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- the sending side ---- */
+
+struct lane {
+	CURL			*curl;
+	struct kp_composed	 req;
+	struct curl_slist	*headers;
+	char			*answer;
+	size_t			 answer_len;
+	double			 started;
+	int			 busy;
+};
+
+struct sender {
+	pthread_t		 thread;
+	struct fixture		*fx;
+	int			 inflight;
+	atomic_long		*next;		/* notices started */
+	atomic_long		*done;		/* notices answered */
+	long			 total;
+	double			*latencies;	/* shared, indexed by notice */
+	atomic_long		*failures;
+	xmlDocPtr		 body;
+	xmlNodePtr		 refnode;	/* its kd:referentienummer */
+	char			 url[128];
+};
+
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct lane *l = user;
+	size_t n = size * nmemb;
+	char *grown = realloc(l->answer, l->answer_len + n + 1);
+
+	if (grown == NULL)
+		return 0;
+	l->answer = grown;
+	memcpy(l->answer + l->answer_len, data, n);
+	l->answer_len += n;
+	return n;
+}
+
+static int
+lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
+{
+	struct kp_err err;
+	const struct kp_config *cfg = s->fx->partner->cfg;
+	char soapaction[200], ref[40];
+
+
+	/* zender + referentienummer is unique: number each notice. */
+	snprintf(ref, sizeof(ref), "bench-%ld", idx);
+	xmlNodeSetContent(s->refnode, (const xmlChar *)ref);
+	l->started = now_s();
+	if (kp_request_build(s->fx->partner, s->fx->self_at_partner,
+	    xmlDocGetRootElement(s->body), &l->req, &err) != KP_OK) {
+		fprintf(stderr, "sign: %s\n", err.msg);
+		return -1;
+	}
+	if (l->curl == NULL) {
+		l->curl = curl_easy_init();
+		curl_easy_setopt(l->curl, CURLOPT_URL, s->url);
+		curl_easy_setopt(l->curl, CURLOPT_SSLCERT, cfg->cert);
+		curl_easy_setopt(l->curl, CURLOPT_SSLKEY, cfg->key);
+		curl_easy_setopt(l->curl, CURLOPT_CAINFO, cfg->ca);
+		curl_easy_setopt(l->curl, CURLOPT_SSLVERSION,
+		    (long)CURL_SSLVERSION_TLSv1_2);
+		curl_easy_setopt(l->curl, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(l->curl, CURLOPT_WRITEDATA, l);
+		curl_easy_setopt(l->curl, CURLOPT_PRIVATE, l);
+		curl_easy_setopt(l->curl, CURLOPT_NOSIGNAL, 1L);
+	}
+	curl_slist_free_all(l->headers);
+	snprintf(soapaction, sizeof(soapaction), "SOAPAction: \"%s\"",
+	    l->req.action);
+	l->headers = curl_slist_append(NULL,
+	    "Content-Type: text/xml; charset=utf-8");
+	l->headers = curl_slist_append(l->headers, soapaction);
+	l->headers = curl_slist_append(l->headers, "Expect:");
+	curl_easy_setopt(l->curl, CURLOPT_HTTPHEADER, l->headers);
+	curl_easy_setopt(l->curl, CURLOPT_POSTFIELDS, l->req.bytes);
+	curl_easy_setopt(l->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)l->req.len);
+	free(l->answer);
+	l->answer = NULL;
+	l->answer_len = 0;
+	l->busy = 1;
+	curl_multi_add_handle(multi, l->curl);
+	return 0;
+}
+
+static void *
+sender_main(void *arg)
+{
+	struct sender *s = arg;
+	struct lane *lanes = calloc((size_t)s->inflight, sizeof(*lanes));
+	CURLM *multi = curl_multi_init();
+	int running = 0, active = 0;
+
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)s->inflight);
+	for (int i = 0; i < s->inflight; i++) {
+		long idx = atomic_fetch_add(s->next, 1);
+
+		if (idx >= s->total)
+			break;
+		if (lane_start(s, &lanes[i], multi, idx) == 0)
+			active++;
+	}
+	while (active > 0) {
+		CURLMsg *msg;
+		int left;
+
+		curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+			struct lane *l;
+			struct kp_outcome out = { 0 };
+			struct kp_err err;
+			long code = 0, idx;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &l);
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+			    &code);
+			curl_multi_remove_handle(multi, msg->easy_handle);
+			if (msg->data.result != CURLE_OK || code != 200 ||
+			    kp_answer_verify(s->fx->partner, s->fx->self_at_partner,
+			    &l->req, l->answer, l->answer_len, &out, &err) != KP_OK ||
+			    out.fault != KP_F_NONE) {
+				atomic_fetch_add(s->failures, 1);
+			} else {
+				struct kp_outbound_record r = {
+					.partner_oin = OIN_SELF,
+					.message_id = l->req.message_id,
+					.root = "zakLk01", .bytes = l->req.bytes,
+					.len = l->req.len, .response = l->answer,
+					.response_len = l->answer_len,
+					.outcome = "delivered",
+				};
+
+				kp_store_record_outbound(s->fx->partner->store, &r,
+				    &err);
+			}
+			kp_outcome_clear(&out);
+			s->latencies[atomic_fetch_add(s->done, 1)] =
+			    now_s() - l->started;
+			kp_composed_clear(&l->req);
+			idx = atomic_fetch_add(s->next, 1);
+			active--;
+			if (idx < s->total && lane_start(s, l, multi, idx) == 0)
+				active++;
+		}
+		if (active > 0)
+			curl_multi_poll(multi, NULL, 0, 100, NULL);
+	}
+	for (int i = 0; i < s->inflight; i++) {
+		if (lanes[i].curl != NULL)
+			curl_easy_cleanup(lanes[i].curl);
+		curl_slist_free_all(lanes[i].headers);
+		free(lanes[i].answer);
+	}
+	free(lanes);
+	curl_multi_cleanup(multi);
+	return NULL;
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+wait_listening(int port)
+{
+	for (int i = 0; i < 200; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		sin.sin_port = htons((unsigned short)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+		close(fd);
+		if (ok)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static long
+peak_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = atol(line + 6);
+	fclose(fp);
+	return kb;
+}
+
+struct run_result {
+	double	rate, p50_ms, p99_ms;
+	long	rss_kb, failures;
+};
+
+static int
+one_run(const char *kp, long n, int threads, int inflight,
+    struct run_result *res)
+{
+	struct fixture fx;
+	struct sender *senders;
+	atomic_long next = 0, done = 0, failures = 0;
+	double *lat, start, elapsed;
+	char conf[512];
+	int port = free_port();
+	pid_t pid;
+	int status;
+
+	if (fixture_setup_port(&fx, port) != 0)
+		return -1;
+	/* The receiver runs in its own process, as in production. */
+	kp_gateway_close(fx.self);
+	fx.self = NULL;
+	snprintf(conf, sizeof(conf), "%s/self.conf", fx.dir);
+	if ((pid = fork()) == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(devnull, 2);
+		execl(kp, kp, "serve", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	if (wait_listening(port) != 0) {
+		fprintf(stderr, "bench: receiver did not start\n");
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		fixture_teardown(&fx);
+		return -1;
+	}
+	lat = calloc((size_t)n, sizeof(double));
+	senders = calloc((size_t)threads, sizeof(*senders));
+	start = now_s();
+	for (int i = 0; i < threads; i++) {
+		senders[i].fx = &fx;
+		senders[i].inflight = inflight;
+		senders[i].next = &next;
+		senders[i].done = &done;
+		senders[i].total = n;
+		senders[i].latencies = lat;
+		senders[i].failures = &failures;
+		senders[i].body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF,
+		    "bench", "111222333");
+		senders[i].refnode = kp_xml_next(kp_xml_next(kp_xml_next(
+		    kp_xml_first(kp_xml_first(xmlDocGetRootElement(
+		    senders[i].body))))));
+		snprintf(senders[i].url, sizeof(senders[i].url),
+		    "https://127.0.0.1:%d/wus/v1", port);
+		pthread_create(&senders[i].thread, NULL, sender_main, &senders[i]);
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(senders[i].thread, NULL);
+		xmlFreeDoc(senders[i].body);
+	}
+	elapsed = now_s() - start;
+	res->rss_kb = peak_rss_kb(pid);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	res->failures = failures;
+	res->rate = (double)(n - failures) / elapsed;
+	res->p50_ms = median(lat, (int)n) * 1000;
+	res->p99_ms = lat[(size_t)((double)n * 0.99)] * 1000;	/* sorted now */
+	free(lat);
+	free(senders);
+	fixture_teardown(&fx);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ec", no_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long n = 2000;
+	int runs = 3, threads = 2, inflight = 8, ch;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *kp = getenv("KP");
+	double rsa_sign, rsa_verify, ec_sign, ec_verify, bound;
+	double rates[16], p50[16], p99[16], ratios[16], rss[16];
+	EVP_PKEY *rsa, *ec;
+
+	while ((ch = getopt_long(argc, argv, "n:r:t:c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': n = atol(optarg); break;
+		case 'r': runs = atoi(optarg); break;
+		case 't': threads = atoi(optarg); break;
+		case 'c': inflight = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: bench_exchange [-n N] [-r RUNS] "
+			    "[-t THREADS] [-c INFLIGHT]\n");
+			return 2;
+		}
+	}
+	if (runs > 16)
+		runs = 16;
+	if (kp == NULL)
+		kp = "./ketenpoort";
+
+	rsa = EVP_RSA_gen(2048);
+	ec = EVP_EC_gen("P-256");
+	rsa_sign = crypto_rate(rsa, 0);
+	rsa_verify = crypto_rate(rsa, 1);
+	ec_sign = crypto_rate(ec, 0);
+	ec_verify = crypto_rate(ec, 1);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ec);
+	bound = (double)cores / (2.0 / rsa_sign + 2.0 / rsa_verify);
+	printf("machine: %ld cores\n", cores);
+	printf("RSA-2048: %.0f sign/s, %.0f verify/s (one core)\n", rsa_sign,
+	    rsa_verify);
+	printf("P-256:    %.0f sign/s, %.0f verify/s (one core)\n", ec_sign,
+	    ec_verify);
+	printf("crypto bound, RSA-2048, %ld cores, 2 sign + 2 verify per "
+	    "notice: %.0f notices/s\n", cores, bound);
+	printf("end to end: %ld notices per run, %d sender threads x %d in "
+	    "flight, receiver: ketenpoort serve\n", n, threads, inflight);
+	for (int r = 0; r < runs; r++) {
+		struct run_result res;
+
+		if (one_run(kp, n, threads, inflight, &res) != 0)
+			return 1;
+		rates[r] = res.rate;
+		p50[r] = res.p50_ms;
+		p99[r] = res.p99_ms;
+		ratios[r] = res.rate / bound;
+		rss[r] = (double)res.rss_kb;
+		printf("run %d: %.0f notices/s, ratio %.2f, p50 %.1f ms, p99 %.1f "
+		    "ms, receiver peak RSS %ld KiB, failures %ld\n", r + 1,
+		    res.rate, ratios[r], res.p50_ms, res.p99_ms, res.rss_kb,
+		    res.failures);
+		fflush(stdout);
+	}
+	printf("median of %d runs: %.0f notices/s, ratio to the crypto bound "
+	    "%.2f, p50 %.1f ms, p99 %.1f ms, receiver peak RSS %.0f KiB\n",
+	    runs, median(rates, runs), median(ratios, runs), median(p50, runs),
+	    median(p99, runs), median(rss, runs));
+	return 0;
+}
