@@ -21,7 +21,7 @@ static int
 reverify_one(void *arg, const struct kp_stored_message *m)
 {
 	struct reverify_ctx *rc = arg;
-	struct kp_wss_policy policy = { rc->gw->trust, NULL, 0 };
+	struct kp_wss_policy policy = { .trust = rc->gw->trust };
 	struct kp_wss_result sig = { 0 };
 	struct kp_env env;
 	struct kp_err err;

@@ -123,7 +123,9 @@ kp_answer_verify(struct kp_gateway *gw, const struct kp_profile *partner,
     const struct kp_composed *request, const char *bytes, size_t len,
     struct kp_outcome *out, struct kp_err *err)
 {
-	struct kp_wss_policy policy = { gw->trust, partner->oin, 0 };
+	struct kp_wss_policy policy = {
+		.trust = gw->trust, .cache = gw->certs, .expected_oin = partner->oin,
+	};
 	struct kp_wss_result sig = { 0 };
 	struct kp_stuurgegevens sg;
 	struct kp_env env;

@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "certcache.h"
 #include "config.h"
 #include "gateway.h"
 #include "profile.h"
@@ -84,6 +85,11 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 		note(problems, err, &bad, &e, 1);
 	if ((gw->trust = kp_trust_new(gw->cfg->ca, gw->cfg->crl, &e)) == NULL)
 		note(problems, err, &bad, &e, 0);
+	else if ((gw->certs = kp_certcache_new(gw->trust,
+	    KP_CERT_RECHECK_S)) == NULL) {
+		kp_fail(&e, KP_ERR_NOMEM, "out of memory");
+		note(problems, err, &bad, &e, 0);
+	}
 	if ((gw->signer = kp_signer_load(gw->cfg->cert, gw->cfg->key, 0,
 	    &e)) == NULL) {
 		note(problems, err, &bad, &e, 0);
@@ -113,6 +119,7 @@ kp_gateway_close(struct kp_gateway *gw)
 		return;
 	kp_store_close(gw->store);
 	kp_signer_free(gw->signer);
+	kp_certcache_free(gw->certs);
 	X509_STORE_free(gw->trust);
 	kp_profiles_free(gw->profiles);
 	kp_schema_free(gw->kd_schema);

@@ -13,6 +13,7 @@
 
 #include "err.h"
 
+struct kp_certcache;
 struct kp_config;
 struct kp_profiles;
 struct kp_schema;
@@ -23,6 +24,7 @@ struct kp_gateway {
 	struct kp_config	*cfg;
 	struct kp_profiles	*profiles;
 	X509_STORE		*trust;
+	struct kp_certcache	*certs;		/* partner certificates checked */
 	struct kp_signer	*signer;
 	struct kp_schema	*kd_schema;
 	struct kp_schema	*profile_schema;
@@ -30,6 +32,9 @@ struct kp_gateway {
 };
 
 enum { KP_GW_NO_STORE = 1 };
+
+/* A partner certificate that passed is checked again after this long. */
+#define KP_CERT_RECHECK_S	60
 
 /*
  * Load configuration and everything it names; problems go to problems (if

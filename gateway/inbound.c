@@ -73,6 +73,7 @@ stage_signature(struct inbound *in, struct kp_err *err)
 {
 	struct kp_wss_policy policy = {
 		.trust = in->gw->trust,
+		.cache = in->gw->certs,
 		.expected_oin = in->req->peer_oin,
 	};
 

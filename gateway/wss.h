@@ -39,8 +39,11 @@ int	kp_wss_register_ids(xmlDocPtr doc, struct kp_err *err);
 int	kp_wss_sign(const struct kp_signer *s, struct kp_env *env,
 	    struct kp_err *err);
 
+struct kp_certcache;
+
 struct kp_wss_policy {
 	X509_STORE	*trust;
+	struct kp_certcache *cache;	/* NULL: check every certificate afresh */
 	const char	*expected_oin;	/* TLS peer's OIN (request) or partner's */
 	int64_t		 at_ms;		/* check the certificate as of; 0: now */
 };

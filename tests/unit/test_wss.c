@@ -28,7 +28,8 @@ static kp_fault
 verdict(const struct forge_opts *o, const char *peer_oin, char *msg,
     size_t msglen)
 {
-	struct kp_wss_policy policy = { fx.self->trust, peer_oin, 0 };
+	struct kp_wss_policy policy = { .trust = fx.self->trust,
+	    .expected_oin = peer_oin };
 	struct kp_wss_result res = { 0 };
 	struct kp_env env;
 	struct kp_err err;
