@@ -14,7 +14,8 @@
  *
  * Several runs; medians are printed last.  Not a test: no pass or fail.
  *
- *   bench_exchange [-n NOTICES] [-r RUNS] [-t THREADS] [-c INFLIGHT] [--ec]
+ *   bench_exchange [-n NOTICES] [-r RUNS] [-t THREADS] [-c INFLIGHT]
+ *                  [--no-record]   (the sender does not store what it sent)
  */
 #include "autoconf.h"
 
@@ -126,6 +127,7 @@ struct sender {
 	atomic_long		*failures;
 	xmlDocPtr		 body;
 	xmlNodePtr		 refnode;	/* its kd:referentienummer */
+	int			 record;	/* store each delivered notice */
 	char			 url[128];
 };
 
@@ -242,7 +244,8 @@ sender_main(void *arg)
 					.outcome = "delivered",
 				};
 
-				kp_store_record_outbound(s->fx->partner->store, &r,
+				if (s->record)
+					kp_store_record_outbound(s->fx->partner->store, &r,
 				    &err);
 			}
 			kp_outcome_clear(&out);
@@ -324,7 +327,7 @@ struct run_result {
 };
 
 static int
-one_run(const char *kp, long n, int threads, int inflight,
+one_run(const char *kp, long n, int threads, int inflight, int record,
     struct run_result *res)
 {
 	struct fixture fx;
@@ -362,6 +365,7 @@ one_run(const char *kp, long n, int threads, int inflight,
 	for (int i = 0; i < threads; i++) {
 		senders[i].fx = &fx;
 		senders[i].inflight = inflight;
+		senders[i].record = record;
 		senders[i].next = &next;
 		senders[i].done = &done;
 		senders[i].total = n;
@@ -398,11 +402,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "ec", no_argument, NULL, 'e' },
+		{ "no-record", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long n = 2000;
-	int runs = 3, threads = 2, inflight = 8, ch;
+	int runs = 3, threads = 2, inflight = 8, record = 1, ch;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *kp = getenv("KP");
 	double rsa_sign, rsa_verify, ec_sign, ec_verify, bound;
@@ -415,9 +419,10 @@ main(int argc, char **argv)
 		case 'r': runs = atoi(optarg); break;
 		case 't': threads = atoi(optarg); break;
 		case 'c': inflight = atoi(optarg); break;
+		case 'R': record = 0; break;
 		default:
 			fprintf(stderr, "usage: bench_exchange [-n N] [-r RUNS] "
-			    "[-t THREADS] [-c INFLIGHT]\n");
+			    "[-t THREADS] [-c INFLIGHT] [--no-record]\n");
 			return 2;
 		}
 	}
@@ -443,11 +448,12 @@ main(int argc, char **argv)
 	printf("crypto bound, RSA-2048, %ld cores, 2 sign + 2 verify per "
 	    "notice: %.0f notices/s\n", cores, bound);
 	printf("end to end: %ld notices per run, %d sender threads x %d in "
-	    "flight, receiver: ketenpoort serve\n", n, threads, inflight);
+	    "flight, sender %s, receiver: ketenpoort serve\n", n, threads,
+	    inflight, record ? "records each delivery" : "records nothing");
 	for (int r = 0; r < runs; r++) {
 		struct run_result res;
 
-		if (one_run(kp, n, threads, inflight, &res) != 0)
+		if (one_run(kp, n, threads, inflight, record, &res) != 0)
 			return 1;
 		rates[r] = res.rate;
 		p50[r] = res.p50_ms;

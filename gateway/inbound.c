@@ -1,5 +1,6 @@
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,8 +19,11 @@
 #include "wss.h"
 #include "xmlsafe.h"
 
-/* What the stages learn about one request, in pipeline order. */
-struct inbound {
+/*
+ * One request from its first stage to its answer: what the stages learn,
+ * in pipeline order, and the store job that makes the outcome durable.
+ */
+struct kp_inbound_call {
 	struct kp_gateway		*gw;
 	const struct kp_request		*req;
 	const struct kp_profile		*profile;
@@ -32,10 +36,15 @@ struct inbound {
 	char				*message_id;
 	char				 bytes_sha[KP_SHA256_HEX_LEN + 1];
 	struct kp_response		*resp;
+	struct kp_response		 own_resp;
+	struct kp_err			 err;
+	struct kp_store_job		 job;
+	kp_inbound_stored		 stored;
+	void				*stored_arg;
 };
 
 static int
-stage_peer(struct inbound *in, struct kp_err *err)
+stage_peer(struct kp_inbound_call *in, struct kp_err *err)
 {
 	if (in->req->peer_oin == NULL)
 		return kp_reject(err, KP_F_011,
@@ -49,14 +58,14 @@ stage_peer(struct inbound *in, struct kp_err *err)
 }
 
 static int
-stage_parse(struct inbound *in, struct kp_err *err)
+stage_parse(struct kp_inbound_call *in, struct kp_err *err)
 {
 	in->doc = kp_xml_parse(in->req->body, in->req->len, err);
 	return in->doc != NULL ? KP_OK : KP_ERR_PROTOCOL;
 }
 
 static int
-stage_envelope(struct inbound *in, struct kp_err *err)
+stage_envelope(struct kp_inbound_call *in, struct kp_err *err)
 {
 	if (kp_env_inspect(in->doc, 0, &in->env, err) != KP_OK)
 		return KP_ERR_PROTOCOL;
@@ -69,7 +78,7 @@ stage_envelope(struct inbound *in, struct kp_err *err)
 }
 
 static int
-stage_signature(struct inbound *in, struct kp_err *err)
+stage_signature(struct kp_inbound_call *in, struct kp_err *err)
 {
 	struct kp_wss_policy policy = {
 		.trust = in->gw->trust,
@@ -84,7 +93,7 @@ stage_signature(struct inbound *in, struct kp_err *err)
 }
 
 static int
-stage_timestamp(struct inbound *in, struct kp_err *err)
+stage_timestamp(struct kp_inbound_call *in, struct kp_err *err)
 {
 	const struct kp_config *cfg = in->gw->cfg;
 
@@ -93,7 +102,7 @@ stage_timestamp(struct inbound *in, struct kp_err *err)
 }
 
 static int
-stage_addressing(struct inbound *in, struct kp_err *err)
+stage_addressing(struct kp_inbound_call *in, struct kp_err *err)
 {
 	return kp_env_check_addressing(&in->env, in->gw->cfg->endpoint,
 	    in->gw->cfg->oin, in->req->soapaction, err);
@@ -101,7 +110,7 @@ stage_addressing(struct inbound *in, struct kp_err *err)
 
 /* Rule 7: a known MessageID is answered again or refused. */
 static int
-stage_replay(struct inbound *in, struct kp_err *err)
+stage_replay(struct kp_inbound_call *in, struct kp_err *err)
 {
 	enum kp_replay seen;
 	char *prior = NULL;
@@ -124,7 +133,7 @@ stage_replay(struct inbound *in, struct kp_err *err)
 }
 
 static int
-stage_body(struct inbound *in, struct kp_err *err)
+stage_body(struct kp_inbound_call *in, struct kp_err *err)
 {
 	if (kp_schema_validate(in->gw->kd_schema, in->env.body_root, err) != KP_OK)
 		return KP_ERR_PROTOCOL;
@@ -135,7 +144,7 @@ stage_body(struct inbound *in, struct kp_err *err)
 }
 
 static int
-stage_identities(struct inbound *in, struct kp_err *err)
+stage_identities(struct kp_inbound_call *in, struct kp_err *err)
 {
 	if (strcmp(in->sg.zender_oin, in->req->peer_oin) != 0)
 		return kp_reject(err, KP_F_011,
@@ -149,7 +158,7 @@ stage_identities(struct inbound *in, struct kp_err *err)
 }
 
 static int
-stage_policy(struct inbound *in, struct kp_err *err)
+stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 {
 	const char *root = (const char *)in->env.body_root->name;
 
@@ -163,8 +172,9 @@ stage_policy(struct inbound *in, struct kp_err *err)
 	return KP_OK;
 }
 
+/* Sign the Bv03 now: the store keeps it with the message for resends. */
 static int
-stage_commit(struct inbound *in, struct kp_err *err)
+stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 {
 	struct kp_reply_params rp = {
 		.relates_to = in->message_id,
@@ -173,48 +183,28 @@ stage_commit(struct inbound *in, struct kp_err *err)
 		.to_app = in->sg.zender_app,
 		.crossref = in->sg.referentienummer,
 	};
-	struct kp_inbound_commit c = {
-		.partner_oin = in->req->peer_oin,
-		.message_id = in->message_id,
-		.referentienummer = in->sg.referentienummer,
-		.berichtcode = in->sg.berichtcode,
-		.entiteittype = in->sg.entiteittype,
-		.root = (const char *)in->env.body_root->name,
-		.bytes = in->req->body,
-		.len = in->req->len,
-		.bytes_sha256 = in->bytes_sha,
-		.body_digest = in->sig.body_digest,
-	};
-	enum kp_replay race;
-	char *prior = NULL;
-	size_t prior_len = 0;
+	struct kp_inbound_commit *c = &in->job.commit;
 
-	/* The answer is signed first: the store keeps it for resends. */
 	if (kp_reply_build(in->gw, &rp, KP_F_NONE, NULL, &in->resp->body,
 	    &in->resp->len, err) != KP_OK)
 		return kp_reject(err, KP_F_050, "cannot sign the answer");
-	c.response = in->resp->body;
-	c.response_len = in->resp->len;
-	if (kp_store_commit_inbound(in->gw->store, &c, &race, &prior,
-	    &prior_len, err) != KP_OK) {
-		log_warnx("store: %s", err->msg);
-		return kp_reject(err, KP_F_050,
-		    "could not store the message; resend later");
-	}
-	if (race == KP_REPLAY_CONFLICT)
-		return kp_reject(err, KP_F_013,
-		    "wsa:MessageID or referentienummer %s was used before with "
-		    "another body", in->sg.referentienummer);
-	if (race == KP_REPLAY_SAME) {
-		free(in->resp->body);
-		in->resp->body = prior;
-		in->resp->len = prior_len;
-		in->resp->duplicate = 1;
-	}
+	in->job.kind = KP_JOB_COMMIT;
+	c->partner_oin = in->req->peer_oin;
+	c->message_id = in->message_id;
+	c->referentienummer = in->sg.referentienummer;
+	c->berichtcode = in->sg.berichtcode;
+	c->entiteittype = in->sg.entiteittype;
+	c->root = (const char *)in->env.body_root->name;
+	c->bytes = in->req->body;
+	c->len = in->req->len;
+	c->bytes_sha256 = in->bytes_sha;
+	c->body_digest = in->sig.body_digest;
+	c->response = in->resp->body;
+	c->response_len = in->resp->len;
 	return KP_OK;
 }
 
-typedef int (*stage_fn)(struct inbound *, struct kp_err *);
+typedef int (*stage_fn)(struct kp_inbound_call *, struct kp_err *);
 
 static const struct {
 	const char	*name;
@@ -230,7 +220,7 @@ static const struct {
 	{ "body", stage_body },
 	{ "identities", stage_identities },
 	{ "policy", stage_policy },
-	{ "commit", stage_commit },
+	{ "answer", stage_answer },
 };
 
 /* Text/xml with no charset or charset=utf-8? */
@@ -253,80 +243,84 @@ content_type_ok(const char *ct, int *charset_bad)
 	return 1;
 }
 
+/* Sign a Fault for err into resp (replacing any answer built so far). */
 static void
-audit_and_log(struct inbound *in, const struct kp_err *err)
+build_fault(struct kp_inbound_call *in, const struct kp_err *err)
 {
-	struct kp_response *resp = in->resp;
-	const char *outcome = resp->fault != KP_F_NONE ? "rejected" :
-	    resp->duplicate ? "duplicate" : "accepted";
-	struct kp_audit a = {
-		.direction = "in",
-		.partner_oin = in->req->peer_oin,
-		.message_id = in->message_id,
-		.berichtcode = in->have_sg ? in->sg.berichtcode : NULL,
-		.entiteittype = in->have_sg && in->sg.entiteittype[0] ?
-		    in->sg.entiteittype : NULL,
-		.outcome = outcome,
-		.code = kp_fault_code(resp->fault),
-		.bytes_sha256 = in->bytes_sha,
-		.detail = resp->fault != KP_F_NONE || resp->http_status == 400 ?
-		    err->msg : NULL,
+	struct kp_reply_params rp = {
+		.relates_to = in->message_id,
+		.signature_value = in->have_sig ? in->sig.signature_value : NULL,
+		.to_oin = in->req->peer_oin != NULL ? in->req->peer_oin :
+		    "00000000000000000000",
+		.to_app = in->have_sg ? in->sg.zender_app : NULL,
+		.crossref = in->have_sg ? in->sg.referentienummer : NULL,
 	};
-	struct kp_err aerr;
+	struct kp_response *resp = in->resp;
+	struct kp_err rerr;
 
-	if (resp->http_status == 400)
-		a.outcome = "refused";
-	/* Accepted messages were audited inside their own transaction. */
-	if (strcmp(outcome, "accepted") != 0 || resp->http_status == 400)
-		if (kp_store_audit(in->gw->store, &a, &aerr) != KP_OK)
-			log_warnx("audit row not written: %s", aerr.msg);
-	if (resp->fault != KP_F_NONE || resp->http_status == 400)
-		log_info("in %s from %s: %s %s: %s",
-		    in->message_id != NULL ? in->message_id : "-",
-		    in->req->peer_oin != NULL ? in->req->peer_oin : "-", a.outcome,
-		    a.code != NULL ? a.code : "", err->msg);
-	else
-		log_debug("in %s from %s: %s", in->message_id,
-		    in->req->peer_oin, outcome);
+	resp->fault = err->fault;
+	resp->http_status = 500;
+	resp->duplicate = 0;
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+	if (kp_reply_build(in->gw, &rp, err->fault, err->msg, &resp->body,
+	    &resp->len, &rerr) != KP_OK)
+		log_warnx("cannot build fault: %s", rerr.msg);
 }
 
-void
-kp_inbound_handle(struct kp_gateway *gw, const struct kp_request *req,
-    struct kp_response *resp)
+static void
+on_stored(struct kp_store_job *job, void *arg)
 {
-	struct inbound in = { .gw = gw, .req = req, .resp = resp };
-	struct kp_err err;
+	struct kp_inbound_call *in = arg;
+
+	(void)job;
+	if (in->stored != NULL)
+		in->stored(in, in->stored_arg);
+}
+
+struct kp_inbound_call *
+kp_inbound_start(struct kp_gateway *gw, const struct kp_request *req,
+    kp_inbound_stored stored, void *arg)
+{
+	struct kp_inbound_call *in;
+	struct kp_response *resp;
+	struct kp_audit *a;
 	int charset_bad;
 
-	memset(resp, 0, sizeof(*resp));
-	kp_err_clear(&err);
-	kp_sha256_hex(req->body, req->len, in.bytes_sha);
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return NULL;
+	in->gw = gw;
+	in->req = req;
+	in->resp = resp = &in->own_resp;
+	in->stored = stored;
+	in->stored_arg = arg;
+	kp_err_clear(&in->err);
+	kp_sha256_hex(req->body, req->len, in->bytes_sha);
 	resp->content_type = "text/xml; charset=utf-8";
 
 	if (!content_type_ok(req->content_type, &charset_bad)) {
 		static const char msg[] = "not a SOAP request: send POST /wus/v1 "
 		    "with Content-Type: text/xml; charset=utf-8\n";
 
-		kp_fail(&err, KP_ERR_PROTOCOL, "Content-Type is %s, not text/xml",
+		kp_fail(&in->err, KP_ERR_USAGE, "Content-Type is %s, not text/xml",
 		    req->content_type != NULL ? req->content_type : "absent");
 		resp->http_status = 400;
 		resp->content_type = "text/plain; charset=utf-8";
 		resp->body = strdup(msg);
 		resp->len = resp->body != NULL ? strlen(msg) : 0;
-		audit_and_log(&in, &err);
-		return;
-	}
-	if (charset_bad) {
-		kp_reject(&err, KP_F_001, "Content-Type charset is not utf-8");
+	} else if (charset_bad) {
+		kp_reject(&in->err, KP_F_001, "Content-Type charset is not utf-8");
 	} else {
 		for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
-			if (stages[i].fn(&in, &err) != KP_OK) {
+			if (stages[i].fn(in, &in->err) != KP_OK) {
 				/* A stage that failed without a code failed us. */
-				if (err.status != KP_ERR_PROTOCOL) {
+				if (in->err.status != KP_ERR_PROTOCOL) {
 					log_warnx("stage %s: %s", stages[i].name,
-					    err.msg[0] ? err.msg : "failed");
-					kp_reject(&err, KP_F_050, "internal error in "
-					    "stage %s; try again later", stages[i].name);
+					    in->err.msg[0] ? in->err.msg : "failed");
+					kp_reject(&in->err, KP_F_050, "internal error "
+					    "in stage %s; try again later",
+					    stages[i].name);
 				}
 				break;
 			}
@@ -334,33 +328,121 @@ kp_inbound_handle(struct kp_gateway *gw, const struct kp_request *req,
 				break;
 		}
 	}
-	if (err.status == KP_ERR_PROTOCOL) {
-		struct kp_reply_params rp = {
-			.relates_to = in.message_id,
-			.signature_value = in.have_sig ?
-			    in.sig.signature_value : NULL,
-			.to_oin = req->peer_oin != NULL ? req->peer_oin :
-			    "00000000000000000000",
-			.to_app = in.have_sg ? in.sg.zender_app : NULL,
-			.crossref = in.have_sg ? in.sg.referentienummer : NULL,
-		};
-		struct kp_err rerr;
-
-		resp->fault = err.fault;
-		resp->http_status = 500;
-		free(resp->body);
-		resp->body = NULL;
-		resp->duplicate = 0;
-		if (kp_reply_build(gw, &rp, err.fault, err.msg, &resp->body,
-		    &resp->len, &rerr) != KP_OK)
-			log_warnx("cannot build fault: %s", rerr.msg);
-	} else {
+	if (in->err.status == KP_ERR_PROTOCOL)
+		build_fault(in, &in->err);
+	else if (resp->http_status != 400)
 		resp->http_status = 200;
+
+	/* Everything but an accepted message is one audit row. */
+	if (in->job.kind != KP_JOB_COMMIT || resp->fault != KP_F_NONE ||
+	    resp->duplicate) {
+		in->job.kind = KP_JOB_AUDIT;
+		a = &in->job.audit;
+		a->direction = "in";
+		a->partner_oin = req->peer_oin;
+		a->message_id = in->message_id;
+		a->berichtcode = in->have_sg ? in->sg.berichtcode : NULL;
+		a->entiteittype = in->have_sg && in->sg.entiteittype[0] ?
+		    in->sg.entiteittype : NULL;
+		a->outcome = resp->http_status == 400 ? "refused" :
+		    resp->fault != KP_F_NONE ? "rejected" : "duplicate";
+		a->code = kp_fault_code(resp->fault);
+		a->bytes_sha256 = in->bytes_sha;
+		a->detail = resp->http_status == 400 || resp->fault != KP_F_NONE ?
+		    in->err.msg : NULL;
 	}
-	audit_and_log(&in, &err);
-	kp_wss_result_clear(&in.sig);
-	free(in.message_id);
-	xmlFreeDoc(in.doc);
+	in->job.done = on_stored;
+	in->job.arg = in;
+	kp_store_submit(gw->store, &in->job);
+	return in;
+}
+
+void
+kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
+{
+	struct kp_response *resp = in->resp;
+	struct kp_err err;
+
+	if (in->job.status != KP_OK) {
+		/* Nothing of it is durable: never acknowledge. */
+		log_warnx("in %s from %s: could not store; answered KP050",
+		    in->message_id != NULL ? in->message_id : "-",
+		    in->req->peer_oin != NULL ? in->req->peer_oin : "-");
+		kp_reject(&err, KP_F_050, "could not store the message; resend "
+		    "later");
+		build_fault(in, &err);
+	} else if (in->job.kind == KP_JOB_COMMIT &&
+	    in->job.race == KP_REPLAY_SAME) {
+		/* A copy committed first: its answer is the answer. */
+		free(resp->body);
+		resp->body = in->job.prior;
+		resp->len = in->job.prior_len;
+		in->job.prior = NULL;
+		resp->duplicate = 1;
+	} else if (in->job.kind == KP_JOB_COMMIT &&
+	    in->job.race == KP_REPLAY_CONFLICT) {
+		kp_reject(&err, KP_F_013, "wsa:MessageID or referentienummer %s "
+		    "was used before with another body", in->sg.referentienummer);
+		build_fault(in, &err);
+	}
+	if (resp->fault != KP_F_NONE || resp->http_status == 400)
+		log_info("in %s from %s: %s %s: %s",
+		    in->message_id != NULL ? in->message_id : "-",
+		    in->req->peer_oin != NULL ? in->req->peer_oin : "-",
+		    resp->http_status == 400 ? "refused" : "rejected",
+		    resp->fault != KP_F_NONE ? kp_fault_code(resp->fault) : "",
+		    in->job.kind == KP_JOB_AUDIT ? in->err.msg : "replay");
+	else
+		log_debug("in %s from %s: %s", in->message_id, in->req->peer_oin,
+		    resp->duplicate ? "duplicate" : "accepted");
+	*out = *resp;
+	free(in->job.prior);
+	kp_wss_result_clear(&in->sig);
+	free(in->message_id);
+	xmlFreeDoc(in->doc);
+	free(in);
+}
+
+/* The synchronous form: start, wait until durable, finish. */
+struct sync_wait {
+	pthread_mutex_t	lock;
+	pthread_cond_t	cond;
+	int		done;
+};
+
+static void
+sync_stored(struct kp_inbound_call *call, void *arg)
+{
+	struct sync_wait *w = arg;
+
+	(void)call;
+	pthread_mutex_lock(&w->lock);
+	w->done = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+kp_inbound_handle(struct kp_gateway *gw, const struct kp_request *req,
+    struct kp_response *resp)
+{
+	struct sync_wait w = { PTHREAD_MUTEX_INITIALIZER,
+	    PTHREAD_COND_INITIALIZER, 0 };
+	struct kp_inbound_call *call;
+
+	memset(resp, 0, sizeof(*resp));
+	if ((call = kp_inbound_start(gw, req, sync_stored, &w)) == NULL) {
+		resp->http_status = 500;
+		resp->fault = KP_F_050;
+		return;
+	}
+	pthread_mutex_lock(&w.lock);
+	while (!w.done)
+		pthread_cond_wait(&w.cond, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
+	kp_inbound_finish(call, resp);
 }
 
 void

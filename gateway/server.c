@@ -31,10 +31,13 @@
 #include "log.h"
 #include "profile.h"
 #include "server.h"
+#include "store.h"
 #include "tls.h"
 
 #define WUS_PATH	"/wus/v1"
 #define SHUTDOWN_GRACE_MS 1000
+/* Writes waiting for the store beyond which new requests get 503. */
+#define SHED_PENDING	4096
 
 struct worker {
 	int			 index;
@@ -52,6 +55,25 @@ struct worker {
 	unsigned long		 accepted;	/* connections accepted */
 };
 
+struct pending;
+
+/* One partner connection (the SSL object's ex_data). */
+struct conn {
+	struct worker	*w;
+	struct pending	*pending;	/* its requests waiting for the store */
+};
+
+/* A request whose answer waits for its durable write. */
+struct pending {
+	struct worker		*w;
+	struct conn		*conn;	/* NULL once the connection is gone */
+	struct evhttp_request	*req;
+	struct kp_request	 kreq;
+	char			 oin[24];
+	struct kp_inbound_call	*call;
+	struct pending		*next;
+};
+
 static int conn_index = -1;
 
 /* Runs when a connection's SSL object is freed: one connection fewer. */
@@ -59,11 +81,17 @@ static void
 conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
     void *argp)
 {
-	struct worker *w = ptr;
+	struct conn *c = ptr;
+	struct worker *w;
 
 	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
-	if (w == NULL)
+	if (c == NULL)
 		return;
+	w = c->w;
+	/* Answers still on their way go nowhere now. */
+	for (struct pending *p = c->pending; p != NULL; p = p->next)
+		p->conn = NULL;
+	free(c);
 	w->nconn--;
 	if (w->paused && !w->stopping && w->nconn < w->max_conn) {
 		w->paused = 0;
@@ -76,10 +104,15 @@ new_tls_bev(struct event_base *base, void *arg)
 {
 	struct worker *w = arg;
 	SSL *ssl = SSL_new(w->ssl_ctx);
+	struct conn *c = calloc(1, sizeof(*c));
 
-	if (ssl == NULL)
+	if (ssl == NULL || c == NULL) {
+		SSL_free(ssl);
+		free(c);
 		return NULL;
-	SSL_set_ex_data(ssl, conn_index, w);
+	}
+	c->w = w;
+	SSL_set_ex_data(ssl, conn_index, c);
 	w->accepted++;
 	if (++w->nconn >= w->max_conn && !w->paused) {
 		/* Full: leave further connections in the kernel's backlog. */
@@ -90,19 +123,24 @@ new_tls_bev(struct event_base *base, void *arg)
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 }
 
-static int
-peer_oin(struct evhttp_request *req, char oin[24])
+static SSL *
+request_ssl(struct evhttp_request *req)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct bufferevent *bev;
-	SSL *ssl;
+
+	if (conn == NULL || (bev = evhttp_connection_get_bufferevent(conn)) == NULL)
+		return NULL;
+	return bufferevent_openssl_get_ssl(bev);
+}
+
+static int
+peer_oin(SSL *ssl, char oin[24])
+{
 	X509 *cert;
 
 	oin[0] = '\0';
-	if (conn == NULL || (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
-	    (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
-		return -1;
-	if (SSL_get_verify_result(ssl) != X509_V_OK ||
+	if (ssl == NULL || SSL_get_verify_result(ssl) != X509_V_OK ||
 	    (cert = SSL_get0_peer_certificate(ssl)) == NULL)
 		return -1;
 	return kp_cert_oin(cert, oin);
@@ -124,16 +162,76 @@ send_plain(struct evhttp_request *req, int code, const char *reason,
 }
 
 static void
+send_answer(struct evhttp_request *req, const struct kp_response *resp)
+{
+	struct evbuffer *out;
+
+	if (resp->body == NULL) {
+		send_plain(req, 500, "Internal Server Error",
+		    "the gateway could not build an answer");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    resp->content_type);
+	if ((out = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add(out, resp->body, resp->len);
+	evhttp_send_reply(req, resp->http_status, resp->http_status == 200 ?
+	    "OK" : resp->http_status == 400 ? "Bad Request" :
+	    "Internal Server Error", out);
+	evbuffer_free(out);
+}
+
+/* In the worker's thread, once the request's write is durable. */
+static void
+answer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending *p = arg;
+	struct kp_response resp;
+
+	(void)fd;
+	(void)what;
+	kp_inbound_finish(p->call, &resp);
+	if (p->conn != NULL) {
+		struct pending **pp;
+
+		for (pp = &p->conn->pending; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == p) {
+				*pp = p->next;
+				break;
+			}
+		send_answer(p->req, &resp);	/* libevent frees the request */
+	} else {
+		evhttp_request_free(p->req);	/* ours: the connection is gone */
+	}
+	p->w->served++;
+	kp_response_clear(&resp);
+	free(p);
+}
+
+/* In the store writer's thread: hand the answer back to the worker. */
+static void
+stored(struct kp_inbound_call *call, void *arg)
+{
+	struct pending *p = arg;
+	struct timeval now = { 0, 0 };
+
+	(void)call;
+	if (event_base_once(p->w->base, -1, EV_TIMEOUT, answer, p, &now) != 0)
+		log_warnx("cannot schedule an answer; the sender will resend");
+}
+
+static void
 handle(struct evhttp_request *req, void *arg)
 {
 	struct worker *w = arg;
 	const char *uri = evhttp_request_get_uri(req);
 	struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
-	struct kp_response resp;
-	struct kp_request kreq;
-	struct evbuffer *out;
-	char oin[24];
+	struct pending *p;
+	SSL *ssl;
 	size_t len;
 
 	if (uri == NULL || strncmp(uri, WUS_PATH, strlen(WUS_PATH)) != 0 ||
@@ -147,33 +245,41 @@ handle(struct evhttp_request *req, void *arg)
 		send_plain(req, 405, "Method Not Allowed", "use POST " WUS_PATH);
 		return;
 	}
+	if (kp_store_pending(w->gw->store) > SHED_PENDING) {
+		log_info("shedding load: %zu writes wait for the store",
+		    kp_store_pending(w->gw->store));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		send_plain(req, 503, "Service Unavailable",
+		    "the gateway is overloaded; resend after a second");
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	ssl = request_ssl(req);
 	len = evbuffer_get_length(body);
-	memset(&kreq, 0, sizeof(kreq));
-	kreq.peer_oin = peer_oin(req, oin) == 0 ? oin : NULL;
-	kreq.content_type = evhttp_find_header(in_headers, "Content-Type");
-	kreq.soapaction = evhttp_find_header(in_headers, "SOAPAction");
-	kreq.body = len > 0 ? (const char *)evbuffer_pullup(body, -1) : "";
-	kreq.len = len;
-	kp_inbound_handle(w->gw, &kreq, &resp);
-	w->served++;
-	if (resp.body == NULL) {
-		send_plain(req, 500, "Internal Server Error",
-		    "the gateway could not build an answer");
-		kp_response_clear(&resp);
-		return;
+	p->w = w;
+	p->req = req;
+	p->conn = ssl != NULL ? SSL_get_ex_data(ssl, conn_index) : NULL;
+	p->kreq.peer_oin = peer_oin(ssl, p->oin) == 0 ? p->oin : NULL;
+	p->kreq.content_type = evhttp_find_header(in_headers, "Content-Type");
+	p->kreq.soapaction = evhttp_find_header(in_headers, "SOAPAction");
+	p->kreq.body = len > 0 ? (const char *)evbuffer_pullup(body, -1) : "";
+	p->kreq.len = len;
+	/* The answer comes after the store's commit: keep the request. */
+	evhttp_request_own(req);
+	if (p->conn != NULL) {
+		p->next = p->conn->pending;
+		p->conn->pending = p;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    resp.content_type);
-	if ((out = evbuffer_new()) == NULL) {
-		kp_response_clear(&resp);
-		return;
+	if ((p->call = kp_inbound_start(w->gw, &p->kreq, stored, p)) == NULL) {
+		if (p->conn != NULL)
+			p->conn->pending = p->next;
+		evhttp_send_error(req, 500, NULL);
+		free(p);
 	}
-	evbuffer_add(out, resp.body, resp.len);
-	evhttp_send_reply(req, resp.http_status, resp.http_status == 200 ? "OK" :
-	    resp.http_status == 400 ? "Bad Request" : "Internal Server Error",
-	    out);
-	evbuffer_free(out);
-	kp_response_clear(&resp);
 }
 
 static void *
@@ -339,6 +445,10 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		ret = kp_fail(err, KP_ERR_SYS, "cannot handle signals");
 		goto out;
 	}
+	if (kp_store_writer_start(gw->store, err) != KP_OK) {
+		ret = KP_ERR_STORE;
+		goto out;
+	}
 	for (; started < nthreads; started++)
 		if (pthread_create(&workers[started].thread, NULL, worker_main,
 		    &workers[started]) != 0) {
@@ -359,8 +469,17 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 
 		for (int i = 0; i < started; i++) {
 			pthread_join(workers[i].thread, NULL);
-			served += workers[i].served;
 			accepted += workers[i].accepted;
+		}
+		/*
+		 * Writes still queued are applied, and their answers handed to
+		 * the workers' bases, which run once more to send them.
+		 */
+		kp_store_writer_stop(gw->store);
+		for (int i = 0; i < started; i++) {
+			event_base_loop(workers[i].base, EVLOOP_NONBLOCK);
+			event_base_loop(workers[i].base, EVLOOP_NONBLOCK);
+			served += workers[i].served;
 		}
 		log_info("stopped: %lu requests answered on %lu connections",
 		    served, accepted);

@@ -3,9 +3,12 @@
  * bufferevent_openssl), POST /wus/v1 only.
  *
  * One listening socket shared by N worker threads, each with its own event
- * base and evhttp; requests are handled to completion on the worker that
- * accepted them (the pipeline is CPU-bound: parse, verify, sign).  Each
- * worker caps its open connections by pausing its accept when full.
+ * base and evhttp.  A worker runs the CPU-bound stages (parse, verify, sign)
+ * of a request itself, hands the durable write to the store's group-commit
+ * writer and goes on with other connections; when the write is durable the
+ * answer is sent from the same worker.  Each worker caps its open
+ * connections by pausing its accept when full; when too many writes wait
+ * for the store, new requests get 503 with Retry-After.
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish, exit.
  */
 #ifndef KP_SERVER_H

@@ -10,10 +10,26 @@
 #include "store.h"
 #include "util.h"
 
+/* Statements prepared once per connection and reused. */
+enum stmt_slot {
+	STMT_AUDIT, STMT_MESSAGE, STMT_REPLAY_INSERT, STMT_REPLAY_WRITER,
+	STMT_REPLAY_READER, STMT_MAX
+};
+
 struct kp_store {
-	sqlite3		*db;
+	sqlite3_stmt	*stmts[STMT_MAX];
+	sqlite3		*db;		/* writes, under lock */
 	pthread_mutex_t	 lock;
+	sqlite3		*reader;	/* the replay check, under read_lock */
+	pthread_mutex_t	 read_lock;
 	char		*path;
+	/* group commit */
+	pthread_mutex_t	 queue_lock;
+	pthread_cond_t	 queue_cond;
+	struct kp_store_job *queue_head, *queue_tail;
+	size_t		 queued;
+	int		 writer_running, writer_stopping;
+	pthread_t	 writer;
 };
 
 /* Each entry moves the schema from version i to i + 1.  Never edit one. */
@@ -40,7 +56,7 @@ static const char *const migrations[] = {
 	"  message_id TEXT NOT NULL,"
 	"  referentienummer TEXT NOT NULL,"
 	"  body_digest TEXT NOT NULL,"
-	"  response BLOB NOT NULL,"
+	"  message INTEGER NOT NULL REFERENCES message (id),"
 	"  at TEXT NOT NULL,"
 	"  PRIMARY KEY (partner_oin, message_id)"
 	");"
@@ -142,6 +158,9 @@ kp_store_open(const char *path, struct kp_err *err)
 		return NULL;
 	}
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->read_lock, NULL);
+	pthread_mutex_init(&st->queue_lock, NULL);
+	pthread_cond_init(&st->queue_cond, NULL);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		db_fail(st, err, "cannot open");
@@ -157,6 +176,13 @@ kp_store_open(const char *path, struct kp_err *err)
 	    exec(st, "PRAGMA foreign_keys = ON", err) != KP_OK ||
 	    migrate(st, err) != KP_OK)
 		goto fail;
+	if (sqlite3_open_v2(path, &st->reader, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		kp_fail(err, KP_ERR_STORE, "%s: cannot open for reading: %s",
+		    path, sqlite3_errmsg(st->reader));
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->reader, 10000);
 	return st;
 fail:
 	kp_store_close(st);
@@ -168,8 +194,15 @@ kp_store_close(struct kp_store *st)
 {
 	if (st == NULL)
 		return;
+	kp_store_writer_stop(st);
+	for (int i = 0; i < STMT_MAX; i++)
+		sqlite3_finalize(st->stmts[i]);
+	sqlite3_close(st->reader);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->read_lock);
+	pthread_mutex_destroy(&st->queue_lock);
+	pthread_cond_destroy(&st->queue_cond);
 	free(st->path);
 	free(st);
 }
@@ -183,6 +216,30 @@ kp_store_version(struct kp_store *st)
 	v = user_version(st);
 	pthread_mutex_unlock(&st->lock);
 	return v;
+}
+
+/*
+ * The statement of slot on db, prepared on first use; the caller holds the
+ * connection's lock and calls done_stmt() after stepping.
+ */
+static sqlite3_stmt *
+stmt_get(struct kp_store *st, sqlite3 *db, enum stmt_slot slot,
+    const char *sql)
+{
+	if (st->stmts[slot] == NULL &&
+	    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->stmts[slot], NULL) != SQLITE_OK) {
+		st->stmts[slot] = NULL;
+		return NULL;
+	}
+	return st->stmts[slot];
+}
+
+static void
+stmt_done(sqlite3_stmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
 }
 
 static void
@@ -214,7 +271,7 @@ audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 	int rc;
 
 	kp_time_iso(kp_now_ms(), now);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = stmt_get(st, st->db, STMT_AUDIT, sql)) == NULL)
 		return db_fail(st, err, "cannot prepare audit");
 	bind_text(stmt, 1, now);
 	bind_text(stmt, 2, a->direction);
@@ -227,34 +284,23 @@ audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 	bind_text(stmt, 9, a->bytes_sha256);
 	bind_text(stmt, 10, a->detail);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	stmt_done(stmt);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, err, "cannot write audit row");
 	return KP_OK;
 }
 
-int
-kp_store_audit(struct kp_store *st, const struct kp_audit *a,
-    struct kp_err *err)
-{
-	int ret;
-
-	pthread_mutex_lock(&st->lock);
-	ret = audit_locked(st, a, err);
-	pthread_mutex_unlock(&st->lock);
-	return ret;
-}
-
 static int
-replay_locked(struct kp_store *st, const char *partner_oin,
+replay_locked(struct kp_store *st, sqlite3 *db, const char *partner_oin,
     const char *message_id, const char *referentienummer,
     const char *body_digest, enum kp_replay *result, char **response,
     size_t *response_len, struct kp_err *err)
 {
-	static const char sql[] = "SELECT body_digest, response FROM replay "
-	    "WHERE partner_oin = ?1 AND (message_id = ?2 OR "
-	    "(?3 IS NOT NULL AND referentienummer = ?3)) "
-	    "ORDER BY message_id = ?2 DESC LIMIT 1";
+	static const char sql[] = "SELECT r.body_digest, m.response "
+	    "FROM replay r JOIN message m ON m.id = r.message "
+	    "WHERE r.partner_oin = ?1 AND (r.message_id = ?2 OR "
+	    "(?3 IS NOT NULL AND r.referentienummer = ?3)) "
+	    "ORDER BY r.message_id = ?2 DESC LIMIT 1";
 	sqlite3_stmt *stmt;
 	int rc;
 
@@ -263,8 +309,10 @@ replay_locked(struct kp_store *st, const char *partner_oin,
 		*response = NULL;
 	if (response_len != NULL)
 		*response_len = 0;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return db_fail(st, err, "cannot prepare replay check");
+	if ((stmt = stmt_get(st, db, db == st->reader ? STMT_REPLAY_READER :
+	    STMT_REPLAY_WRITER, sql)) == NULL)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot prepare replay "
+		    "check: %s", st->path, sqlite3_errmsg(db));
 	bind_text(stmt, 1, partner_oin);
 	bind_text(stmt, 2, message_id);
 	bind_text(stmt, 3, referentienummer);
@@ -287,10 +335,11 @@ replay_locked(struct kp_store *st, const char *partner_oin,
 			*result = KP_REPLAY_CONFLICT;
 		}
 	} else if (rc != SQLITE_DONE) {
-		sqlite3_finalize(stmt);
-		return db_fail(st, err, "replay check failed");
+		stmt_done(stmt);
+		return kp_fail(err, KP_ERR_STORE, "%s: replay check failed: %s",
+		    st->path, sqlite3_errmsg(db));
 	}
-	sqlite3_finalize(stmt);
+	stmt_done(stmt);
 	return KP_OK;
 }
 
@@ -302,10 +351,10 @@ kp_store_replay_check(struct kp_store *st, const char *partner_oin,
 {
 	int ret;
 
-	pthread_mutex_lock(&st->lock);
-	ret = replay_locked(st, partner_oin, message_id, referentienummer,
-	    body_digest, result, response, response_len, err);
-	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_lock(&st->read_lock);
+	ret = replay_locked(st, st->reader, partner_oin, message_id,
+	    referentienummer, body_digest, result, response, response_len, err);
+	pthread_mutex_unlock(&st->read_lock);
 	return ret;
 }
 
@@ -325,7 +374,7 @@ insert_message(struct kp_store *st, const char *direction,
 	int rc;
 
 	kp_time_iso(kp_now_ms(), now);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = stmt_get(st, st->db, STMT_MESSAGE, sql)) == NULL)
 		return db_fail(st, err, "cannot prepare message insert");
 	bind_text(stmt, 1, direction);
 	bind_text(stmt, 2, partner_oin);
@@ -340,9 +389,240 @@ insert_message(struct kp_store *st, const char *direction,
 	bind_blob(stmt, 11, response, response_len);
 	bind_text(stmt, 12, outcome);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	stmt_done(stmt);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, err, "cannot store message");
+	return KP_OK;
+}
+
+/* The rows of an accepted message; inside the caller's savepoint. */
+static int
+apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
+{
+	static const char replay_sql[] = "INSERT INTO replay (partner_oin, "
+	    "message_id, referentienummer, body_digest, message, at) "
+	    "VALUES (?, ?, ?, ?, ?, ?)";
+	const struct kp_inbound_commit *c = &job->commit;
+	struct kp_audit a = {
+		.direction = "in", .partner_oin = c->partner_oin,
+		.message_id = c->message_id, .berichtcode = c->berichtcode,
+		.entiteittype = c->entiteittype, .outcome = "accepted",
+		.bytes_sha256 = c->bytes_sha256,
+	};
+	sqlite3_stmt *stmt;
+	char now[32], detail[160];
+	int ret;
+
+	if ((ret = replay_locked(st, st->db, c->partner_oin, c->message_id,
+	    c->referentienummer, c->body_digest, &job->race, &job->prior,
+	    &job->prior_len, err)) != KP_OK)
+		return ret;
+	if (job->race == KP_REPLAY_SAME) {
+		a.outcome = "duplicate";
+		return audit_locked(st, &a, err);
+	}
+	if (job->race == KP_REPLAY_CONFLICT) {
+		snprintf(detail, sizeof(detail), "wsa:MessageID or "
+		    "referentienummer %.40s was used before with another body",
+		    c->referentienummer != NULL ? c->referentienummer : "");
+		a.outcome = "rejected";
+		a.code = "KP013";
+		a.detail = detail;
+		return audit_locked(st, &a, err);
+	}
+	if ((ret = insert_message(st, "in", c->partner_oin, c->message_id,
+	    c->referentienummer, c->berichtcode, c->entiteittype, c->root,
+	    c->bytes, c->len, c->bytes_sha256, c->response, c->response_len,
+	    "accepted", err)) != KP_OK)
+		return ret;
+	kp_time_iso(kp_now_ms(), now);
+	if ((stmt = stmt_get(st, st->db, STMT_REPLAY_INSERT, replay_sql)) == NULL)
+		return db_fail(st, err, "cannot prepare replay insert");
+	bind_text(stmt, 1, c->partner_oin);
+	bind_text(stmt, 2, c->message_id);
+	bind_text(stmt, 3, c->referentienummer);
+	bind_text(stmt, 4, c->body_digest);
+	sqlite3_bind_int64(stmt, 5, sqlite3_last_insert_rowid(st->db));
+	bind_text(stmt, 6, now);
+	ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
+	    db_fail(st, err, "cannot write replay row");
+	stmt_done(stmt);
+	if (ret != KP_OK)
+		return ret;
+	return audit_locked(st, &a, err);
+}
+
+/*
+ * Apply jobs in one transaction, each in its own savepoint so that one
+ * failure does not undo the others; then call each done().  If the commit
+ * itself fails, every job failed: nothing of them is durable.
+ */
+static void
+apply_batch(struct kp_store *st, struct kp_store_job *jobs)
+{
+	struct kp_store_job *job, *next;
+	struct kp_err err;
+	int batch_ok;
+
+	pthread_mutex_lock(&st->lock);
+	batch_ok = exec(st, "BEGIN IMMEDIATE", &err) == KP_OK;
+	for (job = jobs; job != NULL; job = job->next) {
+		job->race = KP_REPLAY_NEW;
+		job->prior = NULL;
+		job->prior_len = 0;
+		job->status = KP_ERR_STORE;
+		if (!batch_ok || exec(st, "SAVEPOINT job", &err) != KP_OK)
+			continue;
+		job->status = job->kind == KP_JOB_COMMIT ?
+		    apply_commit(st, job, &err) : audit_locked(st, &job->audit,
+		    &err);
+		if (job->status != KP_OK) {
+			free(job->prior);
+			job->prior = NULL;
+			exec(st, "ROLLBACK TO job", NULL);
+		}
+		exec(st, "RELEASE job", NULL);
+	}
+	if (batch_ok && exec(st, "COMMIT", &err) != KP_OK) {
+		exec(st, "ROLLBACK", NULL);
+		batch_ok = 0;
+	}
+	pthread_mutex_unlock(&st->lock);
+	for (job = jobs; job != NULL; job = next) {
+		next = job->next;
+		if (!batch_ok) {
+			job->status = KP_ERR_STORE;
+			free(job->prior);
+			job->prior = NULL;
+		}
+		job->next = NULL;
+		if (job->done != NULL)
+			job->done(job, job->arg);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct kp_store *st = arg;
+	struct kp_store_job *batch;
+
+	for (;;) {
+		pthread_mutex_lock(&st->queue_lock);
+		while (st->queue_head == NULL && !st->writer_stopping)
+			pthread_cond_wait(&st->queue_cond, &st->queue_lock);
+		batch = st->queue_head;
+		st->queue_head = st->queue_tail = NULL;
+		st->queued = 0;
+		pthread_mutex_unlock(&st->queue_lock);
+		if (batch == NULL)
+			break;		/* stopping, and nothing left */
+		apply_batch(st, batch);
+	}
+	return NULL;
+}
+
+int
+kp_store_writer_start(struct kp_store *st, struct kp_err *err)
+{
+	if (st->writer_running)
+		return KP_OK;
+	st->writer_stopping = 0;
+	if (pthread_create(&st->writer, NULL, writer_main, st) != 0)
+		return kp_fail(err, KP_ERR_SYS, "cannot start the store writer");
+	st->writer_running = 1;
+	return KP_OK;
+}
+
+void
+kp_store_writer_stop(struct kp_store *st)
+{
+	if (!st->writer_running)
+		return;
+	pthread_mutex_lock(&st->queue_lock);
+	st->writer_stopping = 1;
+	pthread_cond_signal(&st->queue_cond);
+	pthread_mutex_unlock(&st->queue_lock);
+	pthread_join(st->writer, NULL);
+	st->writer_running = 0;
+}
+
+size_t
+kp_store_pending(struct kp_store *st)
+{
+	size_t n;
+
+	pthread_mutex_lock(&st->queue_lock);
+	n = st->queued;
+	pthread_mutex_unlock(&st->queue_lock);
+	return n;
+}
+
+void
+kp_store_submit(struct kp_store *st, struct kp_store_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&st->queue_lock);
+	if (!st->writer_running || st->writer_stopping) {
+		pthread_mutex_unlock(&st->queue_lock);
+		apply_batch(st, job);
+		return;
+	}
+	if (st->queue_tail != NULL)
+		st->queue_tail->next = job;
+	else
+		st->queue_head = job;
+	st->queue_tail = job;
+	st->queued++;
+	pthread_cond_signal(&st->queue_cond);
+	pthread_mutex_unlock(&st->queue_lock);
+}
+
+struct waiter {
+	pthread_mutex_t	lock;
+	pthread_cond_t	cond;
+	int		done;
+};
+
+static void
+wake(struct kp_store_job *job, void *arg)
+{
+	struct waiter *w = arg;
+
+	(void)job;
+	pthread_mutex_lock(&w->lock);
+	w->done = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Submit and wait for it, whether a writer runs or not. */
+static void
+submit_wait(struct kp_store *st, struct kp_store_job *job)
+{
+	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+
+	job->done = wake;
+	job->arg = &w;
+	kp_store_submit(st, job);
+	pthread_mutex_lock(&w.lock);
+	while (!w.done)
+		pthread_cond_wait(&w.cond, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
+}
+
+int
+kp_store_audit(struct kp_store *st, const struct kp_audit *a,
+    struct kp_err *err)
+{
+	struct kp_store_job job = { .kind = KP_JOB_AUDIT, .audit = *a };
+
+	submit_wait(st, &job);
+	if (job.status != KP_OK)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot write audit row",
+		    st->path);
 	return KP_OK;
 }
 
@@ -351,59 +631,16 @@ kp_store_commit_inbound(struct kp_store *st, const struct kp_inbound_commit *c,
     enum kp_replay *result, char **response, size_t *response_len,
     struct kp_err *err)
 {
-	static const char replay_sql[] = "INSERT INTO replay (partner_oin, "
-	    "message_id, referentienummer, body_digest, response, at) "
-	    "VALUES (?, ?, ?, ?, ?, ?)";
-	struct kp_audit a = {
-		.direction = "in", .partner_oin = c->partner_oin,
-		.message_id = c->message_id, .berichtcode = c->berichtcode,
-		.entiteittype = c->entiteittype, .outcome = "accepted",
-		.bytes_sha256 = c->bytes_sha256,
-	};
-	sqlite3_stmt *stmt = NULL;
-	char now[32];
-	int ret;
+	struct kp_store_job job = { .kind = KP_JOB_COMMIT, .commit = *c };
 
-	pthread_mutex_lock(&st->lock);
-	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
-		goto out;
-	ret = replay_locked(st, c->partner_oin, c->message_id,
-	    c->referentienummer, c->body_digest, result, response, response_len,
-	    err);
-	if (ret != KP_OK || *result != KP_REPLAY_NEW)
-		goto rollback;
-	if ((ret = insert_message(st, "in", c->partner_oin, c->message_id,
-	    c->referentienummer, c->berichtcode, c->entiteittype, c->root,
-	    c->bytes, c->len, c->bytes_sha256, c->response, c->response_len,
-	    "accepted", err)) != KP_OK)
-		goto rollback;
-	kp_time_iso(kp_now_ms(), now);
-	if (sqlite3_prepare_v2(st->db, replay_sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = db_fail(st, err, "cannot prepare replay insert");
-		goto rollback;
-	}
-	bind_text(stmt, 1, c->partner_oin);
-	bind_text(stmt, 2, c->message_id);
-	bind_text(stmt, 3, c->referentienummer);
-	bind_text(stmt, 4, c->body_digest);
-	bind_blob(stmt, 5, c->response, c->response_len);
-	bind_text(stmt, 6, now);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		ret = db_fail(st, err, "cannot write replay row");
-		goto rollback;
-	}
-	if ((ret = audit_locked(st, &a, err)) != KP_OK)
-		goto rollback;
-	ret = exec(st, "COMMIT", err);
-	if (ret != KP_OK)
-		goto rollback;
-	goto out;
-rollback:
-	exec(st, "ROLLBACK", NULL);
-out:
-	sqlite3_finalize(stmt);
-	pthread_mutex_unlock(&st->lock);
-	return ret;
+	submit_wait(st, &job);
+	*result = job.race;
+	*response = job.prior;
+	*response_len = job.prior_len;
+	if (job.status != KP_OK)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot store message %s",
+		    st->path, c->message_id);
+	return KP_OK;
 }
 
 int

@@ -4,8 +4,14 @@
  * Holds the exact signed bytes of every message received and sent, the
  * replay table (partner + MessageID, partner + referentienummer) with the
  * response we gave, and the audit trail.  Migrations are numbered and run in
- * order on open (PRAGMA user_version).  One connection per kp_store,
- * serialised by a mutex: SQLite has one writer at a time anyway.
+ * order on open (PRAGMA user_version).
+ *
+ * Writes that answer a partner go through kp_store_submit(): with the group
+ * commit writer running (kp_store_writer_start, in serve), jobs queue up and
+ * the writer applies all that are waiting in one transaction, each in its
+ * own savepoint, with one fsync, then calls each job's done().  Without the
+ * writer, submit applies the job at once.  Reads (the replay check) use a
+ * connection of their own, so they never wait for an fsync.
  */
 #ifndef KP_STORE_H
 #define KP_STORE_H
@@ -49,6 +55,12 @@ int	kp_store_replay_check(struct kp_store *store, const char *partner_oin,
 	    const char *body_digest, enum kp_replay *result, char **response,
 	    size_t *response_len, struct kp_err *err);
 
+enum kp_job_kind {
+	KP_JOB_NONE = 0,
+	KP_JOB_COMMIT,		/* an accepted message: message, replay, audit */
+	KP_JOB_AUDIT,		/* an audit row alone (a rejection, a duplicate) */
+};
+
 struct kp_inbound_commit {
 	const char	*partner_oin;
 	const char	*message_id;
@@ -64,10 +76,38 @@ struct kp_inbound_commit {
 	size_t		 response_len;
 };
 
+struct kp_store_job {
+	enum kp_job_kind		 kind;
+	struct kp_inbound_commit	 commit;	/* KP_JOB_COMMIT */
+	struct kp_audit			 audit;		/* KP_JOB_AUDIT */
+	/* results, set before done() runs */
+	int				 status;	/* KP_OK or KP_ERR_STORE */
+	enum kp_replay			 race;		/* KP_JOB_COMMIT */
+	char				*prior;		/* SAME: answer given then */
+	size_t				 prior_len;
+	void				(*done)(struct kp_store_job *job, void *arg);
+	void				*arg;
+	struct kp_store_job		*next;		/* the store's queue */
+};
+
 /*
- * One transaction: the message, its replay row with our response, its audit
- * row.  When a concurrent copy won the race, *result says SAME or CONFLICT
- * and nothing is written (SAME also returns the stored response).
+ * Apply a job durably.  A COMMIT whose MessageID or referentienummer is
+ * already taken writes no message but its own audit row instead: outcome
+ * "duplicate" (same body; prior holds the answer given then) or "rejected"
+ * with KP013 (another body).  done() runs in the writer's thread, or in the
+ * caller's before kp_store_submit returns when no writer runs.
+ */
+void	kp_store_submit(struct kp_store *store, struct kp_store_job *job);
+int	kp_store_writer_start(struct kp_store *store, struct kp_err *err);
+/* Apply what is queued, then stop the writer. */
+void	kp_store_writer_stop(struct kp_store *store);
+/* Jobs waiting for the writer: the load-shedding signal. */
+size_t	kp_store_pending(struct kp_store *store);
+
+/*
+ * kp_store_submit for one COMMIT, waiting for it: the message, its replay
+ * row with our response and its audit row in one transaction, or (race)
+ * only the audit row of the duplicate or KP013.
  */
 int	kp_store_commit_inbound(struct kp_store *store,
 	    const struct kp_inbound_commit *c, enum kp_replay *result,

@@ -66,15 +66,58 @@ main(void)
 	c.body_digest = "digest-2";
 	kp_store_commit_inbound(st, &c, &r, &resp, &len, &err);
 	is_int(r, KP_REPLAY_CONFLICT, "a racing commit with another body is refused");
-	is_int(kp_store_count(st, "message"), 1, "and stores nothing");
-	is_int(kp_store_count(st, "audit"), 1, "and audits nothing itself");
+	is_int(kp_store_count(st, "message"), 1, "and stores no message");
+	is_int(kp_store_count(st, "audit"), 2, "but audits the refusal");
+
+	c.body_digest = "digest-1";
+	kp_store_commit_inbound(st, &c, &r, &resp, &len, &err);
+	is_int(r, KP_REPLAY_SAME, "a racing commit with the same body is a duplicate");
+	ok(resp != NULL && len == 9 && memcmp(resp, "<answer/>", 9) == 0,
+	    "and gets the answer given then");
+	free(resp);
+	resp = NULL;
+	is_int(kp_store_count(st, "message"), 1, "still one message");
+	is_int(kp_store_count(st, "audit"), 3, "and the duplicate is audited");
 
 	is_int(kp_store_audit(st, &a, &err), KP_OK, "a rejection audit row");
-	is_int(kp_store_count(st, "audit"), 2, "audit has two rows");
+	is_int(kp_store_count(st, "audit"), 4, "audit has four rows");
+
+	/* The group-commit writer: many jobs, each acknowledged after commit. */
+	{
+		struct kp_store_job jobs[50];
+		char ids[50][32], refs[50][32], digests[50][32];
+
+		is_int(kp_store_writer_start(st, &err), KP_OK, "writer starts");
+		for (int i = 0; i < 50; i++) {
+			memset(&jobs[i], 0, sizeof(jobs[i]));
+			snprintf(ids[i], sizeof(ids[i]), "urn:uuid:batch-%d", i);
+			snprintf(refs[i], sizeof(refs[i]), "batch-%d", i);
+			snprintf(digests[i], sizeof(digests[i]), "d-%d", i);
+			jobs[i].kind = KP_JOB_COMMIT;
+			jobs[i].commit = c;
+			jobs[i].commit.message_id = ids[i];
+			jobs[i].commit.referentienummer = refs[i];
+			jobs[i].commit.body_digest = digests[i];
+			kp_store_submit(st, &jobs[i]);
+		}
+		kp_store_writer_stop(st);
+		is_int(kp_store_pending(st), 0, "stopping the writer drains its queue");
+		{
+			int all_ok = 1;
+
+			for (int i = 0; i < 50; i++)
+				if (jobs[i].status != KP_OK ||
+				    jobs[i].race != KP_REPLAY_NEW)
+					all_ok = 0;
+			ok(all_ok, "every queued job was applied");
+		}
+		is_int(kp_store_count(st, "message"), 51, "50 more messages stored");
+		is_int(kp_store_count(st, "audit"), 54, "each with its audit row");
+	}
 	kp_store_close(st);
 
 	st = kp_store_open(path, &err);
-	ok(st != NULL && kp_store_count(st, "message") == 1,
+	ok(st != NULL && kp_store_count(st, "message") == 51,
 	    "reopened store keeps its rows");
 	kp_store_close(st);
 
