@@ -245,6 +245,16 @@ handle(struct evhttp_request *req, void *arg)
 		send_plain(req, 405, "Method Not Allowed", "use POST " WUS_PATH);
 		return;
 	}
+	if (w->stopping) {
+		/* Draining: finish what is in flight, start nothing new. */
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "5");
+		send_plain(req, 503, "Service Unavailable",
+		    "the gateway is shutting down; resend later");
+		return;
+	}
 	if (kp_store_pending(w->gw->store) > SHED_PENDING) {
 		log_info("shedding load: %zu writes wait for the store",
 		    kp_store_pending(w->gw->store));

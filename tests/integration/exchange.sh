@@ -70,6 +70,35 @@ run() {		# run COUNT LABEL
 	    "$n messages checked: $n verified, 0 failed"
 }
 
-if setup; then run "$N" rsa; else echo "not ok 1 - RSA setup"; t=1; fi
+# SIGTERM while notices are in flight: the receiver finishes what it has,
+# exits 0, and every notice the sender saw acknowledged is in its store.
+shutdown_under_load() {
+	local i out acked stored missing rc
+	mkdir -p "$WORK/bodies-stop"
+	for i in $(seq 1 400); do
+		kp_body zakLk01 $GEM $GGD "stop-$i" "$i" "$(bsn "$i")" \
+		    > "$WORK/bodies-stop/$(printf '%05d' "$i").xml"
+	done
+	kp_start ggd
+	"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
+	    "$WORK"/bodies-stop/*.xml > "$WORK/stop.out" 2>&1 &
+	local sender=$!
+	sleep 1
+	kp_stop ggd; rc=$?
+	wait "$sender"
+	check "SIGTERM under load: the receiver exits 0" eq "$rc" 0
+	acked=$(grep ': accepted; MessageID' "$WORK/stop.out" | sed 's/.*MessageID //')
+	missing=0
+	for i in $acked; do
+		[ "$(kp_sql ggd "SELECT count(*) FROM message WHERE message_id = '$i'")" = 1 ] ||
+		    missing=$((missing + 1))
+	done
+	check "SIGTERM under load: $(echo "$acked" | grep -c .) acknowledged before the stop, each one stored" \
+	    eq "$missing" 0
+	check "SIGTERM under load: the stop came before the end (some notices were not sent)" \
+	    test "$(echo "$acked" | grep -c .)" -lt 400
+}
+
+if setup; then run "$N" rsa; shutdown_under_load; else echo "not ok 1 - RSA setup"; t=1; fi
 if setup --ec; then run 50 p256; else t=$((t + 1)); echo "not ok $t - P-256 setup"; fi
 echo "1..$t"
