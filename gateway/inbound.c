@@ -403,45 +403,31 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 	free(in);
 }
 
-/* The synchronous form: start, wait until durable, finish. */
-struct sync_wait {
-	pthread_mutex_t	lock;
-	pthread_cond_t	cond;
-	int		done;
-};
-
 static void
-sync_stored(struct kp_inbound_call *call, void *arg)
+open_latch(struct kp_inbound_call *call, void *arg)
 {
-	struct sync_wait *w = arg;
-
 	(void)call;
-	pthread_mutex_lock(&w->lock);
-	w->done = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	kp_latch_open(arg);
 }
 
+/* The synchronous form: start, wait until durable, finish. */
 void
 kp_inbound_handle(struct kp_gateway *gw, const struct kp_request *req,
     struct kp_response *resp)
 {
-	struct sync_wait w = { PTHREAD_MUTEX_INITIALIZER,
-	    PTHREAD_COND_INITIALIZER, 0 };
 	struct kp_inbound_call *call;
+	struct kp_latch latch;
 
 	memset(resp, 0, sizeof(*resp));
-	if ((call = kp_inbound_start(gw, req, sync_stored, &w)) == NULL) {
+	kp_latch_init(&latch);
+	if ((call = kp_inbound_start(gw, req, open_latch, &latch)) == NULL) {
+		kp_latch_open(&latch);
+		kp_latch_wait(&latch);
 		resp->http_status = 500;
 		resp->fault = KP_F_050;
 		return;
 	}
-	pthread_mutex_lock(&w.lock);
-	while (!w.done)
-		pthread_cond_wait(&w.cond, &w.lock);
-	pthread_mutex_unlock(&w.lock);
-	pthread_mutex_destroy(&w.lock);
-	pthread_cond_destroy(&w.cond);
+	kp_latch_wait(&latch);
 	kp_inbound_finish(call, resp);
 }
 

@@ -578,39 +578,24 @@ kp_store_submit(struct kp_store *st, struct kp_store_job *job)
 	pthread_mutex_unlock(&st->queue_lock);
 }
 
-struct waiter {
-	pthread_mutex_t	lock;
-	pthread_cond_t	cond;
-	int		done;
-};
-
 static void
-wake(struct kp_store_job *job, void *arg)
+open_latch(struct kp_store_job *job, void *arg)
 {
-	struct waiter *w = arg;
-
 	(void)job;
-	pthread_mutex_lock(&w->lock);
-	w->done = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	kp_latch_open(arg);
 }
 
 /* Submit and wait for it, whether a writer runs or not. */
 static void
 submit_wait(struct kp_store *st, struct kp_store_job *job)
 {
-	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	struct kp_latch latch;
 
-	job->done = wake;
-	job->arg = &w;
+	kp_latch_init(&latch);
+	job->done = open_latch;
+	job->arg = &latch;
 	kp_store_submit(st, job);
-	pthread_mutex_lock(&w.lock);
-	while (!w.done)
-		pthread_cond_wait(&w.cond, &w.lock);
-	pthread_mutex_unlock(&w.lock);
-	pthread_mutex_destroy(&w.lock);
-	pthread_cond_destroy(&w.cond);
+	kp_latch_wait(&latch);
 }
 
 int

@@ -164,14 +164,15 @@ split_ms(int64_t ms, struct tm *tm, int *millis)
 	gmtime_r(&secs, tm);
 }
 
-void
-kp_time_iso(int64_t ms, char out[32])
+/* fmt takes year, month, day, hour, minute, second, millisecond. */
+static void
+format_time(int64_t ms, const char *fmt, char out[32])
 {
 	struct tm tm;
 	int millis;
 
 	split_ms(ms, &tm, &millis);
-	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	snprintf(out, 32, fmt,
 	    (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
 	    (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
 	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
@@ -179,17 +180,15 @@ kp_time_iso(int64_t ms, char out[32])
 }
 
 void
+kp_time_iso(int64_t ms, char out[32])
+{
+	format_time(ms, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", out);
+}
+
+void
 kp_time_stuf(int64_t ms, char out[32])
 {
-	struct tm tm;
-	int millis;
-
-	split_ms(ms, &tm, &millis);
-	snprintf(out, 32, "%04u%02u%02u%02u%02u%02u%03u",
-	    (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-	    (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
-	    (unsigned)millis % 1000u);
+	format_time(ms, "%04u%02u%02u%02u%02u%02u%03u", out);
 }
 
 static int
@@ -278,4 +277,32 @@ kp_strip_space(char *s)
 			*o++ = *in;
 	*o = '\0';
 	return s;
+}
+
+void
+kp_latch_init(struct kp_latch *l)
+{
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->cond, NULL);
+	l->open = 0;
+}
+
+void
+kp_latch_open(struct kp_latch *l)
+{
+	pthread_mutex_lock(&l->lock);
+	l->open = 1;
+	pthread_cond_signal(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+void
+kp_latch_wait(struct kp_latch *l)
+{
+	pthread_mutex_lock(&l->lock);
+	while (!l->open)
+		pthread_cond_wait(&l->cond, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->cond);
 }

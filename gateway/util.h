@@ -41,6 +41,23 @@ void	kp_new_uuid(char out[40]);
 /* Remove every space, tab, CR and LF in place (wrapped base64); returns s. */
 char	*kp_strip_space(char *s);
 
+/*
+ * A one-shot latch: one thread waits until another opens it.  For the few
+ * places that turn an asynchronous completion back into a plain call.
+ */
+#include <pthread.h>
+
+struct kp_latch {
+	pthread_mutex_t	lock;
+	pthread_cond_t	cond;
+	int		open;
+};
+
+void	kp_latch_init(struct kp_latch *l);
+void	kp_latch_open(struct kp_latch *l);
+/* Wait until opened, then release the latch's resources. */
+void	kp_latch_wait(struct kp_latch *l);
+
 /* Portable "does not fit" check for snprintf results. */
 #define KP_TRUNCATED(n, size)	((n) < 0 || (size_t)(n) >= (size))
 
