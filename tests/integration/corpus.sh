@@ -59,7 +59,7 @@ for casefile in "$SRCDIR"/tests/corpus/cases/*.case; do
 	name=$(basename "$casefile" .case)
 	desc=$(sed -n '1s/^# //p' "$casefile")
 	raw="" body=zakLk01 mutate="" bsn=111222333 from=$GEM to=$GGD tls=gemeente
-	tlsversion="" signer="" created="" lifetime="" wsa_to="" action=""
+	tlsversion="" tlscipher="" signer="" created="" lifetime="" wsa_to="" action=""
 	soapaction="" content_type="text/xml; charset=utf-8" repeat="" expect=""
 	gen="" listen="" secret=""
 	while IFS='=' read -r k v; do
@@ -127,6 +127,16 @@ for casefile in "$SRCDIR"/tests/corpus/cases/*.case; do
 		# the server must answer the TLS 1.1 hello with a protocol alert
 		grep -q "alert protocol version" "$WORK/sclient.out" ||
 		    problems="$problems no-protocol-version-alert(s_client:$sc)"
+	elif [ -n "$tlscipher" ]; then
+		openssl s_client -connect "127.0.0.1:$P2" -tls1_2 \
+		    -cipher "$tlscipher" -cert "$WORK/pki/gemeente.crt" \
+		    -key "$WORK/pki/gemeente.key" -CAfile "$WORK/pki/ca.crt" \
+		    </dev/null > "$WORK/sclient.out" 2>&1
+		sc=$?
+		status=000
+		# a TLS 1.2 hello offering only that suite: the server refuses
+		grep -q "alert handshake failure" "$WORK/sclient.out" ||
+		    problems="$problems no-handshake-failure-alert(s_client:$sc)"
 	else
 		hdr=(-H "Content-Type: $content_type")
 		[ -n "$soapaction" ] && hdr+=(-H "SOAPAction: $soapaction")

@@ -18,6 +18,7 @@
 #include "tap.h"
 #include "util.h"
 #include "wss.h"
+#include "tls.h"
 #include "xmlsafe.h"
 
 static struct fixture fx;
@@ -173,6 +174,33 @@ main(void)
 	ok(strstr(msg, "expired") != NULL, "and the message says expired (%s)", msg);
 	kp_signer_free(s);
 	o.signer = NULL;
+
+	/* A signing certificate revoked in the CRL: KP010. */
+	{
+		char dir[300], ca[320], crl[320];
+		struct kp_err e2;
+		X509_STORE *fresh, *old = fx.self->trust;
+		struct kp_certcache *old_cache = fx.self->certs;
+
+		snprintf(dir, sizeof(dir), "%s/pki", fx.dir);
+		snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+		snprintf(crl, sizeof(crl), "%s/ca.crl", dir);
+		o.signer = s = signer_for("revokedsigner", &(struct kp_pki_opts){ 0 },
+		    OIN_PARTNER);
+		kp_pki_revoke(dir, "revokedsigner", &e2);
+		fresh = kp_trust_new(ca, crl, &e2);
+		fx.self->trust = fresh;
+		fx.self->certs = NULL;
+		is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_010,
+		    "signing certificate revoked in the CRL: KP010");
+		ok(strstr(msg, "revoked") != NULL, "and the message says revoked (%s)",
+		    msg);
+		fx.self->trust = old;
+		fx.self->certs = old_cache;
+		X509_STORE_free(fresh);
+		kp_signer_free(s);
+		o.signer = NULL;
+	}
 
 	o.created_offset_s = -600;
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_012,
