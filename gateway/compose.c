@@ -102,7 +102,8 @@ kp_reply_build(struct kp_gateway *gw, const struct kp_reply_params *p,
 		body = kp_kd_bv03(&r, err);
 		ep.action = KD_ACTION_PREFIX "Bv03";
 	} else {
-		body = kp_kd_fo03(&r, fault, omschrijving, NULL, 0, err);
+		body = kp_kd_fo03(&r, fault, omschrijving, NULL,
+		    p->verwacht_volgnummer, err);
 		ep.action = KD_ACTION_PREFIX "Fo03";
 	}
 	if (body == NULL)

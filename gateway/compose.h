@@ -8,6 +8,7 @@
 #define KP_COMPOSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libxml/tree.h>
 
@@ -22,6 +23,7 @@ struct kp_reply_params {
 	const char	*to_oin;
 	const char	*to_app;
 	const char	*crossref;
+	uint64_t	 verwacht_volgnummer;	/* KP030: resend from here */
 };
 
 /*

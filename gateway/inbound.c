@@ -33,6 +33,8 @@ struct kp_inbound_call {
 	int				 have_sig;
 	struct kp_stuurgegevens		 sg;
 	int				 have_sg;
+	struct kp_notice		 notice;
+	int				 have_notice;
 	char				*message_id;
 	char				 bytes_sha[KP_SHA256_HEX_LEN + 1];
 	struct kp_response		*resp;
@@ -140,7 +142,14 @@ stage_body(struct kp_inbound_call *in, struct kp_err *err)
 	if (kp_kd_read_stuurgegevens(in->env.body_root, &in->sg, err) != KP_OK)
 		return KP_ERR_PROTOCOL;
 	in->have_sg = 1;
-	return kp_kd_check(in->env.body_root, &in->sg, err);
+	if (kp_kd_check(in->env.body_root, &in->sg, err) != KP_OK)
+		return KP_ERR_PROTOCOL;
+	if (kp_kd_is_notice((const char *)in->env.body_root->name)) {
+		if (kp_kd_read_notice(in->env.body_root, &in->notice, err) != KP_OK)
+			return KP_ERR_PROTOCOL;
+		in->have_notice = 1;
+	}
+	return KP_OK;
 }
 
 static int
@@ -169,6 +178,19 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 	if (!kp_kd_is_notice(root))
 		return kp_reject(err, KP_F_020,
 		    "%s is not served by this gateway version", root);
+	/* Only the owner changes a record; a relay needs its profile's leave. */
+	if (strcmp(in->notice.bron, in->gw->cfg->oin) == 0)
+		return kp_reject(err, KP_F_022,
+		    "%s %s is ours (bron %s): only we change it",
+		    in->notice.entiteittype, in->notice.identificatie,
+		    in->notice.bron);
+	if (strcmp(in->notice.bron, in->sg.zender_oin) != 0 &&
+	    !kp_profile_may_relay(in->profile, root))
+		return kp_reject(err, KP_F_022,
+		    "%s %s belongs to %s, not to sender %s, and profile %s does "
+		    "not let it relay %s", in->notice.entiteittype,
+		    in->notice.identificatie, in->notice.bron, in->sg.zender_oin,
+		    in->profile->path, root);
 	return KP_OK;
 }
 
@@ -189,6 +211,7 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 	    &in->resp->len, err) != KP_OK)
 		return kp_reject(err, KP_F_050, "cannot sign the answer");
 	in->job.kind = KP_JOB_COMMIT;
+	c->notice = in->have_notice ? &in->notice : NULL;
 	c->partner_oin = in->req->peer_oin;
 	c->message_id = in->message_id;
 	c->referentienummer = in->sg.referentienummer;
@@ -245,9 +268,11 @@ content_type_ok(const char *ct, int *charset_bad)
 
 /* Sign a Fault for err into resp (replacing any answer built so far). */
 static void
-build_fault(struct kp_inbound_call *in, const struct kp_err *err)
+build_fault(struct kp_inbound_call *in, const struct kp_err *err,
+    uint64_t verwacht)
 {
 	struct kp_reply_params rp = {
+		.verwacht_volgnummer = verwacht,
 		.relates_to = in->message_id,
 		.signature_value = in->have_sig ? in->sig.signature_value : NULL,
 		.to_oin = in->req->peer_oin != NULL ? in->req->peer_oin :
@@ -329,7 +354,7 @@ kp_inbound_start(struct kp_gateway *gw, const struct kp_request *req,
 		}
 	}
 	if (in->err.status == KP_ERR_PROTOCOL)
-		build_fault(in, &in->err);
+		build_fault(in, &in->err, 0);
 	else if (resp->http_status != 400)
 		resp->http_status = 200;
 
@@ -370,7 +395,7 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 		    in->req->peer_oin != NULL ? in->req->peer_oin : "-");
 		kp_reject(&err, KP_F_050, "could not store the message; resend "
 		    "later");
-		build_fault(in, &err);
+		build_fault(in, &err, 0);
 	} else if (in->job.kind == KP_JOB_COMMIT &&
 	    in->job.race == KP_REPLAY_SAME) {
 		/* A copy committed first: its answer is the answer. */
@@ -383,7 +408,12 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 	    in->job.race == KP_REPLAY_CONFLICT) {
 		kp_reject(&err, KP_F_013, "wsa:MessageID or referentienummer %s "
 		    "was used before with another body", in->sg.referentienummer);
-		build_fault(in, &err);
+		build_fault(in, &err, 0);
+	} else if (in->job.kind == KP_JOB_COMMIT &&
+	    in->job.verdict != KP_F_NONE) {
+		/* The stream or the record refused it (KP030, KP023). */
+		kp_reject(&err, in->job.verdict, "%s", in->job.verdict_msg);
+		build_fault(in, &err, in->job.expected);
 	}
 	if (resp->fault != KP_F_NONE || resp->http_status == 400)
 		log_info("in %s from %s: %s %s: %s",
@@ -391,11 +421,13 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 		    in->req->peer_oin != NULL ? in->req->peer_oin : "-",
 		    resp->http_status == 400 ? "refused" : "rejected",
 		    resp->fault != KP_F_NONE ? kp_fault_code(resp->fault) : "",
-		    in->job.kind == KP_JOB_AUDIT ? in->err.msg : "replay");
+		    in->job.kind == KP_JOB_AUDIT ? in->err.msg :
+		    in->job.verdict != KP_F_NONE ? in->job.verdict_msg : "replay");
 	else
 		log_debug("in %s from %s: %s", in->message_id, in->req->peer_oin,
 		    resp->duplicate ? "duplicate" : "accepted");
 	*out = *resp;
+	kp_notice_clear(&in->notice);
 	free(in->job.prior);
 	kp_wss_result_clear(&in->sig);
 	free(in->message_id);

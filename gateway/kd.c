@@ -74,8 +74,8 @@ read_field(xmlNodePtr parent, const char *name, char *out, size_t outlen,
 	out[0] = '\0';
 	if (node == NULL) {
 		if (required)
-			return kp_reject(err, KP_F_002,
-			    "stuurgegevens: %s is missing or repeated", name);
+			return kp_reject(err, KP_F_002, "%s: %s is missing or "
+			    "repeated", (const char *)parent->name, name);
 		return KP_OK;
 	}
 	if ((text = kp_xml_text(node)) == NULL)
@@ -84,8 +84,8 @@ read_field(xmlNodePtr parent, const char *name, char *out, size_t outlen,
 		return kp_reject(err, KP_F_050, "out of memory");
 	if (strlen(text) >= outlen) {
 		free(text);
-		return kp_reject(err, KP_F_002, "stuurgegevens: %s is too long",
-		    name);
+		return kp_reject(err, KP_F_002, "%s: %s is too long",
+		    (const char *)parent->name, name);
 	}
 	strcpy(out, text);
 	free(text);
@@ -328,4 +328,119 @@ kp_kd_fo03(const struct kp_kd_reply *r, kp_fault fault,
 		add(dx, ns, "verwachtVolgnummer", num);
 	}
 	return doc;
+}
+
+static int
+read_number(xmlNodePtr parent, const char *name, uint64_t *out, int required)
+{
+	xmlNodePtr node = kp_xml_child(parent, KD_NS, name);
+	char *text, *end;
+	unsigned long long v;
+
+	*out = 0;
+	if (node == NULL)
+		return required ? -1 : 0;
+	if ((text = kp_xml_text(node)) == NULL)
+		return -1;
+	v = strtoull(text, &end, 10);
+	if (*text == '\0' || *end != '\0') {
+		free(text);
+		return -1;
+	}
+	free(text);
+	*out = v;
+	return 0;
+}
+
+/* Append "name=value\n" with value escaped; returns the new buffer. */
+static char *
+append_field(char *buf, size_t *len, const char *name, const char *value)
+{
+	size_t need = strlen(name) + 2 * strlen(value) + 3;
+	char *grown = realloc(buf, *len + need + 1), *p;
+
+	if (grown == NULL) {
+		free(buf);
+		return NULL;
+	}
+	p = grown + *len;
+	p += sprintf(p, "%s=", name);
+	for (const char *v = value; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '\n') {
+			*p++ = '\\';
+			*p++ = *v == '\n' ? 'n' : '\\';
+		} else {
+			*p++ = *v;
+		}
+	}
+	*p++ = '\n';
+	*p = '\0';
+	*len = (size_t)(p - grown);
+	return grown;
+}
+
+int
+kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
+{
+	const struct root_kind *k = find_root((const char *)root->name);
+	xmlNodePtr params, entity;
+	char *text;
+	uint64_t partitie;
+	size_t len = 0;
+
+	memset(n, 0, sizeof(*n));
+	if (k == NULL || k->object == NULL)
+		return kp_reject(err, KP_F_002, "%s is not a notice", root->name);
+	params = kp_xml_child(root, KD_NS, "parameters");
+	entity = kp_xml_child(kp_xml_child(root, KD_NS, "object"), KD_NS,
+	    k->object);
+	if (params == NULL || entity == NULL)
+		return kp_reject(err, KP_F_002, "%s: parameters or object missing",
+		    k->root);
+	snprintf(n->entiteittype, sizeof(n->entiteittype), "%s", k->entiteittype);
+	if ((text = kp_xml_text(kp_xml_child(params, KD_NS, "mutatiesoort"))) == NULL)
+		return kp_reject(err, KP_F_002, "mutatiesoort missing");
+	n->mutatiesoort = text[0];
+	free(text);
+	if ((text = kp_xml_text(kp_xml_child(params, KD_NS, "reden"))) != NULL) {
+		n->intrekking = strcmp(text, "intrekking") == 0;
+		free(text);
+	}
+	if (read_number(params, "partitie", &partitie, 0) != 0 ||
+	    partitie > UINT32_MAX ||
+	    read_number(params, "volgnummer", &n->volgnummer, 1) != 0 ||
+	    read_number(entity, "bronversie", &n->bronversie, 1) != 0 ||
+	    read_field(entity, "bron", n->bron, sizeof(n->bron), 1, err) != 0 ||
+	    read_field(entity, "identificatie", n->identificatie,
+	    sizeof(n->identificatie), 1, err) != 0 ||
+	    read_field(entity, "bsn", n->bsn, sizeof(n->bsn), 1, err) != 0)
+		return kp_reject(err, KP_F_002, "%s: provenance or stream numbers "
+		    "unreadable", k->root);
+	n->partitie = (uint32_t)partitie;
+	if ((n->fields = strdup("")) == NULL)
+		return kp_reject(err, KP_F_050, "out of memory");
+	for (xmlNodePtr f = kp_xml_first(entity); f != NULL; f = kp_xml_next(f)) {
+		const char *name = (const char *)f->name;
+
+		if (strcmp(name, "bron") == 0 || strcmp(name, "identificatie") == 0 ||
+		    strcmp(name, "bronversie") == 0 || strcmp(name, "bsn") == 0)
+			continue;
+		if ((text = kp_xml_text(f)) == NULL)
+			text = strdup("");
+		if (text == NULL ||
+		    (n->fields = append_field(n->fields, &len, name, text)) == NULL) {
+			free(text);
+			return kp_reject(err, KP_F_050, "out of memory");
+		}
+		free(text);
+	}
+	kp_sha256_hex(n->fields, len, n->fields_sha256);
+	return KP_OK;
+}
+
+void
+kp_notice_clear(struct kp_notice *n)
+{
+	free(n->fields);
+	memset(n, 0, sizeof(*n));
 }

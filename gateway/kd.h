@@ -46,6 +46,31 @@ int	kp_bsn_valid(const char *bsn);
 /* Is this root a notice (Lk01)? */
 int	kp_kd_is_notice(const char *root_name);
 
+/* What a notice (Lk01) says, read from a checked body. */
+struct kp_notice {
+	char		 mutatiesoort;		/* 'T', 'W' or 'V' */
+	uint32_t	 partitie;
+	uint64_t	 volgnummer;
+	int		 intrekking;		/* reden = intrekking */
+	char		 entiteittype[8];
+	char		 bron[24];
+	char		 identificatie[48];
+	uint64_t	 bronversie;
+	char		 bsn[16];
+	char		*fields;		/* canonical fields, malloc'd */
+	char		 fields_sha256[65];
+};
+
+/*
+ * Read a notice from a body that passed kp_kd_check().  The canonical
+ * fields are the entity's elements after bron, identificatie, bronversie
+ * and bsn, one "name=value" line each in document (= schema) order, with
+ * backslash and newline in values escaped as \\ and \n; a V has none.
+ */
+int	kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n,
+	    struct kp_err *err);
+void	kp_notice_clear(struct kp_notice *n);
+
 struct kp_kd_reply {
 	const char	*our_oin;
 	const char	*our_app;

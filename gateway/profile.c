@@ -44,6 +44,7 @@ profile_clear(struct kp_profile *p)
 	for (size_t i = 0; i < p->nzenden; i++)
 		free(p->zenden[i]);
 	free(p->zenden);
+	free(p->relay);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -66,12 +67,21 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
 	zenden = kp_xml_child(root, NS_PROFILE, "zenden");
 	for (xmlNodePtr b = kp_xml_first(zenden); b != NULL; b = kp_xml_next(b)) {
 		char **nv = realloc(p->zenden, (p->nzenden + 1) * sizeof(char *));
+		int *nr;
+		char *relay;
 
 		if (nv == NULL)
 			return -1;
 		p->zenden = nv;
+		if ((nr = realloc(p->relay, (p->nzenden + 1) * sizeof(int))) == NULL)
+			return -1;
+		p->relay = nr;
 		if ((p->zenden[p->nzenden] = kp_xml_text(b)) == NULL)
 			return -1;
+		relay = kp_xml_attr(b, NULL, "relay");
+		p->relay[p->nzenden] = relay != NULL &&
+		    (strcmp(relay, "true") == 0 || strcmp(relay, "1") == 0);
+		free(relay);
 		p->nzenden++;
 	}
 	return 0;
@@ -204,5 +214,14 @@ kp_profile_may_send(const struct kp_profile *p, const char *root)
 	for (size_t i = 0; i < p->nzenden; i++)
 		if (strcmp(p->zenden[i], root) == 0)
 			return 1;
+	return 0;
+}
+
+int
+kp_profile_may_relay(const struct kp_profile *p, const char *root)
+{
+	for (size_t i = 0; i < p->nzenden; i++)
+		if (strcmp(p->zenden[i], root) == 0)
+			return p->relay[i];
 	return 0;
 }

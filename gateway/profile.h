@@ -22,6 +22,7 @@ struct kp_profile {
 	char	 *endpoint;
 	char	 *rol;
 	char	**zenden;	/* body roots it may send us */
+	int	 *relay;	/* per root: may pass on others' records */
 	size_t	  nzenden;
 };
 
@@ -42,5 +43,7 @@ const struct kp_profile	*kp_profiles_find(const struct kp_profiles *p,
 			    const char *name);
 
 int	kp_profile_may_send(const struct kp_profile *p, const char *root);
+/* May it send us records of this root that another organisation owns? */
+int	kp_profile_may_relay(const struct kp_profile *p, const char *root);
 
 #endif

@@ -7,13 +7,15 @@
 
 #include <sqlite3.h>
 
+#include "kd.h"
 #include "store.h"
 #include "util.h"
 
 /* Statements prepared once per connection and reused. */
 enum stmt_slot {
 	STMT_AUDIT, STMT_MESSAGE, STMT_REPLAY_INSERT, STMT_REPLAY_WRITER,
-	STMT_REPLAY_READER, STMT_MAX
+	STMT_REPLAY_READER, STMT_STREAM_GET, STMT_STREAM_SET, STMT_RECORD_GET,
+	STMT_RECORD_PUT, STMT_MAX
 };
 
 struct kp_store {
@@ -73,6 +75,28 @@ static const char *const migrations[] = {
 	"  code TEXT,"
 	"  bytes_sha256 TEXT,"
 	"  detail TEXT"
+	");",
+	/* 2: records (PROTOCOL.md 4.2) and incoming streams (4.1) */
+	"CREATE TABLE record ("
+	"  entiteittype TEXT NOT NULL,"
+	"  bron TEXT NOT NULL,"
+	"  identificatie TEXT NOT NULL,"
+	"  bronversie INTEGER NOT NULL,"
+	"  bsn TEXT NOT NULL,"
+	"  deleted INTEGER NOT NULL DEFAULT 0,"	/* a tombstone */
+	"  fields TEXT NOT NULL,"			/* canonical, see kd.h */
+	"  fields_sha256 TEXT NOT NULL,"
+	"  received_from TEXT,"			/* NULL: our own */
+	"  message INTEGER REFERENCES message (id),"
+	"  updated_at TEXT NOT NULL,"
+	"  PRIMARY KEY (entiteittype, bron, identificatie)"
+	");"
+	"CREATE INDEX record_bsn ON record (bsn);"
+	"CREATE TABLE stream_in ("
+	"  partner_oin TEXT NOT NULL,"
+	"  partitie INTEGER NOT NULL,"
+	"  next_expected INTEGER NOT NULL,"
+	"  PRIMARY KEY (partner_oin, partitie)"
 	");",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -395,6 +419,124 @@ insert_message(struct kp_store *st, const char *direction,
 	return KP_OK;
 }
 
+/* The stream position expected next from partner on partitie (1: new). */
+static int
+stream_expected(struct kp_store *st, const char *partner, uint32_t partitie,
+    uint64_t *expected, struct kp_err *err)
+{
+	static const char sql[] = "SELECT next_expected FROM stream_in "
+	    "WHERE partner_oin = ? AND partitie = ?";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = stmt_get(st, st->db, STMT_STREAM_GET, sql)) == NULL)
+		return db_fail(st, err, "cannot prepare stream read");
+	bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, partitie);
+	*expected = 1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*expected = (uint64_t)sqlite3_column_int64(stmt, 0);
+	stmt_done(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot read stream");
+	return KP_OK;
+}
+
+static int
+stream_advance(struct kp_store *st, const char *partner, uint32_t partitie,
+    uint64_t next, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO stream_in (partner_oin, partitie, "
+	    "next_expected) VALUES (?, ?, ?) ON CONFLICT (partner_oin, partitie) "
+	    "DO UPDATE SET next_expected = excluded.next_expected";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = stmt_get(st, st->db, STMT_STREAM_SET, sql)) == NULL)
+		return db_fail(st, err, "cannot prepare stream update");
+	bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, partitie);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)next);
+	rc = sqlite3_step(stmt);
+	stmt_done(stmt);
+	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot advance stream");
+}
+
+enum record_outcome { RECORD_APPLIED, RECORD_SAME, RECORD_STALE };
+
+/*
+ * PROTOCOL.md 4.2: apply n if its bronversie is higher than the version
+ * held; a V leaves a tombstone with its version.  The same version with the
+ * same content is a duplicate; anything else not higher is stale.
+ */
+static int
+record_apply(struct kp_store *st, const struct kp_notice *n,
+    const char *from_oin, int64_t message_rowid, enum record_outcome *out,
+    uint64_t *held_version, struct kp_err *err)
+{
+	static const char get_sql[] = "SELECT bronversie, deleted, fields_sha256 "
+	    "FROM record WHERE entiteittype = ? AND bron = ? AND identificatie = ?";
+	static const char put_sql[] = "INSERT INTO record (entiteittype, bron, "
+	    "identificatie, bronversie, bsn, deleted, fields, fields_sha256, "
+	    "received_from, message, updated_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (entiteittype, bron, identificatie) DO UPDATE SET "
+	    "bronversie = excluded.bronversie, bsn = excluded.bsn, "
+	    "deleted = excluded.deleted, fields = excluded.fields, "
+	    "fields_sha256 = excluded.fields_sha256, "
+	    "received_from = excluded.received_from, message = excluded.message, "
+	    "updated_at = excluded.updated_at";
+	int is_delete = n->mutatiesoort == 'V';
+	sqlite3_stmt *stmt;
+	char now[32];
+	int rc;
+
+	*held_version = 0;
+	if ((stmt = stmt_get(st, st->db, STMT_RECORD_GET, get_sql)) == NULL)
+		return db_fail(st, err, "cannot prepare record read");
+	bind_text(stmt, 1, n->entiteittype);
+	bind_text(stmt, 2, n->bron);
+	bind_text(stmt, 3, n->identificatie);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		uint64_t held = (uint64_t)sqlite3_column_int64(stmt, 0);
+		int deleted = sqlite3_column_int(stmt, 1);
+		const char *sha = (const char *)sqlite3_column_text(stmt, 2);
+
+		*held_version = held;
+		if (n->bronversie <= held) {
+			*out = n->bronversie == held && deleted == is_delete &&
+			    sha != NULL && strcmp(sha, n->fields_sha256) == 0 ?
+			    RECORD_SAME : RECORD_STALE;
+			stmt_done(stmt);
+			return KP_OK;
+		}
+	}
+	stmt_done(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot read record");
+	if ((stmt = stmt_get(st, st->db, STMT_RECORD_PUT, put_sql)) == NULL)
+		return db_fail(st, err, "cannot prepare record write");
+	kp_time_iso(kp_now_ms(), now);
+	bind_text(stmt, 1, n->entiteittype);
+	bind_text(stmt, 2, n->bron);
+	bind_text(stmt, 3, n->identificatie);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)n->bronversie);
+	bind_text(stmt, 5, n->bsn);
+	sqlite3_bind_int(stmt, 6, is_delete);
+	bind_text(stmt, 7, is_delete ? "" : n->fields);
+	bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
+	bind_text(stmt, 9, from_oin);
+	sqlite3_bind_int64(stmt, 10, message_rowid);
+	bind_text(stmt, 11, now);
+	rc = sqlite3_step(stmt);
+	stmt_done(stmt);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot write record");
+	*out = RECORD_APPLIED;
+	return KP_OK;
+}
+
 /* The rows of an accepted message; inside the caller's savepoint. */
 static int
 apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
@@ -411,8 +553,11 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	};
 	sqlite3_stmt *stmt;
 	char now[32], detail[160];
+	uint64_t expected = 0;
+	int64_t message_rowid;
 	int ret;
 
+	job->verdict = KP_F_NONE;
 	if ((ret = replay_locked(st, st->db, c->partner_oin, c->message_id,
 	    c->referentienummer, c->body_digest, &job->race, &job->prior,
 	    &job->prior_len, err)) != KP_OK)
@@ -430,11 +575,47 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		a.detail = detail;
 		return audit_locked(st, &a, err);
 	}
+	if (c->notice != NULL && (ret = stream_expected(st, c->partner_oin,
+	    c->notice->partitie, &expected, err)) != KP_OK)
+		return ret;
+	if (c->notice != NULL && c->notice->volgnummer > expected) {
+		/* A gap: the sender resends this stream from expected. */
+		job->verdict = KP_F_030;
+		job->expected = expected;
+		snprintf(job->verdict_msg, sizeof(job->verdict_msg), "volgnummer "
+		    "%llu on partitie %u, expected %llu: resend from there",
+		    (unsigned long long)c->notice->volgnummer,
+		    c->notice->partitie, (unsigned long long)expected);
+		goto refused;
+	}
 	if ((ret = insert_message(st, "in", c->partner_oin, c->message_id,
 	    c->referentienummer, c->berichtcode, c->entiteittype, c->root,
 	    c->bytes, c->len, c->bytes_sha256, c->response, c->response_len,
 	    "accepted", err)) != KP_OK)
 		return ret;
+	message_rowid = sqlite3_last_insert_rowid(st->db);
+	if (c->notice != NULL && c->notice->volgnummer == expected) {
+		enum record_outcome rec = RECORD_APPLIED;
+		uint64_t held;
+
+		if ((ret = record_apply(st, c->notice, c->partner_oin,
+		    message_rowid, &rec, &held, err)) != KP_OK)
+			return ret;
+		if (rec == RECORD_STALE) {
+			job->verdict = KP_F_023;
+			snprintf(job->verdict_msg, sizeof(job->verdict_msg),
+			    "%s %s of %s: bronversie %llu is not higher than the "
+			    "%llu held", c->notice->entiteittype,
+			    c->notice->identificatie, c->notice->bron,
+			    (unsigned long long)c->notice->bronversie,
+			    (unsigned long long)held);
+			/* the caller's savepoint rollback undoes the message */
+			return KP_ERR_PROTOCOL;
+		}
+		if ((ret = stream_advance(st, c->partner_oin,
+		    c->notice->partitie, expected + 1, err)) != KP_OK)
+			return ret;
+	}
 	kp_time_iso(kp_now_ms(), now);
 	if ((stmt = stmt_get(st, st->db, STMT_REPLAY_INSERT, replay_sql)) == NULL)
 		return db_fail(st, err, "cannot prepare replay insert");
@@ -442,13 +623,35 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	bind_text(stmt, 2, c->message_id);
 	bind_text(stmt, 3, c->referentienummer);
 	bind_text(stmt, 4, c->body_digest);
-	sqlite3_bind_int64(stmt, 5, sqlite3_last_insert_rowid(st->db));
+	sqlite3_bind_int64(stmt, 5, message_rowid);
 	bind_text(stmt, 6, now);
 	ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
 	    db_fail(st, err, "cannot write replay row");
 	stmt_done(stmt);
 	if (ret != KP_OK)
 		return ret;
+	return audit_locked(st, &a, err);
+refused:
+	a.outcome = "rejected";
+	a.code = kp_fault_code(job->verdict);
+	a.detail = job->verdict_msg;
+	return audit_locked(st, &a, err);
+}
+
+/* A notice refused inside its savepoint (stale): only its audit row stays. */
+static int
+refuse_after_rollback(struct kp_store *st, struct kp_store_job *job,
+    struct kp_err *err)
+{
+	const struct kp_inbound_commit *c = &job->commit;
+	struct kp_audit a = {
+		.direction = "in", .partner_oin = c->partner_oin,
+		.message_id = c->message_id, .berichtcode = c->berichtcode,
+		.entiteittype = c->entiteittype, .outcome = "rejected",
+		.code = kp_fault_code(job->verdict), .bytes_sha256 = c->bytes_sha256,
+		.detail = job->verdict_msg,
+	};
+
 	return audit_locked(st, &a, err);
 }
 
@@ -482,6 +685,8 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 			exec(st, "ROLLBACK TO job", NULL);
 		}
 		exec(st, "RELEASE job", NULL);
+		if (job->status == KP_ERR_PROTOCOL)
+			job->status = refuse_after_rollback(st, job, &err);
 	}
 	if (batch_ok && exec(st, "COMMIT", &err) != KP_OK) {
 		exec(st, "ROLLBACK", NULL);
@@ -698,7 +903,8 @@ out:
 int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {
-	static const char *const allowed[] = { "message", "replay", "audit" };
+	static const char *const allowed[] = { "message", "replay", "audit",
+	    "record", "stream_in" };
 	sqlite3_stmt *stmt;
 	char sql[64];
 	int64_t n = -1;

@@ -61,7 +61,10 @@ enum kp_job_kind {
 	KP_JOB_AUDIT,		/* an audit row alone (a rejection, a duplicate) */
 };
 
+struct kp_notice;
+
 struct kp_inbound_commit {
+	const struct kp_notice *notice;	/* Lk01: the record and its stream */
 	const char	*partner_oin;
 	const char	*message_id;
 	const char	*referentienummer;
@@ -83,6 +86,9 @@ struct kp_store_job {
 	/* results, set before done() runs */
 	int				 status;	/* KP_OK or KP_ERR_STORE */
 	enum kp_replay			 race;		/* KP_JOB_COMMIT */
+	kp_fault			 verdict;	/* KP030, KP023: refused */
+	uint64_t			 expected;	/* KP030: verwachtVolgnummer */
+	char				 verdict_msg[200];
 	char				*prior;		/* SAME: answer given then */
 	size_t				 prior_len;
 	void				(*done)(struct kp_store_job *job, void *arg);
@@ -91,7 +97,12 @@ struct kp_store_job {
 };
 
 /*
- * Apply a job durably.  A COMMIT whose MessageID or referentienummer is
+ * Apply a job durably.  A COMMIT of a notice follows PROTOCOL.md 4.1 and
+ * 4.2 in the same transaction: its volgnummer against the stream (ahead:
+ * verdict KP030 with expected; behind: acknowledged, nothing applied), then
+ * its record against the version held (stale: KP023; same version and
+ * content: a duplicate, acknowledged); a refused notice stores only its
+ * audit row.  A COMMIT whose MessageID or referentienummer is
  * already taken writes no message but its own audit row instead: outcome
  * "duplicate" (same body; prior holds the answer given then) or "rejected"
  * with KP013 (another body).  done() runs in the writer's thread, or in the
@@ -153,6 +164,7 @@ int	kp_store_each_message(struct kp_store *store, const char *direction,
 	    struct kp_err *err);
 
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
+/* also "record" and "stream_in". */
 int64_t	kp_store_count(struct kp_store *store, const char *table);
 
 #endif

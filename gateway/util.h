@@ -20,6 +20,9 @@ int	kp_write_file(const char *path, const void *data, size_t len,
 	    unsigned mode, struct kp_err *err);
 
 #define KP_SHA256_HEX_LEN 64
+/* SHA-256 of no bytes, in hex. */
+#define KP_SHA256_EMPTY \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 void	kp_sha256_hex(const void *data, size_t len,
 	    char out[KP_SHA256_HEX_LEN + 1]);
 void	kp_hex(const unsigned char *in, size_t len, char *out);

@@ -76,7 +76,7 @@ shutdown_under_load() {
 	local i out acked stored missing rc
 	mkdir -p "$WORK/bodies-stop"
 	for i in $(seq 1 400); do
-		kp_body zakLk01 $GEM $GGD "stop-$i" "$i" "$(bsn "$i")" \
+		kp_body zakLk01 $GEM $GGD "stop-$i" "$((N + i))" "$(bsn "$i")" \
 		    > "$WORK/bodies-stop/$(printf '%05d' "$i").xml"
 	done
 	kp_start ggd

@@ -25,9 +25,9 @@ kp_profile gemeente ggd $GGD "$P2" ketenpartner
 kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
 KP_VALGRIND=1 kp_start ggd || { echo "Bail out! gateway under valgrind did not start"; exit 1; }
 mkdir -p "$WORK/b"
-for i in $(seq 1 10); do kp_body zakLk01 $GEM $GGD "vg-$i" "$i" 111222333 > "$WORK/b/$i.xml"; done
-kp_body zakLk01 $GEM $GGD "vg-bad" 11 123456789 > "$WORK/b/bad.xml"
-kp_body kctLk01 $GEM $GGD "vg-kct" 12 111222333 > "$WORK/b/kct.xml"
+for i in $(seq 1 10); do kp_body zakLk01 $GEM $GGD "vg-$i" "$i" 111222333 > "$WORK/b/$(printf %02d "$i").xml"; done
+kp_body zakLk01 $GEM $GGD "vg-bad" 11 123456789 > "$WORK/b/11-bad.xml"
+kp_body kctLk01 $GEM $GGD "vg-kct" 12 111222333 > "$WORK/b/12-kct.xml"
 $VG --log-file="$WORK/send.vg" "$KP" send -c "$WORK/gemeente/ketenpoort.conf" \
     --to ggd "$WORK"/b/*.xml > "$WORK/send.out" 2>&1
 rc=$?
@@ -39,7 +39,7 @@ else
 	echo "not ok 1 - 10 accepted, KP040 and KP020 refused, through valgrind (rc $rc, $n accepted)"
 	sed 's/^/# /' "$WORK/send.out" | head
 fi
-for f in "$WORK"/b/1.xml; do
+for f in "$WORK"/b/01.xml; do
 	printf 'not xml' | curl -s -o /dev/null --cacert "$WORK/pki/ca.crt" \
 	    --cert "$WORK/pki/gemeente.crt" --key "$WORK/pki/gemeente.key" \
 	    -H 'Content-Type: text/xml' --data-binary @- "https://127.0.0.1:$P2/wus/v1"

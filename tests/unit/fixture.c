@@ -104,7 +104,8 @@ fixture_setup_port(struct fixture *fx, int self_port)
 	if (write_conf(fx, "self", OIN_SELF, self_port) != 0 ||
 	    write_conf(fx, "partner", OIN_PARTNER, 2) != 0 ||
 	    write_profile(fx, "self", "partner", OIN_PARTNER, 2,
-	    "<bericht>zakLk01</bericht><bericht>prsLk01</bericht>") != 0 ||
+	    "<bericht>zakLk01</bericht>"
+	    "<bericht relay=\"true\">prsLk01</bericht>") != 0 ||
 	    write_profile(fx, "self", "callcenter", OIN_CALLCENTER, 3,
 	    "<bericht>kctLk01</bericht>") != 0 ||
 	    write_profile(fx, "partner", "self", OIN_SELF, self_port, "") != 0)
