@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "client.h"
 #include "config.h"
+#include "dossier.h"
 #include "gateway.h"
 #include "log.h"
 #include "pki.h"
@@ -336,6 +337,53 @@ cmd_audit(int argc, char **argv)
 	    (long long)counts.checked, (long long)counts.verified,
 	    (long long)counts.failed);
 	ret = counts.failed > 0 ? 1 : 0;
+out:
+	kp_gateway_close(gw);
+	kp_libraries_cleanup();
+	return ret;
+}
+
+int
+cmd_dossier(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "bsn", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "xml", no_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum kp_dossier_format format = KP_DOSSIER_TEXT;
+	const char *path = NULL, *bsn = NULL;
+	struct kp_gateway *gw = NULL;
+	struct kp_err err;
+	int ch, ret = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:b:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'b': bsn = optarg; break;
+		case 'j': format = KP_DOSSIER_JSON; break;
+		case 'x': format = KP_DOSSIER_XML; break;
+		default: return 2;
+		}
+	}
+	if (path == NULL || bsn == NULL || optind != argc - 1 ||
+	    strcmp(argv[optind], "show") != 0) {
+		fprintf(stderr, "usage: ketenpoort dossier show -c FILE --bsn N "
+		    "[--json|--xml]\n");
+		return 2;
+	}
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("dossier", &err);
+	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+		goto out;
+	if (kp_dossier_show(gw, bsn, format, stdout, &err) != KP_OK) {
+		fail_msg("dossier show", &err);
+		goto out;
+	}
+	ret = 0;
 out:
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();

@@ -12,5 +12,6 @@ int	cmd_check_config(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
 int	cmd_send(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
+int	cmd_dossier(int argc, char **argv);
 
 #endif

@@ -900,6 +900,49 @@ out:
 	return ret;
 }
 
+int
+kp_store_each_record(struct kp_store *st, const char *bsn,
+    int (*fn)(void *arg, const struct kp_stored_record *r), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
+	    "bsn, bronversie, deleted, fields, received_from, updated_at "
+	    "FROM record WHERE bsn = ? ORDER BY entiteittype, bron, identificatie";
+	sqlite3_stmt *stmt;
+	int rc, ret = KP_OK;
+
+	pthread_mutex_lock(&st->read_lock);
+	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot list records: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+		goto out;
+	}
+	bind_text(stmt, 1, bsn);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct kp_stored_record r = {
+			.entiteittype = (const char *)sqlite3_column_text(stmt, 0),
+			.bron = (const char *)sqlite3_column_text(stmt, 1),
+			.identificatie = (const char *)sqlite3_column_text(stmt, 2),
+			.bsn = (const char *)sqlite3_column_text(stmt, 3),
+			.bronversie = sqlite3_column_int64(stmt, 4),
+			.deleted = sqlite3_column_int(stmt, 5),
+			.fields = (const char *)sqlite3_column_text(stmt, 6),
+			.received_from = (const char *)sqlite3_column_text(stmt, 7),
+			.updated_at = (const char *)sqlite3_column_text(stmt, 8),
+		};
+
+		if (fn(arg, &r) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read records: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+	sqlite3_finalize(stmt);
+out:
+	pthread_mutex_unlock(&st->read_lock);
+	return ret;
+}
+
 int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {

@@ -163,6 +163,20 @@ int	kp_store_each_message(struct kp_store *store, const char *direction,
 	    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
 	    struct kp_err *err);
 
+struct kp_stored_record {
+	const char	*entiteittype, *bron, *identificatie, *bsn;
+	int64_t		 bronversie;
+	int		 deleted;
+	const char	*fields;	/* canonical: "name=value" lines */
+	const char	*received_from;	/* NULL: our own */
+	const char	*updated_at;
+};
+
+/* Call fn for every record about bsn, in entity, bron, id order. */
+int	kp_store_each_record(struct kp_store *store, const char *bsn,
+	    int (*fn)(void *arg, const struct kp_stored_record *r), void *arg,
+	    struct kp_err *err);
+
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 /* also "record" and "stream_in". */
 int64_t	kp_store_count(struct kp_store *store, const char *table);

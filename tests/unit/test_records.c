@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "compose.h"
+#include "dossier.h"
 #include "fixture.h"
 #include "gateway.h"
 #include "inbound.h"
@@ -190,6 +191,46 @@ main(void)
 	    OIN_CALLCENTER "' AND received_from = '" OIN_PARTNER "'"), 1,
 	    "the relayed record keeps its bron and notes who delivered it");
 	is_int(q("SELECT count(*) FROM record"), 3, "three records held in all");
+
+	/* The dossier as the gateway holds it, three ways. */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem;
+		struct kp_err err;
+		xmlDocPtr doc;
+
+		mem = open_memstream(&buf, &len);
+		is_int(kp_dossier_show(fx.self, "111222333", KP_DOSSIER_TEXT, mem,
+		    &err), KP_OK, "dossier show (text)");
+		fclose(mem);
+		ok(strstr(buf, "ZAK Z1  bron " OIN_PARTNER "  bronversie 3  "
+		    "(deleted)") != NULL && strstr(buf, "PRS P1  bron "
+		    OIN_CALLCENTER) != NULL && strstr(buf, "geslachtsnaam") != NULL,
+		    "text lists records, tombstones and fields");
+		free(buf);
+		mem = open_memstream(&buf, &len);
+		kp_dossier_show(fx.self, "111222333", KP_DOSSIER_JSON, mem, &err);
+		fclose(mem);
+		ok(strstr(buf, "\"identificatie\": \"P1\"") != NULL &&
+		    strstr(buf, "\"fields\": {\"geslachtsnaam\": \"Jansen\"}") != NULL &&
+		    strstr(buf, "\"deleted\": true") != NULL,
+		    "JSON carries identity, fields and the tombstone");
+		free(buf);
+		mem = open_memstream(&buf, &len);
+		kp_dossier_show(fx.self, "111222333", KP_DOSSIER_XML, mem, &err);
+		fclose(mem);
+		doc = kp_xml_parse(buf, len, &err);
+		ok(doc != NULL && strstr(buf, "<kd:zaaktype>Bijstand</kd:zaaktype>")
+		    != NULL, "XML is well-formed and in kd terms");
+		xmlFreeDoc(doc);
+		free(buf);
+		mem = open_memstream(&buf, &len);
+		is_int(kp_dossier_show(fx.self, "123456789", KP_DOSSIER_TEXT, mem,
+		    &err), KP_ERR_USAGE, "a BSN failing the elfproef is refused");
+		fclose(mem);
+		free(buf);
+	}
 
 	fixture_teardown(&fx);
 	return done_testing();

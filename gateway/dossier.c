@@ -1,0 +1,224 @@
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dossier.h"
+#include "gateway.h"
+#include "kd.h"
+#include "store.h"
+
+/* The kd element of each entiteittype. */
+static const char *
+entity_element(const char *entiteittype)
+{
+	if (strcmp(entiteittype, "PRS") == 0)
+		return "persoon";
+	if (strcmp(entiteittype, "ZAK") == 0)
+		return "zaak";
+	if (strcmp(entiteittype, "KCT") == 0)
+		return "klantcontact";
+	if (strcmp(entiteittype, "TST") == 0)
+		return "toestemming";
+	return "onbekend";
+}
+
+char *
+kp_field_unescape(char *value)
+{
+	char *in, *o;
+
+	for (in = o = value; *in != '\0'; in++) {
+		if (*in == '\\' && in[1] != '\0') {
+			in++;
+			*o++ = *in == 'n' ? '\n' : *in;
+		} else {
+			*o++ = *in;
+		}
+	}
+	*o = '\0';
+	return value;
+}
+
+static void
+json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void
+xml_text(FILE *out, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '\r': fputs("&#13;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+struct show {
+	struct kp_gateway	*gw;
+	enum kp_dossier_format	 format;
+	FILE			*out;
+	int			 n;
+};
+
+/* Call fn(name, value) for each canonical field line. */
+static void
+each_field(const char *fields, void (*fn)(struct show *, const char *,
+    const char *), struct show *sh)
+{
+	char *copy = strdup(fields != NULL ? fields : ""), *line, *next, *eq;
+
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		fn(sh, line, kp_field_unescape(eq + 1));
+	}
+	free(copy);
+}
+
+static void
+field_text(struct show *sh, const char *name, const char *value)
+{
+	fprintf(sh->out, "      %-28s %s\n", name, value);
+}
+
+static void
+field_json(struct show *sh, const char *name, const char *value)
+{
+	fputs(sh->n++ ? ", " : "", sh->out);
+	json_string(sh->out, name);
+	fputs(": ", sh->out);
+	json_string(sh->out, value);
+}
+
+static void
+field_xml(struct show *sh, const char *name, const char *value)
+{
+	fprintf(sh->out, "      <kd:%s>", name);
+	xml_text(sh->out, value);
+	fprintf(sh->out, "</kd:%s>\n", name);
+}
+
+static int
+show_record(void *arg, const struct kp_stored_record *r)
+{
+	struct show *sh = arg;
+	const char *who = r->received_from == NULL ? "ours" : r->received_from;
+	int first = sh->n;
+
+	switch (sh->format) {
+	case KP_DOSSIER_TEXT:
+		fprintf(sh->out, "  %s %s  bron %s  bronversie %lld%s\n",
+		    r->entiteittype, r->identificatie, r->bron,
+		    (long long)r->bronversie, r->deleted ? "  (deleted)" : "");
+		if (r->received_from != NULL)
+			fprintf(sh->out, "      received from %s, %s\n", who,
+			    r->updated_at);
+		else
+			fprintf(sh->out, "      our own record, changed %s\n",
+			    r->updated_at);
+		each_field(r->fields, field_text, sh);
+		sh->n++;
+		break;
+	case KP_DOSSIER_JSON:
+		fprintf(sh->out, "%s\n    {\"entiteittype\": ", first ? "," : "");
+		json_string(sh->out, r->entiteittype);
+		fputs(", \"bron\": ", sh->out);
+		json_string(sh->out, r->bron);
+		fputs(", \"identificatie\": ", sh->out);
+		json_string(sh->out, r->identificatie);
+		fprintf(sh->out, ", \"bronversie\": %lld, \"deleted\": %s, "
+		    "\"received_from\": ", (long long)r->bronversie,
+		    r->deleted ? "true" : "false");
+		if (r->received_from != NULL)
+			json_string(sh->out, r->received_from);
+		else
+			fputs("null", sh->out);
+		fputs(", \"updated_at\": ", sh->out);
+		json_string(sh->out, r->updated_at);
+		fputs(", \"fields\": {", sh->out);
+		sh->n = 0;
+		each_field(r->fields, field_json, sh);
+		fputs("}}", sh->out);
+		sh->n = 1;
+		break;
+	case KP_DOSSIER_XML:
+		fprintf(sh->out, "    <kd:%s verwijderd=\"%s\">\n"
+		    "      <kd:bron>%s</kd:bron>\n", entity_element(r->entiteittype),
+		    r->deleted ? "true" : "false", r->bron);
+		fputs("      <kd:identificatie>", sh->out);
+		xml_text(sh->out, r->identificatie);
+		fprintf(sh->out, "</kd:identificatie>\n      <kd:bronversie>%lld"
+		    "</kd:bronversie>\n      <kd:bsn>%s</kd:bsn>\n",
+		    (long long)r->bronversie, r->bsn);
+		each_field(r->fields, field_xml, sh);
+		fprintf(sh->out, "    </kd:%s>\n", entity_element(r->entiteittype));
+		sh->n++;
+		break;
+	}
+	return 0;
+}
+
+int
+kp_dossier_show(struct kp_gateway *gw, const char *bsn,
+    enum kp_dossier_format format, FILE *out, struct kp_err *err)
+{
+	struct show sh = { gw, format, out, 0 };
+	int ret;
+
+	if (!kp_bsn_valid(bsn))
+		return kp_fail(err, KP_ERR_USAGE, "\"%s\" is not a BSN: nine "
+		    "digits that pass the elfproef", bsn);
+	switch (format) {
+	case KP_DOSSIER_TEXT:
+		fprintf(out, "Dossier of BSN %s as held by %s (OIN %s)\n", bsn,
+		    gw->cfg->name, gw->cfg->oin);
+		break;
+	case KP_DOSSIER_JSON:
+		fprintf(out, "{\"bsn\": \"%s\", \"held_by\": \"%s\", \"records\": [",
+		    bsn, gw->cfg->oin);
+		break;
+	case KP_DOSSIER_XML:
+		fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<kd:dossier xmlns:kd=\"" KD_NS "\" bsn=\"%s\" "
+		    "gehoudenDoor=\"%s\">\n", bsn, gw->cfg->oin);
+		break;
+	}
+	ret = kp_store_each_record(gw->store, bsn, show_record, &sh, err);
+	switch (format) {
+	case KP_DOSSIER_TEXT:
+		if (sh.n == 0)
+			fprintf(out, "  no records\n");
+		break;
+	case KP_DOSSIER_JSON:
+		fprintf(out, "%s]}\n", sh.n ? "\n  " : "");
+		break;
+	case KP_DOSSIER_XML:
+		fprintf(out, "</kd:dossier>\n");
+		break;
+	}
+	return ret;
+}
