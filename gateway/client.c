@@ -233,7 +233,7 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s answered HTTP %ld%s",
 		    c->partner->endpoint, status, status == 413 ?
 		    " (message larger than the partner accepts)" : status == 503 ?
-		    " (partner overloaded; try later)" : "");
+		    " (partner overloaded or stopping; try later)" : "");
 	} else {
 		ret = kp_answer_verify(gw, c->partner, &req, c->answer,
 		    c->answer_len, out, err);

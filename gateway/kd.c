@@ -151,29 +151,14 @@ check_bsns(xmlNodePtr node, struct kp_err *err)
 	return KP_OK;
 }
 
+/* T and W carry the required fields; V only identity and bronversie. */
 static int
-check_notice(xmlNodePtr root, const struct root_kind *k, struct kp_err *err)
+check_entity(xmlNodePtr entity, const struct root_kind *k, int is_delete,
+    struct kp_err *err)
 {
 	static const char *const herkomst[] = { "bron", "identificatie",
 	    "bronversie", "bsn", NULL };
-	xmlNodePtr params, object, entity, soort;
-	char *mutatie;
-	int is_delete;
 
-	params = kp_xml_child(root, KD_NS, "parameters");
-	object = kp_xml_child(root, KD_NS, "object");
-	entity = object != NULL ? kp_xml_child(object, KD_NS, k->object) : NULL;
-	soort = params != NULL ? kp_xml_child(params, KD_NS, "mutatiesoort") : NULL;
-	if (entity == NULL || soort == NULL)
-		return kp_reject(err, KP_F_002, "%s: parameters or object missing",
-		    k->root);
-	if ((mutatie = kp_xml_text(soort)) == NULL)
-		return kp_reject(err, KP_F_002, "%s: empty mutatiesoort", k->root);
-	is_delete = strcmp(mutatie, "V") == 0;
-	free(mutatie);
-	if (kp_xml_child(params, KD_NS, "reden") != NULL && !is_delete)
-		return kp_reject(err, KP_F_002,
-		    "%s: reden is only allowed with mutatiesoort V", k->root);
 	if (is_delete) {
 		/* V: identity and the new bronversie only. */
 		for (xmlNodePtr f = kp_xml_first(entity); f != NULL;
@@ -197,6 +182,30 @@ check_notice(xmlNodePtr root, const struct root_kind *k, struct kp_err *err)
 			    "%s: %s is required in a T or W notice", k->object,
 			    k->required[i]);
 	return KP_OK;
+}
+
+static int
+check_notice(xmlNodePtr root, const struct root_kind *k, struct kp_err *err)
+{
+	xmlNodePtr params, object, entity, soort;
+	char *mutatie;
+	int is_delete;
+
+	params = kp_xml_child(root, KD_NS, "parameters");
+	object = kp_xml_child(root, KD_NS, "object");
+	entity = object != NULL ? kp_xml_child(object, KD_NS, k->object) : NULL;
+	soort = params != NULL ? kp_xml_child(params, KD_NS, "mutatiesoort") : NULL;
+	if (entity == NULL || soort == NULL)
+		return kp_reject(err, KP_F_002, "%s: parameters or object missing",
+		    k->root);
+	if ((mutatie = kp_xml_text(soort)) == NULL)
+		return kp_reject(err, KP_F_002, "%s: empty mutatiesoort", k->root);
+	is_delete = strcmp(mutatie, "V") == 0;
+	free(mutatie);
+	if (kp_xml_child(params, KD_NS, "reden") != NULL && !is_delete)
+		return kp_reject(err, KP_F_002,
+		    "%s: reden is only allowed with mutatiesoort V", k->root);
+	return check_entity(entity, k, is_delete, err);
 }
 
 int
@@ -379,44 +388,22 @@ append_field(char *buf, size_t *len, const char *name, const char *value)
 	return grown;
 }
 
-int
-kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
+/* Provenance and canonical fields of an entity element into n. */
+static int
+read_entity(xmlNodePtr entity, const struct root_kind *k, struct kp_notice *n,
+    struct kp_err *err)
 {
-	const struct root_kind *k = find_root((const char *)root->name);
-	xmlNodePtr params, entity;
 	char *text;
-	uint64_t partitie;
 	size_t len = 0;
 
-	memset(n, 0, sizeof(*n));
-	if (k == NULL || k->object == NULL)
-		return kp_reject(err, KP_F_002, "%s is not a notice", root->name);
-	params = kp_xml_child(root, KD_NS, "parameters");
-	entity = kp_xml_child(kp_xml_child(root, KD_NS, "object"), KD_NS,
-	    k->object);
-	if (params == NULL || entity == NULL)
-		return kp_reject(err, KP_F_002, "%s: parameters or object missing",
-		    k->root);
 	snprintf(n->entiteittype, sizeof(n->entiteittype), "%s", k->entiteittype);
-	if ((text = kp_xml_text(kp_xml_child(params, KD_NS, "mutatiesoort"))) == NULL)
-		return kp_reject(err, KP_F_002, "mutatiesoort missing");
-	n->mutatiesoort = text[0];
-	free(text);
-	if ((text = kp_xml_text(kp_xml_child(params, KD_NS, "reden"))) != NULL) {
-		n->intrekking = strcmp(text, "intrekking") == 0;
-		free(text);
-	}
-	if (read_number(params, "partitie", &partitie, 0) != 0 ||
-	    partitie > UINT32_MAX ||
-	    read_number(params, "volgnummer", &n->volgnummer, 1) != 0 ||
-	    read_number(entity, "bronversie", &n->bronversie, 1) != 0 ||
+	if (read_number(entity, "bronversie", &n->bronversie, 1) != 0 ||
 	    read_field(entity, "bron", n->bron, sizeof(n->bron), 1, err) != 0 ||
 	    read_field(entity, "identificatie", n->identificatie,
 	    sizeof(n->identificatie), 1, err) != 0 ||
 	    read_field(entity, "bsn", n->bsn, sizeof(n->bsn), 1, err) != 0)
-		return kp_reject(err, KP_F_002, "%s: provenance or stream numbers "
-		    "unreadable", k->root);
-	n->partitie = (uint32_t)partitie;
+		return kp_reject(err, KP_F_002, "%s: provenance unreadable",
+		    k->object);
 	if ((n->fields = strdup("")) == NULL)
 		return kp_reject(err, KP_F_050, "out of memory");
 	for (xmlNodePtr f = kp_xml_first(entity); f != NULL; f = kp_xml_next(f)) {
@@ -436,6 +423,89 @@ kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
 	}
 	kp_sha256_hex(n->fields, len, n->fields_sha256);
 	return KP_OK;
+}
+
+int
+kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
+{
+	const struct root_kind *k = find_root((const char *)root->name);
+	xmlNodePtr params, entity;
+	char *text;
+	uint64_t partitie;
+
+	memset(n, 0, sizeof(*n));
+	if (k == NULL || k->object == NULL)
+		return kp_reject(err, KP_F_002, "%s is not a notice", root->name);
+	params = kp_xml_child(root, KD_NS, "parameters");
+	entity = kp_xml_child(kp_xml_child(root, KD_NS, "object"), KD_NS,
+	    k->object);
+	if (params == NULL || entity == NULL)
+		return kp_reject(err, KP_F_002, "%s: parameters or object missing",
+		    k->root);
+	if ((text = kp_xml_text(kp_xml_child(params, KD_NS, "mutatiesoort"))) == NULL)
+		return kp_reject(err, KP_F_002, "mutatiesoort missing");
+	n->mutatiesoort = text[0];
+	free(text);
+	if ((text = kp_xml_text(kp_xml_child(params, KD_NS, "reden"))) != NULL) {
+		n->intrekking = strcmp(text, "intrekking") == 0;
+		free(text);
+	}
+	if (read_number(params, "partitie", &partitie, 0) != 0 ||
+	    partitie > UINT32_MAX ||
+	    read_number(params, "volgnummer", &n->volgnummer, 1) != 0)
+		return kp_reject(err, KP_F_002, "%s: stream numbers unreadable",
+		    k->root);
+	n->partitie = (uint32_t)partitie;
+	return read_entity(entity, k, n, err);
+}
+
+int
+kp_kd_read_local(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
+{
+	const struct root_kind *k = NULL;
+	xmlNodePtr entity;
+	char *soort;
+
+	memset(n, 0, sizeof(*n));
+	if (!kp_xml_is(root, KD_NS, "lokaleWijziging"))
+		return kp_reject(err, KP_F_002, "a local change is a "
+		    "kd:lokaleWijziging, not %s", (const char *)root->name);
+	entity = kp_xml_first(kp_xml_child(root, KD_NS, "object"));
+	for (size_t i = 0; entity != NULL && i < sizeof(roots) / sizeof(roots[0]);
+	    i++)
+		if (roots[i].object != NULL &&
+		    kp_xml_is(entity, KD_NS, roots[i].object))
+			k = &roots[i];
+	if (k == NULL)
+		return kp_reject(err, KP_F_002, "object holds no known entity");
+	if ((soort = kp_xml_text(kp_xml_child(root, KD_NS, "mutatiesoort"))) == NULL)
+		return kp_reject(err, KP_F_002, "mutatiesoort missing");
+	n->mutatiesoort = soort[0];
+	free(soort);
+	if (check_entity(entity, k, n->mutatiesoort == 'V', err) != KP_OK ||
+	    check_bsns(entity, err) != KP_OK)
+		return KP_ERR_PROTOCOL;
+	return read_entity(entity, k, n, err);
+}
+
+const char *
+kp_kd_notice_root(const char *entiteittype)
+{
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (roots[i].object != NULL && roots[i].entiteittype != NULL &&
+		    strcmp(roots[i].entiteittype, entiteittype) == 0)
+			return roots[i].root;
+	return NULL;
+}
+
+const char *
+kp_kd_entity_element(const char *entiteittype)
+{
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (roots[i].object != NULL && roots[i].entiteittype != NULL &&
+		    strcmp(roots[i].entiteittype, entiteittype) == 0)
+			return roots[i].object;
+	return NULL;
 }
 
 void

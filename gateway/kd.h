@@ -70,6 +70,15 @@ struct kp_notice {
 int	kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n,
 	    struct kp_err *err);
 void	kp_notice_clear(struct kp_notice *n);
+/*
+ * A local change (kd:lokaleWijziging, schema-valid) as a notice without
+ * stream numbers: the same body rules (KP002, KP040) as a partner's.
+ */
+int	kp_kd_read_local(xmlNodePtr root, struct kp_notice *n,
+	    struct kp_err *err);
+/* "zakLk01" for "ZAK"; "zaak" for "ZAK"; NULL when unknown. */
+const char *kp_kd_notice_root(const char *entiteittype);
+const char *kp_kd_entity_element(const char *entiteittype);
 
 struct kp_kd_reply {
 	const char	*our_oin;

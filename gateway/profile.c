@@ -45,6 +45,12 @@ profile_clear(struct kp_profile *p)
 		free(p->zenden[i]);
 	free(p->zenden);
 	free(p->relay);
+	for (size_t i = 0; i < p->nontvangen; i++) {
+		for (size_t v = 0; v < p->ontvangen[i].nvelden; v++)
+			free(p->ontvangen[i].velden[v]);
+		free(p->ontvangen[i].velden);
+	}
+	free(p->ontvangen);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -83,6 +89,33 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
 		    (strcmp(relay, "true") == 0 || strcmp(relay, "1") == 0);
 		free(relay);
 		p->nzenden++;
+	}
+	for (xmlNodePtr e = kp_xml_first(kp_xml_child(root, NS_PROFILE,
+	    "ontvangen")); e != NULL; e = kp_xml_next(e)) {
+		struct kp_receive_rule *nr = realloc(p->ontvangen,
+		    (p->nontvangen + 1) * sizeof(*nr)), *r;
+		char *type;
+
+		if (nr == NULL)
+			return -1;
+		p->ontvangen = nr;
+		r = &p->ontvangen[p->nontvangen++];
+		memset(r, 0, sizeof(*r));
+		if ((type = kp_xml_attr(e, NULL, "type")) == NULL)
+			return -1;
+		snprintf(r->entiteittype, sizeof(r->entiteittype), "%s", type);
+		free(type);
+		for (xmlNodePtr v = kp_xml_first(e); v != NULL; v = kp_xml_next(v)) {
+			char **nv = realloc(r->velden, (r->nvelden + 1) *
+			    sizeof(char *));
+
+			if (nv == NULL)
+				return -1;
+			r->velden = nv;
+			if ((r->velden[r->nvelden] = kp_xml_text(v)) == NULL)
+				return -1;
+			r->nvelden++;
+		}
 	}
 	return 0;
 }

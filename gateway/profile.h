@@ -14,6 +14,12 @@
 
 struct kp_schema;
 
+struct kp_receive_rule {
+	char	  entiteittype[8];
+	char	**velden;	/* fields the partner may see */
+	size_t	  nvelden;
+};
+
 struct kp_profile {
 	char	 *path;
 	char	 *stem;		/* file name without .xml: how operators name it */
@@ -24,6 +30,8 @@ struct kp_profile {
 	char	**zenden;	/* body roots it may send us */
 	int	 *relay;	/* per root: may pass on others' records */
 	size_t	  nzenden;
+	struct kp_receive_rule *ontvangen;	/* what we may send it */
+	size_t	  nontvangen;
 };
 
 struct kp_profiles {

@@ -81,7 +81,7 @@ shutdown_under_load() {
 	done
 	kp_start ggd
 	"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
-	    "$WORK"/bodies-stop/*.xml > "$WORK/stop.out" 2>&1 &
+	    "$WORK"/bodies-stop/*.xml > "$WORK/stop.out" 2> "$WORK/stop.err" &
 	local sender=$!
 	sleep 1
 	kp_stop ggd; rc=$?
