@@ -369,21 +369,55 @@ cmd_dossier(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (path == NULL || bsn == NULL || optind != argc - 1 ||
-	    strcmp(argv[optind], "show") != 0) {
+	if (path == NULL || optind >= argc ||
+	    (strcmp(argv[optind], "show") == 0 && (bsn == NULL ||
+	    optind != argc - 1)) ||
+	    (strcmp(argv[optind], "put") == 0 && optind == argc - 1) ||
+	    (strcmp(argv[optind], "show") != 0 &&
+	    strcmp(argv[optind], "put") != 0)) {
 		fprintf(stderr, "usage: ketenpoort dossier show -c FILE --bsn N "
-		    "[--json|--xml]\n");
+		    "[--json|--xml]\n"
+		    "       ketenpoort dossier put -c FILE CHANGE.xml...\n");
 		return 2;
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("dossier", &err);
 	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
-	if (kp_dossier_show(gw, bsn, format, stdout, &err) != KP_OK) {
-		fail_msg("dossier show", &err);
+	if (strcmp(argv[optind], "show") == 0) {
+		if (kp_dossier_show(gw, bsn, format, stdout, &err) != KP_OK) {
+			fail_msg("dossier show", &err);
+			goto out;
+		}
+		ret = 0;
 		goto out;
 	}
 	ret = 0;
+	for (int i = optind + 1; i < argc; i++) {
+		struct kp_put_result res;
+		char *text = NULL;
+		size_t len;
+
+		if (kp_read_file(argv[i], BODY_FILE_MAX, &text, &len, &err) != KP_OK) {
+			fail_msg("dossier put", &err);
+			ret = 2;
+			goto out;
+		}
+		if (kp_dossier_put(gw, text, len, &res, &err) != KP_OK) {
+			free(text);
+			fail_msg("dossier put", &err);
+			ret = 2;
+			goto out;
+		}
+		free(text);
+		if (res.verdict == KP_F_NONE) {
+			printf("%s: %s\n", argv[i], res.msg);
+		} else {
+			printf("%s: refused, %s: %s\n", argv[i],
+			    kp_fault_code(res.verdict), res.msg);
+			ret = 1;
+		}
+	}
 out:
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();

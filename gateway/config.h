@@ -35,6 +35,7 @@ struct kp_config {
 	int64_t	 max_lifetime;		/* seconds, the most we accept */
 	int64_t	 idle_timeout;		/* seconds for a kept-alive connection */
 	int64_t	 log_level;
+	int64_t	 partitions;		/* P: streams per partner we send on */
 };
 
 /*

@@ -7,21 +7,19 @@
 #include "dossier.h"
 #include "gateway.h"
 #include "kd.h"
+#include "policy.h"
+#include "profile.h"
+#include "schema.h"
 #include "store.h"
+#include "xmlsafe.h"
 
 /* The kd element of each entiteittype. */
 static const char *
 entity_element(const char *entiteittype)
 {
-	if (strcmp(entiteittype, "PRS") == 0)
-		return "persoon";
-	if (strcmp(entiteittype, "ZAK") == 0)
-		return "zaak";
-	if (strcmp(entiteittype, "KCT") == 0)
-		return "klantcontact";
-	if (strcmp(entiteittype, "TST") == 0)
-		return "toestemming";
-	return "onbekend";
+	const char *el = kp_kd_entity_element(entiteittype);
+
+	return el != NULL ? el : "onbekend";
 }
 
 char *
@@ -220,5 +218,83 @@ kp_dossier_show(struct kp_gateway *gw, const char *bsn,
 		fprintf(out, "</kd:dossier>\n");
 		break;
 	}
+	return ret;
+}
+
+static int
+refuse(struct kp_put_result *r, const struct kp_err *e)
+{
+	r->verdict = e->fault;
+	memcpy(r->msg, e->msg, sizeof(r->msg));
+	return KP_OK;
+}
+
+int
+kp_dossier_put(struct kp_gateway *gw, const char *bytes, size_t len,
+    struct kp_put_result *result, struct kp_err *err)
+{
+	const struct kp_profiles *ps = gw->profiles;
+	struct kp_fanout *fanout = NULL;
+	struct kp_local_change lc = { 0 };
+	struct kp_notice n;
+	struct kp_err e;
+	xmlDocPtr doc = NULL;
+	size_t nf = 0;
+	int ret = KP_OK;
+
+	memset(result, 0, sizeof(*result));
+	memset(&n, 0, sizeof(n));
+	if ((doc = kp_xml_parse(bytes, len, &e)) == NULL ||
+	    kp_schema_validate(gw->kd_schema, xmlDocGetRootElement(doc),
+	    &e) != KP_OK ||
+	    kp_kd_read_local(xmlDocGetRootElement(doc), &n, &e) != KP_OK) {
+		ret = refuse(result, &e);
+		goto out;
+	}
+	if (strcmp(n.bron, gw->cfg->oin) != 0) {
+		kp_reject(&e, KP_F_022, "bron %s is not us (%s): only the owner "
+		    "changes a record", n.bron, gw->cfg->oin);
+		ret = refuse(result, &e);
+		goto out;
+	}
+	/* Who may receive it, and what of it: one decision per partner. */
+	if ((fanout = calloc(ps->n + 1, sizeof(*fanout))) == NULL) {
+		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ps->n; i++) {
+		char *fields = NULL;
+		int entitled = kp_policy_projection(&ps->v[i], &n, &fields, err);
+
+		if (entitled < 0) {
+			ret = entitled;
+			goto out;
+		}
+		if (!entitled)
+			continue;
+		fanout[nf].partner_oin = ps->v[i].oin;
+		fanout[nf].partitie = kp_bsn_partition(n.bsn,
+		    (uint32_t)gw->cfg->partitions);
+		fanout[nf].fields = fields;
+		nf++;
+	}
+	lc.notice = &n;
+	lc.our_oin = gw->cfg->oin;
+	lc.fanout = fanout;
+	lc.nfanout = nf;
+	if ((ret = kp_store_local_change(gw->store, &lc, &result->verdict,
+	    result->msg, sizeof(result->msg), &result->queued, err)) != KP_OK)
+		goto out;
+	if (result->verdict == KP_F_NONE)
+		snprintf(result->msg, sizeof(result->msg), "%c %s %s bronversie "
+		    "%llu stored; %zu notices queued", n.mutatiesoort,
+		    n.entiteittype, n.identificatie,
+		    (unsigned long long)n.bronversie, result->queued);
+out:
+	for (size_t i = 0; fanout != NULL && i < nf; i++)
+		free((char *)fanout[i].fields);
+	free(fanout);
+	kp_notice_clear(&n);
+	xmlFreeDoc(doc);
 	return ret;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "kd.h"
 #include "util.h"
 #include "xmlsafe.h"
@@ -513,4 +515,17 @@ kp_notice_clear(struct kp_notice *n)
 {
 	free(n->fields);
 	memset(n, 0, sizeof(*n));
+}
+
+uint32_t
+kp_bsn_partition(const char *bsn, uint32_t partitions)
+{
+	unsigned char md[32];
+	unsigned int mdlen = sizeof(md);
+	uint32_t v;
+
+	EVP_Digest(bsn, strlen(bsn), md, &mdlen, EVP_sha256(), NULL);
+	v = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 |
+	    (uint32_t)md[2] << 8 | (uint32_t)md[3];
+	return partitions > 0 ? v % partitions : 0;
 }

@@ -76,6 +76,8 @@ void	kp_notice_clear(struct kp_notice *n);
  */
 int	kp_kd_read_local(xmlNodePtr root, struct kp_notice *n,
 	    struct kp_err *err);
+/* PROTOCOL.md 4.1: u32be(SHA-256(bsn)[0..3]) mod partitions. */
+uint32_t kp_bsn_partition(const char *bsn, uint32_t partitions);
 /* "zakLk01" for "ZAK"; "zaak" for "ZAK"; NULL when unknown. */
 const char *kp_kd_notice_root(const char *entiteittype);
 const char *kp_kd_entity_element(const char *entiteittype);

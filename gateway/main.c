@@ -20,8 +20,10 @@ static const struct command {
 	{ "send", "send -c FILE --to PARTNER [--show-answer] BODY.xml...",
 	  "sign kd bodies, deliver them in order over one connection, verify "
 	  "each answer", cmd_send },
-	{ "dossier", "dossier show -c FILE --bsn N [--json|--xml]",
-	  "a citizen's dossier as this gateway holds it", cmd_dossier },
+	{ "dossier", "dossier show -c FILE --bsn N [--json|--xml] | "
+	  "dossier put -c FILE CHANGE.xml...",
+	  "a citizen's dossier as held; put a local change (queued for the "
+	  "entitled partners)", cmd_dossier },
 	{ "audit", "audit verify -c FILE [--direction in|out]",
 	  "verify again the signatures of every stored message", cmd_audit },
 	{ "check-config", "check-config -c FILE",

@@ -15,7 +15,7 @@
 enum stmt_slot {
 	STMT_AUDIT, STMT_MESSAGE, STMT_REPLAY_INSERT, STMT_REPLAY_WRITER,
 	STMT_REPLAY_READER, STMT_STREAM_GET, STMT_STREAM_SET, STMT_RECORD_GET,
-	STMT_RECORD_PUT, STMT_MAX
+	STMT_RECORD_PUT, STMT_OUT_NEXT, STMT_OUT_SET, STMT_OUTBOX_PUT, STMT_MAX
 };
 
 struct kp_store {
@@ -96,6 +96,51 @@ static const char *const migrations[] = {
 	"  partner_oin TEXT NOT NULL,"
 	"  partitie INTEGER NOT NULL,"
 	"  next_expected INTEGER NOT NULL,"
+	"  PRIMARY KEY (partner_oin, partitie)"
+	");",
+	/* 3: local changes (audit direction 'local'), the outbox, streams out */
+	"CREATE TABLE audit_3 ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at TEXT NOT NULL,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'local')),"
+	"  partner_oin TEXT,"
+	"  message_id TEXT,"
+	"  berichtcode TEXT,"
+	"  entiteittype TEXT,"
+	"  outcome TEXT NOT NULL,"
+	"  code TEXT,"
+	"  bytes_sha256 TEXT,"
+	"  detail TEXT"
+	");"
+	"INSERT INTO audit_3 SELECT * FROM audit;"
+	"DROP TABLE audit;"
+	"ALTER TABLE audit_3 RENAME TO audit;"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  partner_oin TEXT NOT NULL,"
+	"  partitie INTEGER NOT NULL,"
+	"  volgnummer INTEGER NOT NULL,"
+	"  mutatiesoort TEXT NOT NULL CHECK (mutatiesoort IN ('T', 'W', 'V')),"
+	"  entiteittype TEXT NOT NULL,"
+	"  bron TEXT NOT NULL,"
+	"  identificatie TEXT NOT NULL,"
+	"  bronversie INTEGER NOT NULL,"
+	"  bsn TEXT NOT NULL,"
+	"  fields TEXT NOT NULL,"	/* the projection this partner may see */
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending', 'delivered', 'parked')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  delivered_at TEXT,"
+	"  UNIQUE (partner_oin, partitie, volgnummer)"
+	");"
+	"CREATE INDEX outbox_state ON outbox (state, partner_oin, partitie, volgnummer);"
+	"CREATE TABLE stream_out ("
+	"  partner_oin TEXT NOT NULL,"
+	"  partitie INTEGER NOT NULL,"
+	"  next_volgnummer INTEGER NOT NULL,"
 	"  PRIMARY KEY (partner_oin, partitie)"
 	");",
 };
@@ -527,7 +572,10 @@ record_apply(struct kp_store *st, const struct kp_notice *n,
 	bind_text(stmt, 7, is_delete ? "" : n->fields);
 	bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
 	bind_text(stmt, 9, from_oin);
-	sqlite3_bind_int64(stmt, 10, message_rowid);
+	if (message_rowid > 0)
+		sqlite3_bind_int64(stmt, 10, message_rowid);
+	else
+		sqlite3_bind_null(stmt, 10);	/* our own: no message */
 	bind_text(stmt, 11, now);
 	rc = sqlite3_step(stmt);
 	stmt_done(stmt);
@@ -638,6 +686,129 @@ refused:
 	return audit_locked(st, &a, err);
 }
 
+/* Take the next volgnummer of our stream to partner on partitie. */
+static int
+stream_out_take(struct kp_store *st, const char *partner, uint32_t partitie,
+    uint64_t *volgnummer, struct kp_err *err)
+{
+	static const char get_sql[] = "SELECT next_volgnummer FROM stream_out "
+	    "WHERE partner_oin = ? AND partitie = ?";
+	static const char set_sql[] = "INSERT INTO stream_out (partner_oin, "
+	    "partitie, next_volgnummer) VALUES (?, ?, ?) ON CONFLICT "
+	    "(partner_oin, partitie) DO UPDATE SET "
+	    "next_volgnummer = excluded.next_volgnummer";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = stmt_get(st, st->db, STMT_OUT_NEXT, get_sql)) == NULL)
+		return db_fail(st, err, "cannot prepare stream read");
+	bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, partitie);
+	*volgnummer = 1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*volgnummer = (uint64_t)sqlite3_column_int64(stmt, 0);
+	stmt_done(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot read stream");
+	if ((stmt = stmt_get(st, st->db, STMT_OUT_SET, set_sql)) == NULL)
+		return db_fail(st, err, "cannot prepare stream update");
+	bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, partitie);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)(*volgnummer + 1));
+	rc = sqlite3_step(stmt);
+	stmt_done(stmt);
+	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot advance stream");
+}
+
+/*
+ * A local change: the record, one outbox row per entitled partner with the
+ * projection it may see, and the audit rows, in the caller's savepoint.
+ */
+static int
+apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
+{
+	static const char put_sql[] = "INSERT INTO outbox (partner_oin, partitie, "
+	    "volgnummer, mutatiesoort, entiteittype, bron, identificatie, "
+	    "bronversie, bsn, fields, created_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	const struct kp_local_change *lc = &job->local;
+	const struct kp_notice *n = lc->notice;
+	struct kp_audit a = {
+		.direction = "local", .partner_oin = lc->our_oin,
+		.entiteittype = n->entiteittype, .outcome = "stored",
+	};
+	enum record_outcome rec = RECORD_APPLIED;
+	char now[32], detail[200], soort[2] = { n->mutatiesoort, '\0' };
+	sqlite3_stmt *stmt;
+	uint64_t held, volg = 0;
+	int ret;
+
+	job->verdict = KP_F_NONE;
+	job->queued = 0;
+	if ((ret = record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
+		return ret;
+	if (rec == RECORD_STALE) {
+		job->verdict = KP_F_023;
+		snprintf(job->verdict_msg, sizeof(job->verdict_msg), "%s %s: "
+		    "bronversie %llu is not higher than the %llu held; raise it",
+		    n->entiteittype, n->identificatie,
+		    (unsigned long long)n->bronversie, (unsigned long long)held);
+		return KP_ERR_PROTOCOL;
+	}
+	if (rec == RECORD_SAME) {
+		a.outcome = "duplicate";
+		snprintf(detail, sizeof(detail), "%s %s bronversie %llu: already "
+		    "held, nothing sent", n->entiteittype, n->identificatie,
+		    (unsigned long long)n->bronversie);
+		a.detail = detail;
+		return audit_locked(st, &a, err);
+	}
+	kp_time_iso(kp_now_ms(), now);
+	for (size_t i = 0; i < lc->nfanout; i++) {
+		const struct kp_fanout *f = &lc->fanout[i];
+		struct kp_audit q = {
+			.direction = "out", .partner_oin = f->partner_oin,
+			.entiteittype = n->entiteittype, .outcome = "queued",
+		};
+		char qdetail[200];
+
+		if ((ret = stream_out_take(st, f->partner_oin, f->partitie, &volg,
+		    err)) != KP_OK)
+			return ret;
+		if ((stmt = stmt_get(st, st->db, STMT_OUTBOX_PUT, put_sql)) == NULL)
+			return db_fail(st, err, "cannot prepare outbox insert");
+		bind_text(stmt, 1, f->partner_oin);
+		sqlite3_bind_int64(stmt, 2, f->partitie);
+		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)volg);
+		bind_text(stmt, 4, soort);
+		bind_text(stmt, 5, n->entiteittype);
+		bind_text(stmt, 6, n->bron);
+		bind_text(stmt, 7, n->identificatie);
+		sqlite3_bind_int64(stmt, 8, (sqlite3_int64)n->bronversie);
+		bind_text(stmt, 9, n->bsn);
+		bind_text(stmt, 10, n->mutatiesoort == 'V' ? "" : f->fields);
+		bind_text(stmt, 11, now);
+		ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
+		    db_fail(st, err, "cannot write outbox row");
+		stmt_done(stmt);
+		if (ret != KP_OK)
+			return ret;
+		snprintf(qdetail, sizeof(qdetail), "%s %s bronversie %llu on "
+		    "partitie %u volgnummer %llu", n->identificatie, soort,
+		    (unsigned long long)n->bronversie, f->partitie,
+		    (unsigned long long)volg);
+		q.detail = qdetail;
+		if ((ret = audit_locked(st, &q, err)) != KP_OK)
+			return ret;
+		job->queued++;
+	}
+	snprintf(detail, sizeof(detail), "%s %s %s bronversie %llu; queued for "
+	    "%zu partners", soort, n->entiteittype, n->identificatie,
+	    (unsigned long long)n->bronversie, lc->nfanout);
+	a.detail = detail;
+	return audit_locked(st, &a, err);
+}
+
 /* A notice refused inside its savepoint (stale): only its audit row stays. */
 static int
 refuse_after_rollback(struct kp_store *st, struct kp_store_job *job,
@@ -652,6 +823,12 @@ refuse_after_rollback(struct kp_store *st, struct kp_store_job *job,
 		.detail = job->verdict_msg,
 	};
 
+	if (job->kind == KP_JOB_LOCAL) {
+		a.direction = "local";
+		a.partner_oin = job->local.our_oin;
+		a.entiteittype = job->local.notice->entiteittype;
+		a.bytes_sha256 = NULL;
+	}
 	return audit_locked(st, &a, err);
 }
 
@@ -677,7 +854,8 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		if (!batch_ok || exec(st, "SAVEPOINT job", &err) != KP_OK)
 			continue;
 		job->status = job->kind == KP_JOB_COMMIT ?
-		    apply_commit(st, job, &err) : audit_locked(st, &job->audit,
+		    apply_commit(st, job, &err) : job->kind == KP_JOB_LOCAL ?
+		    apply_local(st, job, &err) : audit_locked(st, &job->audit,
 		    &err);
 		if (job->status != KP_OK) {
 			free(job->prior);
@@ -801,6 +979,23 @@ submit_wait(struct kp_store *st, struct kp_store_job *job)
 	job->arg = &latch;
 	kp_store_submit(st, job);
 	kp_latch_wait(&latch);
+}
+
+int
+kp_store_local_change(struct kp_store *st, const struct kp_local_change *lc,
+    kp_fault *verdict, char *msg, size_t msglen, size_t *queued,
+    struct kp_err *err)
+{
+	struct kp_store_job job = { .kind = KP_JOB_LOCAL, .local = *lc };
+
+	submit_wait(st, &job);
+	*verdict = job.verdict;
+	*queued = job.queued;
+	snprintf(msg, msglen, "%s", job.verdict_msg);
+	if (job.status != KP_OK)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot store the change",
+		    st->path);
+	return KP_OK;
 }
 
 int
@@ -947,7 +1142,7 @@ int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {
 	static const char *const allowed[] = { "message", "replay", "audit",
-	    "record", "stream_in" };
+	    "record", "stream_in", "outbox", "stream_out" };
 	sqlite3_stmt *stmt;
 	char sql[64];
 	int64_t n = -1;

@@ -59,6 +59,21 @@ enum kp_job_kind {
 	KP_JOB_NONE = 0,
 	KP_JOB_COMMIT,		/* an accepted message: message, replay, audit */
 	KP_JOB_AUDIT,		/* an audit row alone (a rejection, a duplicate) */
+	KP_JOB_LOCAL,		/* a local change: record, outbox rows, audit */
+};
+
+/* One partner entitled to a local change, with what it may see. */
+struct kp_fanout {
+	const char	*partner_oin;
+	uint32_t	 partitie;
+	const char	*fields;	/* projection, canonical */
+};
+
+struct kp_local_change {
+	const struct kp_notice	*notice;	/* the record (no stream numbers) */
+	const char		*our_oin;
+	const struct kp_fanout	*fanout;
+	size_t			 nfanout;
 };
 
 struct kp_notice;
@@ -83,11 +98,13 @@ struct kp_store_job {
 	enum kp_job_kind		 kind;
 	struct kp_inbound_commit	 commit;	/* KP_JOB_COMMIT */
 	struct kp_audit			 audit;		/* KP_JOB_AUDIT */
+	struct kp_local_change		 local;		/* KP_JOB_LOCAL */
 	/* results, set before done() runs */
 	int				 status;	/* KP_OK or KP_ERR_STORE */
 	enum kp_replay			 race;		/* KP_JOB_COMMIT */
 	kp_fault			 verdict;	/* KP030, KP023: refused */
 	uint64_t			 expected;	/* KP030: verwachtVolgnummer */
+	size_t				 queued;	/* KP_JOB_LOCAL: outbox rows */
 	char				 verdict_msg[200];
 	char				*prior;		/* SAME: answer given then */
 	size_t				 prior_len;
@@ -123,6 +140,15 @@ size_t	kp_store_pending(struct kp_store *store);
 int	kp_store_commit_inbound(struct kp_store *store,
 	    const struct kp_inbound_commit *c, enum kp_replay *result,
 	    char **response, size_t *response_len, struct kp_err *err);
+
+/*
+ * A local change, waiting for it: the record (KP023 in *verdict when its
+ * bronversie is not higher than held, with msg), an outbox row per fan-out
+ * entry on the next volgnummer of that partner's partitie, the audit rows.
+ */
+int	kp_store_local_change(struct kp_store *store,
+	    const struct kp_local_change *lc, kp_fault *verdict, char *msg,
+	    size_t msglen, size_t *queued, struct kp_err *err);
 
 struct kp_outbound_record {
 	const char	*partner_oin;

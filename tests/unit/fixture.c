@@ -54,7 +54,7 @@ write_conf(struct fixture *fx, const char *name, const char *oin, int port)
 
 static int
 write_profile(struct fixture *fx, const char *at, const char *name,
-    const char *oin, int port, const char *zenden)
+    const char *oin, int port, const char *zenden, const char *ontvangen)
 {
 	char text[2048], file[128];
 
@@ -62,8 +62,8 @@ write_profile(struct fixture *fx, const char *at, const char *name,
 	    "<profiel xmlns=\"urn:ketenpoort:profiel:1\">\n"
 	    "  <oin>%s</oin>\n  <naam>%s</naam>\n"
 	    "  <endpoint>https://127.0.0.1:%d/wus/v1</endpoint>\n"
-	    "  <rol>ketenpartner</rol>\n  <zenden>%s</zenden>\n</profiel>\n",
-	    oin, name, port, zenden);
+	    "  <rol>ketenpartner</rol>\n  <zenden>%s</zenden>\n%s</profiel>\n",
+	    oin, name, port, zenden, ontvangen);
 	snprintf(file, sizeof(file), "%s-profiles/%s.xml", at, name);
 	return fixture_write(fx, file, text) != NULL ? 0 : -1;
 }
@@ -105,10 +105,13 @@ fixture_setup_port(struct fixture *fx, int self_port)
 	    write_conf(fx, "partner", OIN_PARTNER, 2) != 0 ||
 	    write_profile(fx, "self", "partner", OIN_PARTNER, 2,
 	    "<bericht>zakLk01</bericht>"
-	    "<bericht relay=\"true\">prsLk01</bericht>") != 0 ||
+	    "<bericht relay=\"true\">prsLk01</bericht>",
+	    "  <ontvangen><entiteit type=\"ZAK\"><veld>zaaktype</veld>"
+	    "<veld>status</veld></entiteit></ontvangen>\n") != 0 ||
 	    write_profile(fx, "self", "callcenter", OIN_CALLCENTER, 3,
-	    "<bericht>kctLk01</bericht>") != 0 ||
-	    write_profile(fx, "partner", "self", OIN_SELF, self_port, "") != 0)
+	    "<bericht>kctLk01</bericht>", "") != 0 ||
+	    write_profile(fx, "partner", "self", OIN_SELF, self_port, "",
+	    "") != 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/self.conf", fx->dir);
 	if ((fx->self = kp_gateway_open(path, 0, NULL, &err)) == NULL)

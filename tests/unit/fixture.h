@@ -2,8 +2,9 @@
  * fixture — a scratch directory with a PKI made for the test, and two
  * gateways opened in-process: "self" (the receiver, OIN_SELF, with a store)
  * and "partner" (the sender, OIN_PARTNER).  Profiles: self knows partner
- * (may send zakLk01, and prsLk01 also as a relay) and callcenter (may send
- * kctLk01); partner
+ * (may send zakLk01, and prsLk01 also as a relay; may receive ZAK records,
+ * seeing zaaktype and status) and callcenter (may send kctLk01, receives
+ * nothing); partner
  * knows self.  Certificates also exist for callcenter and for a stranger
  * that has no profile anywhere.
  */
