@@ -55,30 +55,20 @@ collect(char *data, size_t size, size_t nmemb, void *user)
 static CURLcode
 restrict_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
 {
-	struct kp_client *c = user;
+	const struct kp_profile *partner = user;
 
 	(void)curl;
-	if (kp_tls_client_restrict(ssl_ctx, c->partner->oin, NULL) != KP_OK)
+	if (kp_tls_client_restrict(ssl_ctx, partner->oin, NULL) != KP_OK)
 		return CURLE_SSL_CONNECT_ERROR;
 	return CURLE_OK;
 }
 
-struct kp_client *
-kp_client_new(struct kp_gateway *gw, const struct kp_profile *partner,
-    struct kp_err *err)
+void
+kp_client_configure(CURL *h, struct kp_gateway *gw,
+    const struct kp_profile *partner)
 {
-	struct kp_client *c;
 	const struct kp_config *cfg = gw->cfg;
-	CURL *h;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL || (h = curl_easy_init()) == NULL) {
-		free(c);
-		kp_fail(err, KP_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	c->gw = gw;
-	c->partner = partner;
-	c->curl = h;
 	curl_easy_setopt(h, CURLOPT_URL, partner->endpoint);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->cert);
@@ -90,14 +80,32 @@ kp_client_new(struct kp_gateway *gw, const struct kp_profile *partner,
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, KP_TLS12_CIPHERS);
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, restrict_ssl_ctx);
-	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, c);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, (void *)partner);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+}
+
+struct kp_client *
+kp_client_new(struct kp_gateway *gw, const struct kp_profile *partner,
+    struct kp_err *err)
+{
+	struct kp_client *c;
+	CURL *h;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL || (h = curl_easy_init()) == NULL) {
+		free(c);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	c->gw = gw;
+	c->partner = partner;
+	c->curl = h;
+	kp_client_configure(h, gw, partner);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	return c;
 }
 
@@ -172,9 +180,14 @@ kp_answer_verify(struct kp_gateway *gw, const struct kp_profile *partner,
 		char *code = kp_xml_text(kp_xml_child(body, KD_NS, "code"));
 		char *text = kp_xml_text(kp_xml_child(body, KD_NS, "omschrijving"));
 
+		char *verwacht = kp_xml_text(kp_xml_child(kp_xml_child(body, KD_NS,
+		    "detailsXML"), KD_NS, "verwachtVolgnummer"));
+
 		out->fault = kp_fault_from_code(code);
 		if (out->fault == KP_F_NONE)
 			out->fault = KP_F_050;
+		out->verwacht = verwacht != NULL ? strtoull(verwacht, NULL, 10) : 0;
+		free(verwacht);
 		snprintf(out->omschrijving, sizeof(out->omschrijving), "%s",
 		    text != NULL ? text : "");
 		free(code);

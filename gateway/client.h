@@ -9,6 +9,9 @@
 #define KP_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
 
 #include <libxml/tree.h>
 
@@ -24,6 +27,7 @@ struct kp_outcome {
 	char		 omschrijving[256];
 	char		 message_id[48];	/* ours */
 	char		 answer_root[32];	/* Bv03, Fo03, dosLa01 */
+	uint64_t	 verwacht;		/* KP030: verwachtVolgnummer */
 	char		*response;		/* the verified signed answer */
 	size_t		 response_len;
 };
@@ -40,6 +44,14 @@ void			 kp_client_free(struct kp_client *c);
 int	kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	    struct kp_outcome *out, struct kp_err *err);
 void	kp_outcome_clear(struct kp_outcome *o);
+
+/*
+ * Set up an easy handle for partner: mutual TLS with our certificate, the
+ * protocol's versions and ciphers, the server's OIN checked against the
+ * profile, https only, bounded times.  partner must outlive the handle.
+ */
+void	kp_client_configure(CURL *h, struct kp_gateway *gw,
+	    const struct kp_profile *partner);
 
 /*
  * Verify a partner's signed answer to the request we composed; used by the

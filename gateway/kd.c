@@ -153,10 +153,15 @@ check_bsns(xmlNodePtr node, struct kp_err *err)
 	return KP_OK;
 }
 
-/* T and W carry the required fields; V only identity and bronversie. */
+/*
+ * V carries only identity and bronversie.  With need_required, T and W
+ * carry the fields §3.1 marks required: the owner's own input.  What a
+ * partner receives may lack them (a profile may strip any field), so a
+ * received notice is not held to it.
+ */
 static int
 check_entity(xmlNodePtr entity, const struct root_kind *k, int is_delete,
-    struct kp_err *err)
+    int need_required, struct kp_err *err)
 {
 	static const char *const herkomst[] = { "bron", "identificatie",
 	    "bronversie", "bsn", NULL };
@@ -178,7 +183,7 @@ check_entity(xmlNodePtr entity, const struct root_kind *k, int is_delete,
 		}
 		return KP_OK;
 	}
-	for (int i = 0; k->required[i] != NULL; i++)
+	for (int i = 0; need_required && k->required[i] != NULL; i++)
 		if (kp_xml_child(entity, KD_NS, k->required[i]) == NULL)
 			return kp_reject(err, KP_F_002,
 			    "%s: %s is required in a T or W notice", k->object,
@@ -207,7 +212,7 @@ check_notice(xmlNodePtr root, const struct root_kind *k, struct kp_err *err)
 	if (kp_xml_child(params, KD_NS, "reden") != NULL && !is_delete)
 		return kp_reject(err, KP_F_002,
 		    "%s: reden is only allowed with mutatiesoort V", k->root);
-	return check_entity(entity, k, is_delete, err);
+	return check_entity(entity, k, is_delete, 0, err);
 }
 
 int
@@ -484,7 +489,7 @@ kp_kd_read_local(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
 		return kp_reject(err, KP_F_002, "mutatiesoort missing");
 	n->mutatiesoort = soort[0];
 	free(soort);
-	if (check_entity(entity, k, n->mutatiesoort == 'V', err) != KP_OK ||
+	if (check_entity(entity, k, n->mutatiesoort == 'V', 1, err) != KP_OK ||
 	    check_bsns(entity, err) != KP_OK)
 		return KP_ERR_PROTOCOL;
 	return read_entity(entity, k, n, err);
@@ -528,4 +533,66 @@ kp_bsn_partition(const char *bsn, uint32_t partitions)
 	v = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 |
 	    (uint32_t)md[2] << 8 | (uint32_t)md[3];
 	return partitions > 0 ? v % partitions : 0;
+}
+
+xmlDocPtr
+kp_kd_build_notice(const char *our_oin, const char *our_app,
+    const char *to_oin, const struct kp_notice *n, struct kp_err *err)
+{
+	const char *root_name = kp_kd_notice_root(n->entiteittype);
+	const char *el = kp_kd_entity_element(n->entiteittype);
+	struct kp_kd_reply r = { our_oin, our_app, to_oin, "ketenpoort", NULL };
+	xmlNodePtr root, st, params, entity;
+	xmlDocPtr doc;
+	char num[32], soort[2] = { n->mutatiesoort, '\0' }, *fields, *line, *next;
+
+	if (root_name == NULL || el == NULL) {
+		kp_fail(err, KP_ERR_USAGE, "unknown entiteittype %s", n->entiteittype);
+		return NULL;
+	}
+	if ((doc = reply_skeleton(&r, root_name, "Lk01", &root)) == NULL ||
+	    (fields = strdup(n->fields != NULL ? n->fields : "")) == NULL) {
+		xmlFreeDoc(doc);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	st = kp_xml_child(root, KD_NS, "stuurgegevens");
+	add(st, root->ns, "entiteittype", n->entiteittype);
+	params = add(root, root->ns, "parameters", NULL);
+	add(params, root->ns, "mutatiesoort", soort);
+	snprintf(num, sizeof(num), "%u", n->partitie);
+	add(params, root->ns, "partitie", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)n->volgnummer);
+	add(params, root->ns, "volgnummer", num);
+	if (n->intrekking)
+		add(params, root->ns, "reden", "intrekking");
+	entity = add(add(root, root->ns, "object", NULL), root->ns, el, NULL);
+	add(entity, root->ns, "bron", n->bron);
+	add(entity, root->ns, "identificatie", n->identificatie);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)n->bronversie);
+	add(entity, root->ns, "bronversie", num);
+	add(entity, root->ns, "bsn", n->bsn);
+	for (line = fields; *line != '\0'; line = next) {
+		char *eq, *in, *o;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		for (in = o = eq + 1; *in != '\0'; in++) {
+			if (*in == '\\' && in[1] != '\0') {
+				in++;
+				*o++ = *in == 'n' ? '\n' : *in;
+			} else {
+				*o++ = *in;
+			}
+		}
+		*o = '\0';
+		add(entity, root->ns, line, eq + 1);
+	}
+	free(fields);
+	return doc;
 }

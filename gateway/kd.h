@@ -2,9 +2,9 @@
  * kd — the StUF-style bodies of PROTOCOL.md §3 (namespace kd).
  *
  * Reads stuurgegevens from a schema-valid body, checks what the schema
- * cannot say (berichtcode and entiteittype fit the root, the fields a T or W
- * notice needs, V notices carry identity only, the BSN elfproef), and builds
- * the Bv03 and Fo03 answers.
+ * cannot say (berichtcode and entiteittype fit the root, V notices carry
+ * identity only, the BSN elfproef; for the owner's local changes also the
+ * fields a T or W needs), and builds notices and the Bv03 and Fo03 answers.
  */
 #ifndef KP_KD_H
 #define KP_KD_H
@@ -76,6 +76,14 @@ void	kp_notice_clear(struct kp_notice *n);
  */
 int	kp_kd_read_local(xmlNodePtr root, struct kp_notice *n,
 	    struct kp_err *err);
+/*
+ * The notice (zakLk01 …) that carries n from us to to_oin: stuurgegevens
+ * with a fresh referentienummer, parameters with n's stream numbers, the
+ * entity with provenance and n's canonical fields.
+ */
+xmlDocPtr kp_kd_build_notice(const char *our_oin, const char *our_app,
+	    const char *to_oin, const struct kp_notice *n, struct kp_err *err);
+
 /* PROTOCOL.md 4.1: u32be(SHA-256(bsn)[0..3]) mod partitions. */
 uint32_t kp_bsn_partition(const char *bsn, uint32_t partitions);
 /* "zakLk01" for "ZAK"; "zaak" for "ZAK"; NULL when unknown. */

@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "deliver.h"
 #include "gateway.h"
 #include "inbound.h"
 #include "log.h"
@@ -388,6 +389,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	struct worker *workers = NULL;
 	struct stopper stopper = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
+	struct kp_deliver *deliver = NULL;
 	SSL_CTX *ctx = NULL;
 	int nthreads, fd = -1, started = 0, ret = KP_OK;
 
@@ -459,6 +461,10 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		ret = KP_ERR_STORE;
 		goto out;
 	}
+	if ((deliver = kp_deliver_start(gw, err)) == NULL) {
+		ret = KP_ERR_SYS;
+		goto out;
+	}
 	for (; started < nthreads; started++)
 		if (pthread_create(&workers[started].thread, NULL, worker_main,
 		    &workers[started]) != 0) {
@@ -485,6 +491,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		 * Writes still queued are applied, and their answers handed to
 		 * the workers' bases, which run once more to send them.
 		 */
+		kp_deliver_stop(deliver);
+		deliver = NULL;
 		kp_store_writer_stop(gw->store);
 		for (int i = 0; i < started; i++) {
 			event_base_loop(workers[i].base, EVLOOP_NONBLOCK);
@@ -495,6 +503,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		    served, accepted);
 	}
 out:
+	kp_deliver_stop(deliver);
 	if (sigterm != NULL)
 		event_free(sigterm);
 	if (sigint != NULL)

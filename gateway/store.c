@@ -1138,6 +1138,170 @@ out:
 	return ret;
 }
 
+int
+kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
+    int (*fn)(void *arg, const struct kp_outbox_row *row), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT o.id, o.partner_oin, o.partitie, "
+	    "o.volgnummer, o.mutatiesoort, o.entiteittype, o.bron, "
+	    "o.identificatie, o.bronversie, o.bsn, o.fields, o.attempts "
+	    "FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 "
+	    "AND o.volgnummer = (SELECT min(x.volgnummer) FROM outbox x WHERE "
+	    "x.partner_oin = o.partner_oin AND x.partitie = o.partitie AND "
+	    "x.state != 'delivered') ORDER BY o.id LIMIT ?2";
+	sqlite3_stmt *stmt;
+	int rc, ret = KP_OK;
+
+	pthread_mutex_lock(&st->read_lock);
+	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+		goto out;
+	}
+	sqlite3_bind_int64(stmt, 1, now_ms);
+	sqlite3_bind_int(stmt, 2, max);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct kp_outbox_row row;
+		const char *t;
+
+		memset(&row, 0, sizeof(row));
+		row.id = sqlite3_column_int64(stmt, 0);
+		snprintf(row.partner_oin, sizeof(row.partner_oin), "%s",
+		    (const char *)sqlite3_column_text(stmt, 1));
+		row.partitie = (uint32_t)sqlite3_column_int64(stmt, 2);
+		row.volgnummer = (uint64_t)sqlite3_column_int64(stmt, 3);
+		t = (const char *)sqlite3_column_text(stmt, 4);
+		row.mutatiesoort = t != NULL ? t[0] : 'T';
+		snprintf(row.entiteittype, sizeof(row.entiteittype), "%s",
+		    (const char *)sqlite3_column_text(stmt, 5));
+		snprintf(row.bron, sizeof(row.bron), "%s",
+		    (const char *)sqlite3_column_text(stmt, 6));
+		snprintf(row.identificatie, sizeof(row.identificatie), "%s",
+		    (const char *)sqlite3_column_text(stmt, 7));
+		row.bronversie = (uint64_t)sqlite3_column_int64(stmt, 8);
+		snprintf(row.bsn, sizeof(row.bsn), "%s",
+		    (const char *)sqlite3_column_text(stmt, 9));
+		row.fields = (char *)sqlite3_column_text(stmt, 10);
+		row.attempts = sqlite3_column_int(stmt, 11);
+		if (fn(arg, &row) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+	sqlite3_finalize(stmt);
+out:
+	pthread_mutex_unlock(&st->read_lock);
+	return ret;
+}
+
+/* Run sql with up to three bound values in its own transaction. */
+static int
+exec_bound(struct kp_store *st, const char *sql, const char *t1,
+    int64_t i2, const char *t3, int64_t i4, struct kp_err *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot prepare outbox update");
+	bind_text(stmt, 1, t1);
+	sqlite3_bind_int64(stmt, 2, i2);
+	bind_text(stmt, 3, t3);
+	sqlite3_bind_int64(stmt, 4, i4);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot update outbox");
+}
+
+int
+kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
+    const struct kp_outbound_record *r, struct kp_err *err)
+{
+	char sha[KP_SHA256_HEX_LEN + 1], now[32];
+	struct kp_audit a = {
+		.direction = "out", .partner_oin = r->partner_oin,
+		.message_id = r->message_id, .berichtcode = r->berichtcode,
+		.entiteittype = r->entiteittype, .outcome = "delivered",
+		.bytes_sha256 = sha,
+	};
+	int ret;
+
+	kp_sha256_hex(r->bytes, r->len, sha);
+	kp_time_iso(kp_now_ms(), now);
+	pthread_mutex_lock(&st->lock);
+	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if ((ret = insert_message(st, "out", r->partner_oin, r->message_id,
+	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
+	    r->bytes, r->len, sha, r->response, r->response_len, "delivered",
+	    err)) != KP_OK ||
+	    (ret = exec_bound(st, "UPDATE outbox SET state = 'delivered', "
+	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
+	    NULL, 0, err)) != KP_OK ||
+	    (ret = audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = exec(st, "COMMIT", err)) != KP_OK)
+		exec(st, "ROLLBACK", NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_outbox_retry(struct kp_store *st, int64_t id, int64_t next_ms,
+    const char *why, struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = exec_bound(st, "UPDATE outbox SET attempts = attempts + 1, "
+	    "last_error = ?1, next_attempt_ms = ?4 WHERE id = ?2", why, id, NULL,
+	    next_ms, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_outbox_park(struct kp_store *st, const struct kp_outbox_row *row,
+    const char *code, const char *why, struct kp_err *err)
+{
+	struct kp_audit a = {
+		.direction = "out", .partner_oin = row->partner_oin,
+		.entiteittype = row->entiteittype, .outcome = "parked",
+		.code = code, .detail = why,
+	};
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if ((ret = exec_bound(st, "UPDATE outbox SET state = 'parked', "
+	    "attempts = attempts + 1, last_error = ?1 WHERE id = ?2", why,
+	    row->id, NULL, 0, err)) != KP_OK ||
+	    (ret = audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = exec(st, "COMMIT", err)) != KP_OK)
+		exec(st, "ROLLBACK", NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_outbox_rewind(struct kp_store *st, const char *partner_oin,
+    uint32_t partitie, uint64_t from, struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
+	    "next_attempt_ms = 0 WHERE partner_oin = ?1 AND partitie = ?2 AND "
+	    "volgnummer >= ?4 AND state != 'parked'", partner_oin, partitie,
+	    NULL, (int64_t)from, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
 int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {

@@ -203,6 +203,45 @@ int	kp_store_each_record(struct kp_store *store, const char *bsn,
 	    int (*fn)(void *arg, const struct kp_stored_record *r), void *arg,
 	    struct kp_err *err);
 
+/* An outbox row, as the delivery worker sees it. */
+struct kp_outbox_row {
+	int64_t		 id;
+	char		 partner_oin[24];
+	uint32_t	 partitie;
+	uint64_t	 volgnummer;
+	char		 mutatiesoort;
+	char		 entiteittype[8];
+	char		 bron[24];
+	char		 identificatie[48];
+	uint64_t	 bronversie;
+	char		 bsn[16];
+	char		*fields;	/* malloc'd */
+	int		 attempts;
+};
+
+/*
+ * The head of every stream that can send now: its lowest undelivered row,
+ * when that row is pending (a parked head stops its stream) and due.  At
+ * most max rows; fn gets each (and owns nothing).
+ */
+int	kp_store_outbox_heads(struct kp_store *store, int64_t now_ms, int max,
+	    int (*fn)(void *arg, const struct kp_outbox_row *row), void *arg,
+	    struct kp_err *err);
+/* Delivered: the row, the signed message and answer, the audit row. */
+int	kp_store_outbox_delivered(struct kp_store *store,
+	    const struct kp_outbox_row *row, const struct kp_outbound_record *r,
+	    struct kp_err *err);
+/* Not now: try again at next_ms (attempts + 1), keeping why. */
+int	kp_store_outbox_retry(struct kp_store *store, int64_t id,
+	    int64_t next_ms, const char *why, struct kp_err *err);
+/* A fault that a resend will not cure: park the row, its stream stops. */
+int	kp_store_outbox_park(struct kp_store *store,
+	    const struct kp_outbox_row *row, const char *code, const char *why,
+	    struct kp_err *err);
+/* KP030: resend the stream from volgnummer on. */
+int	kp_store_outbox_rewind(struct kp_store *store, const char *partner_oin,
+	    uint32_t partitie, uint64_t from, struct kp_err *err);
+
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 /* also "record" and "stream_in". */
 int64_t	kp_store_count(struct kp_store *store, const char *table);

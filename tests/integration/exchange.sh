@@ -18,19 +18,6 @@ check() {	# check DESCRIPTION COMMAND...
 }
 eq() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
 
-# nth valid BSN: eight digits from n, the ninth by the elfproef
-bsn() {
-	local n=$1 d s i c
-	while :; do
-		d=$(printf '%08d' $((10000000 + n)))
-		s=0
-		for i in 0 1 2 3 4 5 6 7; do s=$((s + ${d:$i:1} * (9 - i))); done
-		c=$((s % 11))
-		[ $c -lt 10 ] && { echo "$d$c"; return; }
-		n=$((n + 100000))
-	done
-}
-
 setup() {	# setup [pki options]
 	rm -rf "$WORK/pki" "$WORK/gemeente" "$WORK/ggd"
 	kp_pki "$@" && kp_org gemeente $GEM "$@" && kp_org ggd $GGD "$@" || return 1
@@ -46,7 +33,7 @@ run() {		# run COUNT LABEL
 	local n=$1 label=$2 i out log
 	mkdir -p "$WORK/bodies-$label"
 	for i in $(seq 1 "$n"); do
-		kp_body zakLk01 $GEM $GGD "$label-$i" "$i" "$(bsn "$i")" \
+		kp_body zakLk01 $GEM $GGD "$label-$i" "$i" "$(kp_bsn "$i")" \
 		    > "$WORK/bodies-$label/$(printf '%05d' "$i").xml"
 	done
 	out=$("$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
@@ -76,7 +63,7 @@ shutdown_under_load() {
 	local i out acked stored missing rc
 	mkdir -p "$WORK/bodies-stop"
 	for i in $(seq 1 400); do
-		kp_body zakLk01 $GEM $GGD "stop-$i" "$((N + i))" "$(bsn "$i")" \
+		kp_body zakLk01 $GEM $GGD "stop-$i" "$((N + i))" "$(kp_bsn "$i")" \
 		    > "$WORK/bodies-stop/$(printf '%05d' "$i").xml"
 	done
 	kp_start ggd

@@ -73,8 +73,38 @@ kp_profile() {
 		echo "  <zenden>"
 		for b in "$@"; do echo "    <bericht>$b</bericht>"; done
 		echo "  </zenden>"
+		[ -n "${KP_ONTVANGEN:-}" ] && echo "  $KP_ONTVANGEN"
 		echo '</profiel>'
 	} > "$WORK/$gw/profiles/$partner.xml"
+}
+
+# kp_bsn N: the Nth valid BSN (eight digits from N, the ninth by elfproef)
+kp_bsn() {
+	local n=$1 d s i c
+	while :; do
+		d=$(printf '%08d' $((10000000 + n)))
+		s=0
+		for i in 0 1 2 3 4 5 6 7; do s=$((s + ${d:$i:1} * (9 - i))); done
+		c=$((s % 11))
+		[ $c -lt 10 ] && { echo "$d$c"; return; }
+		n=$((n + 100000))
+	done
+}
+
+# kp_change SOORT BRON IDENT VERSION BSN STATUS: a local zaak change, stdout
+kp_change() {
+	cat <<XML
+<kd:lokaleWijziging xmlns:kd="urn:ketenpoort:ketendossier:1">
+  <kd:mutatiesoort>$1</kd:mutatiesoort>
+  <kd:object><kd:zaak>
+    <kd:bron>$2</kd:bron><kd:identificatie>$3</kd:identificatie>
+    <kd:bronversie>$4</kd:bronversie><kd:bsn>$5</kd:bsn>
+    <kd:zaaktype>Aanvraag bijzondere bijstand</kd:zaaktype>
+    <kd:toelichting>intern: niet voor partners</kd:toelichting>
+    <kd:status>$6</kd:status><kd:startdatum>2026-11-20</kd:startdatum>
+  </kd:zaak></kd:object>
+</kd:lokaleWijziging>
+XML
 }
 
 # kp_start NAME: start the gateway, wait until it is ready (or fail)

@@ -1,0 +1,329 @@
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "client.h"
+#include "compose.h"
+#include "config.h"
+#include "deliver.h"
+#include "gateway.h"
+#include "kd.h"
+#include "log.h"
+#include "profile.h"
+#include "store.h"
+#include "util.h"
+
+#define ANSWER_MAX	(4 * 1024 * 1024)
+#define BACKOFF_MIN_MS	500
+#define BACKOFF_MAX_MS	60000
+
+struct transfer {
+	struct kp_deliver		*d;
+	CURL				*h;
+	struct curl_slist		*headers;
+	const struct kp_profile		*partner;
+	struct kp_outbox_row		 row;
+	struct kp_composed		 req;
+	char				 root[16];
+	char				*answer;
+	size_t				 answer_len;
+	int				 too_big;
+	char				 errbuf[CURL_ERROR_SIZE];
+};
+
+struct kp_deliver {
+	struct kp_gateway	*gw;
+	pthread_t		 thread;
+	atomic_int		 stopping;
+	CURLM			*multi;
+	struct transfer		*inflight[KP_DELIVER_INFLIGHT];
+	int			 ninflight;
+};
+
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct transfer *t = user;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (t->answer_len + n > ANSWER_MAX) {
+		t->too_big = 1;
+		return 0;
+	}
+	if ((grown = realloc(t->answer, t->answer_len + n + 1)) == NULL)
+		return 0;
+	t->answer = grown;
+	memcpy(t->answer + t->answer_len, data, n);
+	t->answer_len += n;
+	t->answer[t->answer_len] = '\0';
+	return n;
+}
+
+static void
+transfer_free(struct transfer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->h != NULL)
+		curl_easy_cleanup(t->h);
+	curl_slist_free_all(t->headers);
+	kp_composed_clear(&t->req);
+	free(t->row.fields);
+	free(t->answer);
+	free(t);
+}
+
+static int
+stream_busy(struct kp_deliver *d, const struct kp_outbox_row *row)
+{
+	for (int i = 0; i < d->ninflight; i++)
+		if (d->inflight[i]->row.partitie == row->partitie &&
+		    strcmp(d->inflight[i]->row.partner_oin, row->partner_oin) == 0)
+			return 1;
+	return 0;
+}
+
+/* Backoff with jitter: 0.5 s doubling per attempt up to a minute, +-25%. */
+static int64_t
+next_attempt(int attempts)
+{
+	int64_t ms = BACKOFF_MIN_MS;
+	unsigned char r[2];
+
+	for (int i = 0; i < attempts && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	RAND_bytes(r, sizeof(r));
+	ms = ms * 3 / 4 + (int64_t)((r[0] << 8 | r[1]) % (ms / 2 + 1));
+	return kp_now_ms() + ms;
+}
+
+/* Sign the head row of a stream and put it on the wire. */
+static int
+start_one(void *arg, const struct kp_outbox_row *row)
+{
+	struct kp_deliver *d = arg;
+	struct kp_gateway *gw = d->gw;
+	const struct kp_profile *partner;
+	struct kp_notice n;
+	struct transfer *t;
+	struct kp_err err;
+	xmlDocPtr body;
+	char soapaction[200];
+
+	if (d->ninflight >= KP_DELIVER_INFLIGHT)
+		return 1;
+	if (stream_busy(d, row))
+		return 0;
+	if ((partner = kp_profiles_by_oin(gw->profiles, row->partner_oin)) == NULL) {
+		kp_store_outbox_park(gw->store, row, NULL, "no profile for this "
+		    "partner any more", &err);
+		return 0;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return 1;
+	t->d = d;
+	t->partner = partner;
+	t->row = *row;
+	t->row.fields = strdup(row->fields != NULL ? row->fields : "");
+	memset(&n, 0, sizeof(n));
+	n.mutatiesoort = row->mutatiesoort;
+	n.partitie = row->partitie;
+	n.volgnummer = row->volgnummer;
+	snprintf(n.entiteittype, sizeof(n.entiteittype), "%s", row->entiteittype);
+	snprintf(n.bron, sizeof(n.bron), "%s", row->bron);
+	snprintf(n.identificatie, sizeof(n.identificatie), "%s",
+	    row->identificatie);
+	n.bronversie = row->bronversie;
+	snprintf(n.bsn, sizeof(n.bsn), "%s", row->bsn);
+	n.fields = t->row.fields;
+	body = kp_kd_build_notice(gw->cfg->oin, gw->cfg->application,
+	    partner->oin, &n, &err);
+	if (body == NULL || kp_request_build(gw, partner,
+	    xmlDocGetRootElement(body), &t->req, &err) != KP_OK) {
+		log_warnx("outbox row %lld: cannot build the notice: %s",
+		    (long long)row->id, err.msg);
+		xmlFreeDoc(body);
+		transfer_free(t);
+		return 0;
+	}
+	snprintf(t->root, sizeof(t->root), "%s",
+	    (const char *)xmlDocGetRootElement(body)->name);
+	xmlFreeDoc(body);
+	if ((t->h = curl_easy_init()) == NULL) {
+		transfer_free(t);
+		return 1;
+	}
+	kp_client_configure(t->h, gw, partner);
+	snprintf(soapaction, sizeof(soapaction), "SOAPAction: \"%s\"",
+	    t->req.action);
+	t->headers = curl_slist_append(t->headers,
+	    "Content-Type: text/xml; charset=utf-8");
+	t->headers = curl_slist_append(t->headers, soapaction);
+	t->headers = curl_slist_append(t->headers, "Expect:");
+	curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->h, CURLOPT_POSTFIELDS, t->req.bytes);
+	curl_easy_setopt(t->h, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)t->req.len);
+	curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(t->h, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(t->h, CURLOPT_PRIVATE, t);
+	curl_multi_add_handle(d->multi, t->h);
+	d->inflight[d->ninflight++] = t;
+	return 0;
+}
+
+/* A transfer ended: decide what its row becomes. */
+static void
+finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
+{
+	struct kp_gateway *gw = d->gw;
+	struct kp_outcome out = { 0 };
+	struct kp_err err, serr;
+	long status = 0;
+	char why[300];
+
+	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK || (status != 200 && status != 500)) {
+		snprintf(why, sizeof(why), "%s", rc != CURLE_OK ?
+		    (t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)) :
+		    status == 503 ? "HTTP 503: partner busy or stopping" :
+		    "unexpected HTTP status");
+		log_info("to %s stream %u #%llu: %s; will retry",
+		    t->partner->oin, t->row.partitie,
+		    (unsigned long long)t->row.volgnummer, why);
+		kp_store_outbox_retry(gw->store, t->row.id,
+		    next_attempt(t->row.attempts), why, &serr);
+		return;
+	}
+	if (kp_answer_verify(gw, t->partner, &t->req, t->answer, t->answer_len,
+	    &out, &err) != KP_OK) {
+		/* Not proof of delivery: try again, it may be a bad moment. */
+		snprintf(why, sizeof(why), "answer does not verify: %.250s", err.msg);
+		log_warnx("to %s: %s", t->partner->oin, why);
+		kp_store_outbox_retry(gw->store, t->row.id,
+		    next_attempt(t->row.attempts), why, &serr);
+		kp_outcome_clear(&out);
+		return;
+	}
+	if (out.fault == KP_F_NONE) {
+		struct kp_outbound_record r = {
+			.partner_oin = t->partner->oin,
+			.message_id = t->req.message_id,
+			.berichtcode = "Lk01", .entiteittype = t->row.entiteittype,
+			.root = t->root, .bytes = t->req.bytes, .len = t->req.len,
+			.response = t->answer, .response_len = t->answer_len,
+			.outcome = "delivered",
+		};
+
+		if (kp_store_outbox_delivered(gw->store, &t->row, &r, &serr) != KP_OK)
+			log_warnx("delivered but not recorded (it will be sent "
+			    "again): %s", serr.msg);
+	} else if (out.fault == KP_F_030 && out.verwacht > 0) {
+		log_info("to %s stream %u: partner expects #%llu; resending from "
+		    "there", t->partner->oin, t->row.partitie,
+		    (unsigned long long)out.verwacht);
+		kp_store_outbox_rewind(gw->store, t->partner->oin,
+		    t->row.partitie, out.verwacht, &serr);
+	} else if (kp_fault_herhaalbaar(out.fault)) {
+		snprintf(why, sizeof(why), "%s %.250s", kp_fault_code(out.fault),
+		    out.omschrijving);
+		kp_store_outbox_retry(gw->store, t->row.id,
+		    next_attempt(t->row.attempts), why, &serr);
+	} else {
+		snprintf(why, sizeof(why), "%.250s", out.omschrijving);
+		log_warnx("to %s stream %u #%llu parked: %s %s", t->partner->oin,
+		    t->row.partitie, (unsigned long long)t->row.volgnummer,
+		    kp_fault_code(out.fault), why);
+		kp_store_outbox_park(gw->store, &t->row, kp_fault_code(out.fault),
+		    why, &serr);
+	}
+	kp_outcome_clear(&out);
+}
+
+static void *
+deliver_main(void *arg)
+{
+	struct kp_deliver *d = arg;
+	int64_t last_poll = 0;
+	struct kp_err err;
+
+	while (!atomic_load(&d->stopping)) {
+		CURLMsg *msg;
+		int running, left;
+
+		if (kp_now_ms() - last_poll >= KP_DELIVER_POLL_MS &&
+		    d->ninflight < KP_DELIVER_INFLIGHT) {
+			last_poll = kp_now_ms();
+			if (kp_store_outbox_heads(d->gw->store, last_poll,
+			    KP_DELIVER_INFLIGHT, start_one, d, &err) != KP_OK)
+				log_warnx("%s", err.msg);
+		}
+		curl_multi_perform(d->multi, &running);
+		while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
+			struct transfer *t;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+			curl_multi_remove_handle(d->multi, t->h);
+			finish_one(d, t, msg->data.result);
+			for (int i = 0; i < d->ninflight; i++)
+				if (d->inflight[i] == t) {
+					d->inflight[i] = d->inflight[--d->ninflight];
+					break;
+				}
+			transfer_free(t);
+			last_poll = 0;	/* a stream may have its next row ready */
+		}
+		curl_multi_poll(d->multi, NULL, 0, KP_DELIVER_POLL_MS / 2, NULL);
+	}
+	for (int i = 0; i < d->ninflight; i++) {
+		curl_multi_remove_handle(d->multi, d->inflight[i]->h);
+		transfer_free(d->inflight[i]);
+	}
+	d->ninflight = 0;
+	return NULL;
+}
+
+struct kp_deliver *
+kp_deliver_start(struct kp_gateway *gw, struct kp_err *err)
+{
+	struct kp_deliver *d = calloc(1, sizeof(*d));
+
+	if (d == NULL || (d->multi = curl_multi_init()) == NULL) {
+		free(d);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	d->gw = gw;
+	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)KP_DELIVER_INFLIGHT);
+	if (pthread_create(&d->thread, NULL, deliver_main, d) != 0) {
+		curl_multi_cleanup(d->multi);
+		free(d);
+		kp_fail(err, KP_ERR_SYS, "cannot start the delivery worker");
+		return NULL;
+	}
+	return d;
+}
+
+void
+kp_deliver_stop(struct kp_deliver *d)
+{
+	if (d == NULL)
+		return;
+	atomic_store(&d->stopping, 1);
+	curl_multi_wakeup(d->multi);
+	pthread_join(d->thread, NULL);
+	curl_multi_cleanup(d->multi);
+	free(d);
+}

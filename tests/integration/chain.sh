@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The outbound pipeline end to end: local changes at a municipality are
+# stored with their outbox rows, the delivery worker inside its serve
+# signs and delivers them to the GGD in order per stream, the GGD holds
+# exactly the fields its profile lets it see; during an outage of the GGD
+# the backlog waits and drains, in order, when it is back.
+set -u
+WORK=$(mktemp -d /tmp/kp-chain.XXXXXX)
+. "$SRCDIR/tests/integration/lib.sh"
+trap 'kp_stop_all; rm -rf "$WORK"' EXIT
+GEM=00000001001000000000
+GGD=00000002002000000000
+t=0
+check() {
+	local what=$1; shift
+	t=$((t + 1))
+	if "$@"; then echo "ok $t - $what"; else echo "not ok $t - $what"; fi
+}
+eq() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
+# wait_for GATEWAY SQL VALUE [SECONDS]
+wait_for() {
+	local i
+	for i in $(seq 1 $((${4:-20} * 10))); do
+		[ "$(kp_sql "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "#   $1: '$2' is '$(kp_sql "$1" "$2")', want '$3'"
+	return 1
+}
+
+kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
+P1=$(kp_free_port); P2=$(kp_free_port)
+kp_gateway gemeente $GEM "$P1"
+kp_gateway ggd $GGD "$P2"
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
+    kp_profile gemeente ggd $GGD "$P2" ketenpartner
+kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
+kp_start ggd && kp_start gemeente || { echo "Bail out! gateways did not start"; exit 1; }
+
+N=30
+mkdir -p "$WORK/changes"
+for i in $(seq 1 $N); do
+	kp_change T $GEM "Z$i" 1 "$(kp_bsn "$i")" ontvangen > "$WORK/changes/t$(printf %03d "$i").xml"
+done
+out=$("$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/changes/t*.xml)
+check "$N local changes stored, each queued for the GGD" \
+    eq "$(echo "$out" | grep -c 'stored; 1 notices queued')" "$N"
+check "the GGD holds all $N within seconds" \
+    wait_for ggd "SELECT count(*) FROM record WHERE entiteittype = 'ZAK'" "$N"
+check "the gemeente's outbox is delivered" \
+    wait_for gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'" "$N" 5
+check "the GGD sees only zaaktype and status (no toelichting, no startdatum)" \
+    eq "$(kp_sql ggd "SELECT count(*) FROM record WHERE fields != 'zaaktype=Aanvraag bijzondere bijstand' || char(10) || 'status=ontvangen' || char(10)")" 0
+check "every stream at the GGD is gap-free and complete" \
+    eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in WHERE partner_oin = '$GEM'")" "$N"
+check "each notice stored once at the GGD" \
+    eq "$(kp_sql ggd "SELECT count(*) || '/' || count(DISTINCT message_id) FROM message WHERE direction = 'in'")" "$N/$N"
+
+# Outage: the GGD is down while the municipality changes ten cases.
+kp_stop ggd
+for i in $(seq 1 10); do
+	kp_change W $GEM "Z$i" 2 "$(kp_bsn "$i")" "in behandeling" > "$WORK/changes/w$(printf %03d "$i").xml"
+done
+"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/changes/w*.xml >/dev/null
+sleep 1.5
+check "during the outage the ten wait in the outbox" \
+    eq "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'pending'")" 10
+check "and were tried and retried, not parked" \
+    eq "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'parked'")" 0
+kp_start ggd
+check "after the outage the backlog drains" \
+    wait_for gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'" $((N + 10)) 90
+check "the GGD has the new versions" \
+    eq "$(kp_sql ggd "SELECT count(*) FROM record WHERE bronversie = 2 AND fields LIKE '%in behandeling%'")" 10
+check "streams still gap-free" \
+    eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in WHERE partner_oin = '$GEM'")" $((N + 10))
+check "the dossier at the GGD shows the case as the municipality has it" \
+    eq "$("$KP" dossier show -c "$WORK/ggd/ketenpoort.conf" --bsn "$(kp_bsn 1)" --json | grep -c '"status": "in behandeling"')" 1
+kp_stop gemeente; rc1=$?
+kp_stop ggd; rc2=$?
+check "both gateways stop cleanly" eq "$rc1/$rc2" "0/0"
+echo "1..$t"
