@@ -15,6 +15,7 @@
 #include "pki.h"
 #include "profile.h"
 #include "server.h"
+#include "store.h"
 #include "util.h"
 #include "xmlsafe.h"
 
@@ -418,6 +419,138 @@ cmd_dossier(int argc, char **argv)
 			ret = 1;
 		}
 	}
+out:
+	kp_gateway_close(gw);
+	kp_libraries_cleanup();
+	return ret;
+}
+
+static int
+print_queue_row(void *arg, const struct kp_queue_row *r)
+{
+	int *n = arg;
+
+	if ((*n)++ == 0)
+		printf("%-6s %-20s %-6s %-6s %-9s %-5s %-28s %s\n", "ID", "PARTNER",
+		    "STREAM", "NR", "STATE", "TRIES", "RECORD", "LAST ERROR");
+	printf("%-6lld %-20s %-6lld %-6lld %-9s %-5d %-3s %-14.14s v%-3lld %s  %s\n",
+	    (long long)r->id, r->partner_oin, (long long)r->partitie,
+	    (long long)r->volgnummer, r->state, r->attempts, r->entiteittype,
+	    r->identificatie, (long long)r->bronversie, r->mutatiesoort,
+	    r->last_error);
+	return 0;
+}
+
+static int
+show_queue_row(void *arg, const struct kp_queue_row *r)
+{
+	int *n = arg;
+	char next[32];
+
+	(*n)++;
+	kp_time_iso(r->next_attempt_ms, next);
+	printf("outbox row %lld\n  partner          %s\n  stream           "
+	    "partitie %lld, volgnummer %lld\n  record           %s %s of %s, "
+	    "bronversie %lld, mutatiesoort %s\n  state            %s after %d "
+	    "attempts\n  next attempt     %s\n  last error       %s\n"
+	    "  queued           %s\n  delivered        %s\n  fields sent\n",
+	    (long long)r->id, r->partner_oin, (long long)r->partitie,
+	    (long long)r->volgnummer, r->entiteittype, r->identificatie, r->bron,
+	    (long long)r->bronversie, r->mutatiesoort, r->state, r->attempts,
+	    r->next_attempt_ms > 0 ? next : "now", r->last_error[0] ?
+	    r->last_error : "-", r->created_at, r->delivered_at[0] ?
+	    r->delivered_at : "-");
+	for (const char *p = r->fields; p != NULL && *p != '\0';) {
+		const char *eol = strchr(p, '\n');
+		int len = eol != NULL ? (int)(eol - p) : (int)strlen(p);
+
+		printf("    %.*s\n", len, p);
+		p += len + (eol != NULL);
+	}
+	return 0;
+}
+
+int
+cmd_queue(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "partner", required_argument, NULL, 'p' },
+		{ "state", required_argument, NULL, 's' },
+		{ "note", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *partner = NULL, *state = NULL, *note = NULL;
+	const char *verb;
+	struct kp_gateway *gw = NULL;
+	const struct kp_profile *p;
+	struct kp_err err;
+	char msg[512];
+	int64_t id = 0;
+	int ch, n = 0, ret = 2;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'p': partner = optarg; break;
+		case 's': state = optarg; break;
+		case 'n': note = optarg; break;
+		default: return 2;
+		}
+	}
+	verb = optind < argc ? argv[optind] : "";
+	if (path == NULL || (strcmp(verb, "list") == 0 ? optind != argc - 1 :
+	    (strcmp(verb, "show") != 0 && strcmp(verb, "retry") != 0 &&
+	    strcmp(verb, "skip") != 0) || optind != argc - 2 ||
+	    (id = strtoll(argv[optind + 1], NULL, 10)) <= 0)) {
+		fprintf(stderr, "usage: ketenpoort queue list -c FILE [--partner P] "
+		    "[--state pending|parked|delivered]\n"
+		    "       ketenpoort queue show|retry|skip -c FILE [--note TEXT] "
+		    "ID\n");
+		return 2;
+	}
+	if (state != NULL && strcmp(state, "pending") != 0 &&
+	    strcmp(state, "parked") != 0 && strcmp(state, "delivered") != 0) {
+		fprintf(stderr, "ketenpoort queue: --state is pending, parked or "
+		    "delivered\n");
+		return 2;
+	}
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("queue", &err);
+	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+		goto out;
+	if (partner != NULL) {
+		if ((p = kp_profiles_find(gw->profiles, partner)) == NULL) {
+			fprintf(stderr, "ketenpoort queue: no partner \"%s\"\n",
+			    partner);
+			goto out;
+		}
+		partner = p->oin;
+	}
+	if (strcmp(verb, "list") == 0 || strcmp(verb, "show") == 0) {
+		if (kp_store_outbox_list(gw->store, partner, state, id,
+		    strcmp(verb, "list") == 0 ? print_queue_row : show_queue_row,
+		    &n, &err) != KP_OK) {
+			fail_msg("queue", &err);
+			goto out;
+		}
+		if (n == 0 && id != 0)
+			printf("no outbox row %lld\n", (long long)id);
+		else if (n == 0)
+			printf("the outbox is empty%s\n", state != NULL ||
+			    partner != NULL ? " (for that choice)" : "");
+		ret = id != 0 && n == 0 ? 1 : 0;
+		goto out;
+	}
+	if (kp_store_outbox_operate(gw->store, id, strcmp(verb, "skip") == 0,
+	    note, msg, sizeof(msg), &err) != KP_OK) {
+		fail_msg("queue", &err);
+		ret = 1;
+		goto out;
+	}
+	printf("%s\n", msg);
+	ret = 0;
 out:
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();

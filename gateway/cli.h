@@ -13,5 +13,6 @@ int	cmd_serve(int argc, char **argv);
 int	cmd_send(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 int	cmd_dossier(int argc, char **argv);
+int	cmd_queue(int argc, char **argv);
 
 #endif

@@ -24,6 +24,10 @@ static const struct command {
 	  "dossier put -c FILE CHANGE.xml...",
 	  "a citizen's dossier as held; put a local change (queued for the "
 	  "entitled partners)", cmd_dossier },
+	{ "queue", "queue list -c FILE [--partner P] [--state S] | "
+	  "queue show|retry|skip -c FILE [--note TEXT] ID",
+	  "the outbox: see what waits, send a parked row again, or skip it",
+	  cmd_queue },
 	{ "audit", "audit verify -c FILE [--direction in|out]",
 	  "verify again the signatures of every stored message", cmd_audit },
 	{ "check-config", "check-config -c FILE",

@@ -143,6 +143,24 @@ static const char *const migrations[] = {
 	"  next_volgnummer INTEGER NOT NULL,"
 	"  PRIMARY KEY (partner_oin, partitie)"
 	");",
+	/* 4: rows an operator skipped, kept for the record */
+	"CREATE TABLE outbox_skipped ("
+	"  id INTEGER PRIMARY KEY,"
+	"  partner_oin TEXT NOT NULL,"
+	"  partitie INTEGER NOT NULL,"
+	"  volgnummer INTEGER NOT NULL,"
+	"  mutatiesoort TEXT NOT NULL,"
+	"  entiteittype TEXT NOT NULL,"
+	"  bron TEXT NOT NULL,"
+	"  identificatie TEXT NOT NULL,"
+	"  bronversie INTEGER NOT NULL,"
+	"  bsn TEXT NOT NULL,"
+	"  fields TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  skipped_at TEXT NOT NULL"
+	");",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -1302,11 +1320,180 @@ kp_store_outbox_rewind(struct kp_store *st, const char *partner_oin,
 	return ret;
 }
 
+int
+kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
+    const char *state, int64_t id,
+    int (*fn)(void *arg, const struct kp_queue_row *row), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT id, partner_oin, partitie, volgnummer, "
+	    "mutatiesoort, entiteittype, bron, identificatie, bronversie, state, "
+	    "attempts, next_attempt_ms, coalesce(last_error, ''), created_at, "
+	    "coalesce(delivered_at, ''), fields FROM outbox "
+	    "WHERE (?1 IS NULL OR partner_oin = ?1) AND (?2 IS NULL OR state = ?2) "
+	    "AND (?3 = 0 OR id = ?3) ORDER BY partner_oin, partitie, volgnummer";
+	sqlite3_stmt *stmt;
+	int rc, ret = KP_OK;
+
+	pthread_mutex_lock(&st->read_lock);
+	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+		goto out;
+	}
+	bind_text(stmt, 1, partner_oin);
+	bind_text(stmt, 2, state);
+	sqlite3_bind_int64(stmt, 3, id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct kp_queue_row r = {
+			.id = sqlite3_column_int64(stmt, 0),
+			.partner_oin = (const char *)sqlite3_column_text(stmt, 1),
+			.partitie = sqlite3_column_int64(stmt, 2),
+			.volgnummer = sqlite3_column_int64(stmt, 3),
+			.mutatiesoort = (const char *)sqlite3_column_text(stmt, 4),
+			.entiteittype = (const char *)sqlite3_column_text(stmt, 5),
+			.bron = (const char *)sqlite3_column_text(stmt, 6),
+			.identificatie = (const char *)sqlite3_column_text(stmt, 7),
+			.bronversie = sqlite3_column_int64(stmt, 8),
+			.state = (const char *)sqlite3_column_text(stmt, 9),
+			.attempts = sqlite3_column_int(stmt, 10),
+			.next_attempt_ms = sqlite3_column_int64(stmt, 11),
+			.last_error = (const char *)sqlite3_column_text(stmt, 12),
+			.created_at = (const char *)sqlite3_column_text(stmt, 13),
+			.delivered_at = (const char *)sqlite3_column_text(stmt, 14),
+			.fields = (const char *)sqlite3_column_text(stmt, 15),
+		};
+
+		if (fn(arg, &r) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+	sqlite3_finalize(stmt);
+out:
+	pthread_mutex_unlock(&st->read_lock);
+	return ret;
+}
+
+/* One integer from the writer connection (under lock). */
+static int64_t
+query_int(struct kp_store *st, const char *sql, int64_t a, const char *b,
+    int64_t c)
+{
+	sqlite3_stmt *stmt;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, a);
+	bind_text(stmt, 2, b);
+	sqlite3_bind_int64(stmt, 3, c);
+	if (sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+int
+kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
+    const char *operator_note, char *msg, size_t msglen, struct kp_err *err)
+{
+	struct kp_audit a = { .direction = "out", .outcome = skip ? "skipped" :
+	    "retried", .detail = msg };
+	char partner[24] = "", now[32];
+	int64_t partitie, volg, head;
+	sqlite3_stmt *stmt;
+	int ret;
+
+	kp_time_iso(kp_now_ms(), now);
+	pthread_mutex_lock(&st->lock);
+	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if (sqlite3_prepare_v2(st->db, "SELECT partner_oin, partitie, "
+	    "volgnummer, state FROM outbox WHERE id = ?", -1, &stmt,
+	    NULL) != SQLITE_OK) {
+		ret = db_fail(st, err, "cannot read the outbox");
+		goto rollback;
+	}
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		ret = kp_fail(err, KP_ERR_NOTFOUND, "no outbox row %lld; see "
+		    "ketenpoort queue list", (long long)id);
+		goto rollback;
+	}
+	snprintf(partner, sizeof(partner), "%s", sqlite3_column_text(stmt, 0));
+	partitie = sqlite3_column_int64(stmt, 1);
+	volg = sqlite3_column_int64(stmt, 2);
+	if (strcmp((const char *)sqlite3_column_text(stmt, 3), "delivered") == 0) {
+		sqlite3_finalize(stmt);
+		ret = kp_fail(err, KP_ERR_USAGE, "row %lld was delivered; nothing "
+		    "to do", (long long)id);
+		goto rollback;
+	}
+	sqlite3_finalize(stmt);
+	a.partner_oin = partner;
+	if (!skip) {
+		snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) will be "
+		    "sent again now%s%s", (long long)id, (long long)partitie,
+		    (long long)volg, partner, operator_note ? ": " : "",
+		    operator_note ? operator_note : "");
+		if ((ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
+		    "attempts = 0, next_attempt_ms = 0 WHERE id = ?2", NULL, id,
+		    NULL, 0, err)) != KP_OK)
+			goto rollback;
+	} else {
+		/* Only the head of a stream: the rest move up one number. */
+		head = query_int(st, "SELECT min(volgnummer) FROM outbox WHERE "
+		    "partner_oin = ?2 AND partitie = ?1 AND state != 'delivered'",
+		    partitie, partner, 0);
+		if (head != volg) {
+			ret = kp_fail(err, KP_ERR_USAGE, "row %lld is not the first "
+			    "undelivered notice of its stream (#%lld is); skip that "
+			    "one first", (long long)id, (long long)head);
+			goto rollback;
+		}
+		snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) skipped; "
+		    "the notices after it move up one number%s%s", (long long)id,
+		    (long long)partitie, (long long)volg, partner,
+		    operator_note ? ": " : "", operator_note ? operator_note : "");
+		if ((ret = exec_bound(st, "INSERT INTO outbox_skipped SELECT id, "
+		    "partner_oin, partitie, volgnummer, mutatiesoort, entiteittype, "
+		    "bron, identificatie, bronversie, bsn, fields, attempts, "
+		    "last_error, created_at, ?1 FROM outbox WHERE id = ?2", now, id,
+		    NULL, 0, err)) != KP_OK ||
+		    (ret = exec_bound(st, "DELETE FROM outbox WHERE id = ?2", NULL,
+		    id, NULL, 0, err)) != KP_OK ||
+		    /* two steps, so no two rows share a number in between */
+		    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = "
+		    "-(volgnummer - 1) WHERE partner_oin = ?1 AND partitie = ?2 AND "
+		    "volgnummer > ?4", partner, partitie, NULL, volg, err)) != KP_OK ||
+		    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = -volgnummer "
+		    "WHERE partner_oin = ?1 AND partitie = ?2 AND volgnummer < 0",
+		    partner, partitie, NULL, 0, err)) != KP_OK ||
+		    (ret = exec_bound(st, "UPDATE stream_out SET next_volgnummer = "
+		    "next_volgnummer - 1 WHERE partner_oin = ?1 AND partitie = ?2",
+		    partner, partitie, NULL, 0, err)) != KP_OK)
+			goto rollback;
+	}
+	if ((ret = audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = exec(st, "COMMIT", err)) != KP_OK)
+		goto rollback;
+	goto out;
+rollback:
+	exec(st, "ROLLBACK", NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
 int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {
 	static const char *const allowed[] = { "message", "replay", "audit",
-	    "record", "stream_in", "outbox", "stream_out" };
+	    "record", "stream_in", "outbox", "stream_out", "outbox_skipped" };
 	sqlite3_stmt *stmt;
 	char sql[64];
 	int64_t n = -1;

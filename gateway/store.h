@@ -242,6 +242,34 @@ int	kp_store_outbox_park(struct kp_store *store,
 int	kp_store_outbox_rewind(struct kp_store *store, const char *partner_oin,
 	    uint32_t partitie, uint64_t from, struct kp_err *err);
 
+/* An outbox row as the operator sees it. */
+struct kp_queue_row {
+	int64_t		 id;
+	const char	*partner_oin;
+	int64_t		 partitie, volgnummer;
+	const char	*mutatiesoort, *entiteittype, *bron, *identificatie;
+	int64_t		 bronversie;
+	const char	*state;
+	int		 attempts;
+	int64_t		 next_attempt_ms;
+	const char	*last_error, *created_at, *delivered_at, *fields;
+};
+
+/* Outbox rows by partner (NULL: all), state (NULL: all) or id (0: all). */
+int	kp_store_outbox_list(struct kp_store *store, const char *partner_oin,
+	    const char *state, int64_t id,
+	    int (*fn)(void *arg, const struct kp_queue_row *row), void *arg,
+	    struct kp_err *err);
+/*
+ * The operator acts on row id: retry (pending now, attempts reset) or skip
+ * (only the first undelivered row of its stream: it moves to
+ * outbox_skipped and the rows after it move up one volgnummer, so the
+ * stream stays gap-free).  Audited; msg says what was done.
+ */
+int	kp_store_outbox_operate(struct kp_store *store, int64_t id, int skip,
+	    const char *operator_note, char *msg, size_t msglen,
+	    struct kp_err *err);
+
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 /* also "record" and "stream_in". */
 int64_t	kp_store_count(struct kp_store *store, const char *table);

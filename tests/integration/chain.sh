@@ -32,7 +32,7 @@ kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"
 kp_gateway ggd $GGD "$P2"
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit><entiteit type="PRS"><veld>geslachtsnaam</veld></entiteit></ontvangen>' \
     kp_profile gemeente ggd $GGD "$P2" ketenpartner
 kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
 kp_start ggd && kp_start gemeente || { echo "Bail out! gateways did not start"; exit 1; }
@@ -76,6 +76,45 @@ check "streams still gap-free" \
     eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in WHERE partner_oin = '$GEM'")" $((N + 10))
 check "the dossier at the GGD shows the case as the municipality has it" \
     eq "$("$KP" dossier show -c "$WORK/ggd/ketenpoort.conf" --bsn "$(kp_bsn 1)" --json | grep -c '"status": "in behandeling"')" 1
+# A fault no resend cures parks the row and stops its stream; the operator
+# skips it and the stream goes on.  (The GGD's profile of the gemeente does
+# not let it send persons: KP020.)
+B=$(kp_bsn 1)
+cat > "$WORK/changes/prs.xml" <<XML
+<kd:lokaleWijziging xmlns:kd="urn:ketenpoort:ketendossier:1">
+  <kd:mutatiesoort>T</kd:mutatiesoort>
+  <kd:object><kd:persoon><kd:bron>$GEM</kd:bron><kd:identificatie>P1</kd:identificatie>
+  <kd:bronversie>1</kd:bronversie><kd:bsn>$B</kd:bsn>
+  <kd:geslachtsnaam>Jansen</kd:geslachtsnaam></kd:persoon></kd:object>
+</kd:lokaleWijziging>
+XML
+kp_change T $GEM Z99 1 "$B" ontvangen > "$WORK/changes/z99.xml"
+"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK/changes/prs.xml" "$WORK/changes/z99.xml" >/dev/null
+check "a persoon the GGD may not be sent is parked with KP020" \
+    wait_for gemeente "SELECT count(*) FROM outbox WHERE state = 'parked' AND last_error LIKE '%prsLk01%'" 1 10
+sleep 1
+check "and the zaak behind it in the same stream waits" \
+    eq "$(kp_sql gemeente "SELECT state FROM outbox WHERE identificatie = 'Z99'")" pending
+parked=$(kp_sql gemeente "SELECT id FROM outbox WHERE state = 'parked'")
+check "queue list shows the parked row with its reason" \
+    eq "$("$KP" queue list -c "$WORK/gemeente/ketenpoort.conf" --state parked | grep -c "^$parked .*parked.*prsLk01")" 1
+out=$("$KP" queue retry -c "$WORK/gemeente/ketenpoort.conf" "$parked")
+check "queue retry sends it again (and the GGD refuses it again)" \
+    wait_for gemeente "SELECT state || ' ' || attempts FROM outbox WHERE id = $parked" "parked 2" 10
+"$KP" queue retry -c "$WORK/gemeente/ketenpoort.conf" 1 > "$WORK/retry1.out" 2>&1; rc=$?
+check "retrying a delivered row is refused with a reason" \
+    eq "$rc/$(grep -c 'was delivered; nothing to do' "$WORK/retry1.out")" "1/1"
+out=$("$KP" queue skip -c "$WORK/gemeente/ketenpoort.conf" --note "not for the GGD" "$parked")
+check "queue skip takes it out of the stream" \
+    eq "$(echo "$out" | grep -c 'skipped; the notices after it move up one number: not for the GGD')" 1
+check "the zaak behind it is delivered now" \
+    wait_for gemeente "SELECT state FROM outbox WHERE identificatie = 'Z99'" delivered 20
+check "the skip is audited" \
+    eq "$(kp_sql gemeente "SELECT count(*) FROM audit WHERE outcome = 'skipped'")" 1
+check "the streams at the GGD are still gap-free" \
+    eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in WHERE partner_oin = '$GEM'")" \
+    "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")"
+
 kp_stop gemeente; rc1=$?
 kp_stop ggd; rc2=$?
 check "both gateways stop cleanly" eq "$rc1/$rc2" "0/0"
