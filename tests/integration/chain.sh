@@ -100,7 +100,9 @@ check "queue list shows the parked row with its reason" \
     eq "$("$KP" queue list -c "$WORK/gemeente/ketenpoort.conf" --state parked | grep -c "^$parked .*parked.*prsLk01")" 1
 out=$("$KP" queue retry -c "$WORK/gemeente/ketenpoort.conf" "$parked")
 check "queue retry sends it again (and the GGD refuses it again)" \
-    wait_for gemeente "SELECT state || ' ' || attempts FROM outbox WHERE id = $parked" "parked 2" 10
+    wait_for ggd "SELECT count(*) FROM audit WHERE code = 'KP020'" 2 10
+check "so it is parked again" \
+    wait_for gemeente "SELECT state FROM outbox WHERE id = $parked" parked 10
 "$KP" queue retry -c "$WORK/gemeente/ketenpoort.conf" 1 > "$WORK/retry1.out" 2>&1; rc=$?
 check "retrying a delivered row is refused with a reason" \
     eq "$rc/$(grep -c 'was delivered; nothing to do' "$WORK/retry1.out")" "1/1"
