@@ -556,3 +556,59 @@ out:
 	kp_libraries_cleanup();
 	return ret;
 }
+
+struct status_ctx {
+	struct kp_gateway	*gw;
+	int			 n;
+};
+
+static int
+print_link(void *arg, const struct kp_link_status *ls)
+{
+	struct status_ctx *c = arg;
+	const struct kp_profile *p = kp_profiles_by_oin(c->gw->profiles,
+	    ls->partner_oin);
+
+	c->n++;
+	printf("%s (%s)\n", p != NULL ? p->naam : "no profile", ls->partner_oin);
+	printf("  out: %lld notices numbered on %lld streams; %lld delivered, "
+	    "%lld waiting, %lld parked%s%s\n", (long long)ls->next_out_total,
+	    (long long)ls->streams_out, (long long)ls->delivered,
+	    (long long)ls->pending, (long long)ls->parked,
+	    ls->oldest_undelivered[0] ? "; oldest undelivered queued " : "",
+	    ls->oldest_undelivered);
+	printf("  in:  %lld notices applied on %lld streams\n",
+	    (long long)ls->next_in_total, (long long)ls->streams_in);
+	return 0;
+}
+
+int
+cmd_sync(int argc, char **argv)
+{
+	struct status_ctx c = { 0 };
+	struct kp_err err;
+	const char *path;
+	int next, ret = 2;
+
+	if ((path = config_option(argc, argv, "sync", NULL, &next)) == NULL)
+		return 2;
+	if (next != argc - 1 || strcmp(argv[next], "status") != 0) {
+		fprintf(stderr, "usage: ketenpoort sync status -c FILE\n");
+		return 2;
+	}
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("sync", &err);
+	if ((c.gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+		goto out;
+	if (kp_store_link_status(c.gw->store, print_link, &c, &err) != KP_OK) {
+		fail_msg("sync status", &err);
+		goto out;
+	}
+	if (c.n == 0)
+		printf("no streams yet: nothing sent or received\n");
+	ret = 0;
+out:
+	kp_gateway_close(c.gw);
+	kp_libraries_cleanup();
+	return ret;
+}

@@ -14,5 +14,6 @@ int	cmd_send(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 int	cmd_dossier(int argc, char **argv);
 int	cmd_queue(int argc, char **argv);
+int	cmd_sync(int argc, char **argv);
 
 #endif

@@ -1489,6 +1489,64 @@ out:
 	return ret;
 }
 
+int
+kp_store_link_status(struct kp_store *st,
+    int (*fn)(void *arg, const struct kp_link_status *s), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] =
+	    "WITH partners AS (SELECT partner_oin FROM stream_out UNION "
+	    "  SELECT partner_oin FROM stream_in) "
+	    "SELECT p.partner_oin, "
+	    " (SELECT count(*) FROM stream_out o WHERE o.partner_oin = p.partner_oin), "
+	    " (SELECT coalesce(sum(next_volgnummer - 1), 0) FROM stream_out o "
+	    "   WHERE o.partner_oin = p.partner_oin), "
+	    " (SELECT count(*) FROM outbox x WHERE x.partner_oin = p.partner_oin "
+	    "   AND x.state = 'pending'), "
+	    " (SELECT count(*) FROM outbox x WHERE x.partner_oin = p.partner_oin "
+	    "   AND x.state = 'parked'), "
+	    " (SELECT count(*) FROM outbox x WHERE x.partner_oin = p.partner_oin "
+	    "   AND x.state = 'delivered'), "
+	    " (SELECT coalesce(min(created_at), '') FROM outbox x WHERE "
+	    "   x.partner_oin = p.partner_oin AND x.state != 'delivered'), "
+	    " (SELECT count(*) FROM stream_in i WHERE i.partner_oin = p.partner_oin), "
+	    " (SELECT coalesce(sum(next_expected - 1), 0) FROM stream_in i "
+	    "   WHERE i.partner_oin = p.partner_oin) "
+	    "FROM partners p ORDER BY p.partner_oin";
+	sqlite3_stmt *stmt;
+	int rc, ret = KP_OK;
+
+	pthread_mutex_lock(&st->read_lock);
+	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read streams: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+		goto out;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct kp_link_status ls = {
+			.partner_oin = (const char *)sqlite3_column_text(stmt, 0),
+			.streams_out = sqlite3_column_int64(stmt, 1),
+			.next_out_total = sqlite3_column_int64(stmt, 2),
+			.pending = sqlite3_column_int64(stmt, 3),
+			.parked = sqlite3_column_int64(stmt, 4),
+			.delivered = sqlite3_column_int64(stmt, 5),
+			.oldest_undelivered = (const char *)sqlite3_column_text(stmt, 6),
+			.streams_in = sqlite3_column_int64(stmt, 7),
+			.next_in_total = sqlite3_column_int64(stmt, 8),
+		};
+
+		if (fn(arg, &ls) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read streams: %s",
+		    st->path, sqlite3_errmsg(st->reader));
+	sqlite3_finalize(stmt);
+out:
+	pthread_mutex_unlock(&st->read_lock);
+	return ret;
+}
+
 int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {

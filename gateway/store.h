@@ -270,6 +270,20 @@ int	kp_store_outbox_operate(struct kp_store *store, int64_t id, int skip,
 	    const char *operator_note, char *msg, size_t msglen,
 	    struct kp_err *err);
 
+/* Per partner, for sync status. */
+struct kp_link_status {
+	const char	*partner_oin;
+	int64_t		 streams_out, next_out_total;	/* our streams to it */
+	int64_t		 pending, parked, delivered;
+	const char	*oldest_undelivered;		/* created_at, or "" */
+	int64_t		 streams_in, next_in_total;	/* its streams to us */
+};
+
+/* fn for each partner that has any stream, in or out. */
+int	kp_store_link_status(struct kp_store *store,
+	    int (*fn)(void *arg, const struct kp_link_status *s), void *arg,
+	    struct kp_err *err);
+
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 /* also "record" and "stream_in". */
 int64_t	kp_store_count(struct kp_store *store, const char *table);

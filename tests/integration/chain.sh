@@ -117,6 +117,13 @@ check "the streams at the GGD are still gap-free" \
     eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in WHERE partner_oin = '$GEM'")" \
     "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")"
 
+st=$("$KP" sync status -c "$WORK/gemeente/ketenpoort.conf")
+d=$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")
+check "sync status: what went out to the GGD, all delivered" \
+    eq "$(echo "$st" | grep -c "out: $d notices numbered on .* streams; $d delivered, 0 waiting, 0 parked")" 1
+check "sync status at the GGD: what it applied from the gemeente" \
+    eq "$("$KP" sync status -c "$WORK/ggd/ketenpoort.conf" | grep -c "in:  $d notices applied")" 1
+
 kp_stop gemeente; rc1=$?
 kp_stop ggd; rc2=$?
 check "both gateways stop cleanly" eq "$rc1/$rc2" "0/0"
