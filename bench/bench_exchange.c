@@ -110,8 +110,7 @@ struct lane {
 	CURL			*curl;
 	struct kp_composed	 req;
 	struct curl_slist	*headers;
-	char			*answer;
-	size_t			 answer_len;
+	struct kp_buf		 answer;
 	double			 started;
 	int			 busy;
 };
@@ -130,21 +129,6 @@ struct sender {
 	int			 record;	/* store each delivered notice */
 	char			 url[128];
 };
-
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *user)
-{
-	struct lane *l = user;
-	size_t n = size * nmemb;
-	char *grown = realloc(l->answer, l->answer_len + n + 1);
-
-	if (grown == NULL)
-		return 0;
-	l->answer = grown;
-	memcpy(l->answer + l->answer_len, data, n);
-	l->answer_len += n;
-	return n;
-}
 
 static int
 lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
@@ -171,8 +155,8 @@ lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 		curl_easy_setopt(l->curl, CURLOPT_CAINFO, cfg->ca);
 		curl_easy_setopt(l->curl, CURLOPT_SSLVERSION,
 		    (long)CURL_SSLVERSION_TLSv1_2);
-		curl_easy_setopt(l->curl, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(l->curl, CURLOPT_WRITEDATA, l);
+		curl_easy_setopt(l->curl, CURLOPT_WRITEFUNCTION, kp_client_collect);
+		curl_easy_setopt(l->curl, CURLOPT_WRITEDATA, &l->answer);
 		curl_easy_setopt(l->curl, CURLOPT_PRIVATE, l);
 		curl_easy_setopt(l->curl, CURLOPT_NOSIGNAL, 1L);
 	}
@@ -187,9 +171,8 @@ lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 	curl_easy_setopt(l->curl, CURLOPT_POSTFIELDS, l->req.bytes);
 	curl_easy_setopt(l->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)l->req.len);
-	free(l->answer);
-	l->answer = NULL;
-	l->answer_len = 0;
+	kp_buf_clear(&l->answer);
+	l->answer.max = 4 * 1024 * 1024;
 	l->busy = 1;
 	curl_multi_add_handle(multi, l->curl);
 	return 0;
@@ -231,7 +214,8 @@ sender_main(void *arg)
 			curl_multi_remove_handle(multi, msg->easy_handle);
 			if (msg->data.result != CURLE_OK || code != 200 ||
 			    kp_answer_verify(s->fx->partner, s->fx->self_at_partner,
-			    &l->req, l->answer, l->answer_len, &out, &err) != KP_OK ||
+			    &l->req, l->answer.data, l->answer.len, &out,
+			    &err) != KP_OK ||
 			    out.fault != KP_F_NONE) {
 				atomic_fetch_add(s->failures, 1);
 			} else {
@@ -239,8 +223,9 @@ sender_main(void *arg)
 					.partner_oin = OIN_SELF,
 					.message_id = l->req.message_id,
 					.root = "zakLk01", .bytes = l->req.bytes,
-					.len = l->req.len, .response = l->answer,
-					.response_len = l->answer_len,
+					.len = l->req.len,
+					.response = l->answer.data,
+					.response_len = l->answer.len,
 					.outcome = "delivered",
 				};
 
@@ -264,7 +249,7 @@ sender_main(void *arg)
 		if (lanes[i].curl != NULL)
 			curl_easy_cleanup(lanes[i].curl);
 		curl_slist_free_all(lanes[i].headers);
-		free(lanes[i].answer);
+		kp_buf_clear(&lanes[i].answer);
 	}
 	free(lanes);
 	curl_multi_cleanup(multi);

@@ -27,29 +27,13 @@ struct kp_client {
 	const struct kp_profile		*partner;
 	CURL				*curl;
 	char				 errbuf[CURL_ERROR_SIZE];
-	char				*answer;
-	size_t				 answer_len;
-	int				 too_big;
+	struct kp_buf			 answer;
 };
 
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *user)
+size_t
+kp_client_collect(char *data, size_t size, size_t nmemb, void *buf)
 {
-	struct kp_client *c = user;
-	size_t n = size * nmemb;
-	char *grown;
-
-	if (c->answer_len + n > ANSWER_MAX) {
-		c->too_big = 1;
-		return 0;
-	}
-	if ((grown = realloc(c->answer, c->answer_len + n + 1)) == NULL)
-		return 0;
-	c->answer = grown;
-	memcpy(c->answer + c->answer_len, data, n);
-	c->answer_len += n;
-	c->answer[c->answer_len] = '\0';
-	return n;
+	return kp_buf_append(buf, data, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
 static CURLcode
@@ -102,9 +86,10 @@ kp_client_new(struct kp_gateway *gw, const struct kp_profile *partner,
 	c->gw = gw;
 	c->partner = partner;
 	c->curl = h;
+	kp_buf_init(&c->answer, ANSWER_MAX);
 	kp_client_configure(h, gw, partner);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kp_client_collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->answer);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	return c;
 }
@@ -115,7 +100,7 @@ kp_client_free(struct kp_client *c)
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->curl);
-	free(c->answer);
+	kp_buf_clear(&c->answer);
 	free(c);
 }
 
@@ -226,10 +211,7 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	    "Content-Type: text/xml; charset=utf-8");
 	headers = curl_slist_append(headers, soapaction);
 	headers = curl_slist_append(headers, "Expect:");
-	free(c->answer);
-	c->answer = NULL;
-	c->answer_len = 0;
-	c->too_big = 0;
+	kp_buf_clear(&c->answer);
 	c->errbuf[0] = '\0';
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, req.bytes);
@@ -240,7 +222,7 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	out->http_status = (int)status;
 	if (rc != CURLE_OK) {
 		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s: %s",
-		    c->partner->endpoint, c->too_big ? "answer too large" :
+		    c->partner->endpoint, c->answer.overflow ? "answer too large" :
 		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 	} else if (status != 200 && status != 500) {
 		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s answered HTTP %ld%s",
@@ -248,14 +230,10 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 		    " (message larger than the partner accepts)" : status == 503 ?
 		    " (partner overloaded or stopping; try later)" : "");
 	} else {
-		ret = kp_answer_verify(gw, c->partner, &req, c->answer,
-		    c->answer_len, out, err);
-		if (ret == KP_OK) {
-			out->response = c->answer;
-			out->response_len = c->answer_len;
-			c->answer = NULL;
-			c->answer_len = 0;
-		}
+		ret = kp_answer_verify(gw, c->partner, &req, c->answer.data,
+		    c->answer.len, out, err);
+		if (ret == KP_OK)
+			out->response = kp_buf_steal(&c->answer, &out->response_len);
 	}
 	{
 		struct kp_outbound_record r = {

@@ -53,6 +53,9 @@ void	kp_outcome_clear(struct kp_outcome *o);
 void	kp_client_configure(CURL *h, struct kp_gateway *gw,
 	    const struct kp_profile *partner);
 
+/* libcurl write callback into the struct kp_buf given as its data. */
+size_t	kp_client_collect(char *data, size_t size, size_t nmemb, void *buf);
+
 /*
  * Verify a partner's signed answer to the request we composed; used by the
  * client and by the delivery worker.  Fills out->fault/omschrijving.

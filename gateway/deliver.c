@@ -31,9 +31,7 @@ struct transfer {
 	struct kp_outbox_row		 row;
 	struct kp_composed		 req;
 	char				 root[16];
-	char				*answer;
-	size_t				 answer_len;
-	int				 too_big;
+	struct kp_buf			 answer;
 	char				 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -46,26 +44,6 @@ struct kp_deliver {
 	int			 ninflight;
 };
 
-static size_t
-collect(char *data, size_t size, size_t nmemb, void *user)
-{
-	struct transfer *t = user;
-	size_t n = size * nmemb;
-	char *grown;
-
-	if (t->answer_len + n > ANSWER_MAX) {
-		t->too_big = 1;
-		return 0;
-	}
-	if ((grown = realloc(t->answer, t->answer_len + n + 1)) == NULL)
-		return 0;
-	t->answer = grown;
-	memcpy(t->answer + t->answer_len, data, n);
-	t->answer_len += n;
-	t->answer[t->answer_len] = '\0';
-	return n;
-}
-
 static void
 transfer_free(struct transfer *t)
 {
@@ -76,7 +54,7 @@ transfer_free(struct transfer *t)
 	curl_slist_free_all(t->headers);
 	kp_composed_clear(&t->req);
 	free(t->row.fields);
-	free(t->answer);
+	kp_buf_clear(&t->answer);
 	free(t);
 }
 
@@ -132,6 +110,7 @@ start_one(void *arg, const struct kp_outbox_row *row)
 		return 1;
 	t->d = d;
 	t->partner = partner;
+	kp_buf_init(&t->answer, ANSWER_MAX);
 	t->row = *row;
 	t->row.fields = strdup(row->fields != NULL ? row->fields : "");
 	memset(&n, 0, sizeof(n));
@@ -173,8 +152,8 @@ start_one(void *arg, const struct kp_outbox_row *row)
 	curl_easy_setopt(t->h, CURLOPT_POSTFIELDS, t->req.bytes);
 	curl_easy_setopt(t->h, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)t->req.len);
-	curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(t->h, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, kp_client_collect);
+	curl_easy_setopt(t->h, CURLOPT_WRITEDATA, &t->answer);
 	curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(t->h, CURLOPT_PRIVATE, t);
 	curl_multi_add_handle(d->multi, t->h);
@@ -205,8 +184,8 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 		    next_attempt(t->row.attempts), why, &serr);
 		return;
 	}
-	if (kp_answer_verify(gw, t->partner, &t->req, t->answer, t->answer_len,
-	    &out, &err) != KP_OK) {
+	if (kp_answer_verify(gw, t->partner, &t->req, t->answer.data,
+	    t->answer.len, &out, &err) != KP_OK) {
 		/* Not proof of delivery: try again, it may be a bad moment. */
 		snprintf(why, sizeof(why), "answer does not verify: %.250s", err.msg);
 		log_warnx("to %s: %s", t->partner->oin, why);
@@ -221,7 +200,7 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 			.message_id = t->req.message_id,
 			.berichtcode = "Lk01", .entiteittype = t->row.entiteittype,
 			.root = t->root, .bytes = t->req.bytes, .len = t->req.len,
-			.response = t->answer, .response_len = t->answer_len,
+			.response = t->answer.data, .response_len = t->answer.len,
 			.outcome = "delivered",
 		};
 

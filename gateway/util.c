@@ -306,3 +306,48 @@ kp_latch_wait(struct kp_latch *l)
 	pthread_mutex_destroy(&l->lock);
 	pthread_cond_destroy(&l->cond);
 }
+
+void
+kp_buf_init(struct kp_buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->max = max;
+	b->overflow = 0;
+}
+
+int
+kp_buf_append(struct kp_buf *b, const void *p, size_t n)
+{
+	char *grown;
+
+	if (n > b->max - b->len) {
+		b->overflow = 1;
+		return -1;
+	}
+	if ((grown = realloc(b->data, b->len + n + 1)) == NULL)
+		return -1;
+	b->data = grown;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+char *
+kp_buf_steal(struct kp_buf *b, size_t *len)
+{
+	char *data = b->data;
+
+	if (len != NULL)
+		*len = b->len;
+	kp_buf_init(b, b->max);
+	return data;
+}
+
+void
+kp_buf_clear(struct kp_buf *b)
+{
+	free(b->data);
+	kp_buf_init(b, b->max);
+}

@@ -41,6 +41,24 @@ void	kp_new_message_id(char out[48]);
 /* A bare RFC 4122 UUID (36 chars + NUL). */
 void	kp_new_uuid(char out[40]);
 
+/*
+ * A bounded byte buffer: every byte read from the network goes into one of
+ * these, with a maximum size it never exceeds.  Always NUL-terminated.
+ */
+struct kp_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 max;
+	int	 overflow;	/* an append would have passed max */
+};
+
+void	kp_buf_init(struct kp_buf *b, size_t max);
+/* 0, or -1 (nothing appended) when out of memory or past max. */
+int	kp_buf_append(struct kp_buf *b, const void *p, size_t n);
+/* Hand the bytes over (caller frees) and start empty again. */
+char	*kp_buf_steal(struct kp_buf *b, size_t *len);
+void	kp_buf_clear(struct kp_buf *b);
+
 /* Remove every space, tab, CR and LF in place (wrapped base64); returns s. */
 char	*kp_strip_space(char *s);
 

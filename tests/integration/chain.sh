@@ -10,23 +10,6 @@ WORK=$(mktemp -d /tmp/kp-chain.XXXXXX)
 trap 'kp_stop_all; rm -rf "$WORK"' EXIT
 GEM=00000001001000000000
 GGD=00000002002000000000
-t=0
-check() {
-	local what=$1; shift
-	t=$((t + 1))
-	if "$@"; then echo "ok $t - $what"; else echo "not ok $t - $what"; fi
-}
-eq() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
-# wait_for GATEWAY SQL VALUE [SECONDS]
-wait_for() {
-	local i
-	for i in $(seq 1 $((${4:-20} * 10))); do
-		[ "$(kp_sql "$1" "$2")" = "$3" ] && return 0
-		sleep 0.1
-	done
-	echo "#   $1: '$2' is '$(kp_sql "$1" "$2")', want '$3'"
-	return 1
-}
 
 kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)

@@ -10,13 +10,6 @@ trap 'kp_stop_all; rm -rf "$WORK"' EXIT
 N=${KP_EXCHANGE_COUNT:-1000}
 GEM=00000001001000000000
 GGD=00000002002000000000
-t=0
-check() {	# check DESCRIPTION COMMAND...
-	local what=$1; shift
-	t=$((t + 1))
-	if "$@"; then echo "ok $t - $what"; else echo "not ok $t - $what"; fi
-}
-eq() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
 
 setup() {	# setup [pki options]
 	rm -rf "$WORK/pki" "$WORK/gemeente" "$WORK/ggd"

@@ -167,3 +167,24 @@ kp_body() {
 	    -e "s/@VOLG@/$volg/g" -e "s/@BSN@/$bsn/g" \
 	    "$SRCDIR/tests/data/$root.xml.in"
 }
+
+# TAP helpers: check DESCRIPTION COMMAND... prints "ok N" or "not ok N";
+# eq GOT WANT explains a mismatch; t counts the test points.
+t=0
+check() {
+	local what=$1; shift
+	t=$((t + 1))
+	if "$@"; then echo "ok $t - $what"; else echo "not ok $t - $what"; fi
+}
+eq() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
+
+# wait_for GATEWAY SQL VALUE [SECONDS]: until the query answers VALUE
+wait_for() {
+	local i
+	for i in $(seq 1 $((${4:-20} * 10))); do
+		[ "$(kp_sql "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "#   $1: '$2' is '$(kp_sql "$1" "$2")', want '$3'"
+	return 1
+}

@@ -11,13 +11,6 @@ trap 'for h in $HOLDERS; do kill $h 2>/dev/null; done; kp_stop_all; rm -rf "$WOR
 GEM=00000001001000000000
 GGD=00000002002000000000
 CC=00000003003000000000
-t=0
-check() {
-	local what=$1; shift
-	t=$((t + 1))
-	if "$@"; then echo "ok $t - $what"; else echo "not ok $t - $what"; fi
-}
-eq() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
 
 kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD && kp_org callcenter $CC
 P1=$(kp_free_port); P2=$(kp_free_port)
