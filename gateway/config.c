@@ -53,6 +53,9 @@ static const struct opt options[] = {
 	  "the SQLite store of this gateway" },
 	{ "profiles", OPT_PATH, OFF(profiles), 1, 0, 0, 0, NULL,
 	  "directory with one partner profile (*.xml) per partner" },
+	{ "local_socket", OPT_PATH, OFF(local_socket), 0, 0, 0, 0, NULL,
+	  "Unix socket of the local interface for the party's own systems "
+	  "(mode 0660: who may write to it may change the dossier)" },
 	{ "xsd_dir", OPT_PATH, OFF(xsd_dir), 0, 0, 0, 0, KP_XSD_DIR,
 	  "directory with ketendossier.xsd and profile.xsd" },
 	{ "max_body", OPT_INT, OFF(max_body), 0, 1024, 64 * 1024 * 1024,
@@ -239,7 +242,8 @@ check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
 		if (o->type == OPT_PATH && seen_line[i] != 0) {
 			char *p = *(char **)(base + o->offset);
 
-			if (strcmp(o->name, "store") == 0)
+			if (strcmp(o->name, "store") == 0 ||
+			    strcmp(o->name, "local_socket") == 0)
 				continue;	/* created on first use */
 			if (stat(p, &st) == -1)
 				problem(ld, seen_line[i], "%s: %s: %s", o->name,

@@ -27,6 +27,7 @@ struct kp_config {
 	char	*store;
 	char	*profiles;		/* directory of partner profiles */
 	char	*xsd_dir;
+	char	*local_socket;		/* Unix socket of the local interface */
 	int64_t	 max_body;
 	int64_t	 max_connections;
 	int64_t	 threads;

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "local.h"
 #include "gateway.h"
 #include "inbound.h"
 #include "log.h"
@@ -390,6 +391,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	struct stopper stopper = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct kp_deliver *deliver = NULL;
+	struct kp_local *local = NULL;
 	SSL_CTX *ctx = NULL;
 	int nthreads, fd = -1, started = 0, ret = KP_OK;
 
@@ -450,6 +452,11 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	}
 	stopper.workers = workers;
 	stopper.n = nthreads;
+	if (cfg->local_socket != NULL &&
+	    (local = kp_local_start(gw, stopper.base, err)) == NULL) {
+		ret = KP_ERR_SYS;
+		goto out;
+	}
 	sigterm = evsignal_new(stopper.base, SIGTERM, on_signal, &stopper);
 	sigint = evsignal_new(stopper.base, SIGINT, on_signal, &stopper);
 	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||
@@ -503,6 +510,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		    served, accepted);
 	}
 out:
+	kp_local_stop(local);
 	kp_deliver_stop(deliver);
 	if (sigterm != NULL)
 		event_free(sigterm);

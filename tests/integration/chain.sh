@@ -18,6 +18,7 @@ kp_gateway ggd $GGD "$P2"
 KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit><entiteit type="PRS"><veld>geslachtsnaam</veld></entiteit></ontvangen>' \
     kp_profile gemeente ggd $GGD "$P2" ketenpartner
 kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
+echo "local_socket local.sock" >> "$WORK/gemeente/ketenpoort.conf"
 kp_start ggd && kp_start gemeente || { echo "Bail out! gateways did not start"; exit 1; }
 
 N=30
@@ -100,6 +101,28 @@ check "the streams at the GGD are still gap-free" \
     eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in WHERE partner_oin = '$GEM'")" \
     "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")"
 
+# The local interface: the same change path over the Unix socket.
+SOCK="$WORK/gemeente/local.sock"
+check "the local socket is mode 0660" eq "$(stat -c %a "$SOCK")" 660
+kp_change T $GEM Z200 1 "$(kp_bsn 200)" ontvangen > "$WORK/changes/z200.xml"
+code=$(curl -s -o "$WORK/local.out" -w '%{http_code}' --unix-socket "$SOCK" \
+    --data-binary @"$WORK/changes/z200.xml" http://localhost/dossier)
+check "POST /dossier over the socket stores and queues the change" \
+    eq "$code $(cat "$WORK/local.out")" "200 T ZAK Z200 bronversie 1 stored; 1 notices queued"
+kp_change T $GEM Z201 1 123456789 ontvangen > "$WORK/changes/bad.xml"
+code=$(curl -s -o "$WORK/local.out" -w '%{http_code}' --unix-socket "$SOCK" \
+    --data-binary @"$WORK/changes/bad.xml" http://localhost/dossier)
+check "bad local input gets the same code as partner input (422 KP040)" \
+    eq "$code $(cut -c1-6 "$WORK/local.out")" "422 KP040:"
+check "and nothing of it is stored" \
+    eq "$(kp_sql gemeente "SELECT count(*) FROM record WHERE identificatie = 'Z201'")" 0
+check "the change over the socket reaches the GGD" \
+    wait_for ggd "SELECT count(*) FROM record WHERE identificatie = 'Z200'" 1 20
+code=$(curl -s -o "$WORK/local.out" -w '%{http_code}' --unix-socket "$SOCK" \
+    "http://localhost/dossier?bsn=$(kp_bsn 200)")
+check "GET /dossier?bsn= answers the dossier as JSON" \
+    eq "$code $(grep -c '"identificatie": "Z200"' "$WORK/local.out")" "200 1"
+
 st=$("$KP" sync status -c "$WORK/gemeente/ketenpoort.conf")
 d=$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")
 check "sync status: what went out to the GGD, all delivered" \
@@ -110,4 +133,5 @@ check "sync status at the GGD: what it applied from the gemeente" \
 kp_stop gemeente; rc1=$?
 kp_stop ggd; rc2=$?
 check "both gateways stop cleanly" eq "$rc1/$rc2" "0/0"
+check "and the local socket is gone" test ! -e "$SOCK"
 echo "1..$t"
