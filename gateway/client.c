@@ -65,8 +65,9 @@ kp_client_configure(CURL *h, struct kp_gateway *gw,
 	curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, KP_TLS12_CIPHERS);
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, restrict_ssl_ctx);
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, (void *)partner);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(cfg->send_timeout < 10 ?
+	    cfg->send_timeout : 10));
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->send_timeout);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 }

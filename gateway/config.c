@@ -74,6 +74,9 @@ static const struct opt options[] = {
 	  "seconds an idle kept-alive connection stays open" },
 	{ "log_level", OPT_INT, OFF(log_level), 0, 0, 2, 1, NULL,
 	  "0 warnings only, 1 info, 2 debug" },
+	{ "send_timeout", OPT_INT, OFF(send_timeout), 0, 1, 600, 30, NULL,
+	  "seconds one exchange with a partner may take (connect, send, "
+	  "answer) before it counts as failed and is retried" },
 	{ "partitions", OPT_INT, OFF(partitions), 0, 1, 1024, 8, NULL,
 	  "streams per partner we send on (P of PROTOCOL.md 4.1); change only "
 	  "with an empty outbox" },

@@ -37,6 +37,7 @@ struct kp_config {
 	int64_t	 idle_timeout;		/* seconds for a kept-alive connection */
 	int64_t	 log_level;
 	int64_t	 partitions;		/* P: streams per partner we send on */
+	int64_t	 send_timeout;		/* seconds for one exchange with a partner */
 };
 
 /*

@@ -241,6 +241,56 @@ main(void)
 	kp_outcome_clear(&out);
 	xmlFreeDoc(body);
 
+	/* Only a verified answer to this very request counts as delivered. */
+	{
+		struct kp_composed a, b;
+		struct kp_outcome ao;
+		char *tampered, *p;
+
+		body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, "ans-1",
+		    "111222333");
+		kp_request_build(fx.partner, fx.self_at_partner,
+		    xmlDocGetRootElement(body), &a, &err);
+		kp_request_build(fx.partner, fx.self_at_partner,
+		    xmlDocGetRootElement(body), &b, &err);
+		deliver(a.bytes, a.len, OIN_PARTNER, "text/xml", NULL, &resp);
+		memset(&ao, 0, sizeof(o));
+		is_int(kp_answer_verify(fx.partner, fx.self_at_partner, &a,
+		    resp.body, resp.len, &ao, &err), KP_OK,
+		    "the answer verifies against its own request");
+		kp_outcome_clear(&ao);
+		ok(kp_answer_verify(fx.partner, fx.self_at_partner, &b, resp.body,
+		    resp.len, &ao, &err) != KP_OK && err.fault == KP_F_010 &&
+		    strstr(err.msg, "RelatesTo") != NULL,
+		    "an answer to another request: refused (RelatesTo)");
+		kp_outcome_clear(&ao);
+		p = a.signature_value;
+		a.signature_value = b.signature_value;
+		ok(kp_answer_verify(fx.partner, fx.self_at_partner, &a, resp.body,
+		    resp.len, &ao, &err) != KP_OK && strstr(err.msg,
+		    "SignatureConfirmation") != NULL,
+		    "an answer that confirms another signature: refused");
+		a.signature_value = p;
+		kp_outcome_clear(&ao);
+		tampered = strdup(resp.body);
+		if ((p = strstr(tampered, ">Bv03<")) != NULL)
+			memcpy(p, ">Fo03<", 6);
+		ok(p != NULL && kp_answer_verify(fx.partner, fx.self_at_partner, &a,
+		    tampered, resp.len, &ao, &err) != KP_OK &&
+		    err.fault == KP_F_010,
+		    "an answer altered after signing: refused (KP010)");
+		kp_outcome_clear(&ao);
+		free(tampered);
+		ok(kp_answer_verify(fx.partner, fx.self_at_partner, &a,
+		    "<html>ok</html>", 15, &ao, &err) != KP_OK,
+		    "an answer that is not SOAP: refused");
+		kp_outcome_clear(&ao);
+		kp_response_clear(&resp);
+		kp_composed_clear(&a);
+		kp_composed_clear(&b);
+		xmlFreeDoc(body);
+	}
+
 	fixture_teardown(&fx);
 	return done_testing();
 }
