@@ -254,7 +254,7 @@ main(void)
 		kp_request_build(fx.partner, fx.self_at_partner,
 		    xmlDocGetRootElement(body), &b, &err);
 		deliver(a.bytes, a.len, OIN_PARTNER, "text/xml", NULL, &resp);
-		memset(&ao, 0, sizeof(o));
+		memset(&ao, 0, sizeof(ao));
 		is_int(kp_answer_verify(fx.partner, fx.self_at_partner, &a,
 		    resp.body, resp.len, &ao, &err), KP_OK,
 		    "the answer verifies against its own request");
