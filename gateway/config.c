@@ -74,6 +74,9 @@ static const struct opt options[] = {
 	  "seconds an idle kept-alive connection stays open" },
 	{ "log_level", OPT_INT, OFF(log_level), 0, 0, 2, 1, NULL,
 	  "0 warnings only, 1 info, 2 debug" },
+	{ "store_max_mb", OPT_INT, OFF(store_max_mb), 0, 0, 1048576, 0, NULL,
+	  "largest the store may grow, in MiB; when full, partners get KP050 "
+	  "(resend later) and nothing is acknowledged; 0: up to the disk" },
 	{ "send_timeout", OPT_INT, OFF(send_timeout), 0, 1, 600, 30, NULL,
 	  "seconds one exchange with a partner may take (connect, send, "
 	  "answer) before it counts as failed and is retried" },

@@ -102,7 +102,8 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 	if (bad)
 		goto fail;
 	if (!(flags & KP_GW_NO_STORE) &&
-	    (gw->store = kp_store_open(gw->cfg->store, &e)) == NULL) {
+	    ((gw->store = kp_store_open(gw->cfg->store, &e)) == NULL ||
+	    kp_store_limit(gw->store, gw->cfg->store_max_mb, &e) != KP_OK)) {
 		note(problems, err, &bad, &e, 0);
 		goto fail;
 	}

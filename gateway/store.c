@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "kd.h"
+#include "log.h"
 #include "store.h"
 #include "util.h"
 
@@ -292,6 +293,28 @@ kp_store_close(struct kp_store *st)
 	pthread_cond_destroy(&st->queue_cond);
 	free(st->path);
 	free(st);
+}
+
+int
+kp_store_limit(struct kp_store *st, int64_t max_mb, struct kp_err *err)
+{
+	char sql[96];
+	int64_t pages;
+
+	if (max_mb <= 0)
+		return KP_OK;
+	/* SQLite refuses to grow past max_page_count: SQLITE_FULL, as a disk. */
+	pages = max_mb * 1024 * 1024 / 4096;
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)pages);
+	pthread_mutex_lock(&st->lock);
+	if (exec(st, "PRAGMA page_size", err) != KP_OK ||
+	    exec(st, sql, err) != KP_OK) {
+		pthread_mutex_unlock(&st->lock);
+		return KP_ERR_STORE;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return KP_OK;
 }
 
 int
@@ -876,6 +899,8 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		    apply_local(st, job, &err) : audit_locked(st, &job->audit,
 		    &err);
 		if (job->status != KP_OK) {
+			if (job->status == KP_ERR_STORE)
+				log_warnx("%s; not acknowledged", err.msg);
 			free(job->prior);
 			job->prior = NULL;
 			exec(st, "ROLLBACK TO job", NULL);
@@ -888,6 +913,9 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		exec(st, "ROLLBACK", NULL);
 		batch_ok = 0;
 	}
+	if (!batch_ok)
+		log_warnx("%s: a batch of writes failed (%s); none of them is "
+		    "acknowledged", st->path, err.msg);
 	pthread_mutex_unlock(&st->lock);
 	for (job = jobs; job != NULL; job = next) {
 		next = job->next;

@@ -26,6 +26,9 @@ struct kp_store;
 struct kp_store	*kp_store_open(const char *path, struct kp_err *err);
 void		 kp_store_close(struct kp_store *store);
 int		 kp_store_version(struct kp_store *store);
+/* Cap the store at max_mb MiB (0: no cap beyond the disk's). */
+int		 kp_store_limit(struct kp_store *store, int64_t max_mb,
+		    struct kp_err *err);
 /* The newest schema version this program knows. */
 int		 kp_store_latest_version(void);
 
