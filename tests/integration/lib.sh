@@ -12,16 +12,39 @@
 KP_PIDS=""
 KP_VALGRIND=${KP_VALGRIND:-}
 
-# A TCP port on 127.0.0.1 that nobody answers on right now.
+# A TCP port on 127.0.0.1 that nobody answers on right now, reserved for
+# this test run (tests run in parallel: two of them must never pick the
+# same port between choosing it and binding it).  The reservation is a
+# directory made atomically; one whose owner has died is taken over.
+KP_PORTS=${TMPDIR:-/tmp}/kp-ports
 kp_free_port() {
-	local p
+	local p owner
+	mkdir -p "$KP_PORTS"
 	while :; do
 		p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
+		if ! mkdir "$KP_PORTS/$p" 2>/dev/null; then
+			owner=$(cat "$KP_PORTS/$p/pid" 2>/dev/null)
+			[ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+			rm -rf "$KP_PORTS/$p"
+			mkdir "$KP_PORTS/$p" 2>/dev/null || continue
 		fi
+		echo $$ > "$KP_PORTS/$p/pid"
+		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			rm -rf "$KP_PORTS/$p"	# in use outside the tests
+			continue
+		fi
+		echo "$p" >> "$WORK/.ports"
+		echo "$p"
+		return
 	done
+}
+
+# Give back this run's port reservations.
+kp_release_ports() {
+	local p
+	[ -f "$WORK/.ports" ] || return 0
+	while read -r p; do rm -rf "$KP_PORTS/$p"; done < "$WORK/.ports"
+	rm -f "$WORK/.ports"
 }
 
 # kp_pki [--ec]: CA in $WORK/pki
@@ -153,6 +176,7 @@ kp_stop_all() {
 		wait "$pid" 2>/dev/null || true
 	done
 	KP_PIDS=""
+	kp_release_ports
 }
 
 # kp_sql NAME SQL: run a query on a gateway's store
