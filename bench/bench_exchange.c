@@ -135,7 +135,7 @@ lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 {
 	struct kp_err err;
 	const struct kp_config *cfg = s->fx->partner->cfg;
-	char soapaction[200], ref[40];
+	char ref[40];
 
 
 	/* zender + referentienummer is unique: number each notice. */
@@ -161,16 +161,8 @@ lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 		curl_easy_setopt(l->curl, CURLOPT_NOSIGNAL, 1L);
 	}
 	curl_slist_free_all(l->headers);
-	snprintf(soapaction, sizeof(soapaction), "SOAPAction: \"%s\"",
-	    l->req.action);
-	l->headers = curl_slist_append(NULL,
-	    "Content-Type: text/xml; charset=utf-8");
-	l->headers = curl_slist_append(l->headers, soapaction);
-	l->headers = curl_slist_append(l->headers, "Expect:");
-	curl_easy_setopt(l->curl, CURLOPT_HTTPHEADER, l->headers);
-	curl_easy_setopt(l->curl, CURLOPT_POSTFIELDS, l->req.bytes);
-	curl_easy_setopt(l->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)l->req.len);
+	if ((l->headers = kp_client_post(l->curl, &l->req)) == NULL)
+		return -1;
 	kp_buf_clear(&l->answer);
 	l->answer.max = 4 * 1024 * 1024;
 	l->busy = 1;

@@ -47,6 +47,31 @@ restrict_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
 	return CURLE_OK;
 }
 
+struct curl_slist *
+kp_client_post(CURL *h, const struct kp_composed *req)
+{
+	struct curl_slist *headers = NULL;
+	char soapaction[200];
+	const char *lines[] = { "Content-Type: text/xml; charset=utf-8",
+	    soapaction, "Expect:" };
+
+	snprintf(soapaction, sizeof(soapaction), "SOAPAction: \"%s\"",
+	    req->action);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct curl_slist *next = curl_slist_append(headers, lines[i]);
+
+		if (next == NULL) {
+			curl_slist_free_all(headers);
+			return NULL;
+		}
+		headers = next;
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->bytes);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+	return headers;
+}
+
 void
 kp_client_configure(CURL *h, struct kp_gateway *gw,
     const struct kp_profile *partner)
@@ -196,7 +221,6 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	struct kp_composed req;
 	struct curl_slist *headers = NULL;
 	struct kp_stuurgegevens sg;
-	char soapaction[160];
 	CURLcode rc;
 	long status = 0;
 	int ret;
@@ -207,17 +231,12 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	if ((ret = kp_request_build(gw, c->partner, body_root, &req, err)) != KP_OK)
 		return ret;
 	snprintf(out->message_id, sizeof(out->message_id), "%s", req.message_id);
-	snprintf(soapaction, sizeof(soapaction), "SOAPAction: \"%s\"", req.action);
-	headers = curl_slist_append(headers,
-	    "Content-Type: text/xml; charset=utf-8");
-	headers = curl_slist_append(headers, soapaction);
-	headers = curl_slist_append(headers, "Expect:");
 	kp_buf_clear(&c->answer);
 	c->errbuf[0] = '\0';
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, req.bytes);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)req.len);
+	if ((headers = kp_client_post(c->curl, &req)) == NULL) {
+		kp_composed_clear(&req);
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	}
 	rc = curl_easy_perform(c->curl);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	out->http_status = (int)status;

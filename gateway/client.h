@@ -53,6 +53,15 @@ void	kp_outcome_clear(struct kp_outcome *o);
 void	kp_client_configure(CURL *h, struct kp_gateway *gw,
 	    const struct kp_profile *partner);
 
+/*
+ * Put a composed request on h as the POST body with the protocol's
+ * headers (Content-Type, the quoted SOAPAction, no 100-continue).  The
+ * header list is the caller's to free after the transfer; NULL when out
+ * of memory.  req must outlive the transfer.
+ */
+struct kp_composed;
+struct curl_slist *kp_client_post(CURL *h, const struct kp_composed *req);
+
 /* libcurl write callback into the struct kp_buf given as its data. */
 size_t	kp_client_collect(char *data, size_t size, size_t nmemb, void *buf);
 

@@ -95,7 +95,6 @@ start_one(void *arg, const struct kp_outbox_row *row)
 	struct transfer *t;
 	struct kp_err err;
 	xmlDocPtr body;
-	char soapaction[200];
 
 	if (d->ninflight >= KP_DELIVER_INFLIGHT)
 		return 1;
@@ -142,16 +141,10 @@ start_one(void *arg, const struct kp_outbox_row *row)
 		return 1;
 	}
 	kp_client_configure(t->h, gw, partner);
-	snprintf(soapaction, sizeof(soapaction), "SOAPAction: \"%s\"",
-	    t->req.action);
-	t->headers = curl_slist_append(t->headers,
-	    "Content-Type: text/xml; charset=utf-8");
-	t->headers = curl_slist_append(t->headers, soapaction);
-	t->headers = curl_slist_append(t->headers, "Expect:");
-	curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(t->h, CURLOPT_POSTFIELDS, t->req.bytes);
-	curl_easy_setopt(t->h, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)t->req.len);
+	if ((t->headers = kp_client_post(t->h, &t->req)) == NULL) {
+		transfer_free(t);
+		return 1;
+	}
 	curl_easy_setopt(t->h, CURLOPT_WRITEFUNCTION, kp_client_collect);
 	curl_easy_setopt(t->h, CURLOPT_WRITEDATA, &t->answer);
 	curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, t->errbuf);

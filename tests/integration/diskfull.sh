@@ -7,15 +7,8 @@ set -u
 WORK=$(mktemp -d /tmp/kp-diskfull.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; rm -rf "$WORK"' EXIT
-GEM=00000001001000000000
-GGD=00000002002000000000
-kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
-P1=$(kp_free_port); P2=$(kp_free_port)
-kp_gateway gemeente $GEM "$P1"
-kp_gateway ggd $GGD "$P2"
+kp_pair
 echo "store_max_mb 1" >> "$WORK/ggd/ketenpoort.conf"
-kp_profile gemeente ggd $GGD "$P2" ketenpartner
-kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
 kp_start ggd || { echo "Bail out! ggd did not start"; exit 1; }
 N=200
 mkdir -p "$WORK/b"

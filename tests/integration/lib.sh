@@ -192,6 +192,21 @@ kp_body() {
 	    "$SRCDIR/tests/data/$root.xml.in"
 }
 
+# kp_pair: a PKI, a municipality (gemeente, GEM, port P1) and a GGD (ggd,
+# GGD, port P2); the GGD's profile of the gemeente lets it send zakLk01, the
+# gemeente's profile of the GGD lets it receive what KP_ONTVANGEN says.
+# Extra configuration goes in before kp_start.
+GEM=00000001001000000000
+GGD=00000002002000000000
+kp_pair() {
+	kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD || return 1
+	P1=$(kp_free_port); P2=$(kp_free_port)
+	kp_gateway gemeente $GEM "$P1"
+	kp_gateway ggd $GGD "$P2"
+	kp_profile gemeente ggd $GGD "$P2" ketenpartner
+	kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
+}
+
 # TAP helpers: check DESCRIPTION COMMAND... prints "ok N" or "not ok N";
 # eq GOT WANT explains a mismatch; t counts the test points.
 t=0

@@ -8,16 +8,8 @@ WORK=$(mktemp -d /tmp/kp-misbehave.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 FAKE=""
 trap '[ -n "$FAKE" ] && kill $FAKE 2>/dev/null; kp_stop_all; rm -rf "$WORK"' EXIT
-GEM=00000001001000000000
-GGD=00000002002000000000
-kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
-P1=$(kp_free_port); P2=$(kp_free_port)
-kp_gateway gemeente $GEM "$P1"
-kp_gateway ggd $GGD "$P2"
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld></entiteit></ontvangen>' kp_pair
 echo "send_timeout 2" >> "$WORK/gemeente/ketenpoort.conf"
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld></entiteit></ontvangen>' \
-    kp_profile gemeente ggd $GGD "$P2" ketenpartner
-kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
 kp_start gemeente || { echo "Bail out! gemeente did not start"; exit 1; }
 
 # fake GGD: TLS with the GGD's own certificate, then silence
