@@ -1102,6 +1102,78 @@ out:
 	return ret;
 }
 
+/*
+ * A read-only query on the reader connection: its parameters bound by the
+ * caller's values (text or integer, in order), each row handed to row(),
+ * which returns non-zero to stop.  One frame for every listing below.
+ */
+struct param {
+	const char	*text;	/* NULL: bind integer (or NULL when is_null) */
+	int64_t		 integer;
+	int		 is_null;
+};
+
+static int
+read_each(struct kp_store *st, const char *sql, const char *what,
+    const struct param *params, int nparams,
+    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg, struct kp_err *err)
+{
+	sqlite3_stmt *stmt;
+	int rc, ret = KP_OK;
+
+	pthread_mutex_lock(&st->read_lock);
+	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
+		    st->path, what, sqlite3_errmsg(st->reader));
+		goto out;
+	}
+	for (int i = 0; i < nparams; i++) {
+		if (params[i].is_null)
+			sqlite3_bind_null(stmt, i + 1);
+		else if (params[i].text != NULL)
+			sqlite3_bind_text(stmt, i + 1, params[i].text, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(stmt, i + 1, params[i].integer);
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (row(stmt, arg) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
+		    st->path, what, sqlite3_errmsg(st->reader));
+	sqlite3_finalize(stmt);
+out:
+	pthread_mutex_unlock(&st->read_lock);
+	return ret;
+}
+
+#define COL_TEXT(stmt, i)	((const char *)sqlite3_column_text((stmt), (i)))
+
+/* The caller's callback and argument, for the row adapters. */
+struct each {
+	void	*fn;
+	void	*arg;
+};
+
+static int
+message_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_stored_message *) = e->fn;
+	struct kp_stored_message m = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.direction = COL_TEXT(stmt, 1),
+		.partner_oin = COL_TEXT(stmt, 2),
+		.message_id = COL_TEXT(stmt, 3),
+		.at = COL_TEXT(stmt, 4),
+		.bytes = sqlite3_column_blob(stmt, 5),
+		.len = (size_t)sqlite3_column_bytes(stmt, 5),
+	};
+
+	return fn(e->arg, &m);
+}
+
 int
 kp_store_each_message(struct kp_store *st, const char *direction,
     int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
@@ -1110,35 +1182,30 @@ kp_store_each_message(struct kp_store *st, const char *direction,
 	static const char sql[] = "SELECT id, direction, partner_oin, "
 	    "message_id, at, bytes FROM message "
 	    "WHERE ?1 IS NULL OR direction = ?1 ORDER BY id";
-	sqlite3_stmt *stmt;
-	int rc, ret = KP_OK;
+	struct param p[] = { { direction, 0, direction == NULL } };
+	struct each e = { (void *)fn, arg };
 
-	pthread_mutex_lock(&st->lock);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = db_fail(st, err, "cannot list messages");
-		goto out;
-	}
-	bind_text(stmt, 1, direction);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct kp_stored_message m = {
-			.id = sqlite3_column_int64(stmt, 0),
-			.direction = (const char *)sqlite3_column_text(stmt, 1),
-			.partner_oin = (const char *)sqlite3_column_text(stmt, 2),
-			.message_id = (const char *)sqlite3_column_text(stmt, 3),
-			.at = (const char *)sqlite3_column_text(stmt, 4),
-			.bytes = sqlite3_column_blob(stmt, 5),
-			.len = (size_t)sqlite3_column_bytes(stmt, 5),
-		};
+	return read_each(st, sql, "messages", p, 1, message_row, &e, err);
+}
 
-		if (fn(arg, &m) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = db_fail(st, err, "cannot read messages");
-	sqlite3_finalize(stmt);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return ret;
+static int
+record_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_stored_record *) = e->fn;
+	struct kp_stored_record r = {
+		.entiteittype = COL_TEXT(stmt, 0),
+		.bron = COL_TEXT(stmt, 1),
+		.identificatie = COL_TEXT(stmt, 2),
+		.bsn = COL_TEXT(stmt, 3),
+		.bronversie = sqlite3_column_int64(stmt, 4),
+		.deleted = sqlite3_column_int(stmt, 5),
+		.fields = COL_TEXT(stmt, 6),
+		.received_from = COL_TEXT(stmt, 7),
+		.updated_at = COL_TEXT(stmt, 8),
+	};
+
+	return fn(e->arg, &r);
 }
 
 int
@@ -1149,39 +1216,36 @@ kp_store_each_record(struct kp_store *st, const char *bsn,
 	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
 	    "bsn, bronversie, deleted, fields, received_from, updated_at "
 	    "FROM record WHERE bsn = ? ORDER BY entiteittype, bron, identificatie";
-	sqlite3_stmt *stmt;
-	int rc, ret = KP_OK;
+	struct param p[] = { { bsn, 0, 0 } };
+	struct each e = { (void *)fn, arg };
 
-	pthread_mutex_lock(&st->read_lock);
-	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot list records: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-		goto out;
-	}
-	bind_text(stmt, 1, bsn);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct kp_stored_record r = {
-			.entiteittype = (const char *)sqlite3_column_text(stmt, 0),
-			.bron = (const char *)sqlite3_column_text(stmt, 1),
-			.identificatie = (const char *)sqlite3_column_text(stmt, 2),
-			.bsn = (const char *)sqlite3_column_text(stmt, 3),
-			.bronversie = sqlite3_column_int64(stmt, 4),
-			.deleted = sqlite3_column_int(stmt, 5),
-			.fields = (const char *)sqlite3_column_text(stmt, 6),
-			.received_from = (const char *)sqlite3_column_text(stmt, 7),
-			.updated_at = (const char *)sqlite3_column_text(stmt, 8),
-		};
+	return read_each(st, sql, "records", p, 1, record_row, &e, err);
+}
 
-		if (fn(arg, &r) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read records: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-	sqlite3_finalize(stmt);
-out:
-	pthread_mutex_unlock(&st->read_lock);
-	return ret;
+static int
+head_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_outbox_row *) = e->fn;
+	struct kp_outbox_row row;
+	const char *t = COL_TEXT(stmt, 4);
+
+	memset(&row, 0, sizeof(row));
+	row.id = sqlite3_column_int64(stmt, 0);
+	snprintf(row.partner_oin, sizeof(row.partner_oin), "%s", COL_TEXT(stmt, 1));
+	row.partitie = (uint32_t)sqlite3_column_int64(stmt, 2);
+	row.volgnummer = (uint64_t)sqlite3_column_int64(stmt, 3);
+	row.mutatiesoort = t != NULL ? t[0] : 'T';
+	snprintf(row.entiteittype, sizeof(row.entiteittype), "%s",
+	    COL_TEXT(stmt, 5));
+	snprintf(row.bron, sizeof(row.bron), "%s", COL_TEXT(stmt, 6));
+	snprintf(row.identificatie, sizeof(row.identificatie), "%s",
+	    COL_TEXT(stmt, 7));
+	row.bronversie = (uint64_t)sqlite3_column_int64(stmt, 8);
+	snprintf(row.bsn, sizeof(row.bsn), "%s", COL_TEXT(stmt, 9));
+	row.fields = (char *)COL_TEXT(stmt, 10);
+	row.attempts = sqlite3_column_int(stmt, 11);
+	return fn(e->arg, &row);
 }
 
 int
@@ -1196,50 +1260,10 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
 	    "AND o.volgnummer = (SELECT min(x.volgnummer) FROM outbox x WHERE "
 	    "x.partner_oin = o.partner_oin AND x.partitie = o.partitie AND "
 	    "x.state != 'delivered') ORDER BY o.id LIMIT ?2";
-	sqlite3_stmt *stmt;
-	int rc, ret = KP_OK;
+	struct param p[] = { { NULL, now_ms, 0 }, { NULL, max, 0 } };
+	struct each e = { (void *)fn, arg };
 
-	pthread_mutex_lock(&st->read_lock);
-	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-		goto out;
-	}
-	sqlite3_bind_int64(stmt, 1, now_ms);
-	sqlite3_bind_int(stmt, 2, max);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct kp_outbox_row row;
-		const char *t;
-
-		memset(&row, 0, sizeof(row));
-		row.id = sqlite3_column_int64(stmt, 0);
-		snprintf(row.partner_oin, sizeof(row.partner_oin), "%s",
-		    (const char *)sqlite3_column_text(stmt, 1));
-		row.partitie = (uint32_t)sqlite3_column_int64(stmt, 2);
-		row.volgnummer = (uint64_t)sqlite3_column_int64(stmt, 3);
-		t = (const char *)sqlite3_column_text(stmt, 4);
-		row.mutatiesoort = t != NULL ? t[0] : 'T';
-		snprintf(row.entiteittype, sizeof(row.entiteittype), "%s",
-		    (const char *)sqlite3_column_text(stmt, 5));
-		snprintf(row.bron, sizeof(row.bron), "%s",
-		    (const char *)sqlite3_column_text(stmt, 6));
-		snprintf(row.identificatie, sizeof(row.identificatie), "%s",
-		    (const char *)sqlite3_column_text(stmt, 7));
-		row.bronversie = (uint64_t)sqlite3_column_int64(stmt, 8);
-		snprintf(row.bsn, sizeof(row.bsn), "%s",
-		    (const char *)sqlite3_column_text(stmt, 9));
-		row.fields = (char *)sqlite3_column_text(stmt, 10);
-		row.attempts = sqlite3_column_int(stmt, 11);
-		if (fn(arg, &row) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-	sqlite3_finalize(stmt);
-out:
-	pthread_mutex_unlock(&st->read_lock);
-	return ret;
+	return read_each(st, sql, "the outbox", p, 2, head_row, &e, err);
 }
 
 /* Run sql with up to three bound values in its own transaction. */
@@ -1348,6 +1372,33 @@ kp_store_outbox_rewind(struct kp_store *st, const char *partner_oin,
 	return ret;
 }
 
+static int
+queue_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_queue_row *) = e->fn;
+	struct kp_queue_row r = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.partner_oin = COL_TEXT(stmt, 1),
+		.partitie = sqlite3_column_int64(stmt, 2),
+		.volgnummer = sqlite3_column_int64(stmt, 3),
+		.mutatiesoort = COL_TEXT(stmt, 4),
+		.entiteittype = COL_TEXT(stmt, 5),
+		.bron = COL_TEXT(stmt, 6),
+		.identificatie = COL_TEXT(stmt, 7),
+		.bronversie = sqlite3_column_int64(stmt, 8),
+		.state = COL_TEXT(stmt, 9),
+		.attempts = sqlite3_column_int(stmt, 10),
+		.next_attempt_ms = sqlite3_column_int64(stmt, 11),
+		.last_error = COL_TEXT(stmt, 12),
+		.created_at = COL_TEXT(stmt, 13),
+		.delivered_at = COL_TEXT(stmt, 14),
+		.fields = COL_TEXT(stmt, 15),
+	};
+
+	return fn(e->arg, &r);
+}
+
 int
 kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
     const char *state, int64_t id,
@@ -1360,48 +1411,11 @@ kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
 	    "coalesce(delivered_at, ''), fields FROM outbox "
 	    "WHERE (?1 IS NULL OR partner_oin = ?1) AND (?2 IS NULL OR state = ?2) "
 	    "AND (?3 = 0 OR id = ?3) ORDER BY partner_oin, partitie, volgnummer";
-	sqlite3_stmt *stmt;
-	int rc, ret = KP_OK;
+	struct param p[] = { { partner_oin, 0, partner_oin == NULL },
+	    { state, 0, state == NULL }, { NULL, id, 0 } };
+	struct each e = { (void *)fn, arg };
 
-	pthread_mutex_lock(&st->read_lock);
-	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-		goto out;
-	}
-	bind_text(stmt, 1, partner_oin);
-	bind_text(stmt, 2, state);
-	sqlite3_bind_int64(stmt, 3, id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct kp_queue_row r = {
-			.id = sqlite3_column_int64(stmt, 0),
-			.partner_oin = (const char *)sqlite3_column_text(stmt, 1),
-			.partitie = sqlite3_column_int64(stmt, 2),
-			.volgnummer = sqlite3_column_int64(stmt, 3),
-			.mutatiesoort = (const char *)sqlite3_column_text(stmt, 4),
-			.entiteittype = (const char *)sqlite3_column_text(stmt, 5),
-			.bron = (const char *)sqlite3_column_text(stmt, 6),
-			.identificatie = (const char *)sqlite3_column_text(stmt, 7),
-			.bronversie = sqlite3_column_int64(stmt, 8),
-			.state = (const char *)sqlite3_column_text(stmt, 9),
-			.attempts = sqlite3_column_int(stmt, 10),
-			.next_attempt_ms = sqlite3_column_int64(stmt, 11),
-			.last_error = (const char *)sqlite3_column_text(stmt, 12),
-			.created_at = (const char *)sqlite3_column_text(stmt, 13),
-			.delivered_at = (const char *)sqlite3_column_text(stmt, 14),
-			.fields = (const char *)sqlite3_column_text(stmt, 15),
-		};
-
-		if (fn(arg, &r) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the outbox: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-	sqlite3_finalize(stmt);
-out:
-	pthread_mutex_unlock(&st->read_lock);
-	return ret;
+	return read_each(st, sql, "the outbox", p, 3, queue_row, &e, err);
 }
 
 /* One integer from the writer connection (under lock). */
@@ -1517,6 +1531,26 @@ out:
 	return ret;
 }
 
+static int
+link_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_link_status *) = e->fn;
+	struct kp_link_status ls = {
+		.partner_oin = COL_TEXT(stmt, 0),
+		.streams_out = sqlite3_column_int64(stmt, 1),
+		.next_out_total = sqlite3_column_int64(stmt, 2),
+		.pending = sqlite3_column_int64(stmt, 3),
+		.parked = sqlite3_column_int64(stmt, 4),
+		.delivered = sqlite3_column_int64(stmt, 5),
+		.oldest_undelivered = COL_TEXT(stmt, 6),
+		.streams_in = sqlite3_column_int64(stmt, 7),
+		.next_in_total = sqlite3_column_int64(stmt, 8),
+	};
+
+	return fn(e->arg, &ls);
+}
+
 int
 kp_store_link_status(struct kp_store *st,
     int (*fn)(void *arg, const struct kp_link_status *s), void *arg,
@@ -1541,38 +1575,9 @@ kp_store_link_status(struct kp_store *st,
 	    " (SELECT coalesce(sum(next_expected - 1), 0) FROM stream_in i "
 	    "   WHERE i.partner_oin = p.partner_oin) "
 	    "FROM partners p ORDER BY p.partner_oin";
-	sqlite3_stmt *stmt;
-	int rc, ret = KP_OK;
+	struct each e = { (void *)fn, arg };
 
-	pthread_mutex_lock(&st->read_lock);
-	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read streams: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-		goto out;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct kp_link_status ls = {
-			.partner_oin = (const char *)sqlite3_column_text(stmt, 0),
-			.streams_out = sqlite3_column_int64(stmt, 1),
-			.next_out_total = sqlite3_column_int64(stmt, 2),
-			.pending = sqlite3_column_int64(stmt, 3),
-			.parked = sqlite3_column_int64(stmt, 4),
-			.delivered = sqlite3_column_int64(stmt, 5),
-			.oldest_undelivered = (const char *)sqlite3_column_text(stmt, 6),
-			.streams_in = sqlite3_column_int64(stmt, 7),
-			.next_in_total = sqlite3_column_int64(stmt, 8),
-		};
-
-		if (fn(arg, &ls) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read streams: %s",
-		    st->path, sqlite3_errmsg(st->reader));
-	sqlite3_finalize(stmt);
-out:
-	pthread_mutex_unlock(&st->read_lock);
-	return ret;
+	return read_each(st, sql, "streams", NULL, 0, link_row, &e, err);
 }
 
 int64_t
