@@ -164,7 +164,6 @@ lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 	if ((l->headers = kp_client_post(l->curl, &l->req)) == NULL)
 		return -1;
 	kp_buf_clear(&l->answer);
-	l->answer.max = 4 * 1024 * 1024;
 	l->busy = 1;
 	curl_multi_add_handle(multi, l->curl);
 	return 0;
@@ -179,6 +178,8 @@ sender_main(void *arg)
 	int running = 0, active = 0;
 
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)s->inflight);
+	for (int i = 0; i < s->inflight; i++)
+		kp_buf_init(&lanes[i].answer, 4 * 1024 * 1024);
 	for (int i = 0; i < s->inflight; i++) {
 		long idx = atomic_fetch_add(s->next, 1);
 

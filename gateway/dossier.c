@@ -22,23 +22,6 @@ entity_element(const char *entiteittype)
 	return el != NULL ? el : "onbekend";
 }
 
-char *
-kp_field_unescape(char *value)
-{
-	char *in, *o;
-
-	for (in = o = value; *in != '\0'; in++) {
-		if (*in == '\\' && in[1] != '\0') {
-			in++;
-			*o++ = *in == 'n' ? '\n' : *in;
-		} else {
-			*o++ = *in;
-		}
-	}
-	*o = '\0';
-	return value;
-}
-
 static void
 json_string(FILE *out, const char *s)
 {

@@ -35,10 +35,4 @@ struct kp_put_result {
 int	kp_dossier_put(struct kp_gateway *gw, const char *bytes, size_t len,
 	    struct kp_put_result *result, struct kp_err *err);
 
-/*
- * Undo the escaping of one canonical field value (\\\\ and \\n) in place;
- * returns value.
- */
-char	*kp_field_unescape(char *value);
-
 #endif

@@ -432,6 +432,23 @@ read_entity(xmlNodePtr entity, const struct root_kind *k, struct kp_notice *n,
 	return KP_OK;
 }
 
+char *
+kp_field_unescape(char *value)
+{
+	char *in, *o;
+
+	for (in = o = value; *in != '\0'; in++) {
+		if (*in == '\\' && in[1] != '\0') {
+			in++;
+			*o++ = *in == 'n' ? '\n' : *in;
+		} else {
+			*o++ = *in;
+		}
+	}
+	*o = '\0';
+	return value;
+}
+
 int
 kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
 {
@@ -573,7 +590,7 @@ kp_kd_build_notice(const char *our_oin, const char *our_app,
 	add(entity, root->ns, "bronversie", num);
 	add(entity, root->ns, "bsn", n->bsn);
 	for (line = fields; *line != '\0'; line = next) {
-		char *eq, *in, *o;
+		char *eq;
 
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -582,16 +599,7 @@ kp_kd_build_notice(const char *our_oin, const char *our_app,
 		if ((eq = strchr(line, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		for (in = o = eq + 1; *in != '\0'; in++) {
-			if (*in == '\\' && in[1] != '\0') {
-				in++;
-				*o++ = *in == 'n' ? '\n' : *in;
-			} else {
-				*o++ = *in;
-			}
-		}
-		*o = '\0';
-		add(entity, root->ns, line, eq + 1);
+		add(entity, root->ns, line, kp_field_unescape(eq + 1));
 	}
 	free(fields);
 	return doc;

@@ -70,6 +70,8 @@ struct kp_notice {
 int	kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n,
 	    struct kp_err *err);
 void	kp_notice_clear(struct kp_notice *n);
+/* Undo the escaping of one canonical field value in place; returns it. */
+char	*kp_field_unescape(char *value);
 /*
  * A local change (kd:lokaleWijziging, schema-valid) as a notice without
  * stream numbers: the same body rules (KP002, KP040) as a partner's.

@@ -1039,7 +1039,8 @@ kp_store_local_change(struct kp_store *st, const struct kp_local_change *lc,
 	*queued = job.queued;
 	snprintf(msg, msglen, "%s", job.verdict_msg);
 	if (job.status != KP_OK)
-		return kp_fail(err, KP_ERR_STORE, "%s: cannot store the change",
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot store the change; "
+		    "nothing of it was kept (is the disk or store_max_mb full?)",
 		    st->path);
 	return KP_OK;
 }
@@ -1152,7 +1153,7 @@ out:
 
 /* The caller's callback and argument, for the row adapters. */
 struct each {
-	void	*fn;
+	void	(*fn)(void);	/* the caller's callback, cast back by type */
 	void	*arg;
 };
 
@@ -1160,7 +1161,8 @@ static int
 message_row(sqlite3_stmt *stmt, void *arg)
 {
 	struct each *e = arg;
-	int (*fn)(void *, const struct kp_stored_message *) = e->fn;
+	int (*fn)(void *, const struct kp_stored_message *) =
+	    (int (*)(void *, const struct kp_stored_message *))e->fn;
 	struct kp_stored_message m = {
 		.id = sqlite3_column_int64(stmt, 0),
 		.direction = COL_TEXT(stmt, 1),
@@ -1183,7 +1185,7 @@ kp_store_each_message(struct kp_store *st, const char *direction,
 	    "message_id, at, bytes FROM message "
 	    "WHERE ?1 IS NULL OR direction = ?1 ORDER BY id";
 	struct param p[] = { { direction, 0, direction == NULL } };
-	struct each e = { (void *)fn, arg };
+	struct each e = { (void (*)(void))fn, arg };
 
 	return read_each(st, sql, "messages", p, 1, message_row, &e, err);
 }
@@ -1192,7 +1194,8 @@ static int
 record_row(sqlite3_stmt *stmt, void *arg)
 {
 	struct each *e = arg;
-	int (*fn)(void *, const struct kp_stored_record *) = e->fn;
+	int (*fn)(void *, const struct kp_stored_record *) =
+	    (int (*)(void *, const struct kp_stored_record *))e->fn;
 	struct kp_stored_record r = {
 		.entiteittype = COL_TEXT(stmt, 0),
 		.bron = COL_TEXT(stmt, 1),
@@ -1217,7 +1220,7 @@ kp_store_each_record(struct kp_store *st, const char *bsn,
 	    "bsn, bronversie, deleted, fields, received_from, updated_at "
 	    "FROM record WHERE bsn = ? ORDER BY entiteittype, bron, identificatie";
 	struct param p[] = { { bsn, 0, 0 } };
-	struct each e = { (void *)fn, arg };
+	struct each e = { (void (*)(void))fn, arg };
 
 	return read_each(st, sql, "records", p, 1, record_row, &e, err);
 }
@@ -1226,7 +1229,8 @@ static int
 head_row(sqlite3_stmt *stmt, void *arg)
 {
 	struct each *e = arg;
-	int (*fn)(void *, const struct kp_outbox_row *) = e->fn;
+	int (*fn)(void *, const struct kp_outbox_row *) =
+	    (int (*)(void *, const struct kp_outbox_row *))e->fn;
 	struct kp_outbox_row row;
 	const char *t = COL_TEXT(stmt, 4);
 
@@ -1261,15 +1265,15 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
 	    "x.partner_oin = o.partner_oin AND x.partitie = o.partitie AND "
 	    "x.state != 'delivered') ORDER BY o.id LIMIT ?2";
 	struct param p[] = { { NULL, now_ms, 0 }, { NULL, max, 0 } };
-	struct each e = { (void *)fn, arg };
+	struct each e = { (void (*)(void))fn, arg };
 
 	return read_each(st, sql, "the outbox", p, 2, head_row, &e, err);
 }
 
-/* Run sql with up to three bound values in its own transaction. */
+/* Run one statement with ?1 text (may be NULL), ?2 and ?3 integers. */
 static int
 exec_bound(struct kp_store *st, const char *sql, const char *t1,
-    int64_t i2, const char *t3, int64_t i4, struct kp_err *err)
+    int64_t i2, int64_t i3, struct kp_err *err)
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -1278,8 +1282,7 @@ exec_bound(struct kp_store *st, const char *sql, const char *t1,
 		return db_fail(st, err, "cannot prepare outbox update");
 	bind_text(stmt, 1, t1);
 	sqlite3_bind_int64(stmt, 2, i2);
-	bind_text(stmt, 3, t3);
-	sqlite3_bind_int64(stmt, 4, i4);
+	sqlite3_bind_int64(stmt, 3, i3);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot update outbox");
@@ -1309,7 +1312,7 @@ kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
 	    err)) != KP_OK ||
 	    (ret = exec_bound(st, "UPDATE outbox SET state = 'delivered', "
 	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
-	    NULL, 0, err)) != KP_OK ||
+	    0, err)) != KP_OK ||
 	    (ret = audit_locked(st, &a, err)) != KP_OK ||
 	    (ret = exec(st, "COMMIT", err)) != KP_OK)
 		exec(st, "ROLLBACK", NULL);
@@ -1326,7 +1329,7 @@ kp_store_outbox_retry(struct kp_store *st, int64_t id, int64_t next_ms,
 
 	pthread_mutex_lock(&st->lock);
 	ret = exec_bound(st, "UPDATE outbox SET attempts = attempts + 1, "
-	    "last_error = ?1, next_attempt_ms = ?4 WHERE id = ?2", why, id, NULL,
+	    "last_error = ?1, next_attempt_ms = ?3 WHERE id = ?2", why, id,
 	    next_ms, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
@@ -1348,7 +1351,7 @@ kp_store_outbox_park(struct kp_store *st, const struct kp_outbox_row *row,
 		goto out;
 	if ((ret = exec_bound(st, "UPDATE outbox SET state = 'parked', "
 	    "attempts = attempts + 1, last_error = ?1 WHERE id = ?2", why,
-	    row->id, NULL, 0, err)) != KP_OK ||
+	    row->id, 0, err)) != KP_OK ||
 	    (ret = audit_locked(st, &a, err)) != KP_OK ||
 	    (ret = exec(st, "COMMIT", err)) != KP_OK)
 		exec(st, "ROLLBACK", NULL);
@@ -1366,8 +1369,8 @@ kp_store_outbox_rewind(struct kp_store *st, const char *partner_oin,
 	pthread_mutex_lock(&st->lock);
 	ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
 	    "next_attempt_ms = 0 WHERE partner_oin = ?1 AND partitie = ?2 AND "
-	    "volgnummer >= ?4 AND state != 'parked'", partner_oin, partitie,
-	    NULL, (int64_t)from, err);
+	    "volgnummer >= ?3 AND state != 'parked'", partner_oin, partitie,
+	    (int64_t)from, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
@@ -1376,7 +1379,8 @@ static int
 queue_row(sqlite3_stmt *stmt, void *arg)
 {
 	struct each *e = arg;
-	int (*fn)(void *, const struct kp_queue_row *) = e->fn;
+	int (*fn)(void *, const struct kp_queue_row *) =
+	    (int (*)(void *, const struct kp_queue_row *))e->fn;
 	struct kp_queue_row r = {
 		.id = sqlite3_column_int64(stmt, 0),
 		.partner_oin = COL_TEXT(stmt, 1),
@@ -1413,15 +1417,14 @@ kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
 	    "AND (?3 = 0 OR id = ?3) ORDER BY partner_oin, partitie, volgnummer";
 	struct param p[] = { { partner_oin, 0, partner_oin == NULL },
 	    { state, 0, state == NULL }, { NULL, id, 0 } };
-	struct each e = { (void *)fn, arg };
+	struct each e = { (void (*)(void))fn, arg };
 
 	return read_each(st, sql, "the outbox", p, 3, queue_row, &e, err);
 }
 
-/* One integer from the writer connection (under lock). */
+/* One integer (?1 integer, ?2 text) from the writer connection, under lock. */
 static int64_t
-query_int(struct kp_store *st, const char *sql, int64_t a, const char *b,
-    int64_t c)
+query_int(struct kp_store *st, const char *sql, int64_t a, const char *b)
 {
 	sqlite3_stmt *stmt;
 	int64_t v = -1;
@@ -1430,7 +1433,6 @@ query_int(struct kp_store *st, const char *sql, int64_t a, const char *b,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, a);
 	bind_text(stmt, 2, b);
-	sqlite3_bind_int64(stmt, 3, c);
 	if (sqlite3_step(stmt) == SQLITE_ROW &&
 	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(stmt, 0);
@@ -1484,13 +1486,13 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 		    operator_note ? operator_note : "");
 		if ((ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
 		    "attempts = 0, next_attempt_ms = 0 WHERE id = ?2", NULL, id,
-		    NULL, 0, err)) != KP_OK)
+		    0, err)) != KP_OK)
 			goto rollback;
 	} else {
 		/* Only the head of a stream: the rest move up one number. */
 		head = query_int(st, "SELECT min(volgnummer) FROM outbox WHERE "
 		    "partner_oin = ?2 AND partitie = ?1 AND state != 'delivered'",
-		    partitie, partner, 0);
+		    partitie, partner);
 		if (head != volg) {
 			ret = kp_fail(err, KP_ERR_USAGE, "row %lld is not the first "
 			    "undelivered notice of its stream (#%lld is); skip that "
@@ -1505,19 +1507,19 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 		    "partner_oin, partitie, volgnummer, mutatiesoort, entiteittype, "
 		    "bron, identificatie, bronversie, bsn, fields, attempts, "
 		    "last_error, created_at, ?1 FROM outbox WHERE id = ?2", now, id,
-		    NULL, 0, err)) != KP_OK ||
+		    0, err)) != KP_OK ||
 		    (ret = exec_bound(st, "DELETE FROM outbox WHERE id = ?2", NULL,
-		    id, NULL, 0, err)) != KP_OK ||
+		    id, 0, err)) != KP_OK ||
 		    /* two steps, so no two rows share a number in between */
 		    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = "
 		    "-(volgnummer - 1) WHERE partner_oin = ?1 AND partitie = ?2 AND "
-		    "volgnummer > ?4", partner, partitie, NULL, volg, err)) != KP_OK ||
+		    "volgnummer > ?3", partner, partitie, volg, err)) != KP_OK ||
 		    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = -volgnummer "
 		    "WHERE partner_oin = ?1 AND partitie = ?2 AND volgnummer < 0",
-		    partner, partitie, NULL, 0, err)) != KP_OK ||
+		    partner, partitie, 0, err)) != KP_OK ||
 		    (ret = exec_bound(st, "UPDATE stream_out SET next_volgnummer = "
 		    "next_volgnummer - 1 WHERE partner_oin = ?1 AND partitie = ?2",
-		    partner, partitie, NULL, 0, err)) != KP_OK)
+		    partner, partitie, 0, err)) != KP_OK)
 			goto rollback;
 	}
 	if ((ret = audit_locked(st, &a, err)) != KP_OK ||
@@ -1535,7 +1537,8 @@ static int
 link_row(sqlite3_stmt *stmt, void *arg)
 {
 	struct each *e = arg;
-	int (*fn)(void *, const struct kp_link_status *) = e->fn;
+	int (*fn)(void *, const struct kp_link_status *) =
+	    (int (*)(void *, const struct kp_link_status *))e->fn;
 	struct kp_link_status ls = {
 		.partner_oin = COL_TEXT(stmt, 0),
 		.streams_out = sqlite3_column_int64(stmt, 1),
@@ -1575,7 +1578,7 @@ kp_store_link_status(struct kp_store *st,
 	    " (SELECT coalesce(sum(next_expected - 1), 0) FROM stream_in i "
 	    "   WHERE i.partner_oin = p.partner_oin) "
 	    "FROM partners p ORDER BY p.partner_oin";
-	struct each e = { (void *)fn, arg };
+	struct each e = { (void (*)(void))fn, arg };
 
 	return read_each(st, sql, "streams", NULL, 0, link_row, &e, err);
 }
