@@ -11,11 +11,13 @@
 #include "config.h"
 #include "dossier.h"
 #include "gateway.h"
+#include "kd.h"
 #include "log.h"
 #include "pki.h"
 #include "profile.h"
 #include "server.h"
 #include "store.h"
+#include "sync.h"
 #include "util.h"
 #include "xmlsafe.h"
 
@@ -579,35 +581,134 @@ print_link(void *arg, const struct kp_link_status *ls)
 	    ls->oldest_undelivered);
 	printf("  in:  %lld notices applied on %lld streams\n",
 	    (long long)ls->next_in_total, (long long)ls->streams_in);
+	if (ls->checked_at[0] == '\0')
+		printf("  digests: not compared yet\n");
+	else if (ls->check_error[0] != '\0')
+		printf("  digests: compared %s: failed: %s\n", ls->checked_at,
+		    ls->check_error);
+	else
+		printf("  digests: compared %s: %lld citizens, %lld differ, %lld "
+		    "in flight\n", ls->checked_at, (long long)ls->checked_citizens,
+		    (long long)ls->checked_differ,
+		    (long long)ls->checked_in_flight);
 	return 0;
+}
+
+static void
+print_sync_report(const struct kp_profile *p, const struct kp_sync_report *rep)
+{
+	printf("digests with %s (%s): %lld citizens, %lld the same, %zu differ, "
+	    "%lld with notices not yet acknowledged\n", p->naam, p->oin,
+	    (long long)rep->citizens, (long long)rep->same, rep->ndiffs,
+	    (long long)rep->in_flight);
+	for (size_t i = 0; i < rep->ndiffs; i++) {
+		const struct kp_sync_diff *d = &rep->diffs[i];
+
+		printf("  differs: BSN %s: ", d->bsn);
+		if (d->ours < 0)
+			printf("we disclosed nothing, %s holds %lld records\n",
+			    p->naam, (long long)d->theirs);
+		else if (d->theirs < 0)
+			printf("we disclosed %lld records, %s holds none\n",
+			    (long long)d->ours, p->naam);
+		else
+			printf("we disclosed %lld records, %s holds %lld\n",
+			    (long long)d->ours, p->naam, (long long)d->theirs);
+	}
 }
 
 int
 cmd_sync(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "partner", required_argument, NULL, 'p' },
+		{ "bsn", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *partner_name = NULL, *bsn = NULL, *verb;
+	const struct kp_profile *partner;
 	struct status_ctx c = { 0 };
-	struct kp_err err;
-	const char *path;
-	int next, ret = 2;
+	struct kp_sync_report rep = { 0 };
+	struct kp_sync_check check = { 0 };
+	struct kp_err err, serr;
+	size_t queued = 0;
+	int ch, ret = 2;
 
-	if ((path = config_option(argc, argv, "sync", NULL, &next)) == NULL)
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'p': partner_name = optarg; break;
+		case 'b': bsn = optarg; break;
+		default: return 2;
+		}
+	}
+	verb = optind == argc - 1 ? argv[optind] : "";
+	if (path == NULL || (strcmp(verb, "status") != 0 &&
+	    strcmp(verb, "verify") != 0 && strcmp(verb, "repair") != 0) ||
+	    (strcmp(verb, "status") == 0) != (partner_name == NULL) ||
+	    (strcmp(verb, "status") == 0 && bsn != NULL)) {
+		fprintf(stderr, "usage: ketenpoort sync status -c FILE\n"
+		    "       ketenpoort sync verify|repair -c FILE --partner P "
+		    "[--bsn N]\n");
 		return 2;
-	if (next != argc - 1 || strcmp(argv[next], "status") != 0) {
-		fprintf(stderr, "usage: ketenpoort sync status -c FILE\n");
+	}
+	if (bsn != NULL && !kp_bsn_valid(bsn)) {
+		fprintf(stderr, "ketenpoort sync: \"%s\" is not a BSN: nine "
+		    "digits that pass the elfproef\n", bsn);
 		return 2;
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("sync", &err);
 	if ((c.gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
-	if (kp_store_link_status(c.gw->store, print_link, &c, &err) != KP_OK) {
-		fail_msg("sync status", &err);
+	if (strcmp(verb, "status") == 0) {
+		if (kp_store_link_status(c.gw->store, print_link, &c,
+		    &err) != KP_OK) {
+			fail_msg("sync status", &err);
+			goto out;
+		}
+		if (c.n == 0)
+			printf("no streams yet: nothing sent or received\n");
+		ret = 0;
 		goto out;
 	}
-	if (c.n == 0)
-		printf("no streams yet: nothing sent or received\n");
+	if ((partner = kp_profiles_find(c.gw->profiles, partner_name)) == NULL) {
+		fprintf(stderr, "ketenpoort sync: no partner \"%s\" (an OIN, a "
+		    "profile file name or naam)\n", partner_name);
+		goto out;
+	}
+	check.partner_oin = partner->oin;
+	if (kp_sync_verify(c.gw, partner, bsn, &rep, &err) != KP_OK) {
+		check.error = err.msg;
+		if (bsn == NULL)
+			kp_store_sync_checked(c.gw->store, &check, &serr);
+		fail_msg("sync", &err);
+		goto out;
+	}
+	if (bsn == NULL) {
+		check.citizens = rep.citizens;
+		check.differ = (int64_t)rep.ndiffs;
+		check.in_flight = rep.in_flight;
+		if (kp_store_sync_checked(c.gw->store, &check, &serr) != KP_OK)
+			fprintf(stderr, "ketenpoort sync: %s\n", serr.msg);
+	}
+	print_sync_report(partner, &rep);
+	if (strcmp(verb, "verify") == 0) {
+		ret = rep.ndiffs > 0 ? 1 : 0;
+		goto out;
+	}
+	if (kp_sync_repair(c.gw, partner, &rep, &queued, &err) != KP_OK) {
+		fail_msg("sync repair", &err);
+		goto out;
+	}
+	printf("repair: %zu notices queued for %s about %zu citizens; the "
+	    "running gateway delivers them\n", queued, partner->naam,
+	    rep.ndiffs);
 	ret = 0;
 out:
+	kp_sync_report_clear(&rep);
 	kp_gateway_close(c.gw);
 	kp_libraries_cleanup();
 	return ret;

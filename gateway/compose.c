@@ -72,6 +72,33 @@ wrap_fault(xmlDocPtr fo03_doc, kp_fault fault, const char *omschrijving)
 	return fault_el;
 }
 
+/* Wrap body_root (in body, freed here) as an answer and sign it. */
+static int
+sign_answer(struct kp_gateway *gw, const struct kp_reply_params *p,
+    xmlDocPtr body, xmlNodePtr body_root, const char *action, char **out,
+    size_t *len, struct kp_err *err)
+{
+	const struct kp_config *cfg = gw->cfg;
+	struct kp_env_params ep = {
+		.response = 1,
+		.action = action,
+		.relates_to = p->relates_to,
+		.sigconf_value = p->signature_value,
+		.created_ms = kp_now_ms(),
+		.lifetime_s = (int)cfg->timestamp_lifetime,
+		.bst_b64 = gw->signer->cert_b64,
+		.ec = gw->signer->ec,
+	};
+	struct kp_env env;
+	int ret;
+
+	ret = kp_env_build(&ep, body_root, &env, err);
+	xmlFreeDoc(body);
+	if (ret != KP_OK)
+		return ret;
+	return sign_and_serialize(gw, &env, out, len, NULL, err);
+}
+
 int
 kp_reply_build(struct kp_gateway *gw, const struct kp_reply_params *p,
     kp_fault fault, const char *omschrijving, char **out, size_t *len,
@@ -82,39 +109,35 @@ kp_reply_build(struct kp_gateway *gw, const struct kp_reply_params *p,
 		.our_oin = cfg->oin, .our_app = cfg->application,
 		.to_oin = p->to_oin, .to_app = p->to_app, .crossref = p->crossref,
 	};
-	struct kp_env_params ep = {
-		.response = 1,
-		.relates_to = p->relates_to,
-		.sigconf_value = p->signature_value,
-		.created_ms = kp_now_ms(),
-		.lifetime_s = (int)cfg->timestamp_lifetime,
-		.bst_b64 = gw->signer->cert_b64,
-		.ec = gw->signer->ec,
-	};
-	struct kp_env env;
-	xmlDocPtr body = NULL;
-	xmlNodePtr body_root;
-	int ret;
+	xmlDocPtr body;
 
 	*out = NULL;
 	*len = 0;
 	if (fault == KP_F_NONE) {
-		body = kp_kd_bv03(&r, err);
-		ep.action = KD_ACTION_PREFIX "Bv03";
-	} else {
-		body = kp_kd_fo03(&r, fault, omschrijving, NULL,
-		    p->verwacht_volgnummer, err);
-		ep.action = KD_ACTION_PREFIX "Fo03";
+		if ((body = kp_kd_bv03(&r, err)) == NULL)
+			return KP_ERR_NOMEM;
+		return sign_answer(gw, p, body, xmlDocGetRootElement(body),
+		    KD_ACTION_PREFIX "Bv03", out, len, err);
 	}
-	if (body == NULL)
+	if ((body = kp_kd_fo03(&r, fault, omschrijving, NULL,
+	    p->verwacht_volgnummer, err)) == NULL)
 		return KP_ERR_NOMEM;
-	body_root = fault == KP_F_NONE ? xmlDocGetRootElement(body) :
-	    wrap_fault(body, fault, omschrijving);
-	ret = kp_env_build(&ep, body_root, &env, err);
-	xmlFreeDoc(body);
-	if (ret != KP_OK)
-		return ret;
-	return sign_and_serialize(gw, &env, out, len, NULL, err);
+	return sign_answer(gw, p, body, wrap_fault(body, fault, omschrijving),
+	    KD_ACTION_PREFIX "Fo03", out, len, err);
+}
+
+int
+kp_reply_build_answer(struct kp_gateway *gw, const struct kp_reply_params *p,
+    xmlDocPtr body, char **out, size_t *len, struct kp_err *err)
+{
+	xmlNodePtr root = xmlDocGetRootElement(body);
+	char action[128];
+
+	*out = NULL;
+	*len = 0;
+	snprintf(action, sizeof(action), KD_ACTION_PREFIX "%s",
+	    (const char *)root->name);
+	return sign_answer(gw, p, body, root, action, out, len, err);
 }
 
 int

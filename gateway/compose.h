@@ -35,6 +35,11 @@ int	kp_reply_build(struct kp_gateway *gw, const struct kp_reply_params *p,
 	    kp_fault fault, const char *omschrijving, char **out, size_t *len,
 	    struct kp_err *err);
 
+/* A signed answer whose body is body's root (a dosLa01); body is freed. */
+int	kp_reply_build_answer(struct kp_gateway *gw,
+	    const struct kp_reply_params *p, xmlDocPtr body, char **out,
+	    size_t *len, struct kp_err *err);
+
 struct kp_composed {
 	char	*bytes;
 	size_t	 len;

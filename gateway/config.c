@@ -83,6 +83,11 @@ static const struct opt options[] = {
 	{ "partitions", OPT_INT, OFF(partitions), 0, 1, 1024, 8, NULL,
 	  "streams per partner we send on (P of PROTOCOL.md 4.1); change only "
 	  "with an empty outbox" },
+	{ "sync_verify_interval", OPT_INT, OFF(sync_verify_interval), 0, 0,
+	  31 * 86400, 86400, NULL,
+	  "seconds between the daemon's digest checks with each partner we "
+	  "send to (PROTOCOL.md 4.3; differences are logged and shown by sync "
+	  "status); 0: never" },
 };
 
 int

@@ -39,6 +39,7 @@ struct kp_config {
 	int64_t	 partitions;		/* P: streams per partner we send on */
 	int64_t	 send_timeout;		/* seconds for one exchange with a partner */
 	int64_t	 store_max_mb;		/* 0: the disk is the limit */
+	int64_t	 sync_verify_interval;	/* seconds between digest checks, 0: off */
 };
 
 /*

@@ -216,7 +216,6 @@ int
 kp_dossier_put(struct kp_gateway *gw, const char *bytes, size_t len,
     struct kp_put_result *result, struct kp_err *err)
 {
-	const struct kp_profiles *ps = gw->profiles;
 	struct kp_fanout *fanout = NULL;
 	struct kp_local_change lc = { 0 };
 	struct kp_notice n;
@@ -241,26 +240,9 @@ kp_dossier_put(struct kp_gateway *gw, const char *bytes, size_t len,
 		goto out;
 	}
 	/* Who may receive it, and what of it: one decision per partner. */
-	if ((fanout = calloc(ps->n + 1, sizeof(*fanout))) == NULL) {
-		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	if ((ret = kp_policy_fanout(gw->profiles, &n, NULL, NULL,
+	    (uint32_t)gw->cfg->partitions, &fanout, &nf, err)) != KP_OK)
 		goto out;
-	}
-	for (size_t i = 0; i < ps->n; i++) {
-		char *fields = NULL;
-		int entitled = kp_policy_projection(&ps->v[i], &n, &fields, err);
-
-		if (entitled < 0) {
-			ret = entitled;
-			goto out;
-		}
-		if (!entitled)
-			continue;
-		fanout[nf].partner_oin = ps->v[i].oin;
-		fanout[nf].partitie = kp_bsn_partition(n.bsn,
-		    (uint32_t)gw->cfg->partitions);
-		fanout[nf].fields = fields;
-		nf++;
-	}
 	lc.notice = &n;
 	lc.our_oin = gw->cfg->oin;
 	lc.fanout = fanout;
@@ -274,9 +256,7 @@ kp_dossier_put(struct kp_gateway *gw, const char *bytes, size_t len,
 		    n.entiteittype, n.identificatie,
 		    (unsigned long long)n.bronversie, result->queued);
 out:
-	for (size_t i = 0; fanout != NULL && i < nf; i++)
-		free((char *)fanout[i].fields);
-	free(fanout);
+	kp_fanout_free(fanout, nf);
 	kp_notice_clear(&n);
 	xmlFreeDoc(doc);
 	return ret;

@@ -11,10 +11,12 @@
 #include "inbound.h"
 #include "kd.h"
 #include "log.h"
+#include "policy.h"
 #include "profile.h"
 #include "compose.h"
 #include "schema.h"
 #include "store.h"
+#include "sync.h"
 #include "util.h"
 #include "wss.h"
 #include "xmlsafe.h"
@@ -35,6 +37,8 @@ struct kp_inbound_call {
 	int				 have_sg;
 	struct kp_notice		 notice;
 	int				 have_notice;
+	struct kp_fanout		*fanout;	/* where it goes on to */
+	size_t				 nfanout;
 	char				*message_id;
 	char				 bytes_sha[KP_SHA256_HEX_LEN + 1];
 	struct kp_response		*resp;
@@ -175,6 +179,14 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 		return kp_reject(err, KP_F_020,
 		    "partner %s may not send %s (profile %s)", in->profile->naam,
 		    root, in->profile->path);
+	if (strcmp(root, "dosLv01") == 0) {
+		/* context questions come with consent-aware disclosure */
+		if (strcmp(in->sg.functie, "digest") != 0)
+			return kp_reject(err, KP_F_020, "dosLv01 functie %s is "
+			    "not served by this gateway version (digest is)",
+			    in->sg.functie);
+		return KP_OK;
+	}
 	if (!kp_kd_is_notice(root))
 		return kp_reject(err, KP_F_020,
 		    "%s is not served by this gateway version", root);
@@ -194,7 +206,28 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 	return KP_OK;
 }
 
-/* Sign the Bv03 now: the store keeps it with the message for resends. */
+/*
+ * A notice we apply goes on to the partners entitled to it (PROTOCOL.md
+ * 4.2, relaying), decided now by the same rule as our own changes; the
+ * store queues them only if the record is applied.
+ */
+static int
+stage_fanout(struct kp_inbound_call *in, struct kp_err *err)
+{
+	if (!in->have_notice)
+		return KP_OK;
+	if (kp_policy_fanout(in->gw->profiles, &in->notice, in->req->peer_oin,
+	    NULL, (uint32_t)in->gw->cfg->partitions, &in->fanout, &in->nfanout,
+	    err) != KP_OK)
+		return kp_reject(err, KP_F_050, "cannot decide where the record "
+		    "goes on to; try again");
+	return KP_OK;
+}
+
+/*
+ * Sign the answer now (a Bv03, or the dosLa01 of a digest question): the
+ * store keeps it with the message for resends.
+ */
 static int
 stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 {
@@ -207,7 +240,13 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 	};
 	struct kp_inbound_commit *c = &in->job.commit;
 
-	if (kp_reply_build(in->gw, &rp, KP_F_NONE, NULL, &in->resp->body,
+	if (kp_xml_is(in->env.body_root, KD_NS, "dosLv01")) {
+		if (kp_sync_answer_digest(in->gw, in->req->peer_oin,
+		    in->env.body_root, &rp, &in->resp->body, &in->resp->len,
+		    err) != KP_OK)
+			return kp_reject(err, KP_F_050, "cannot compute or sign "
+			    "the digests; try again");
+	} else if (kp_reply_build(in->gw, &rp, KP_F_NONE, NULL, &in->resp->body,
 	    &in->resp->len, err) != KP_OK)
 		return kp_reject(err, KP_F_050, "cannot sign the answer");
 	in->job.kind = KP_JOB_COMMIT;
@@ -224,6 +263,8 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 	c->body_digest = in->sig.body_digest;
 	c->response = in->resp->body;
 	c->response_len = in->resp->len;
+	c->fanout = in->fanout;
+	c->nfanout = in->nfanout;
 	return KP_OK;
 }
 
@@ -243,6 +284,7 @@ static const struct {
 	{ "body", stage_body },
 	{ "identities", stage_identities },
 	{ "policy", stage_policy },
+	{ "fanout", stage_fanout },
 	{ "answer", stage_answer },
 };
 
@@ -428,6 +470,7 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 		    resp->duplicate ? "duplicate" : "accepted");
 	*out = *resp;
 	kp_notice_clear(&in->notice);
+	kp_fanout_free(in->fanout, in->nfanout);
 	free(in->job.prior);
 	kp_wss_result_clear(&in->sig);
 	free(in->message_id);

@@ -3,7 +3,8 @@
  *
  *   TLS peer -> profile -> parse (safe) -> envelope shape -> signature and
  *   anti-wrapping -> timestamp -> addressing -> replay -> schema and body
- *   rules -> identities -> policy -> one transaction -> signed Bv03
+ *   rules -> identities -> policy -> fan-out (relaying) -> one transaction
+ *   -> signed Bv03
  *
  * stopping at the first failure with its Fo03 code, answered as a signed
  * SOAP Fault.  Every request leaves exactly one audit row, durable before

@@ -27,8 +27,8 @@ static const struct root_kind {
 	  (const char *const[]){ "kanaal", "plaatsgevondenOp", "onderwerp", NULL } },
 	{ "tstLk01", "Lk01", "TST", "toestemming",
 	  (const char *const[]){ "partner", "doel", "status", "ingangsdatum", NULL } },
-	{ "dosLv01", "Lv01", NULL, NULL, NULL },
-	{ "dosLa01", "La01", NULL, NULL, NULL },
+	{ "dosLv01", "Lv01", "DOS", NULL, NULL },
+	{ "dosLa01", "La01", "DOS", NULL, NULL },
 	{ "Bv03", "Bv03", NULL, NULL, NULL },
 	{ "Fo03", "Fo03", NULL, NULL, NULL },
 };
@@ -293,6 +293,55 @@ kp_kd_bv03(const struct kp_kd_reply *r, struct kp_err *err)
 
 	if (doc == NULL)
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	return doc;
+}
+
+xmlNodePtr
+kp_kd_add(xmlNodePtr parent, const char *name, const char *text)
+{
+	return add(parent, parent->ns, name, text);
+}
+
+xmlDocPtr
+kp_kd_la01(const struct kp_kd_reply *r, const char *functie,
+    xmlNodePtr *antwoord, struct kp_err *err)
+{
+	xmlNodePtr root, st;
+	xmlDocPtr doc = reply_skeleton(r, "dosLa01", "La01", &root);
+
+	if (doc == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	st = kp_xml_child(root, KD_NS, "stuurgegevens");
+	add(st, root->ns, "entiteittype", "DOS");
+	add(st, root->ns, "functie", functie);
+	*antwoord = add(root, root->ns, "antwoord", NULL);
+	return doc;
+}
+
+xmlDocPtr
+kp_kd_question(const struct kp_kd_reply *r, const char *functie,
+    const char *bsn, const char *doel, const char *vanaf, struct kp_err *err)
+{
+	struct kp_kd_reply q = *r;
+	xmlNodePtr root, st, params;
+	xmlDocPtr doc;
+
+	q.crossref = NULL;
+	if ((doc = reply_skeleton(&q, "dosLv01", "Lv01", &root)) == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	st = kp_xml_child(root, KD_NS, "stuurgegevens");
+	add(st, root->ns, "entiteittype", "DOS");
+	add(st, root->ns, "functie", functie);
+	params = add(root, root->ns, "parameters", NULL);
+	if (bsn != NULL)
+		add(params, root->ns, "bsn", bsn);
+	add(params, root->ns, "doel", doel);
+	if (vanaf != NULL)
+		add(params, root->ns, "vanaf", vanaf);
 	return doc;
 }
 

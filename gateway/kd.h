@@ -101,6 +101,21 @@ struct kp_kd_reply {
 };
 
 xmlDocPtr kp_kd_bv03(const struct kp_kd_reply *r, struct kp_err *err);
+/*
+ * A dosLa01 answering a dosLv01 with functie; *antwoord is the element the
+ * caller fills (entities or kd:digest), in the document's kd namespace.
+ */
+xmlDocPtr kp_kd_la01(const struct kp_kd_reply *r, const char *functie,
+	    xmlNodePtr *antwoord, struct kp_err *err);
+/*
+ * A dosLv01 from us to to_oin: functie, doel, and optionally bsn and vanaf
+ * (paging: the citizens after that BSN).  r->crossref is ignored.
+ */
+xmlDocPtr kp_kd_question(const struct kp_kd_reply *r, const char *functie,
+	    const char *bsn, const char *doel, const char *vanaf,
+	    struct kp_err *err);
+/* Append a child element in root's kd namespace with text (may be NULL). */
+xmlNodePtr kp_kd_add(xmlNodePtr parent, const char *name, const char *text);
 xmlDocPtr kp_kd_fo03(const struct kp_kd_reply *r, kp_fault fault,
 	    const char *omschrijving, const char *details,
 	    uint64_t verwacht_volgnummer, struct kp_err *err);

@@ -28,9 +28,10 @@ static const struct command {
 	  "queue show|retry|skip -c FILE [--note TEXT] ID",
 	  "the outbox: see what waits, send a parked row again, or skip it",
 	  cmd_queue },
-	{ "sync", "sync status -c FILE",
-	  "per partner: notices numbered, delivered, waiting, parked; applied "
-	  "from it", cmd_sync },
+	{ "sync", "sync status -c FILE | "
+	  "sync verify|repair -c FILE --partner P [--bsn N]",
+	  "per partner: streams, backlog, parked rows, last digest check; "
+	  "compare digests with a partner; resend what differs", cmd_sync },
 	{ "audit", "audit verify -c FILE [--direction in|out]",
 	  "verify again the signatures of every stored message", cmd_audit },
 	{ "check-config", "check-config -c FILE",

@@ -6,6 +6,7 @@
 #include "kd.h"
 #include "policy.h"
 #include "profile.h"
+#include "store.h"
 
 int
 kp_policy_projection(const struct kp_profile *p, const struct kp_notice *n,
@@ -47,4 +48,55 @@ kp_policy_projection(const struct kp_profile *p, const struct kp_notice *n,
 	out[o] = '\0';
 	*fields = out;
 	return 1;
+}
+
+int
+kp_policy_fanout(const struct kp_profiles *ps, const struct kp_notice *n,
+    const char *from_oin, const char *only_oin, uint32_t partitions,
+    struct kp_fanout **out, size_t *nout, struct kp_err *err)
+{
+	struct kp_fanout *f;
+	size_t nf = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (ps->n == 0)
+		return KP_OK;
+	if ((f = calloc(ps->n, sizeof(*f))) == NULL)
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct kp_profile *p = &ps->v[i];
+		char *fields = NULL;
+		int entitled;
+
+		if (strcmp(p->oin, n->bron) == 0 ||
+		    (from_oin != NULL && strcmp(p->oin, from_oin) == 0) ||
+		    (only_oin != NULL && strcmp(p->oin, only_oin) != 0))
+			continue;
+		if ((entitled = kp_policy_projection(p, n, &fields, err)) < 0) {
+			kp_fanout_free(f, nf);
+			return entitled;
+		}
+		if (!entitled)
+			continue;
+		f[nf].partner_oin = p->oin;
+		f[nf].partitie = kp_bsn_partition(n->bsn, partitions);
+		f[nf].fields = fields;
+		nf++;
+	}
+	if (nf == 0) {
+		free(f);
+		return KP_OK;
+	}
+	*out = f;
+	*nout = nf;
+	return KP_OK;
+}
+
+void
+kp_fanout_free(struct kp_fanout *f, size_t n)
+{
+	for (size_t i = 0; f != NULL && i < n; i++)
+		free((char *)f[i].fields);
+	free(f);
 }

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "sync.h"
 #include "local.h"
 #include "gateway.h"
 #include "inbound.h"
@@ -391,6 +392,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	struct stopper stopper = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct kp_deliver *deliver = NULL;
+	struct kp_sync_schedule *schedule = NULL;
 	struct kp_local *local = NULL;
 	SSL_CTX *ctx = NULL;
 	int nthreads, fd = -1, started = 0, ret = KP_OK;
@@ -472,6 +474,11 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		ret = KP_ERR_SYS;
 		goto out;
 	}
+	if (cfg->sync_verify_interval > 0 && (schedule = kp_sync_schedule_start(gw,
+	    cfg->sync_verify_interval, err)) == NULL) {
+		ret = KP_ERR_SYS;
+		goto out;
+	}
 	for (; started < nthreads; started++)
 		if (pthread_create(&workers[started].thread, NULL, worker_main,
 		    &workers[started]) != 0) {
@@ -498,6 +505,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		 * Writes still queued are applied, and their answers handed to
 		 * the workers' bases, which run once more to send them.
 		 */
+		kp_sync_schedule_stop(schedule);
+		schedule = NULL;
 		kp_deliver_stop(deliver);
 		deliver = NULL;
 		kp_store_writer_stop(gw->store);
@@ -511,6 +520,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	}
 out:
 	kp_local_stop(local);
+	kp_sync_schedule_stop(schedule);
 	kp_deliver_stop(deliver);
 	if (sigterm != NULL)
 		event_free(sigterm);

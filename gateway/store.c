@@ -162,6 +162,19 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  skipped_at TEXT NOT NULL"
 	");",
+	/* 5: digests (PROTOCOL.md 4.3): lookups by link and citizen; verifies */
+	"CREATE INDEX record_from ON record (received_from, bsn);"
+	"CREATE INDEX outbox_record ON outbox (partner_oin, bsn, entiteittype,"
+	"  bron, identificatie, id);"
+	"CREATE TABLE sync_check ("
+	"  id INTEGER PRIMARY KEY,"
+	"  partner_oin TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  citizens INTEGER NOT NULL,"
+	"  differ INTEGER NOT NULL,"
+	"  in_flight INTEGER NOT NULL,"
+	"  error TEXT"
+	");",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -626,6 +639,10 @@ record_apply(struct kp_store *st, const struct kp_notice *n,
 	return KP_OK;
 }
 
+static int	enqueue_locked(struct kp_store *, const struct kp_notice *,
+		    const struct kp_fanout *, size_t, const char *, size_t *,
+		    struct kp_err *);
+
 /* The rows of an accepted message; inside the caller's savepoint. */
 static int
 apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
@@ -647,6 +664,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	int ret;
 
 	job->verdict = KP_F_NONE;
+	job->queued = 0;
 	if ((ret = replay_locked(st, st->db, c->partner_oin, c->message_id,
 	    c->referentienummer, c->body_digest, &job->race, &job->prior,
 	    &job->prior_len, err)) != KP_OK)
@@ -703,6 +721,10 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		}
 		if ((ret = stream_advance(st, c->partner_oin,
 		    c->notice->partitie, expected + 1, err)) != KP_OK)
+			return ret;
+		/* Applied here: it goes on to the partners entitled to it. */
+		if (rec == RECORD_APPLIED && (ret = enqueue_locked(st, c->notice,
+		    c->fanout, c->nfanout, "relayed", &job->queued, err)) != KP_OK)
 			return ret;
 	}
 	kp_time_iso(kp_now_ms(), now);
@@ -762,51 +784,28 @@ stream_out_take(struct kp_store *st, const char *partner, uint32_t partitie,
 }
 
 /*
- * A local change: the record, one outbox row per entitled partner with the
- * projection it may see, and the audit rows, in the caller's savepoint.
+ * One outbox row per fan-out entry for notice n, each on the next
+ * volgnummer of that partner's stream, with its audit row; inside the
+ * caller's transaction.  why says what made it (a local change, a relay, a
+ * repair) in the audit rows.
  */
 static int
-apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
+enqueue_locked(struct kp_store *st, const struct kp_notice *n,
+    const struct kp_fanout *fanout, size_t nfanout, const char *why,
+    size_t *queued, struct kp_err *err)
 {
 	static const char put_sql[] = "INSERT INTO outbox (partner_oin, partitie, "
 	    "volgnummer, mutatiesoort, entiteittype, bron, identificatie, "
 	    "bronversie, bsn, fields, created_at) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	const struct kp_local_change *lc = &job->local;
-	const struct kp_notice *n = lc->notice;
-	struct kp_audit a = {
-		.direction = "local", .partner_oin = lc->our_oin,
-		.entiteittype = n->entiteittype, .outcome = "stored",
-	};
-	enum record_outcome rec = RECORD_APPLIED;
-	char now[32], detail[200], soort[2] = { n->mutatiesoort, '\0' };
+	char now[32], soort[2] = { n->mutatiesoort, '\0' };
 	sqlite3_stmt *stmt;
-	uint64_t held, volg = 0;
+	uint64_t volg = 0;
 	int ret;
 
-	job->verdict = KP_F_NONE;
-	job->queued = 0;
-	if ((ret = record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
-		return ret;
-	if (rec == RECORD_STALE) {
-		job->verdict = KP_F_023;
-		snprintf(job->verdict_msg, sizeof(job->verdict_msg), "%s %s: "
-		    "bronversie %llu is not higher than the %llu held; raise it",
-		    n->entiteittype, n->identificatie,
-		    (unsigned long long)n->bronversie, (unsigned long long)held);
-		return KP_ERR_PROTOCOL;
-	}
-	if (rec == RECORD_SAME) {
-		a.outcome = "duplicate";
-		snprintf(detail, sizeof(detail), "%s %s bronversie %llu: already "
-		    "held, nothing sent", n->entiteittype, n->identificatie,
-		    (unsigned long long)n->bronversie);
-		a.detail = detail;
-		return audit_locked(st, &a, err);
-	}
 	kp_time_iso(kp_now_ms(), now);
-	for (size_t i = 0; i < lc->nfanout; i++) {
-		const struct kp_fanout *f = &lc->fanout[i];
+	for (size_t i = 0; i < nfanout; i++) {
+		const struct kp_fanout *f = &fanout[i];
 		struct kp_audit q = {
 			.direction = "out", .partner_oin = f->partner_oin,
 			.entiteittype = n->entiteittype, .outcome = "queued",
@@ -834,15 +833,59 @@ apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		stmt_done(stmt);
 		if (ret != KP_OK)
 			return ret;
-		snprintf(qdetail, sizeof(qdetail), "%s %s bronversie %llu on "
-		    "partitie %u volgnummer %llu", n->identificatie, soort,
-		    (unsigned long long)n->bronversie, f->partitie,
-		    (unsigned long long)volg);
+		snprintf(qdetail, sizeof(qdetail), "%s: %s %s of %s bronversie "
+		    "%llu on partitie %u volgnummer %llu", why, soort,
+		    n->identificatie, n->bron, (unsigned long long)n->bronversie,
+		    f->partitie, (unsigned long long)volg);
 		q.detail = qdetail;
 		if ((ret = audit_locked(st, &q, err)) != KP_OK)
 			return ret;
-		job->queued++;
+		(*queued)++;
 	}
+	return KP_OK;
+}
+
+/*
+ * A local change: the record, one outbox row per entitled partner with the
+ * projection it may see, and the audit rows, in the caller's savepoint.
+ */
+static int
+apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
+{
+	const struct kp_local_change *lc = &job->local;
+	const struct kp_notice *n = lc->notice;
+	struct kp_audit a = {
+		.direction = "local", .partner_oin = lc->our_oin,
+		.entiteittype = n->entiteittype, .outcome = "stored",
+	};
+	enum record_outcome rec = RECORD_APPLIED;
+	char detail[200], soort[2] = { n->mutatiesoort, '\0' };
+	uint64_t held;
+	int ret;
+
+	job->verdict = KP_F_NONE;
+	job->queued = 0;
+	if ((ret = record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
+		return ret;
+	if (rec == RECORD_STALE) {
+		job->verdict = KP_F_023;
+		snprintf(job->verdict_msg, sizeof(job->verdict_msg), "%s %s: "
+		    "bronversie %llu is not higher than the %llu held; raise it",
+		    n->entiteittype, n->identificatie,
+		    (unsigned long long)n->bronversie, (unsigned long long)held);
+		return KP_ERR_PROTOCOL;
+	}
+	if (rec == RECORD_SAME) {
+		a.outcome = "duplicate";
+		snprintf(detail, sizeof(detail), "%s %s bronversie %llu: already "
+		    "held, nothing sent", n->entiteittype, n->identificatie,
+		    (unsigned long long)n->bronversie);
+		a.detail = detail;
+		return audit_locked(st, &a, err);
+	}
+	if ((ret = enqueue_locked(st, n, lc->fanout, lc->nfanout, "local change",
+	    &job->queued, err)) != KP_OK)
+		return ret;
 	snprintf(detail, sizeof(detail), "%s %s %s bronversie %llu; queued for "
 	    "%zu partners", soort, n->entiteittype, n->identificatie,
 	    (unsigned long long)n->bronversie, lc->nfanout);
@@ -1549,6 +1592,11 @@ link_row(sqlite3_stmt *stmt, void *arg)
 		.oldest_undelivered = COL_TEXT(stmt, 6),
 		.streams_in = sqlite3_column_int64(stmt, 7),
 		.next_in_total = sqlite3_column_int64(stmt, 8),
+		.checked_at = COL_TEXT(stmt, 9),
+		.checked_citizens = sqlite3_column_int64(stmt, 10),
+		.checked_differ = sqlite3_column_int64(stmt, 11),
+		.checked_in_flight = sqlite3_column_int64(stmt, 12),
+		.check_error = COL_TEXT(stmt, 13),
 	};
 
 	return fn(e->arg, &ls);
@@ -1561,7 +1609,8 @@ kp_store_link_status(struct kp_store *st,
 {
 	static const char sql[] =
 	    "WITH partners AS (SELECT partner_oin FROM stream_out UNION "
-	    "  SELECT partner_oin FROM stream_in) "
+	    "  SELECT partner_oin FROM stream_in UNION "
+	    "  SELECT partner_oin FROM sync_check) "
 	    "SELECT p.partner_oin, "
 	    " (SELECT count(*) FROM stream_out o WHERE o.partner_oin = p.partner_oin), "
 	    " (SELECT coalesce(sum(next_volgnummer - 1), 0) FROM stream_out o "
@@ -1576,18 +1625,131 @@ kp_store_link_status(struct kp_store *st,
 	    "   x.partner_oin = p.partner_oin AND x.state != 'delivered'), "
 	    " (SELECT count(*) FROM stream_in i WHERE i.partner_oin = p.partner_oin), "
 	    " (SELECT coalesce(sum(next_expected - 1), 0) FROM stream_in i "
-	    "   WHERE i.partner_oin = p.partner_oin) "
-	    "FROM partners p ORDER BY p.partner_oin";
+	    "   WHERE i.partner_oin = p.partner_oin), "
+	    " coalesce(c.at, ''), coalesce(c.citizens, 0), coalesce(c.differ, 0), "
+	    " coalesce(c.in_flight, 0), coalesce(c.error, '') "
+	    "FROM partners p LEFT JOIN sync_check c ON c.id = (SELECT max(id) "
+	    "  FROM sync_check s WHERE s.partner_oin = p.partner_oin) "
+	    "ORDER BY p.partner_oin";
 	struct each e = { (void (*)(void))fn, arg };
 
 	return read_each(st, sql, "streams", NULL, 0, link_row, &e, err);
+}
+
+static int
+digest_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_digest_row *) =
+	    (int (*)(void *, const struct kp_digest_row *))e->fn;
+	struct kp_digest_row r = {
+		.bsn = COL_TEXT(stmt, 0),
+		.entiteittype = COL_TEXT(stmt, 1),
+		.bron = COL_TEXT(stmt, 2),
+		.identificatie = COL_TEXT(stmt, 3),
+		.bronversie = sqlite3_column_int64(stmt, 4),
+		.fields_sha256 = COL_TEXT(stmt, 5),
+		.fields = COL_TEXT(stmt, 6),
+		.undelivered = sqlite3_column_int(stmt, 7),
+	};
+
+	return fn(e->arg, &r);
+}
+
+int
+kp_store_each_held(struct kp_store *st, const char *partner_oin,
+    const char *bsn, const char *after,
+    int (*fn)(void *arg, const struct kp_digest_row *r), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT bsn, entiteittype, bron, "
+	    "identificatie, bronversie, fields_sha256, NULL, 0 FROM record "
+	    "WHERE received_from = ?1 AND (?2 IS NULL OR bsn = ?2) AND "
+	    "(?3 IS NULL OR bsn > ?3) ORDER BY bsn";
+	struct param p[] = { { partner_oin, 0, 0 }, { bsn, 0, bsn == NULL },
+	    { after, 0, after == NULL } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return read_each(st, sql, "records", p, 3, digest_row, &e, err);
+}
+
+int
+kp_store_each_disclosed(struct kp_store *st, const char *partner_oin,
+    const char *bsn, int (*fn)(void *arg, const struct kp_digest_row *r),
+    void *arg, struct kp_err *err)
+{
+	/* The newest row of a record; rows an operator skipped are gone. */
+	static const char sql[] = "SELECT o.bsn, o.entiteittype, o.bron, "
+	    "o.identificatie, o.bronversie, NULL, o.fields, "
+	    "o.state != 'delivered' FROM outbox o "
+	    "WHERE o.partner_oin = ?1 AND (?2 IS NULL OR o.bsn = ?2) AND "
+	    "o.id = (SELECT max(x.id) FROM outbox x WHERE "
+	    "x.partner_oin = o.partner_oin AND x.bsn = o.bsn AND "
+	    "x.entiteittype = o.entiteittype AND x.bron = o.bron AND "
+	    "x.identificatie = o.identificatie) ORDER BY o.bsn";
+	struct param p[] = { { partner_oin, 0, 0 }, { bsn, 0, bsn == NULL } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return read_each(st, sql, "the outbox", p, 2, digest_row, &e, err);
+}
+
+int
+kp_store_sync_checked(struct kp_store *st, const struct kp_sync_check *c,
+    struct kp_err *err)
+{
+	sqlite3_stmt *stmt;
+	char now[32];
+	int rc;
+
+	kp_time_iso(kp_now_ms(), now);
+	pthread_mutex_lock(&st->lock);
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO sync_check (partner_oin, at, "
+	    "citizens, differ, in_flight, error) VALUES (?, ?, ?, ?, ?, ?)", -1,
+	    &stmt, NULL) != SQLITE_OK) {
+		rc = db_fail(st, err, "cannot prepare sync check");
+		goto out;
+	}
+	bind_text(stmt, 1, c->partner_oin);
+	bind_text(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, c->citizens);
+	sqlite3_bind_int64(stmt, 4, c->differ);
+	sqlite3_bind_int64(stmt, 5, c->in_flight);
+	bind_text(stmt, 6, c->error);
+	rc = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
+	    db_fail(st, err, "cannot record sync check");
+	sqlite3_finalize(stmt);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int
+kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
+    const struct kp_fanout *fanout, size_t nfanout, const char *why,
+    size_t *queued, struct kp_err *err)
+{
+	int ret;
+
+	*queued = 0;
+	pthread_mutex_lock(&st->lock);
+	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if ((ret = enqueue_locked(st, n, fanout, nfanout, why, queued,
+	    err)) != KP_OK || (ret = exec(st, "COMMIT", err)) != KP_OK) {
+		exec(st, "ROLLBACK", NULL);
+		*queued = 0;
+	}
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
 }
 
 int64_t
 kp_store_count(struct kp_store *st, const char *table)
 {
 	static const char *const allowed[] = { "message", "replay", "audit",
-	    "record", "stream_in", "outbox", "stream_out", "outbox_skipped" };
+	    "record", "stream_in", "outbox", "stream_out", "outbox_skipped",
+	    "sync_check" };
 	sqlite3_stmt *stmt;
 	char sql[64];
 	int64_t n = -1;

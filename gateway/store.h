@@ -95,6 +95,9 @@ struct kp_inbound_commit {
 	const char	*body_digest;
 	const char	*response;
 	size_t		 response_len;
+	/* Lk01: the partners it goes on to when it is applied (relaying) */
+	const struct kp_fanout *fanout;
+	size_t		 nfanout;
 };
 
 struct kp_store_job {
@@ -107,7 +110,7 @@ struct kp_store_job {
 	enum kp_replay			 race;		/* KP_JOB_COMMIT */
 	kp_fault			 verdict;	/* KP030, KP023: refused */
 	uint64_t			 expected;	/* KP030: verwachtVolgnummer */
-	size_t				 queued;	/* KP_JOB_LOCAL: outbox rows */
+	size_t				 queued;	/* outbox rows made */
 	char				 verdict_msg[200];
 	char				*prior;		/* SAME: answer given then */
 	size_t				 prior_len;
@@ -273,6 +276,50 @@ int	kp_store_outbox_operate(struct kp_store *store, int64_t id, int skip,
 	    const char *operator_note, char *msg, size_t msglen,
 	    struct kp_err *err);
 
+/* One record's line of a digest (PROTOCOL.md 4.3), as the store has it. */
+struct kp_digest_row {
+	const char	*bsn, *entiteittype, *bron, *identificatie;
+	int64_t		 bronversie;
+	const char	*fields_sha256;	/* held: as stored */
+	const char	*fields;	/* disclosed: the projection we sent */
+	int		 undelivered;	/* disclosed: not acknowledged yet */
+};
+
+/*
+ * The records partner delivered to us (tombstones too), in BSN order: of
+ * bsn, or (bsn NULL) of every citizen after BSN after (NULL: from the
+ * first).  fn returns 0 to go on.
+ */
+int	kp_store_each_held(struct kp_store *store, const char *partner_oin,
+	    const char *bsn, const char *after,
+	    int (*fn)(void *arg, const struct kp_digest_row *r), void *arg,
+	    struct kp_err *err);
+/*
+ * What we disclosed to partner: the newest outbox row of every record we
+ * queued for it (of bsn, or of all citizens), in BSN order.
+ */
+int	kp_store_each_disclosed(struct kp_store *store, const char *partner_oin,
+	    const char *bsn, int (*fn)(void *arg, const struct kp_digest_row *r),
+	    void *arg, struct kp_err *err);
+
+/* The outcome of one sync verify with a partner, kept for sync status. */
+struct kp_sync_check {
+	const char	*partner_oin;
+	int64_t		 citizens, differ, in_flight;
+	const char	*error;		/* NULL: the comparison ran */
+};
+
+int	kp_store_sync_checked(struct kp_store *store,
+	    const struct kp_sync_check *c, struct kp_err *err);
+
+/*
+ * Queue notice n again for the partners in fanout (a repair): outbox rows
+ * on the next volgnummers and audit rows, in one transaction.
+ */
+int	kp_store_requeue(struct kp_store *store, const struct kp_notice *n,
+	    const struct kp_fanout *fanout, size_t nfanout, const char *why,
+	    size_t *queued, struct kp_err *err);
+
 /* Per partner, for sync status. */
 struct kp_link_status {
 	const char	*partner_oin;
@@ -280,6 +327,9 @@ struct kp_link_status {
 	int64_t		 pending, parked, delivered;
 	const char	*oldest_undelivered;		/* created_at, or "" */
 	int64_t		 streams_in, next_in_total;	/* its streams to us */
+	const char	*checked_at;			/* last verify, or "" */
+	int64_t		 checked_citizens, checked_differ, checked_in_flight;
+	const char	*check_error;			/* "" when it ran */
 };
 
 /* fn for each partner that has any stream, in or out. */

@@ -82,7 +82,8 @@ CONF
 }
 
 # kp_profile GATEWAY PARTNER PARTNER_OIN PARTNER_PORT ROL BERICHT...:
-# tell GATEWAY about PARTNER and what PARTNER may send it
+# tell GATEWAY about PARTNER and what PARTNER may send it (BERICHT+relay:
+# it may also relay records of that type that others own)
 kp_profile() {
 	local gw=$1 partner=$2 oin=$3 port=$4 rol=$5
 	shift 5
@@ -94,7 +95,12 @@ kp_profile() {
 		echo "  <endpoint>https://127.0.0.1:$port/wus/v1</endpoint>"
 		echo "  <rol>$rol</rol>"
 		echo "  <zenden>"
-		for b in "$@"; do echo "    <bericht>$b</bericht>"; done
+		for b in "$@"; do
+			case $b in
+			*+relay) echo "    <bericht relay=\"true\">${b%+relay}</bericht>" ;;
+			*) echo "    <bericht>$b</bericht>" ;;
+			esac
+		done
 		echo "  </zenden>"
 		[ -n "${KP_ONTVANGEN:-}" ] && echo "  $KP_ONTVANGEN"
 		echo '</profiel>'

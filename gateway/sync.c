@@ -1,0 +1,750 @@
+#include "autoconf.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "compose.h"
+#include "config.h"
+#include "envelope.h"
+#include "gateway.h"
+#include "kd.h"
+#include "log.h"
+#include "policy.h"
+#include "profile.h"
+#include "store.h"
+#include "sync.h"
+#include "util.h"
+#include "xmlsafe.h"
+
+/* Most citizens a partner's answers may name in one verify. */
+#define DIGEST_MAX_CITIZENS	(50 * 1000 * 1000)
+
+struct citizen {
+	char	bsn[16];
+	char	digest[KP_SHA256_HEX_LEN + 1];
+	int64_t	records;
+	int	in_flight;
+};
+
+struct citizens {
+	struct citizen	*v;
+	size_t		 n, cap;
+};
+
+static void
+citizens_clear(struct citizens *c)
+{
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct citizen *
+citizens_add(struct citizens *c)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct citizen *v = realloc(c->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		c->v = v;
+		c->cap = cap;
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[0]));
+	return &c->v[c->n++];
+}
+
+/*
+ * Builds one citizen's digest from the store's rows, which come in BSN
+ * order, and hands each finished citizen to emit.
+ */
+struct digester {
+	char		 bsn[16];
+	char		**lines;
+	size_t		 n, cap;
+	int		 in_flight;
+	int		 failed;
+	int		(*emit)(struct digester *dg, const struct citizen *c);
+	void		*arg;
+};
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	/* strcmp compares as unsigned char: bytewise, as 4.3 asks */
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+digester_reset(struct digester *dg)
+{
+	for (size_t i = 0; i < dg->n; i++)
+		free(dg->lines[i]);
+	dg->n = 0;
+	dg->in_flight = 0;
+	dg->bsn[0] = '\0';
+}
+
+static void
+digester_free(struct digester *dg)
+{
+	digester_reset(dg);
+	free(dg->lines);
+	dg->lines = NULL;
+	dg->cap = 0;
+}
+
+/* The citizen collected so far, finished: sorted, joined, hashed. */
+static int
+digester_flush(struct digester *dg)
+{
+	struct citizen c;
+	size_t total = 0, o = 0;
+	char *joined;
+	int ret;
+
+	if (dg->n == 0)
+		return 0;
+	qsort(dg->lines, dg->n, sizeof(dg->lines[0]), cmp_line);
+	for (size_t i = 0; i < dg->n; i++)
+		total += strlen(dg->lines[i]) + 1;
+	if ((joined = malloc(total)) == NULL) {
+		dg->failed = 1;
+		return 1;
+	}
+	for (size_t i = 0; i < dg->n; i++) {
+		size_t l = strlen(dg->lines[i]);
+
+		if (i > 0)
+			joined[o++] = '\n';
+		memcpy(joined + o, dg->lines[i], l);
+		o += l;
+	}
+	memset(&c, 0, sizeof(c));
+	snprintf(c.bsn, sizeof(c.bsn), "%s", dg->bsn);
+	kp_sha256_hex(joined, o, c.digest);
+	free(joined);
+	c.records = (int64_t)dg->n;
+	c.in_flight = dg->in_flight;
+	digester_reset(dg);
+	ret = dg->emit(dg, &c);
+	return ret;
+}
+
+/* One record row from the store; returns non-zero to stop. */
+static int
+digester_row(void *arg, const struct kp_digest_row *r)
+{
+	struct digester *dg = arg;
+	char sha[KP_SHA256_HEX_LEN + 1], *line;
+	const char *fields_sha = r->fields_sha256;
+
+	if (r->bsn == NULL || r->entiteittype == NULL || r->bron == NULL ||
+	    r->identificatie == NULL)
+		return 0;
+	if (dg->n > 0 && strcmp(dg->bsn, r->bsn) != 0 && digester_flush(dg))
+		return 1;
+	if (dg->n == dg->cap) {
+		size_t cap = dg->cap ? dg->cap * 2 : 16;
+		char **v = realloc(dg->lines, cap * sizeof(*v));
+
+		if (v == NULL) {
+			dg->failed = 1;
+			return 1;
+		}
+		dg->lines = v;
+		dg->cap = cap;
+	}
+	if (fields_sha == NULL) {
+		kp_sha256_hex(r->fields != NULL ? r->fields : "",
+		    r->fields != NULL ? strlen(r->fields) : 0, sha);
+		fields_sha = sha;
+	}
+	if (asprintf(&line, "%s|%s|%s|%" PRId64 "|%s", r->entiteittype, r->bron,
+	    r->identificatie, r->bronversie, fields_sha) == -1) {
+		dg->failed = 1;
+		return 1;
+	}
+	snprintf(dg->bsn, sizeof(dg->bsn), "%s", r->bsn);
+	dg->lines[dg->n++] = line;
+	dg->in_flight |= r->undelivered;
+	return 0;
+}
+
+static int
+collect(struct digester *dg, const struct citizen *c)
+{
+	struct citizens *all = dg->arg;
+	struct citizen *slot = citizens_add(all);
+
+	if (slot == NULL) {
+		dg->failed = 1;
+		return 1;
+	}
+	*slot = *c;
+	return 0;
+}
+
+/* Our side: what we disclosed to partner, per citizen, in BSN order. */
+static int
+digests_disclosed(struct kp_gateway *gw, const char *partner_oin,
+    const char *bsn, struct citizens *out, struct kp_err *err)
+{
+	struct digester dg = { .emit = collect, .arg = out };
+	int ret;
+
+	ret = kp_store_each_disclosed(gw->store, partner_oin, bsn, digester_row,
+	    &dg, err);
+	if (ret == KP_OK && !dg.failed)
+		digester_flush(&dg);
+	digester_free(&dg);
+	if (ret == KP_OK && dg.failed)
+		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	return ret;
+}
+
+/* The answering side: a page of digests into a dosLa01's antwoord. */
+struct page {
+	xmlNodePtr	 antwoord;
+	size_t		 n;
+	int		 more;
+	char		 last[16];
+};
+
+static int
+emit_digest(struct digester *dg, const struct citizen *c)
+{
+	struct page *pg = dg->arg;
+	xmlNodePtr d;
+	char num[32];
+
+	if ((d = kp_kd_add(pg->antwoord, "digest", NULL)) == NULL) {
+		dg->failed = 1;
+		return 1;
+	}
+	snprintf(num, sizeof(num), "%" PRId64, c->records);
+	kp_kd_add(d, "bsn", c->bsn);
+	kp_kd_add(d, "waarde", c->digest);
+	kp_kd_add(d, "aantal", num);
+	snprintf(pg->last, sizeof(pg->last), "%s", c->bsn);
+	pg->n++;
+	return 0;
+}
+
+/* Stops the row stream when a citizen begins after a full page. */
+static int
+page_row(void *arg, const struct kp_digest_row *r)
+{
+	struct digester *dg = arg;
+	struct page *pg = dg->arg;
+
+	if (dg->n > 0 && r->bsn != NULL && strcmp(dg->bsn, r->bsn) != 0) {
+		if (digester_flush(dg))
+			return 1;
+		if (pg->n >= KP_DIGEST_PAGE) {
+			pg->more = 1;
+			return 1;
+		}
+	}
+	return digester_row(arg, r);
+}
+
+int
+kp_sync_answer_digest(struct kp_gateway *gw, const char *partner_oin,
+    xmlNodePtr question, const struct kp_reply_params *rp, char **out,
+    size_t *len, struct kp_err *err)
+{
+	struct kp_kd_reply r = {
+		.our_oin = gw->cfg->oin, .our_app = gw->cfg->application,
+		.to_oin = rp->to_oin, .to_app = rp->to_app, .crossref = rp->crossref,
+	};
+	xmlNodePtr params = kp_xml_child(question, KD_NS, "parameters");
+	char *bsn = kp_xml_text(kp_xml_child(params, KD_NS, "bsn"));
+	char *vanaf = kp_xml_text(kp_xml_child(params, KD_NS, "vanaf"));
+	struct page pg = { 0 };
+	struct digester dg = { .emit = emit_digest, .arg = &pg };
+	xmlDocPtr doc;
+	int ret;
+
+	if ((doc = kp_kd_la01(&r, "digest", &pg.antwoord, err)) == NULL) {
+		ret = KP_ERR_NOMEM;
+		goto out;
+	}
+	ret = kp_store_each_held(gw->store, partner_oin, bsn,
+	    bsn == NULL ? vanaf : NULL, page_row, &dg, err);
+	if (ret == KP_OK && !dg.failed && !pg.more)
+		digester_flush(&dg);
+	if (ret == KP_OK && dg.failed)
+		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	if (ret == KP_OK && pg.more)
+		kp_kd_add(xmlDocGetRootElement(doc), "vervolgVanaf", pg.last);
+	if (ret != KP_OK) {
+		xmlFreeDoc(doc);
+		goto out;
+	}
+	ret = kp_reply_build_answer(gw, rp, doc, out, len, err);
+out:
+	digester_free(&dg);
+	free(bsn);
+	free(vanaf);
+	return ret;
+}
+
+/*
+ * Read one verified dosLa01 of digests into theirs; *next is the BSN to
+ * ask from for the next page ("" when this was the last).
+ */
+static int
+read_page(const struct kp_outcome *o, struct citizens *theirs, char next[16],
+    struct kp_err *err)
+{
+	struct kp_env env;
+	xmlDocPtr doc;
+	xmlNodePtr la01, antwoord, d;
+	char *vervolg = NULL;
+	int ret = KP_OK;
+
+	next[0] = '\0';
+	if ((doc = kp_xml_parse(o->response, o->response_len, err)) == NULL)
+		return KP_ERR_PROTOCOL;
+	if (kp_env_inspect(doc, 1, &env, err) != KP_OK) {
+		ret = KP_ERR_PROTOCOL;
+		goto out;
+	}
+	la01 = kp_env_payload(&env);
+	if (la01 == NULL || !kp_xml_is(la01, KD_NS, "dosLa01") ||
+	    (antwoord = kp_xml_child(la01, KD_NS, "antwoord")) == NULL) {
+		ret = kp_fail(err, KP_ERR_PROTOCOL, "the partner's answer is not "
+		    "a dosLa01 with an antwoord");
+		goto out;
+	}
+	for (d = kp_xml_first(antwoord); d != NULL; d = kp_xml_next(d)) {
+		char *bsn, *waarde, *aantal;
+		struct citizen *c;
+
+		if (!kp_xml_is(d, KD_NS, "digest"))
+			continue;
+		bsn = kp_xml_text(kp_xml_child(d, KD_NS, "bsn"));
+		waarde = kp_xml_text(kp_xml_child(d, KD_NS, "waarde"));
+		aantal = kp_xml_text(kp_xml_child(d, KD_NS, "aantal"));
+		if (theirs->n >= DIGEST_MAX_CITIZENS ||
+		    (c = citizens_add(theirs)) == NULL) {
+			ret = kp_fail(err, KP_ERR_NOMEM, "the partner named too "
+			    "many citizens");
+		} else {
+			snprintf(c->bsn, sizeof(c->bsn), "%s", bsn ? bsn : "");
+			snprintf(c->digest, sizeof(c->digest), "%s",
+			    waarde ? waarde : "");
+			c->records = aantal != NULL ? strtoll(aantal, NULL, 10) : 0;
+		}
+		free(bsn);
+		free(waarde);
+		free(aantal);
+		if (ret != KP_OK)
+			goto out;
+	}
+	if ((vervolg = kp_xml_text(kp_xml_child(la01, KD_NS,
+	    "vervolgVanaf"))) != NULL)
+		snprintf(next, 16, "%s", vervolg);
+out:
+	free(vervolg);
+	xmlFreeDoc(doc);
+	return ret;
+}
+
+/* Ask partner for its digests of what we delivered, page by page. */
+static int
+digests_theirs(struct kp_gateway *gw, const struct kp_profile *partner,
+    const char *bsn, struct citizens *theirs, struct kp_err *err)
+{
+	struct kp_kd_reply r = {
+		.our_oin = gw->cfg->oin, .our_app = gw->cfg->application,
+		.to_oin = partner->oin, .to_app = "ketenpoort",
+	};
+	struct kp_client *client;
+	char vanaf[16] = "", next[16];
+	int ret = KP_OK;
+
+	if ((client = kp_client_new(gw, partner, err)) == NULL)
+		return KP_ERR_NOMEM;
+	for (;;) {
+		struct kp_outcome o = { 0 };
+		xmlDocPtr q = kp_kd_question(&r, "digest", bsn, KP_DIGEST_DOEL,
+		    vanaf[0] ? vanaf : NULL, err);
+
+		if (q == NULL) {
+			ret = KP_ERR_NOMEM;
+			break;
+		}
+		ret = kp_client_exchange(client, xmlDocGetRootElement(q), &o, err);
+		xmlFreeDoc(q);
+		if (ret == KP_OK && o.fault != KP_F_NONE)
+			ret = kp_fail(err, KP_ERR_PROTOCOL, "%s refused the digest "
+			    "question: %s %s", partner->naam,
+			    kp_fault_code(o.fault), o.omschrijving);
+		if (ret == KP_OK)
+			ret = read_page(&o, theirs, next, err);
+		kp_outcome_clear(&o);
+		if (ret != KP_OK || next[0] == '\0')
+			break;
+		/* each page must move on, or a partner could keep us asking */
+		if (strcmp(next, vanaf) <= 0) {
+			ret = kp_fail(err, KP_ERR_PROTOCOL, "%s's digest pages do "
+			    "not advance; stopped", partner->naam);
+			break;
+		}
+		memcpy(vanaf, next, sizeof(vanaf));
+	}
+	kp_client_free(client);
+	return ret;
+}
+
+static int
+cmp_citizen(const void *a, const void *b)
+{
+	return strcmp(((const struct citizen *)a)->bsn,
+	    ((const struct citizen *)b)->bsn);
+}
+
+static int
+add_diff(struct kp_sync_report *rep, const char *bsn, int64_t ours,
+    int64_t theirs)
+{
+	struct kp_sync_diff *v = realloc(rep->diffs,
+	    (rep->ndiffs + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -1;
+	rep->diffs = v;
+	snprintf(v[rep->ndiffs].bsn, sizeof(v[0].bsn), "%s", bsn);
+	v[rep->ndiffs].ours = ours;
+	v[rep->ndiffs].theirs = theirs;
+	rep->ndiffs++;
+	return 0;
+}
+
+/*
+ * Our digests read before (*before) and after (after) the partner answered,
+ * merged into *before: a citizen whose notices moved in between (its
+ * digest changed, it appeared, or it was in flight either time) counts as
+ * in flight, since the partner may have answered from either state.
+ */
+static int
+settle(struct citizens *before, const struct citizens *after)
+{
+	struct citizens out = { 0 };
+	size_t i = 0, j = 0;
+
+	while (i < before->n || j < after->n) {
+		int c = i == before->n ? 1 : j == after->n ? -1 :
+		    strcmp(before->v[i].bsn, after->v[j].bsn);
+		const struct citizen *a = c <= 0 ? &before->v[i++] : NULL;
+		const struct citizen *b = c >= 0 ? &after->v[j++] : NULL;
+		struct citizen *slot = citizens_add(&out);
+
+		if (slot == NULL) {
+			citizens_clear(&out);
+			return -1;
+		}
+		*slot = b != NULL ? *b : *a;
+		slot->in_flight = a == NULL || b == NULL || a->in_flight ||
+		    b->in_flight || strcmp(a->digest, b->digest) != 0;
+	}
+	citizens_clear(before);
+	*before = out;
+	return 0;
+}
+
+int
+kp_sync_verify(struct kp_gateway *gw, const struct kp_profile *partner,
+    const char *bsn, struct kp_sync_report *rep, struct kp_err *err)
+{
+	struct citizens ours = { 0 }, later = { 0 }, theirs = { 0 };
+	size_t i = 0, j = 0;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((ret = digests_disclosed(gw, partner->oin, bsn, &ours, err)) != KP_OK ||
+	    (ret = digests_theirs(gw, partner, bsn, &theirs, err)) != KP_OK ||
+	    (ret = digests_disclosed(gw, partner->oin, bsn, &later, err)) != KP_OK)
+		goto out;
+	if (settle(&ours, &later) != 0) {
+		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Ours come in BSN order; a partner's answer is not trusted to. */
+	qsort(theirs.v, theirs.n, sizeof(theirs.v[0]), cmp_citizen);
+	for (size_t k = 1; k < theirs.n; k++)
+		if (strcmp(theirs.v[k - 1].bsn, theirs.v[k].bsn) == 0) {
+			ret = kp_fail(err, KP_ERR_PROTOCOL, "%s named a citizen "
+			    "twice in its digests; not compared", partner->naam);
+			goto out;
+		}
+	while (i < ours.n || j < theirs.n) {
+		int c = i == ours.n ? 1 : j == theirs.n ? -1 :
+		    strcmp(ours.v[i].bsn, theirs.v[j].bsn);
+		const struct citizen *a = c <= 0 ? &ours.v[i] : NULL;
+		const struct citizen *b = c >= 0 ? &theirs.v[j] : NULL;
+
+		if (a != NULL)
+			i++;
+		if (b != NULL)
+			j++;
+		rep->citizens++;
+		if (a != NULL && a->in_flight)
+			rep->in_flight++;
+		else if (a != NULL && b != NULL &&
+		    strcmp(a->digest, b->digest) == 0)
+			rep->same++;
+		else if (add_diff(rep, a != NULL ? a->bsn : b->bsn,
+		    a != NULL ? a->records : -1, b != NULL ? b->records : -1)) {
+			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+out:
+	citizens_clear(&ours);
+	citizens_clear(&later);
+	citizens_clear(&theirs);
+	if (ret != KP_OK)
+		kp_sync_report_clear(rep);
+	return ret;
+}
+
+void
+kp_sync_report_clear(struct kp_sync_report *rep)
+{
+	free(rep->diffs);
+	memset(rep, 0, sizeof(*rep));
+}
+
+/* A citizen's records as we hold them, copied out of the store's rows. */
+struct held {
+	struct kp_notice	*v;
+	char			**from;		/* received_from, NULL: ours */
+	size_t			 n;
+	int			 failed;
+};
+
+static int
+hold_record(void *arg, const struct kp_stored_record *r)
+{
+	struct held *h = arg;
+	struct kp_notice *v = realloc(h->v, (h->n + 1) * sizeof(*v));
+	char **from;
+	struct kp_notice *n;
+
+	if (v == NULL) {
+		h->failed = 1;
+		return 1;
+	}
+	h->v = v;
+	if ((from = realloc(h->from, (h->n + 1) * sizeof(*from))) == NULL) {
+		h->failed = 1;
+		return 1;
+	}
+	h->from = from;
+	n = &h->v[h->n];
+	memset(n, 0, sizeof(*n));
+	n->mutatiesoort = r->deleted ? 'V' : 'W';
+	snprintf(n->entiteittype, sizeof(n->entiteittype), "%s", r->entiteittype);
+	snprintf(n->bron, sizeof(n->bron), "%s", r->bron);
+	snprintf(n->identificatie, sizeof(n->identificatie), "%s",
+	    r->identificatie);
+	n->bronversie = (uint64_t)r->bronversie;
+	snprintf(n->bsn, sizeof(n->bsn), "%s", r->bsn);
+	n->fields = strdup(r->deleted || r->fields == NULL ? "" : r->fields);
+	h->from[h->n] = r->received_from != NULL ? strdup(r->received_from) :
+	    NULL;
+	h->n++;
+	if (n->fields == NULL || (r->received_from != NULL &&
+	    h->from[h->n - 1] == NULL)) {
+		h->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+held_clear(struct held *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		kp_notice_clear(&h->v[i]);
+		free(h->from[i]);
+	}
+	free(h->v);
+	free(h->from);
+	memset(h, 0, sizeof(*h));
+}
+
+int
+kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
+    const struct kp_sync_report *rep, size_t *queued, struct kp_err *err)
+{
+	int ret = KP_OK;
+
+	*queued = 0;
+	for (size_t d = 0; d < rep->ndiffs && ret == KP_OK; d++) {
+		struct held h = { 0 };
+
+		ret = kp_store_each_record(gw->store, rep->diffs[d].bsn,
+		    hold_record, &h, err);
+		if (ret == KP_OK && h.failed)
+			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; ret == KP_OK && i < h.n; i++) {
+			struct kp_fanout *f = NULL;
+			size_t nf = 0, q = 0;
+
+			ret = kp_policy_fanout(gw->profiles, &h.v[i], h.from[i],
+			    partner->oin, (uint32_t)gw->cfg->partitions, &f, &nf,
+			    err);
+			if (ret == KP_OK && nf > 0)
+				ret = kp_store_requeue(gw->store, &h.v[i], f, nf,
+				    "repair", &q, err);
+			*queued += q;
+			kp_fanout_free(f, nf);
+		}
+		held_clear(&h);
+	}
+	return ret;
+}
+
+struct kp_sync_schedule {
+	struct kp_gateway	*gw;
+	int64_t			 interval_ms;
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	int			 stopping;
+};
+
+struct partners {
+	char	(*oin)[24];
+	size_t	  n;
+};
+
+static int
+note_partner(void *arg, const struct kp_link_status *ls)
+{
+	struct partners *p = arg;
+	char (*v)[24];
+
+	if (ls->streams_out == 0)
+		return 0;
+	if ((v = realloc(p->oin, (p->n + 1) * sizeof(*v))) == NULL)
+		return 1;
+	p->oin = v;
+	snprintf(v[p->n++], sizeof(v[0]), "%s", ls->partner_oin);
+	return 0;
+}
+
+/* One round: verify every partner we have sent notices to. */
+static void
+verify_all(struct kp_sync_schedule *s)
+{
+	struct kp_gateway *gw = s->gw;
+	struct partners ps = { 0 };
+	struct kp_err err;
+
+	if (kp_store_link_status(gw->store, note_partner, &ps, &err) != KP_OK)
+		log_warnx("sync verify: %s", err.msg);
+	for (size_t i = 0; i < ps.n; i++) {
+		const struct kp_profile *p = kp_profiles_by_oin(gw->profiles,
+		    ps.oin[i]);
+		struct kp_sync_report rep;
+		struct kp_sync_check c = { .partner_oin = ps.oin[i] };
+		struct kp_err serr;
+
+		if (p == NULL)
+			continue;
+		if (kp_sync_verify(gw, p, NULL, &rep, &err) != KP_OK) {
+			log_warnx("sync verify with %s (%s): %s", p->naam, p->oin,
+			    err.msg);
+			c.error = err.msg;
+		} else {
+			c.citizens = rep.citizens;
+			c.differ = (int64_t)rep.ndiffs;
+			c.in_flight = rep.in_flight;
+			if (rep.ndiffs > 0)
+				log_warnx("sync verify with %s (%s): %zu of %lld "
+				    "citizens differ; see ketenpoort sync verify "
+				    "--partner %s, and sync repair", p->naam, p->oin,
+				    rep.ndiffs, (long long)rep.citizens, p->stem);
+			else
+				log_info("sync verify with %s (%s): %lld citizens "
+				    "the same, %lld in flight", p->naam, p->oin,
+				    (long long)rep.same, (long long)rep.in_flight);
+			kp_sync_report_clear(&rep);
+		}
+		if (kp_store_sync_checked(gw->store, &c, &serr) != KP_OK)
+			log_warnx("%s", serr.msg);
+	}
+	free(ps.oin);
+}
+
+static void *
+schedule_main(void *arg)
+{
+	struct kp_sync_schedule *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		int64_t due = kp_now_ms() + s->interval_ms;
+		struct timespec ts = { due / 1000, (due % 1000) * 1000000 };
+
+		while (!s->stopping && kp_now_ms() < due)
+			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+		if (s->stopping)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		verify_all(s);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+struct kp_sync_schedule *
+kp_sync_schedule_start(struct kp_gateway *gw, int64_t interval_s,
+    struct kp_err *err)
+{
+	struct kp_sync_schedule *s;
+
+	if (interval_s <= 0)
+		return NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	s->gw = gw;
+	s->interval_ms = interval_s * 1000;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	if (pthread_create(&s->thread, NULL, schedule_main, s) != 0) {
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->cond);
+		free(s);
+		kp_fail(err, KP_ERR_SYS, "cannot start the sync schedule");
+		return NULL;
+	}
+	return s;
+}
+
+void
+kp_sync_schedule_stop(struct kp_sync_schedule *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}
