@@ -267,6 +267,25 @@ check "a BSN that fails the elfproef is refused before anything is asked" \
     eq "$("$KP" sync verify -c "$WORK/gemeente/ketenpoort.conf" --partner ggd --bsn 123456789 2>&1; echo "rc=$?")" \
        "ketenpoort sync: \"123456789\" is not a BSN: nine digits that pass the elfproef
 rc=2"
+# Outage: the call centre is down while the hub goes on changing; when it
+# is back the backlog drains in order and the digests agree.
+kp_stop kcc
+mkdir -p "$WORK/changes/outage"
+for k in $(seq 2 3 $M); do
+	change "$WORK/changes/outage/p$k.xml" W PRS $GEM "gemeente-PRS-1-$k" 5 \
+	    "$(kp_sql gemeente "SELECT bsn FROM record WHERE identificatie = 'gemeente-PRS-1-$k'")"
+done
+OUT=$(ls "$WORK/changes/outage" | wc -l)
+"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/changes/outage/*.xml > "$WORK/outage.out" 2>&1
+check "during the call centre's outage $OUT changes wait for it at the hub" \
+    eq "$(grep -c 'stored; 2 notices queued' "$WORK/outage.out")/$(sleep 1; kp_sql gemeente "SELECT count(*) FROM outbox WHERE partner_oin = '$KCC' AND state = 'pending'")" "$OUT/$OUT"
+kp_start kcc || { echo "Bail out! kcc did not restart"; exit 1; }
+check "the backlog drains when it is back" drained
+check "  in order: every stream gap-free, each notice applied once" streams_agree gemeente $GEM kcc $KCC
+check "  the call centre holds the new versions" \
+    eq "$(kp_sql kcc "SELECT count(*) FROM record WHERE bronversie = 5 AND received_from = '$GEM'")" "$OUT"
+verify gemeente kcc
+check "  and the digests agree" eq "$?/$(grep -c ', 0 differ' "$WORK/verify.out")" "0/1"
 check "every store passes PRAGMA integrity_check" \
     eq "$(for g in gemeente ggd kcc; do kp_sql $g "PRAGMA integrity_check"; done | tr '\n' ' ')" "ok ok ok "
 for g in gemeente ggd kcc; do
