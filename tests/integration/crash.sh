@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Crash test: while a municipality keeps changing cases, kill -9 one of the
-# two gateways at random moments (20 times) and start it again.  At the end
-# every change the municipality's gateway took (dossier put said "stored")
-# is at the GGD in its latest version, applied once, no stream has a gap,
-# and both stores pass PRAGMA integrity_check.
+# Crash test on the three-gateway chain (a municipality as hub, a GGD and a
+# call centre): while all three keep changing their records (adds,
+# changes, deletions; the hub relaying the spokes' records to each
+# other), kill -9 a random one of the three at random moments (20 times,
+# KP_CRASH_KILLS) and start it again.  At the end every change a local
+# caller was told "stored" is at every party entitled to it in its latest
+# version, each notice was applied once, no stream has a gap, the digests
+# agree on every link, and every store passes PRAGMA integrity_check.
 set -u
 WORK=$(mktemp -d /tmp/kp-crash.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
-trap 'kp_stop_all; rm -rf "$WORK"' EXIT
+trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 KILLS=${KP_CRASH_KILLS:-20}
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' kp_pair
-echo "send_timeout 3" >> "$WORK/gemeente/ketenpoort.conf"
-kp_start gemeente && kp_start ggd || { echo "Bail out! gateways did not start"; exit 1; }
+kp_hub_spokes
+for g in $KP_GATEWAYS; do
+	echo "send_timeout 3" >> "$WORK/$g/ketenpoort.conf"
+	kp_start $g || { echo "Bail out! $g did not start"; exit 1; }
+done
 
 # kill9 NAME: no goodbye, then start again
 kill9() {
@@ -23,32 +28,85 @@ kill9() {
 	kp_start "$1" >/dev/null || echo "#   $1 did not restart"
 }
 
+declare -a BSNS
+for i in $(seq 1 12); do BSNS[$i]=$(kp_bsn "$i"); done
+# round G V: the changes gateway G makes in round V, as files in $WORK/c/G
+round() {
+	local g=$1 v=$2 d="$WORK/c/$1" i soort
+	rm -rf "$d"; mkdir -p "$d"
+	soort=$([ "$v" = 1 ] && echo T || echo W)
+	case $g in
+	gemeente)
+		for i in 1 2 3 4; do
+			kp_local_change "$d/z$i.xml" $soort ZAK $GEM "Z$i" "$v" "${BSNS[$i]}"
+		done
+		for i in 5 6; do
+			kp_local_change "$d/p$i.xml" $soort PRS $GEM "P$i" "$v" "${BSNS[$i]}"
+		done
+		# one case made each round and deleted the next
+		kp_local_change "$d/x.xml" T ZAK $GEM "X$v" 1 "${BSNS[$((v % 12 + 1))]}"
+		[ "$v" -gt 1 ] && kp_local_change "$d/y.xml" V ZAK $GEM "X$((v - 1))" 2 \
+		    "${BSNS[$(((v - 1) % 12 + 1))]}"
+		;;
+	ggd)
+		for i in 1 2 3 4; do
+			kp_local_change "$d/z$i.xml" $soort ZAK $GGD "G$i" "$v" "${BSNS[$((i + 4))]}"
+		done
+		for i in 1 2; do
+			kp_local_change "$d/k$i.xml" $soort KCT $GGD "GK$i" "$v" "${BSNS[$((i + 8))]}"
+		done
+		;;
+	kcc)
+		for i in 1 2 3 4; do
+			kp_local_change "$d/k$i.xml" $soort KCT $KCC "K$i" "$v" "${BSNS[$((i * 3))]}"
+		done
+		;;
+	esac
+}
+
 : > "$WORK/taken"
-mkdir -p "$WORK/c"
-v=0
-for k in $(seq 1 "$KILLS"); do
-	v=$((v + 1))
-	for i in $(seq 1 10); do
-		kp_change $([ $v = 1 ] && echo T || echo W) $GEM "Z$i" "$v" \
-		    "$(kp_bsn "$i")" "stap $v" > "$WORK/c/$i.xml"
+made=0
+for v in $(seq 1 "$KILLS"); do
+	for g in $KP_GATEWAYS; do
+		round $g "$v"
+		made=$((made + $(ls "$WORK/c/$g" | wc -l)))
+		"$KP" dossier put -c "$WORK/$g/ketenpoort.conf" "$WORK/c/$g"/*.xml \
+		    >> "$WORK/taken" 2>&1
 	done
-	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c/*.xml \
-	    >> "$WORK/taken" 2>&1
 	sleep "0.$((RANDOM % 8 + 1))"
-	if [ $((RANDOM % 2)) = 0 ]; then kill9 gemeente; else kill9 ggd; fi
+	case $((RANDOM % 3)) in
+	0) kill9 gemeente ;;
+	1) kill9 ggd ;;
+	2) kill9 kcc ;;
+	esac
 done
-check "$KILLS kill -9s survived; every change was taken" \
-    eq "$(grep -c 'stored; 1 notices queued' "$WORK/taken")" $((KILLS * 10))
-check "the outbox drains after the last restart" \
-    wait_for gemeente "SELECT count(*) FROM outbox WHERE state != 'delivered'" 0 120
-check "the GGD holds every case in its latest version" \
-    eq "$(kp_sql ggd "SELECT count(*) FROM record WHERE bronversie = $v AND fields LIKE '%stap $v%'")" 10
-check "each notice applied once: the streams moved exactly once per notice" \
-    eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in")" $((KILLS * 10))
-check "no stream has a gap: what was sent and what was applied agree per stream" \
-    eq "$(kp_sql gemeente "SELECT group_concat(partitie || ':' || (next_volgnummer - 1)) FROM (SELECT * FROM stream_out ORDER BY partitie)")" \
-       "$(kp_sql ggd "SELECT group_concat(partitie || ':' || (next_expected - 1)) FROM (SELECT * FROM stream_in ORDER BY partitie)")"
-kp_stop gemeente; kp_stop ggd
-check "both stores pass PRAGMA integrity_check" \
-    eq "$(kp_sql gemeente "PRAGMA integrity_check") $(kp_sql ggd "PRAGMA integrity_check")" "ok ok"
+check "$KILLS kill -9s survived; every one of the $made changes was taken" \
+    eq "$(grep -c ' stored; ' "$WORK/taken")" "$made"
+check "every outbox drains after the last restart, relays included" kp_drained
+check "nothing parked anywhere" \
+    eq "$(for g in $KP_GATEWAYS; do kp_sql $g "SELECT count(*) FROM outbox WHERE state = 'parked'"; done | tr '\n' ' ')" "0 0 0 "
+check "the GGD holds every record of the hub's it may see, in its latest version" \
+    eq "$(kp_differences ggd gemeente "bron != '$GGD'" "received_from = '$GEM'" | tr '\n' ' ')" "0 0 "
+check "the call centre holds every record of the hub's it may see, in its latest version" \
+    eq "$(kp_differences kcc gemeente "bron != '$KCC'" "received_from = '$GEM'" | tr '\n' ' ')" "0 0 "
+check "the hub holds every record of the GGD's own, in its latest version" \
+    eq "$(kp_differences gemeente ggd "bron = '$GGD'" "bron = '$GGD'" | tr '\n' ' ')" "0 0 "
+check "the hub holds every record of the call centre's own, in its latest version" \
+    eq "$(kp_differences gemeente kcc "bron = '$KCC'" "bron = '$KCC'" | tr '\n' ' ')" "0 0 "
+check "and the latest version is the last round's" \
+    eq "$(kp_sql ggd "SELECT group_concat(bronversie) FROM (SELECT bronversie FROM record WHERE identificatie IN ('Z1', 'K1') ORDER BY identificatie)")" "$KILLS,$KILLS"
+check "deleted cases arrived as tombstones" \
+    eq "$(kp_sql ggd "SELECT count(*) FROM record WHERE identificatie LIKE 'X%' AND deleted = 1")" $((KILLS - 1))
+check "hub -> GGD: each notice applied once, no gap" kp_streams_agree gemeente $GEM ggd $GGD
+check "hub -> call centre: each notice applied once, no gap" kp_streams_agree gemeente $GEM kcc $KCC
+check "GGD -> hub: each notice applied once, no gap" kp_streams_agree ggd $GGD gemeente $GEM
+check "call centre -> hub: each notice applied once, no gap" kp_streams_agree kcc $KCC gemeente $GEM
+for link in "gemeente ggd" "gemeente kcc" "ggd gemeente" "kcc gemeente"; do
+	set -- $link
+	check "digests $1 -> $2 agree" \
+	    eq "$("$KP" sync verify -c "$WORK/$1/ketenpoort.conf" --partner "$2" | grep -c ', 0 differ, 0 with')" 1
+done
+for g in $KP_GATEWAYS; do kp_stop $g; done
+check "every store passes PRAGMA integrity_check" \
+    eq "$(for g in $KP_GATEWAYS; do kp_sql $g "PRAGMA integrity_check"; done | tr '\n' ' ')" "ok ok ok "
 echo "1..$t"

@@ -233,3 +233,113 @@ wait_for() {
 	echo "#   $1: '$2' is '$(kp_sql "$1" "$2")', want '$3'"
 	return 1
 }
+
+# The three-gateway chain of sync.sh and crash.sh: a municipality
+# (gemeente, the hub, GEM, port P1), a GGD (ggd, GGD, P2) and a call
+# centre (kcc, KCC, P3).  The hub relays the call centre's contact
+# moments to the GGD and the GGD's cases and contact moments to the call
+# centre; each spoke sees only the fields its profile at the hub lists.
+KCC=00000003003000000000
+KP_GATEWAYS="gemeente ggd kcc"
+kp_hub_spokes() {
+	kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD && kp_org kcc $KCC
+	P1=$(kp_free_port); P2=$(kp_free_port); P3=$(kp_free_port)
+	kp_gateway gemeente $GEM "$P1"
+	kp_gateway ggd $GGD "$P2"
+	kp_gateway kcc $KCC "$P3"
+
+	# What the hub lets each spoke see, and what each may send it.
+	KP_ONTVANGEN='<ontvangen>
+	    <entiteit type="PRS"><veld>geslachtsnaam</veld></entiteit>
+	    <entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit>
+	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld></entiteit>
+	  </ontvangen>' kp_profile gemeente ggd $GGD "$P2" ketenpartner zakLk01 kctLk01 dosLv01
+	KP_ONTVANGEN='<ontvangen>
+	    <entiteit type="PRS"><veld>geslachtsnaam</veld><veld>telefoon</veld></entiteit>
+	    <entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit>
+	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
+	  </ontvangen>' kp_profile gemeente kcc $KCC "$P3" callcenter kctLk01 dosLv01
+	# The spokes take the hub's records and what it relays; they send their
+	# own to the hub with every field.
+	KP_ONTVANGEN='<ontvangen>
+	    <entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld><veld>startdatum</veld><veld>toelichting</veld></entiteit>
+	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
+	  </ontvangen>' kp_profile ggd gemeente $GEM "$P1" gemeente prsLk01 zakLk01 kctLk01+relay dosLv01
+	KP_ONTVANGEN='<ontvangen>
+	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
+	  </ontvangen>' kp_profile kcc gemeente $GEM "$P1" gemeente prsLk01 zakLk01+relay kctLk01+relay dosLv01
+}
+
+kp_oin_of() {
+	case $1 in gemeente) echo $GEM ;; ggd) echo $GGD ;; kcc) echo $KCC ;; esac
+}
+
+# kp_local_change FILE SOORT TYPE BRON ID VERSION BSN: a local change of
+# a PRS, ZAK or KCT record into FILE (builtins only: thousands are made)
+kp_local_change() {
+	local f=$1 soort=$2 type=$3 bron=$4 id=$5 v=$6 bsn=$7 el body=""
+	case $type in
+	PRS) el=persoon
+	     body="<kd:geslachtsnaam>Jansen-$id-$v</kd:geslachtsnaam><kd:email>p$id@example.nl</kd:email><kd:telefoon>06-$v$v$v</kd:telefoon>" ;;
+	ZAK) el=zaak
+	     body="<kd:zaaktype>Bijzondere bijstand</kd:zaaktype><kd:toelichting>intern $id v$v</kd:toelichting><kd:status>status $v</kd:status><kd:startdatum>2026-11-20</kd:startdatum><kd:behandelaar>medewerker $v</kd:behandelaar>" ;;
+	KCT) el=klantcontact
+	     body="<kd:kanaal>telefoon</kd:kanaal><kd:plaatsgevondenOp>2026-11-24T10:0$((v % 10)):00Z</kd:plaatsgevondenOp><kd:onderwerp>vraag $id</kd:onderwerp><kd:inhoud>gesprek versie $v</kd:inhoud><kd:medewerker>agent $v</kd:medewerker>" ;;
+	esac
+	[ "$soort" = V ] && body=""
+	printf '<kd:lokaleWijziging xmlns:kd="urn:ketenpoort:ketendossier:1"><kd:mutatiesoort>%s</kd:mutatiesoort><kd:object><kd:%s><kd:bron>%s</kd:bron><kd:identificatie>%s</kd:identificatie><kd:bronversie>%s</kd:bronversie><kd:bsn>%s</kd:bsn>%s</kd:%s></kd:object></kd:lokaleWijziging>\n' \
+	    "$soort" "$el" "$bron" "$id" "$v" "$bsn" "$body" "$el" > "$f"
+}
+
+# kp_drained: no outbox of $KP_GATEWAYS holds anything undelivered, twice
+# a second apart (a relay may queue as the last notice goes)
+kp_waiting() {
+	local g
+	for g in $KP_GATEWAYS; do
+		kp_sql $g "SELECT count(*) FROM outbox WHERE state != 'delivered'"
+	done | tr '\n' ' '
+}
+kp_drained() {
+	local i
+	for i in $(seq 1 1200); do
+		if [ "$(kp_waiting)" = "$(echo $KP_GATEWAYS | sed 's/[a-z]*/0/g') " ]; then
+			sleep 1
+			[ "$(kp_waiting)" = "$(echo $KP_GATEWAYS | sed 's/[a-z]*/0/g') " ] && return 0
+		fi
+		sleep 0.5
+	done
+	for g in $KP_GATEWAYS; do
+		echo "#   $g: $(kp_sql $g "SELECT state || ' ' || count(*) FROM outbox GROUP BY state")"
+	done
+	return 1
+}
+# kp_sql2 A B SQL: a query on A's store with B's attached as o
+kp_sql2() {
+	sqlite3 -batch -noheader "$WORK/$1/store.db" "ATTACH '$WORK/$2/store.db' AS o; $3"
+}
+# kp_differences HOLDER SOURCE SOURCE_FILTER HOLDER_FILTER: how many
+# records (identity, bronversie, deleted) SOURCE has and HOLDER has not,
+# then the other way round
+kp_differences() {
+	local holder=$1 source=$2 filter_src=$3 filter_held=$4
+	kp_sql2 "$holder" "$source" "SELECT count(*) FROM (
+	    SELECT entiteittype, bron, identificatie, bronversie, deleted FROM o.record WHERE $filter_src
+	    EXCEPT SELECT entiteittype, bron, identificatie, bronversie, deleted FROM main.record WHERE $filter_held)"
+	kp_sql2 "$holder" "$source" "SELECT count(*) FROM (
+	    SELECT entiteittype, bron, identificatie, bronversie, deleted FROM main.record WHERE $filter_held
+	    EXCEPT SELECT entiteittype, bron, identificatie, bronversie, deleted FROM o.record WHERE $filter_src)"
+}
+# kp_streams_agree FROM FROM_OIN TO TO_OIN: exactly once, gap-free: per
+# partition what TO applied is what FROM numbered, and every notice
+# numbered was delivered
+kp_streams_agree() {
+	local from=$1 from_oin=$2 to=$3 to_oin=$4 bad
+	bad=$(kp_sql2 "$to" "$from" "SELECT count(*) FROM o.stream_out s LEFT JOIN main.stream_in i
+	    ON i.partner_oin = '$from_oin' AND i.partitie = s.partitie
+	    WHERE s.partner_oin = '$to_oin' AND coalesce(i.next_expected, 1) != s.next_volgnummer")
+	[ "$bad" = 0 ] || { echo "#   $from -> $to: $bad streams disagree"; return 1; }
+	bad=$(kp_sql "$from" "SELECT count(*) FROM outbox WHERE partner_oin = '$to_oin' AND state != 'delivered'")
+	[ "$bad" = 0 ] || { echo "#   $from -> $to: $bad undelivered"; return 1; }
+	[ "$(kp_sql "$from" "SELECT count(*) FROM outbox WHERE partner_oin = '$to_oin'")" = \
+	  "$(kp_sql "$to" "SELECT coalesce(sum(next_expected - 1), 0) FROM stream_in WHERE partner_oin = '$from_oin'")" ]
+}
