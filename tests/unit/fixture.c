@@ -105,7 +105,7 @@ fixture_setup_port(struct fixture *fx, int self_port)
 	    write_conf(fx, "partner", OIN_PARTNER, 2) != 0 ||
 	    write_profile(fx, "self", "partner", OIN_PARTNER, 2,
 	    "<bericht>zakLk01</bericht>"
-	    "<bericht relay=\"true\">prsLk01</bericht>",
+	    "<bericht relay=\"true\">prsLk01</bericht><bericht>dosLv01</bericht>",
 	    "  <ontvangen><entiteit type=\"ZAK\"><veld>zaaktype</veld>"
 	    "<veld>status</veld></entiteit></ontvangen>\n") != 0 ||
 	    write_profile(fx, "self", "callcenter", OIN_CALLCENTER, 3,
