@@ -1300,13 +1300,26 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
     int (*fn)(void *arg, const struct kp_outbox_row *row), void *arg,
     struct kp_err *err)
 {
+	/*
+	 * Stream by stream (CROSS JOIN fixes that order): its lowest
+	 * undelivered volgnummer is the lower of the lowest pending and the
+	 * lowest parked, each one index seek; so a poll costs the number of
+	 * streams, not the size of the backlog.
+	 */
 	static const char sql[] = "SELECT o.id, o.partner_oin, o.partitie, "
 	    "o.volgnummer, o.mutatiesoort, o.entiteittype, o.bron, "
 	    "o.identificatie, o.bronversie, o.bsn, o.fields, o.attempts "
-	    "FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 "
-	    "AND o.volgnummer = (SELECT min(x.volgnummer) FROM outbox x WHERE "
-	    "x.partner_oin = o.partner_oin AND x.partitie = o.partitie AND "
-	    "x.state != 'delivered') ORDER BY o.id LIMIT ?2";
+	    "FROM stream_out s CROSS JOIN outbox o "
+	    "ON o.partner_oin = s.partner_oin AND o.partitie = s.partitie "
+	    "AND o.volgnummer = min("
+	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
+	    "  x.state = 'pending' AND x.partner_oin = s.partner_oin AND "
+	    "  x.partitie = s.partitie), 9223372036854775807), "
+	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
+	    "  x.state = 'parked' AND x.partner_oin = s.partner_oin AND "
+	    "  x.partitie = s.partitie), 9223372036854775807)) "
+	    "WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 "
+	    "ORDER BY o.id LIMIT ?2";
 	struct param p[] = { { NULL, now_ms, 0 }, { NULL, max, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
