@@ -163,7 +163,8 @@ static const char *const migrations[] = {
 	"  skipped_at TEXT NOT NULL"
 	");",
 	/* 5: digests (PROTOCOL.md 4.3): lookups by link and citizen; verifies */
-	"CREATE INDEX record_from ON record (received_from, bsn);"
+	"CREATE INDEX record_from ON record (received_from, bsn) "
+	"  WHERE received_from IS NOT NULL;"
 	"CREATE INDEX outbox_record ON outbox (partner_oin, bsn, entiteittype,"
 	"  bron, identificatie, id);"
 	"CREATE TABLE sync_check ("
@@ -1675,15 +1676,19 @@ kp_store_each_held(struct kp_store *st, const char *partner_oin,
     int (*fn)(void *arg, const struct kp_digest_row *r), void *arg,
     struct kp_err *err)
 {
-	static const char sql[] = "SELECT bsn, entiteittype, bron, "
+	/* Two texts, so that each is one range seek on record_from. */
+	static const char one_sql[] = "SELECT bsn, entiteittype, bron, "
 	    "identificatie, bronversie, fields_sha256, NULL, 0 FROM record "
-	    "WHERE received_from = ?1 AND (?2 IS NULL OR bsn = ?2) AND "
-	    "(?3 IS NULL OR bsn > ?3) ORDER BY bsn";
-	struct param p[] = { { partner_oin, 0, 0 }, { bsn, 0, bsn == NULL },
-	    { after, 0, after == NULL } };
+	    "WHERE received_from = ?1 AND bsn = ?2";
+	static const char page_sql[] = "SELECT bsn, entiteittype, bron, "
+	    "identificatie, bronversie, fields_sha256, NULL, 0 FROM record "
+	    "WHERE received_from = ?1 AND bsn > ?2 ORDER BY bsn";
+	struct param p[] = { { partner_oin, 0, 0 },
+	    { bsn != NULL ? bsn : after != NULL ? after : "", 0, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "records", p, 3, digest_row, &e, err);
+	return read_each(st, bsn != NULL ? one_sql : page_sql, "records", p, 2,
+	    digest_row, &e, err);
 }
 
 int
@@ -1692,18 +1697,23 @@ kp_store_each_disclosed(struct kp_store *st, const char *partner_oin,
     void *arg, struct kp_err *err)
 {
 	/* The newest row of a record; rows an operator skipped are gone. */
-	static const char sql[] = "SELECT o.bsn, o.entiteittype, o.bron, "
-	    "o.identificatie, o.bronversie, NULL, o.fields, "
-	    "o.state != 'delivered' FROM outbox o "
-	    "WHERE o.partner_oin = ?1 AND (?2 IS NULL OR o.bsn = ?2) AND "
-	    "o.id = (SELECT max(x.id) FROM outbox x WHERE "
-	    "x.partner_oin = o.partner_oin AND x.bsn = o.bsn AND "
-	    "x.entiteittype = o.entiteittype AND x.bron = o.bron AND "
-	    "x.identificatie = o.identificatie) ORDER BY o.bsn";
-	struct param p[] = { { partner_oin, 0, 0 }, { bsn, 0, bsn == NULL } };
+#define DISCLOSED_SQL(bsn_term) "SELECT o.bsn, o.entiteittype, o.bron, " \
+	    "o.identificatie, o.bronversie, NULL, o.fields, " \
+	    "o.state != 'delivered' FROM outbox o " \
+	    "WHERE o.partner_oin = ?1 AND " bsn_term " AND " \
+	    "o.id = (SELECT max(x.id) FROM outbox x WHERE " \
+	    "x.partner_oin = o.partner_oin AND x.bsn = o.bsn AND " \
+	    "x.entiteittype = o.entiteittype AND x.bron = o.bron AND " \
+	    "x.identificatie = o.identificatie) ORDER BY o.bsn"
+	static const char one_sql[] = DISCLOSED_SQL("o.bsn = ?2");
+	static const char all_sql[] = DISCLOSED_SQL("o.bsn > ?2");
+#undef DISCLOSED_SQL
+	struct param p[] = { { partner_oin, 0, 0 },
+	    { bsn != NULL ? bsn : "", 0, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "the outbox", p, 2, digest_row, &e, err);
+	return read_each(st, bsn != NULL ? one_sql : all_sql, "the outbox", p, 2,
+	    digest_row, &e, err);
 }
 
 int
