@@ -35,6 +35,22 @@ struct transfer {
 	char				 errbuf[CURL_ERROR_SIZE];
 };
 
+/*
+ * An acknowledged notice on its way into the store (through the group
+ * commit, sharing its fsync with whatever else waits); its stream stays
+ * busy until it has landed, so the row is not sent again meanwhile.
+ */
+struct landing {
+	struct kp_store_job		 job;
+	struct kp_deliver		*d;
+	struct kp_outbox_row		 row;
+	struct kp_outbound_record	 rec;
+	struct kp_composed		 req;
+	char				*answer;
+	char				 root[16];
+	struct landing			*next;
+};
+
 struct kp_deliver {
 	struct kp_gateway	*gw;
 	pthread_t		 thread;
@@ -42,6 +58,10 @@ struct kp_deliver {
 	CURLM			*multi;
 	struct transfer		*inflight[KP_DELIVER_INFLIGHT];
 	int			 ninflight;
+	pthread_mutex_t		 landing_lock;
+	pthread_cond_t		 landing_cond;
+	struct landing		*landing;	/* submitted, not yet durable */
+	struct landing		*landed;	/* durable (or failed): to free */
 };
 
 static void
@@ -59,13 +79,140 @@ transfer_free(struct transfer *t)
 }
 
 static int
+same_stream(const struct kp_outbox_row *a, const struct kp_outbox_row *b)
+{
+	return a->partitie == b->partitie &&
+	    strcmp(a->partner_oin, b->partner_oin) == 0;
+}
+
+static int
 stream_busy(struct kp_deliver *d, const struct kp_outbox_row *row)
 {
+	int busy = 0;
+
 	for (int i = 0; i < d->ninflight; i++)
-		if (d->inflight[i]->row.partitie == row->partitie &&
-		    strcmp(d->inflight[i]->row.partner_oin, row->partner_oin) == 0)
+		if (same_stream(&d->inflight[i]->row, row))
 			return 1;
-	return 0;
+	/*
+	 * Landed but not reaped counts too: this poll's snapshot of the
+	 * outbox may be older than the commit that marked it delivered.
+	 */
+	pthread_mutex_lock(&d->landing_lock);
+	for (struct landing *l = d->landing; l != NULL && !busy; l = l->next)
+		busy = same_stream(&l->row, row);
+	for (struct landing *l = d->landed; l != NULL && !busy; l = l->next)
+		busy = same_stream(&l->row, row);
+	pthread_mutex_unlock(&d->landing_lock);
+	return busy;
+}
+
+static void
+landing_free(struct landing *l)
+{
+	free(l->row.fields);
+	kp_composed_clear(&l->req);
+	free(l->answer);
+	free(l);
+}
+
+/* In the store writer's thread: the delivery is durable (or failed). */
+static void
+landed(struct kp_store_job *job, void *arg)
+{
+	struct landing *l = arg, **pp;
+	struct kp_deliver *d = l->d;
+
+	(void)job;
+	pthread_mutex_lock(&d->landing_lock);
+	for (pp = &d->landing; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	l->next = d->landed;
+	d->landed = l;
+	pthread_cond_broadcast(&d->landing_cond);
+	pthread_mutex_unlock(&d->landing_lock);
+	curl_multi_wakeup(d->multi);
+}
+
+/*
+ * Free what has landed; a failed one will be sent again (it is still
+ * pending).  Returns how many: their streams may send their next rows.
+ */
+static int
+reap_landed(struct kp_deliver *d)
+{
+	struct landing *l, *next;
+	int n = 0;
+
+	pthread_mutex_lock(&d->landing_lock);
+	l = d->landed;
+	d->landed = NULL;
+	pthread_mutex_unlock(&d->landing_lock);
+	for (; l != NULL; l = next) {
+		next = l->next;
+		if (l->job.status != KP_OK)
+			log_warnx("to %s stream %u #%llu: delivered but not "
+			    "recorded (the store failed); it will be sent again",
+			    l->row.partner_oin, l->row.partitie,
+			    (unsigned long long)l->row.volgnummer);
+		landing_free(l);
+		n++;
+	}
+	return n;
+}
+
+/* Hand an acknowledged transfer to the store; t gives up what it owns. */
+static void
+land(struct kp_deliver *d, struct transfer *t)
+{
+	struct landing *l = calloc(1, sizeof(*l));
+	struct kp_err serr;
+
+	if (l == NULL) {
+		/* no memory: record it the slow way */
+		struct kp_outbound_record r = {
+			.partner_oin = t->partner->oin,
+			.message_id = t->req.message_id, .berichtcode = "Lk01",
+			.entiteittype = t->row.entiteittype, .root = t->root,
+			.bytes = t->req.bytes, .len = t->req.len,
+			.response = t->answer.data, .response_len = t->answer.len,
+			.outcome = "delivered",
+		};
+
+		if (kp_store_outbox_delivered(d->gw->store, &t->row, &r,
+		    &serr) != KP_OK)
+			log_warnx("delivered but not recorded (it will be sent "
+			    "again): %s", serr.msg);
+		return;
+	}
+	l->d = d;
+	l->row = t->row;
+	t->row.fields = NULL;
+	l->req = t->req;
+	memset(&t->req, 0, sizeof(t->req));
+	l->answer = kp_buf_steal(&t->answer, &l->rec.response_len);
+	snprintf(l->root, sizeof(l->root), "%s", t->root);
+	l->rec.partner_oin = t->partner->oin;
+	l->rec.message_id = l->req.message_id;
+	l->rec.berichtcode = "Lk01";
+	l->rec.entiteittype = l->row.entiteittype;
+	l->rec.root = l->root;
+	l->rec.bytes = l->req.bytes;
+	l->rec.len = l->req.len;
+	l->rec.response = l->answer;
+	l->rec.outcome = "delivered";
+	l->job.kind = KP_JOB_DELIVERED;
+	l->job.delivery.row = &l->row;
+	l->job.delivery.record = &l->rec;
+	l->job.done = landed;
+	l->job.arg = l;
+	pthread_mutex_lock(&d->landing_lock);
+	l->next = d->landing;
+	d->landing = l;
+	pthread_mutex_unlock(&d->landing_lock);
+	kp_store_submit(d->gw->store, &l->job);
 }
 
 /* Backoff with jitter: 0.5 s doubling per attempt up to a minute, +-25%. */
@@ -188,18 +335,7 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 		return;
 	}
 	if (out.fault == KP_F_NONE) {
-		struct kp_outbound_record r = {
-			.partner_oin = t->partner->oin,
-			.message_id = t->req.message_id,
-			.berichtcode = "Lk01", .entiteittype = t->row.entiteittype,
-			.root = t->root, .bytes = t->req.bytes, .len = t->req.len,
-			.response = t->answer.data, .response_len = t->answer.len,
-			.outcome = "delivered",
-		};
-
-		if (kp_store_outbox_delivered(gw->store, &t->row, &r, &serr) != KP_OK)
-			log_warnx("delivered but not recorded (it will be sent "
-			    "again): %s", serr.msg);
+		land(d, t);
 	} else if (out.fault == KP_F_030 && out.verwacht > 0) {
 		log_info("to %s stream %u: partner expects #%llu; resending from "
 		    "there", t->partner->oin, t->row.partitie,
@@ -233,6 +369,8 @@ deliver_main(void *arg)
 		CURLMsg *msg;
 		int running, left;
 
+		if (reap_landed(d) > 0)
+			last_poll = 0;
 		if (kp_now_ms() - last_poll >= KP_DELIVER_POLL_MS &&
 		    d->ninflight < KP_DELIVER_INFLIGHT) {
 			last_poll = kp_now_ms();
@@ -278,6 +416,8 @@ kp_deliver_start(struct kp_gateway *gw, struct kp_err *err)
 		return NULL;
 	}
 	d->gw = gw;
+	pthread_mutex_init(&d->landing_lock, NULL);
+	pthread_cond_init(&d->landing_cond, NULL);
 	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)KP_DELIVER_INFLIGHT);
 	if (pthread_create(&d->thread, NULL, deliver_main, d) != 0) {
 		curl_multi_cleanup(d->multi);
@@ -296,6 +436,14 @@ kp_deliver_stop(struct kp_deliver *d)
 	atomic_store(&d->stopping, 1);
 	curl_multi_wakeup(d->multi);
 	pthread_join(d->thread, NULL);
+	/* what was handed to the store lands before we go */
+	pthread_mutex_lock(&d->landing_lock);
+	while (d->landing != NULL)
+		pthread_cond_wait(&d->landing_cond, &d->landing_lock);
+	pthread_mutex_unlock(&d->landing_lock);
+	reap_landed(d);
 	curl_multi_cleanup(d->multi);
+	pthread_mutex_destroy(&d->landing_lock);
+	pthread_cond_destroy(&d->landing_cond);
 	free(d);
 }

@@ -640,6 +640,10 @@ record_apply(struct kp_store *st, const struct kp_notice *n,
 	return KP_OK;
 }
 
+static int	exec_bound(struct kp_store *, const char *, const char *,
+		    int64_t, int64_t, struct kp_err *);
+static int	apply_delivered(struct kp_store *, struct kp_store_job *,
+		    struct kp_err *);
 static int	enqueue_locked(struct kp_store *, const struct kp_notice *,
 		    const struct kp_fanout *, size_t, const char *, size_t *,
 		    struct kp_err *);
@@ -938,10 +942,20 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		job->status = KP_ERR_STORE;
 		if (!batch_ok || exec(st, "SAVEPOINT job", &err) != KP_OK)
 			continue;
-		job->status = job->kind == KP_JOB_COMMIT ?
-		    apply_commit(st, job, &err) : job->kind == KP_JOB_LOCAL ?
-		    apply_local(st, job, &err) : audit_locked(st, &job->audit,
-		    &err);
+		switch (job->kind) {
+		case KP_JOB_COMMIT:
+			job->status = apply_commit(st, job, &err);
+			break;
+		case KP_JOB_LOCAL:
+			job->status = apply_local(st, job, &err);
+			break;
+		case KP_JOB_DELIVERED:
+			job->status = apply_delivered(st, job, &err);
+			break;
+		default:
+			job->status = audit_locked(st, &job->audit, &err);
+			break;
+		}
 		if (job->status != KP_OK) {
 			if (job->status == KP_ERR_STORE)
 				log_warnx("%s; not acknowledged", err.msg);
@@ -1345,10 +1359,13 @@ exec_bound(struct kp_store *st, const char *sql, const char *t1,
 	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot update outbox");
 }
 
-int
-kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
-    const struct kp_outbound_record *r, struct kp_err *err)
+/* The rows of an acknowledged outbox row; inside the caller's savepoint. */
+static int
+apply_delivered(struct kp_store *st, struct kp_store_job *job,
+    struct kp_err *err)
 {
+	const struct kp_outbox_row *row = job->delivery.row;
+	const struct kp_outbound_record *r = job->delivery.record;
 	char sha[KP_SHA256_HEX_LEN + 1], now[32];
 	struct kp_audit a = {
 		.direction = "out", .partner_oin = r->partner_oin,
@@ -1360,22 +1377,29 @@ kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
 
 	kp_sha256_hex(r->bytes, r->len, sha);
 	kp_time_iso(kp_now_ms(), now);
-	pthread_mutex_lock(&st->lock);
-	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
-		goto out;
 	if ((ret = insert_message(st, "out", r->partner_oin, r->message_id,
 	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
 	    r->bytes, r->len, sha, r->response, r->response_len, "delivered",
 	    err)) != KP_OK ||
 	    (ret = exec_bound(st, "UPDATE outbox SET state = 'delivered', "
 	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
-	    0, err)) != KP_OK ||
-	    (ret = audit_locked(st, &a, err)) != KP_OK ||
-	    (ret = exec(st, "COMMIT", err)) != KP_OK)
-		exec(st, "ROLLBACK", NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return ret;
+	    0, err)) != KP_OK)
+		return ret;
+	return audit_locked(st, &a, err);
+}
+
+int
+kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
+    const struct kp_outbound_record *r, struct kp_err *err)
+{
+	struct kp_store_job job = { .kind = KP_JOB_DELIVERED,
+	    .delivery = { row, r } };
+
+	submit_wait(st, &job);
+	if (job.status != KP_OK)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot mark outbox row "
+		    "%lld delivered", st->path, (long long)row->id);
+	return KP_OK;
 }
 
 int

@@ -63,6 +63,7 @@ enum kp_job_kind {
 	KP_JOB_COMMIT,		/* an accepted message: message, replay, audit */
 	KP_JOB_AUDIT,		/* an audit row alone (a rejection, a duplicate) */
 	KP_JOB_LOCAL,		/* a local change: record, outbox rows, audit */
+	KP_JOB_DELIVERED,	/* an outbox row acknowledged: row, message, audit */
 };
 
 /* One partner entitled to a local change, with what it may see. */
@@ -100,11 +101,21 @@ struct kp_inbound_commit {
 	size_t		 nfanout;
 };
 
+struct kp_outbound_record;
+struct kp_outbox_row;
+
+/* An outbox row its partner acknowledged, with what was exchanged. */
+struct kp_delivery {
+	const struct kp_outbox_row	*row;
+	const struct kp_outbound_record	*record;
+};
+
 struct kp_store_job {
 	enum kp_job_kind		 kind;
 	struct kp_inbound_commit	 commit;	/* KP_JOB_COMMIT */
 	struct kp_audit			 audit;		/* KP_JOB_AUDIT */
 	struct kp_local_change		 local;		/* KP_JOB_LOCAL */
+	struct kp_delivery		 delivery;	/* KP_JOB_DELIVERED */
 	/* results, set before done() runs */
 	int				 status;	/* KP_OK or KP_ERR_STORE */
 	enum kp_replay			 race;		/* KP_JOB_COMMIT */
@@ -233,7 +244,11 @@ struct kp_outbox_row {
 int	kp_store_outbox_heads(struct kp_store *store, int64_t now_ms, int max,
 	    int (*fn)(void *arg, const struct kp_outbox_row *row), void *arg,
 	    struct kp_err *err);
-/* Delivered: the row, the signed message and answer, the audit row. */
+/*
+ * Delivered: the row, the signed message and answer, the audit row; in the
+ * group commit when the writer runs (a KP_JOB_DELIVERED job submitted with
+ * kp_store_submit does the same without waiting).
+ */
 int	kp_store_outbox_delivered(struct kp_store *store,
 	    const struct kp_outbox_row *row, const struct kp_outbound_record *r,
 	    struct kp_err *err);

@@ -7,7 +7,7 @@
 set -u
 WORK=$(mktemp -d /tmp/kp-chain.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
-trap 'kp_stop_all; rm -rf "$WORK"' EXIT
+trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 GEM=00000001001000000000
 GGD=00000002002000000000
 
