@@ -1675,6 +1675,36 @@ kp_store_link_status(struct kp_store *st,
 }
 
 static int
+stream_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, int64_t, int64_t, int64_t) =
+	    (int (*)(void *, int64_t, int64_t, int64_t))e->fn;
+
+	return fn(e->arg, sqlite3_column_int64(stmt, 0),
+	    sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2));
+}
+
+int
+kp_store_each_stream(struct kp_store *st, const char *partner_oin,
+    int (*fn)(void *arg, int64_t partitie, int64_t next_out, int64_t next_in),
+    void *arg, struct kp_err *err)
+{
+	static const char sql[] = "WITH p AS (SELECT partitie FROM stream_out "
+	    "WHERE partner_oin = ?1 UNION SELECT partitie FROM stream_in "
+	    "WHERE partner_oin = ?1) SELECT p.partitie, "
+	    "coalesce((SELECT next_volgnummer FROM stream_out o WHERE "
+	    "o.partner_oin = ?1 AND o.partitie = p.partitie), 0), "
+	    "coalesce((SELECT next_expected FROM stream_in i WHERE "
+	    "i.partner_oin = ?1 AND i.partitie = p.partitie), 0) "
+	    "FROM p ORDER BY p.partitie";
+	struct param p[] = { { partner_oin, 0, 0 } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return read_each(st, sql, "streams", p, 1, stream_row, &e, err);
+}
+
+static int
 digest_row(sqlite3_stmt *stmt, void *arg)
 {
 	struct each *e = arg;

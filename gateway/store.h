@@ -352,6 +352,15 @@ int	kp_store_link_status(struct kp_store *store,
 	    int (*fn)(void *arg, const struct kp_link_status *s), void *arg,
 	    struct kp_err *err);
 
+/*
+ * The streams of a link, partition by partition: the next volgnummer we
+ * give to partner (0 when that stream is unused) and the next we expect
+ * from it (0 likewise).
+ */
+int	kp_store_each_stream(struct kp_store *store, const char *partner_oin,
+	    int (*fn)(void *arg, int64_t partitie, int64_t next_out,
+	    int64_t next_in), void *arg, struct kp_err *err);
+
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 /* also "record" and "stream_in". */
 int64_t	kp_store_count(struct kp_store *store, const char *table);

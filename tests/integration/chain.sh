@@ -129,6 +129,9 @@ check "sync status: what went out to the GGD, all delivered" \
     eq "$(echo "$st" | grep -c "out: $d notices numbered on .* streams; $d delivered, 0 waiting, 0 parked")" 1
 check "sync status at the GGD: what it applied from the gemeente" \
     eq "$("$KP" sync status -c "$WORK/ggd/ketenpoort.conf" | grep -c "in:  $d notices applied")" 1
+check "sync status: the next volgnummer of every stream, out at the gemeente" \
+    eq "$(echo "$st" | sed -n '/per partitie/,$p' | tr -s ' \n' ' ' | sed 's/.*out\/in: //; s/ *$//')" \
+       "$(kp_sql gemeente "SELECT group_concat(partitie || ': ' || next_volgnummer || '/-', ' ') FROM (SELECT * FROM stream_out ORDER BY partitie)")"
 
 kp_stop gemeente; rc1=$?
 kp_stop ggd; rc2=$?
