@@ -673,14 +673,15 @@ print_sync_report(const struct kp_profile *p, const struct kp_sync_report *rep)
 
 		printf("  differs: BSN %s: ", d->bsn);
 		if (d->ours < 0)
-			printf("we disclosed nothing, %s holds %lld records\n",
-			    p->naam, (long long)d->theirs);
+			printf("we disclosed nothing, %s holds %lld record%s\n",
+			    p->naam, (long long)d->theirs, d->theirs == 1 ? "" : "s");
 		else if (d->theirs < 0)
-			printf("we disclosed %lld records, %s holds none\n",
-			    (long long)d->ours, p->naam);
+			printf("we disclosed %lld record%s, %s holds none\n",
+			    (long long)d->ours, d->ours == 1 ? "" : "s", p->naam);
 		else
-			printf("we disclosed %lld records, %s holds %lld\n",
-			    (long long)d->ours, p->naam, (long long)d->theirs);
+			printf("we disclosed %lld record%s, %s holds %lld\n",
+			    (long long)d->ours, d->ours == 1 ? "" : "s", p->naam,
+			    (long long)d->theirs);
 	}
 }
 
