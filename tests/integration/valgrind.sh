@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # No leaks and no memory errors under valgrind: a gateway and a sender, both
 # under valgrind, exchange good notices and a few rejected ones over mTLS;
-# then the gateway is stopped with SIGTERM.  Skipped (and reported as a
+# then a second gateway under valgrind delivers local changes to the first
+# through its delivery worker, verifies digests on its schedule and on
+# demand, and repairs a lost copy; then both are stopped with SIGTERM.  Skipped (and reported as a
 # skip) in the sanitizer build, where valgrind cannot run.
 set -u
 if ! command -v valgrind >/dev/null; then
@@ -16,13 +18,15 @@ trap 'kp_stop_all; rm -rf "$WORK"' EXIT
 GEM=00000001001000000000
 GGD=00000002002000000000
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
-echo "1..4"
+echo "1..8"
 kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"
 kp_gateway ggd $GGD "$P2"
-kp_profile gemeente ggd $GGD "$P2" ketenpartner
-kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
+    kp_profile gemeente ggd $GGD "$P2" ketenpartner
+kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01 dosLv01
+echo "sync_verify_interval 1" >> "$WORK/gemeente/ketenpoort.conf"
 KP_VALGRIND=1 kp_start ggd || { echo "Bail out! gateway under valgrind did not start"; exit 1; }
 mkdir -p "$WORK/b"
 for i in $(seq 1 10); do kp_body zakLk01 $GEM $GGD "vg-$i" "$i" 111222333 > "$WORK/b/$(printf %02d "$i").xml"; done
@@ -50,14 +54,64 @@ if [ $rc -ne 99 ] && [ ! -s "$WORK/send.vg" ]; then
 else
 	echo "not ok 2 - the sender: no leaks, no memory errors"; sed 's/^/# /' "$WORK/send.vg" | head -40
 fi
-kp_stop ggd; rc=$?
-if [ $rc -eq 0 ]; then
-	echo "ok 3 - the gateway stops cleanly under valgrind"
+# The municipality's gateway under valgrind: local changes delivered by
+# its worker (on streams other than the partitie 0 the sends above used),
+# digests verified on its schedule and on demand, a lost copy repaired.
+KP_VALGRIND=1 kp_start gemeente || { echo "Bail out! gemeente under valgrind did not start"; exit 1; }
+mkdir -p "$WORK/c"
+n=0 i=0
+while [ $n -lt 5 ]; do
+	i=$((i + 1))
+	b=$(kp_bsn "$i")
+	h=$(printf %s "$b" | sha256sum | cut -c1-8)
+	[ $((16#$h % 8)) -eq 0 ] && continue
+	n=$((n + 1))
+	kp_change T $GEM "VG$n" 1 "$b" ontvangen > "$WORK/c/$n.xml"
+done
+$VG --log-file="$WORK/put.vg" "$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c/*.xml > /dev/null 2>&1
+for i in $(seq 1 600); do
+	[ "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")" = 5 ] && break
+	sleep 0.1
+done
+LOST=$(kp_sql ggd "SELECT bsn FROM record WHERE identificatie = 'VG1'")
+kp_sql ggd "DELETE FROM record WHERE identificatie = 'VG1'"
+$VG --log-file="$WORK/verify.vg" "$KP" sync verify -c "$WORK/gemeente/ketenpoort.conf" --partner ggd > "$WORK/verify.out" 2>&1
+$VG --log-file="$WORK/repair.vg" "$KP" sync repair -c "$WORK/gemeente/ketenpoort.conf" --partner ggd > "$WORK/repair.out" 2>&1
+for i in $(seq 1 600); do
+	[ "$(kp_sql ggd "SELECT count(*) FROM record WHERE identificatie = 'VG1'")" = 1 ] && break
+	sleep 0.1
+done
+$VG --log-file="$WORK/status.vg" "$KP" sync status -c "$WORK/gemeente/ketenpoort.conf" > /dev/null 2>&1
+if [ "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")" -ge 6 ] &&
+    grep -q "differs: BSN $LOST: we disclosed 1 record, ggd holds none" "$WORK/verify.out" &&
+    [ "$(kp_sql ggd "SELECT count(*) FROM record WHERE identificatie = 'VG1'")" = 1 ] &&
+    grep -q "sync verify with ggd ($GGD)" "$WORK/gemeente/log"; then
+	echo "ok 3 - delivered, verified (scheduled and on demand), repaired, through valgrind"
 else
-	echo "not ok 3 - the gateway stops cleanly under valgrind (exit $rc)"
+	echo "not ok 3 - delivered, verified (scheduled and on demand), repaired, through valgrind"
+	sed 's/^/# /' "$WORK/verify.out" "$WORK/repair.out" | head
 fi
-if [ ! -s "$WORK/ggd/valgrind.log" ] || ! grep -q "==" "$WORK/ggd/valgrind.log"; then
-	echo "ok 4 - the gateway: no leaks, no memory errors"
+vg_clean=1
+for f in put verify repair status; do
+	if [ -s "$WORK/$f.vg" ]; then
+		vg_clean=0; echo "# $f:"; sed 's/^/# /' "$WORK/$f.vg" | head -40
+	fi
+done
+if [ $vg_clean = 1 ]; then
+	echo "ok 4 - dossier put, sync verify, repair and status: no leaks, no memory errors"
 else
-	echo "not ok 4 - the gateway: no leaks, no memory errors"; sed 's/^/# /' "$WORK/ggd/valgrind.log" | head -60
+	echo "not ok 4 - dossier put, sync verify, repair and status: no leaks, no memory errors"
 fi
+for g in ggd gemeente; do
+	kp_stop $g; rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok - $g stops cleanly under valgrind"
+	else
+		echo "not ok - $g stops cleanly under valgrind (exit $rc)"
+	fi
+	if [ ! -s "$WORK/$g/valgrind.log" ] || ! grep -q "==" "$WORK/$g/valgrind.log"; then
+		echo "ok - $g: no leaks, no memory errors"
+	else
+		echo "not ok - $g: no leaks, no memory errors"; sed 's/^/# /' "$WORK/$g/valgrind.log" | head -60
+	fi
+done
