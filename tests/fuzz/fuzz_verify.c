@@ -22,7 +22,9 @@
 #include "fixture.h"
 #include "forge.h"
 #include "gateway.h"
+#include "compose.h"
 #include "inbound.h"
+#include "kd.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -215,6 +217,38 @@ main(int argc, char **argv)
 		flips++;
 	}
 	ok(flips == 300, "replayed %ld byte-flipped copies", flips);
+
+	/* A digest question (dosLv01 functie=digest) and flipped copies. */
+	{
+		struct kp_kd_reply r = { OIN_PARTNER, "app", OIN_SELF, "app",
+		    NULL };
+		xmlDocPtr q = kp_kd_question(&r, "digest", "111222333",
+		    "synchronisatie", NULL, &err);
+		struct kp_composed req = { 0 };
+		long before = stats.accepted, qflips = 0;
+
+		if (q != NULL && kp_request_build(fx.partner, fx.self_at_partner,
+		    xmlDocGetRootElement(q), &req, &err) == KP_OK)
+			one((const uint8_t *)req.bytes, req.len);
+		ok(stats.accepted == before + 1, "a signed digest question is "
+		    "answered");
+		for (int i = 0; req.bytes != NULL && i < 100; i++) {
+			char *copy = malloc(req.len);
+			int nflips = 1 + (int)(next_rand(&seed) % 4);
+
+			memcpy(copy, req.bytes, req.len);
+			for (int k = 0; k < nflips; k++)
+				copy[next_rand(&seed) % req.len] ^=
+				    (char)(1u << (next_rand(&seed) % 8));
+			one((const uint8_t *)copy, req.len);
+			free(copy);
+			qflips++;
+		}
+		ok(qflips == 100, "replayed %ld byte-flipped digest questions",
+		    qflips);
+		kp_composed_clear(&req);
+		xmlFreeDoc(q);
+	}
 	is_int(stats.bad_answers, 0, "every input got a well-formed answer "
 	    "(%ld runs)", stats.runs);
 	is_int(stats.stored_unaccepted, 0,
