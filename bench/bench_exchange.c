@@ -47,16 +47,10 @@
 #include "profile.h"
 #include "store.h"
 #include "util.h"
+
+#include "bench.h"
 #include "xmlsafe.h"
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Operations per second of sign or verify with pkey, for about a second. */
 static double
@@ -89,20 +83,7 @@ crypto_rate(EVP_PKEY *pkey, int verify)
 	return (double)n / elapsed;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
 
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(double), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* ---- the sending side ---- */
 

@@ -83,24 +83,12 @@ done
 check "$KILLS kill -9s survived; every one of the $made changes was taken" \
     eq "$(grep -c ' stored; ' "$WORK/taken")" "$made"
 check "every outbox drains after the last restart, relays included" kp_drained
-check "nothing parked anywhere" \
-    eq "$(for g in $KP_GATEWAYS; do kp_sql $g "SELECT count(*) FROM outbox WHERE state = 'parked'"; done | tr '\n' ' ')" "0 0 0 "
-check "the GGD holds every record of the hub's it may see, in its latest version" \
-    eq "$(kp_differences ggd gemeente "bron != '$GGD'" "received_from = '$GEM'" | tr '\n' ' ')" "0 0 "
-check "the call centre holds every record of the hub's it may see, in its latest version" \
-    eq "$(kp_differences kcc gemeente "bron != '$KCC'" "received_from = '$GEM'" | tr '\n' ' ')" "0 0 "
-check "the hub holds every record of the GGD's own, in its latest version" \
-    eq "$(kp_differences gemeente ggd "bron = '$GGD'" "bron = '$GGD'" | tr '\n' ' ')" "0 0 "
-check "the hub holds every record of the call centre's own, in its latest version" \
-    eq "$(kp_differences gemeente kcc "bron = '$KCC'" "bron = '$KCC'" | tr '\n' ' ')" "0 0 "
+kp_check_copies latest
 check "and the latest version is the last round's" \
     eq "$(kp_sql ggd "SELECT group_concat(bronversie) FROM (SELECT bronversie FROM record WHERE identificatie IN ('Z1', 'K1') ORDER BY identificatie)")" "$KILLS,$KILLS"
 check "deleted cases arrived as tombstones" \
     eq "$(kp_sql ggd "SELECT count(*) FROM record WHERE identificatie LIKE 'X%' AND deleted = 1")" $((KILLS - 1))
-check "hub -> GGD: each notice applied once, no gap" kp_streams_agree gemeente $GEM ggd $GGD
-check "hub -> call centre: each notice applied once, no gap" kp_streams_agree gemeente $GEM kcc $KCC
-check "GGD -> hub: each notice applied once, no gap" kp_streams_agree ggd $GGD gemeente $GEM
-check "call centre -> hub: each notice applied once, no gap" kp_streams_agree kcc $KCC gemeente $GEM
+kp_check_streams
 for link in "gemeente ggd" "gemeente kcc" "ggd gemeente" "kcc gemeente"; do
 	set -- $link
 	check "digests $1 -> $2 agree" \

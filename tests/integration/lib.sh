@@ -343,3 +343,29 @@ kp_streams_agree() {
 	[ "$(kp_sql "$from" "SELECT count(*) FROM outbox WHERE partner_oin = '$to_oin'")" = \
 	  "$(kp_sql "$to" "SELECT coalesce(sum(next_expected - 1), 0) FROM stream_in WHERE partner_oin = '$from_oin'")" ]
 }
+
+# kp_check_copies WORD: the checks sync.sh and crash.sh end with: nothing
+# parked, and every copy on the chain equal, record by record, to its
+# owner's (WORD says which version: "owner's", "latest")
+kp_check_copies() {
+	local v=$1
+	check "nothing parked anywhere" \
+	    eq "$(for g in $KP_GATEWAYS; do kp_sql $g "SELECT count(*) FROM outbox WHERE state = 'parked'"; done | tr '\n' ' ')" "0 0 0 "
+	check "the GGD holds every record of the hub's it may see, in the $v version" \
+	    eq "$(kp_differences ggd gemeente "bron != '$GGD'" "received_from = '$GEM'" | tr '\n' ' ')" "0 0 "
+	check "the call centre holds every record of the hub's it may see, in the $v version" \
+	    eq "$(kp_differences kcc gemeente "bron != '$KCC'" "received_from = '$GEM'" | tr '\n' ' ')" "0 0 "
+	check "the hub holds every record of the GGD's own, in the $v version" \
+	    eq "$(kp_differences gemeente ggd "bron = '$GGD'" "bron = '$GGD'" | tr '\n' ' ')" "0 0 "
+	check "the hub holds every record of the call centre's own, in the $v version" \
+	    eq "$(kp_differences gemeente kcc "bron = '$KCC'" "bron = '$KCC'" | tr '\n' ' ')" "0 0 "
+}
+
+# kp_check_streams: on every link of the chain each notice applied once,
+# no gap
+kp_check_streams() {
+	check "hub -> GGD: each notice applied once, no gap" kp_streams_agree gemeente $GEM ggd $GGD
+	check "hub -> call centre: each notice applied once, no gap" kp_streams_agree gemeente $GEM kcc $KCC
+	check "GGD -> hub: each notice applied once, no gap" kp_streams_agree ggd $GGD gemeente $GEM
+	check "call centre -> hub: each notice applied once, no gap" kp_streams_agree kcc $KCC gemeente $GEM
+}
