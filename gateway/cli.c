@@ -562,59 +562,7 @@ out:
 struct status_ctx {
 	struct kp_gateway	*gw;
 	int			 n;
-	char			 (*oin)[24];	/* the partners listed, in order */
-	char			**text;		/* what was printed for each */
 };
-
-/*
- * One partner's status, kept as text: the streams are read after the
- * listing ends (the store reads one query at a time).
- */
-static int
-print_link(void *arg, const struct kp_link_status *ls)
-{
-	struct status_ctx *c = arg;
-	const struct kp_profile *p = kp_profiles_by_oin(c->gw->profiles,
-	    ls->partner_oin);
-	char (*oin)[24], **text, *t = NULL;
-	size_t len = 0;
-	FILE *out;
-
-	if ((out = open_memstream(&t, &len)) == NULL)
-		return 1;
-	fprintf(out, "%s (%s)\n", p != NULL ? p->naam : "no profile",
-	    ls->partner_oin);
-	fprintf(out, "  out: %lld notices numbered on %lld streams; %lld "
-	    "delivered, %lld waiting, %lld parked%s%s\n",
-	    (long long)ls->next_out_total, (long long)ls->streams_out,
-	    (long long)ls->delivered, (long long)ls->pending,
-	    (long long)ls->parked, ls->oldest_undelivered[0] ?
-	    "; oldest undelivered queued " : "", ls->oldest_undelivered);
-	fprintf(out, "  in:  %lld notices applied on %lld streams\n",
-	    (long long)ls->next_in_total, (long long)ls->streams_in);
-	if (ls->checked_at[0] == '\0')
-		fprintf(out, "  digests: not compared yet\n");
-	else if (ls->check_error[0] != '\0')
-		fprintf(out, "  digests: compared %s: failed: %s\n",
-		    ls->checked_at, ls->check_error);
-	else
-		fprintf(out, "  digests: compared %s: %lld citizens, %lld "
-		    "differ, %lld in flight\n", ls->checked_at,
-		    (long long)ls->checked_citizens,
-		    (long long)ls->checked_differ,
-		    (long long)ls->checked_in_flight);
-	fclose(out);
-	if ((oin = realloc(c->oin, (size_t)(c->n + 1) * sizeof(*oin))) == NULL ||
-	    (c->oin = oin, text = realloc(c->text, (size_t)(c->n + 1) *
-	    sizeof(*text))) == NULL) {
-		free(t);
-		return 1;
-	}
-	c->text = text;
-	snprintf(c->oin[c->n], sizeof(c->oin[0]), "%s", ls->partner_oin);
-	c->text[c->n++] = t;
-	return 0;
-}
 
 /* One "partitie: next out/next in" cell of sync status. */
 static int
@@ -632,33 +580,41 @@ print_stream(void *arg, int64_t partitie, int64_t next_out, int64_t next_in)
 	return 0;
 }
 
-/* sync status: every partner with streams or checks, and its streams. */
 static int
-sync_status(struct status_ctx *c)
+print_link(void *arg, const struct kp_link_status *ls)
 {
+	struct status_ctx *c = arg;
+	const struct kp_profile *p = kp_profiles_by_oin(c->gw->profiles,
+	    ls->partner_oin);
 	struct kp_err err;
-	int ret = KP_OK;
+	int cells = 0;
 
-	if (kp_store_link_status(c->gw->store, print_link, c, &err) != KP_OK)
-		ret = fail_msg("sync status", &err);
-	for (int i = 0; i < c->n; i++) {
-		int cells = 0;
-
-		if (ret == KP_OK) {
-			fputs(c->text[i], stdout);
-			printf("  next volgnummer per partitie, out/in:");
-			if (kp_store_each_stream(c->gw->store, c->oin[i],
-			    print_stream, &cells, &err) != KP_OK)
-				printf(" %s", err.msg);
-			printf("%s\n", cells ? "" : " none");
-		}
-		free(c->text[i]);
-	}
-	free(c->text);
-	free(c->oin);
-	if (ret == KP_OK && c->n == 0)
-		printf("no streams yet: nothing sent or received\n");
-	return ret;
+	c->n++;
+	printf("%s (%s)\n", p != NULL ? p->naam : "no profile", ls->partner_oin);
+	printf("  out: %lld notices numbered on %lld streams; %lld delivered, "
+	    "%lld waiting, %lld parked%s%s\n", (long long)ls->next_out_total,
+	    (long long)ls->streams_out, (long long)ls->delivered,
+	    (long long)ls->pending, (long long)ls->parked,
+	    ls->oldest_undelivered[0] ? "; oldest undelivered queued " : "",
+	    ls->oldest_undelivered);
+	printf("  in:  %lld notices applied on %lld streams\n",
+	    (long long)ls->next_in_total, (long long)ls->streams_in);
+	if (ls->checked_at[0] == '\0')
+		printf("  digests: not compared yet\n");
+	else if (ls->check_error[0] != '\0')
+		printf("  digests: compared %s: failed: %s\n", ls->checked_at,
+		    ls->check_error);
+	else
+		printf("  digests: compared %s: %lld citizens, %lld differ, %lld "
+		    "in flight\n", ls->checked_at, (long long)ls->checked_citizens,
+		    (long long)ls->checked_differ,
+		    (long long)ls->checked_in_flight);
+	printf("  next volgnummer per partitie, out/in:");
+	if (kp_store_each_stream(c->gw->store, ls->partner_oin, print_stream,
+	    &cells, &err) != KP_OK)
+		printf(" %s", err.msg);
+	printf("%s\n", cells ? "" : " none");
+	return 0;
 }
 
 static void
@@ -698,8 +654,7 @@ cmd_sync(int argc, char **argv)
 	const struct kp_profile *partner;
 	struct status_ctx c = { 0 };
 	struct kp_sync_report rep = { 0 };
-	struct kp_sync_check check = { 0 };
-	struct kp_err err, serr;
+	struct kp_err err;
 	size_t queued = 0;
 	int ch, ret = 2;
 
@@ -732,7 +687,14 @@ cmd_sync(int argc, char **argv)
 	if ((c.gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
 	if (strcmp(verb, "status") == 0) {
-		ret = sync_status(&c) == KP_OK ? 0 : 2;
+		if (kp_store_link_status(c.gw->store, print_link, &c,
+		    &err) != KP_OK) {
+			fail_msg("sync status", &err);
+			goto out;
+		}
+		if (c.n == 0)
+			printf("no streams yet: nothing sent or received\n");
+		ret = 0;
 		goto out;
 	}
 	if ((partner = kp_profiles_find(c.gw->profiles, partner_name)) == NULL) {
@@ -740,20 +702,9 @@ cmd_sync(int argc, char **argv)
 		    "profile file name or naam)\n", partner_name);
 		goto out;
 	}
-	check.partner_oin = partner->oin;
 	if (kp_sync_verify(c.gw, partner, bsn, &rep, &err) != KP_OK) {
-		check.error = err.msg;
-		if (bsn == NULL)
-			kp_store_sync_checked(c.gw->store, &check, &serr);
 		fail_msg("sync", &err);
 		goto out;
-	}
-	if (bsn == NULL) {
-		check.citizens = rep.citizens;
-		check.differ = (int64_t)rep.ndiffs;
-		check.in_flight = rep.in_flight;
-		if (kp_store_sync_checked(c.gw->store, &check, &serr) != KP_OK)
-			fprintf(stderr, "ketenpoort sync: %s\n", serr.msg);
 	}
 	print_sync_report(partner, &rep);
 	if (strcmp(verb, "verify") == 0) {

@@ -168,23 +168,12 @@ static void
 land(struct kp_deliver *d, struct transfer *t)
 {
 	struct landing *l = calloc(1, sizeof(*l));
-	struct kp_err serr;
 
 	if (l == NULL) {
-		/* no memory: record it the slow way */
-		struct kp_outbound_record r = {
-			.partner_oin = t->partner->oin,
-			.message_id = t->req.message_id, .berichtcode = "Lk01",
-			.entiteittype = t->row.entiteittype, .root = t->root,
-			.bytes = t->req.bytes, .len = t->req.len,
-			.response = t->answer.data, .response_len = t->answer.len,
-			.outcome = "delivered",
-		};
-
-		if (kp_store_outbox_delivered(d->gw->store, &t->row, &r,
-		    &serr) != KP_OK)
-			log_warnx("delivered but not recorded (it will be sent "
-			    "again): %s", serr.msg);
+		/* still pending: the resend is acknowledged as already applied */
+		log_warnx("to %s stream %u #%llu: delivered but not recorded "
+		    "(out of memory); it will be sent again", t->partner->oin,
+		    t->row.partitie, (unsigned long long)t->row.volgnummer);
 		return;
 	}
 	l->d = d;

@@ -302,21 +302,35 @@ kp_kd_add(xmlNodePtr parent, const char *name, const char *text)
 	return add(parent, parent->ns, name, text);
 }
 
-xmlDocPtr
-kp_kd_la01(const struct kp_kd_reply *r, const char *functie,
-    xmlNodePtr *antwoord, struct kp_err *err)
+/* dosLv01 / dosLa01: stuurgegevens with entiteittype DOS and functie. */
+static xmlDocPtr
+dossier_skeleton(const struct kp_kd_reply *r, const char *root_name,
+    const char *berichtcode, const char *functie, xmlNodePtr *root,
+    struct kp_err *err)
 {
-	xmlNodePtr root, st;
-	xmlDocPtr doc = reply_skeleton(r, "dosLa01", "La01", &root);
+	xmlDocPtr doc = reply_skeleton(r, root_name, berichtcode, root);
+	xmlNodePtr st;
 
 	if (doc == NULL) {
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	st = kp_xml_child(root, KD_NS, "stuurgegevens");
-	add(st, root->ns, "entiteittype", "DOS");
-	add(st, root->ns, "functie", functie);
-	*antwoord = add(root, root->ns, "antwoord", NULL);
+	st = kp_xml_child(*root, KD_NS, "stuurgegevens");
+	add(st, (*root)->ns, "entiteittype", "DOS");
+	add(st, (*root)->ns, "functie", functie);
+	return doc;
+}
+
+xmlDocPtr
+kp_kd_la01(const struct kp_kd_reply *r, const char *functie,
+    xmlNodePtr *antwoord, struct kp_err *err)
+{
+	xmlNodePtr root;
+	xmlDocPtr doc = dossier_skeleton(r, "dosLa01", "La01", functie, &root,
+	    err);
+
+	if (doc != NULL)
+		*antwoord = add(root, root->ns, "antwoord", NULL);
 	return doc;
 }
 
@@ -325,17 +339,13 @@ kp_kd_question(const struct kp_kd_reply *r, const char *functie,
     const char *bsn, const char *doel, const char *vanaf, struct kp_err *err)
 {
 	struct kp_kd_reply q = *r;
-	xmlNodePtr root, st, params;
+	xmlNodePtr root, params;
 	xmlDocPtr doc;
 
 	q.crossref = NULL;
-	if ((doc = reply_skeleton(&q, "dosLv01", "Lv01", &root)) == NULL) {
-		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	if ((doc = dossier_skeleton(&q, "dosLv01", "Lv01", functie, &root,
+	    err)) == NULL)
 		return NULL;
-	}
-	st = kp_xml_child(root, KD_NS, "stuurgegevens");
-	add(st, root->ns, "entiteittype", "DOS");
-	add(st, root->ns, "functie", functie);
 	params = add(root, root->ns, "parameters", NULL);
 	if (bsn != NULL)
 		add(params, root->ns, "bsn", bsn);

@@ -24,7 +24,7 @@ struct kp_store {
 	sqlite3		*db;		/* writes, under lock */
 	pthread_mutex_t	 lock;
 	sqlite3		*reader;	/* the replay check, under read_lock */
-	pthread_mutex_t	 read_lock;
+	pthread_mutex_t	 read_lock;	/* recursive: callbacks may read */
 	char		*path;
 	/* group commit */
 	pthread_mutex_t	 queue_lock;
@@ -260,7 +260,15 @@ kp_store_open(const char *path, struct kp_err *err)
 		return NULL;
 	}
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_mutex_init(&st->read_lock, NULL);
+	{
+		/* a listing's callback may run another read on this thread */
+		pthread_mutexattr_t attr;
+
+		pthread_mutexattr_init(&attr);
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&st->read_lock, &attr);
+		pthread_mutexattr_destroy(&attr);
+	}
 	pthread_mutex_init(&st->queue_lock, NULL);
 	pthread_cond_init(&st->queue_cond, NULL);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |

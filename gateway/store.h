@@ -10,8 +10,9 @@
  * commit writer running (kp_store_writer_start, in serve), jobs queue up and
  * the writer applies all that are waiting in one transaction, each in its
  * own savepoint, with one fsync, then calls each job's done().  Without the
- * writer, submit applies the job at once.  Reads (the replay check) use a
- * connection of their own, so they never wait for an fsync.
+ * writer, submit applies the job at once.  Reads (the replay check, the
+ * listings) use a connection of their own, so they never wait for an
+ * fsync; a listing's callback may run another read, never a write.
  */
 #ifndef KP_STORE_H
 #define KP_STORE_H
@@ -347,7 +348,7 @@ struct kp_link_status {
 	const char	*check_error;			/* "" when it ran */
 };
 
-/* fn for each partner that has any stream, in or out. */
+/* fn for each partner that has any stream, in or out, or a sync check. */
 int	kp_store_link_status(struct kp_store *store,
 	    int (*fn)(void *arg, const struct kp_link_status *s), void *arg,
 	    struct kp_err *err);

@@ -105,7 +105,6 @@ digester_flush(struct digester *dg)
 	struct citizen c;
 	size_t total = 0, o = 0;
 	char *joined;
-	int ret;
 
 	if (dg->n == 0)
 		return 0;
@@ -131,8 +130,7 @@ digester_flush(struct digester *dg)
 	c.records = (int64_t)dg->n;
 	c.in_flight = dg->in_flight;
 	digester_reset(dg);
-	ret = dg->emit(dg, &c);
-	return ret;
+	return dg->emit(dg, &c);
 }
 
 /* One record row from the store; returns non-zero to stop. */
@@ -459,6 +457,25 @@ settle(struct citizens *before, const struct citizens *after)
 	return 0;
 }
 
+/* A whole-link comparison's outcome (rep NULL: it failed, with err). */
+static void
+keep_check(struct kp_gateway *gw, const struct kp_profile *partner,
+    const struct kp_sync_report *rep, const struct kp_err *err)
+{
+	struct kp_sync_check c = { .partner_oin = partner->oin };
+	struct kp_err serr;
+
+	if (rep != NULL) {
+		c.citizens = rep->citizens;
+		c.differ = (int64_t)rep->ndiffs;
+		c.in_flight = rep->in_flight;
+	} else {
+		c.error = err->msg;
+	}
+	if (kp_store_sync_checked(gw->store, &c, &serr) != KP_OK)
+		log_warnx("%s", serr.msg);
+}
+
 int
 kp_sync_verify(struct kp_gateway *gw, const struct kp_profile *partner,
     const char *bsn, struct kp_sync_report *rep, struct kp_err *err)
@@ -512,6 +529,8 @@ out:
 	citizens_clear(&theirs);
 	if (ret != KP_OK)
 		kp_sync_report_clear(rep);
+	if (bsn == NULL)
+		keep_check(gw, partner, ret == KP_OK ? rep : NULL, err);
 	return ret;
 }
 
@@ -523,9 +542,13 @@ kp_sync_report_clear(struct kp_sync_report *rep)
 }
 
 /* A citizen's records as we hold them, copied out of the store's rows. */
+struct held_record {
+	struct kp_notice	n;
+	char			from[24];	/* received_from, "": ours */
+};
+
 struct held {
-	struct kp_notice	*v;
-	char			**from;		/* received_from, NULL: ours */
+	struct held_record	*v;
 	size_t			 n;
 	int			 failed;
 };
@@ -534,8 +557,7 @@ static int
 hold_record(void *arg, const struct kp_stored_record *r)
 {
 	struct held *h = arg;
-	struct kp_notice *v = realloc(h->v, (h->n + 1) * sizeof(*v));
-	char **from;
+	struct held_record *v = realloc(h->v, (h->n + 1) * sizeof(*v));
 	struct kp_notice *n;
 
 	if (v == NULL) {
@@ -543,13 +565,8 @@ hold_record(void *arg, const struct kp_stored_record *r)
 		return 1;
 	}
 	h->v = v;
-	if ((from = realloc(h->from, (h->n + 1) * sizeof(*from))) == NULL) {
-		h->failed = 1;
-		return 1;
-	}
-	h->from = from;
-	n = &h->v[h->n];
-	memset(n, 0, sizeof(*n));
+	memset(&v[h->n], 0, sizeof(v[0]));
+	n = &v[h->n].n;
 	n->mutatiesoort = r->deleted ? 'V' : 'W';
 	snprintf(n->entiteittype, sizeof(n->entiteittype), "%s", r->entiteittype);
 	snprintf(n->bron, sizeof(n->bron), "%s", r->bron);
@@ -557,12 +574,11 @@ hold_record(void *arg, const struct kp_stored_record *r)
 	    r->identificatie);
 	n->bronversie = (uint64_t)r->bronversie;
 	snprintf(n->bsn, sizeof(n->bsn), "%s", r->bsn);
-	n->fields = strdup(r->deleted || r->fields == NULL ? "" : r->fields);
-	h->from[h->n] = r->received_from != NULL ? strdup(r->received_from) :
-	    NULL;
+	snprintf(v[h->n].from, sizeof(v[0].from), "%s",
+	    r->received_from != NULL ? r->received_from : "");
 	h->n++;
-	if (n->fields == NULL || (r->received_from != NULL &&
-	    h->from[h->n - 1] == NULL)) {
+	if ((n->fields = strdup(r->deleted || r->fields == NULL ? "" :
+	    r->fields)) == NULL) {
 		h->failed = 1;
 		return 1;
 	}
@@ -572,12 +588,9 @@ hold_record(void *arg, const struct kp_stored_record *r)
 static void
 held_clear(struct held *h)
 {
-	for (size_t i = 0; i < h->n; i++) {
-		kp_notice_clear(&h->v[i]);
-		free(h->from[i]);
-	}
+	for (size_t i = 0; i < h->n; i++)
+		kp_notice_clear(&h->v[i].n);
 	free(h->v);
-	free(h->from);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -599,11 +612,11 @@ kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
 			struct kp_fanout *f = NULL;
 			size_t nf = 0, q = 0;
 
-			ret = kp_policy_fanout(gw->profiles, &h.v[i], h.from[i],
-			    partner->oin, (uint32_t)gw->cfg->partitions, &f, &nf,
-			    err);
+			ret = kp_policy_fanout(gw->profiles, &h.v[i].n,
+			    h.v[i].from[0] ? h.v[i].from : NULL, partner->oin,
+			    (uint32_t)gw->cfg->partitions, &f, &nf, err);
 			if (ret == KP_OK && nf > 0)
-				ret = kp_store_requeue(gw->store, &h.v[i], f, nf,
+				ret = kp_store_requeue(gw->store, &h.v[i].n, f, nf,
 				    "repair", &q, err);
 			*queued += q;
 			kp_fanout_free(f, nf);
@@ -656,32 +669,24 @@ verify_all(struct kp_sync_schedule *s)
 		const struct kp_profile *p = kp_profiles_by_oin(gw->profiles,
 		    ps.oin[i]);
 		struct kp_sync_report rep;
-		struct kp_sync_check c = { .partner_oin = ps.oin[i] };
-		struct kp_err serr;
 
 		if (p == NULL)
 			continue;
 		if (kp_sync_verify(gw, p, NULL, &rep, &err) != KP_OK) {
 			log_warnx("sync verify with %s (%s): %s", p->naam, p->oin,
 			    err.msg);
-			c.error = err.msg;
-		} else {
-			c.citizens = rep.citizens;
-			c.differ = (int64_t)rep.ndiffs;
-			c.in_flight = rep.in_flight;
-			if (rep.ndiffs > 0)
-				log_warnx("sync verify with %s (%s): %zu of %lld "
-				    "citizens differ; see ketenpoort sync verify "
-				    "--partner %s, and sync repair", p->naam, p->oin,
-				    rep.ndiffs, (long long)rep.citizens, p->stem);
-			else
-				log_info("sync verify with %s (%s): %lld citizens "
-				    "the same, %lld in flight", p->naam, p->oin,
-				    (long long)rep.same, (long long)rep.in_flight);
-			kp_sync_report_clear(&rep);
+			continue;
 		}
-		if (kp_store_sync_checked(gw->store, &c, &serr) != KP_OK)
-			log_warnx("%s", serr.msg);
+		if (rep.ndiffs > 0)
+			log_warnx("sync verify with %s (%s): %zu of %lld citizens "
+			    "differ; see ketenpoort sync verify --partner %s, and "
+			    "sync repair", p->naam, p->oin, rep.ndiffs,
+			    (long long)rep.citizens, p->stem);
+		else
+			log_info("sync verify with %s (%s): %lld citizens the "
+			    "same, %lld in flight", p->naam, p->oin,
+			    (long long)rep.same, (long long)rep.in_flight);
+		kp_sync_report_clear(&rep);
 	}
 	free(ps.oin);
 }

@@ -54,7 +54,11 @@ struct kp_sync_report {
 	size_t			 ndiffs;
 };
 
-/* Compare our digests for partner (of bsn, or of everyone) with its own. */
+/*
+ * Compare our digests for partner (of bsn, or of everyone) with its own.
+ * The outcome of a whole-link comparison (bsn NULL), or its failure, is
+ * kept in the store for sync status.
+ */
 int	kp_sync_verify(struct kp_gateway *gw, const struct kp_profile *partner,
 	    const char *bsn, struct kp_sync_report *rep, struct kp_err *err);
 void	kp_sync_report_clear(struct kp_sync_report *rep);
@@ -68,8 +72,8 @@ int	kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
 
 /*
  * The daemon's schedule: every interval_s seconds (the first time one
- * interval after start) verify each partner we have sent notices to, log
- * the counts (never a BSN) and keep them for sync status.
+ * interval after start) verify each partner we have sent notices to and
+ * log the counts (never a BSN).
  */
 struct kp_sync_schedule;
 struct kp_sync_schedule *kp_sync_schedule_start(struct kp_gateway *gw,
