@@ -74,8 +74,11 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct kp_fanout f = { "00000002002000000000", 0,
-	    "zaaktype=Bijstand\nstatus=ontvangen\n" };
+	struct kp_fanout f = { .partner_oin = "00000002002000000000",
+	    .kind = KP_FAN_DISCLOSE,
+	    .fields = "zaaktype=Bijstand\nstatus=ontvangen\n",
+	    .velden = "zaaktype,status", .basis = "wet: Testwet art. 1",
+	    .doel = "ketentest" };
 	struct kp_local_change lc = { NULL, "00000001001000000000", &f, 1 };
 	struct kp_notice n;
 	struct kp_err err;

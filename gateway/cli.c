@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "client.h"
 #include "config.h"
+#include "consent.h"
 #include "dossier.h"
 #include "gateway.h"
 #include "kd.h"
@@ -340,6 +341,80 @@ cmd_audit(int argc, char **argv)
 	    (long long)counts.checked, (long long)counts.verified,
 	    (long long)counts.failed);
 	ret = counts.failed > 0 ? 1 : 0;
+out:
+	kp_gateway_close(gw);
+	kp_libraries_cleanup();
+	return ret;
+}
+
+int
+cmd_consent(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "bsn", required_argument, NULL, 'b' },
+		{ "partner", required_argument, NULL, 'p' },
+		{ "doel", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "id", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_consent_request r = { 0 };
+	const char *path = NULL, *verb;
+	struct kp_gateway *gw = NULL;
+	struct kp_err err;
+	char msg[400];
+	int ch, ret = 2, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 'b': r.bsn = optarg; break;
+		case 'p': r.partner = optarg; break;
+		case 'd': r.doel = optarg; break;
+		case 'f': r.ingangsdatum = optarg; break;
+		case 'u': r.einddatum = optarg; break;
+		case 'v': r.via = optarg; break;
+		case 'i': r.identificatie = optarg; break;
+		default: return 2;
+		}
+	}
+	verb = optind == argc - 1 ? argv[optind] : "";
+	if (path == NULL || r.bsn == NULL ||
+	    (strcmp(verb, "list") != 0 && strcmp(verb, "grant") != 0 &&
+	    strcmp(verb, "withdraw") != 0) ||
+	    (strcmp(verb, "grant") == 0 && (r.partner == NULL || r.doel == NULL)) ||
+	    (strcmp(verb, "withdraw") == 0 && r.identificatie == NULL &&
+	    (r.partner == NULL || r.doel == NULL))) {
+		fprintf(stderr, "usage: ketenpoort consent list -c FILE --bsn N\n"
+		    "       ketenpoort consent grant -c FILE --bsn N --partner P "
+		    "--doel D [--from YYYY-MM-DD] [--until YYYY-MM-DD] "
+		    "[--via KANAAL]\n"
+		    "       ketenpoort consent withdraw -c FILE --bsn N "
+		    "(--partner P --doel D | --id TST-ID)\n");
+		return 2;
+	}
+	if (kp_libraries_init(&err) != KP_OK)
+		return fail_msg("consent", &err);
+	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+		goto out;
+	if (strcmp(verb, "list") == 0)
+		rc = kp_consent_list(gw, r.bsn, stdout, &err);
+	else if (strcmp(verb, "grant") == 0)
+		rc = kp_consent_grant(gw, &r, msg, sizeof(msg), &err);
+	else
+		rc = kp_consent_withdraw(gw, &r, msg, sizeof(msg), &err);
+	if (rc != KP_OK) {
+		fail_msg("consent", &err);
+		ret = rc == KP_ERR_USAGE ? 1 : 2;
+		goto out;
+	}
+	if (strcmp(verb, "list") != 0)
+		printf("%s\n", msg);
+	ret = 0;
 out:
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();

@@ -13,6 +13,7 @@ int	cmd_serve(int argc, char **argv);
 int	cmd_send(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 int	cmd_dossier(int argc, char **argv);
+int	cmd_consent(int argc, char **argv);
 int	cmd_queue(int argc, char **argv);
 int	cmd_sync(int argc, char **argv);
 

@@ -161,6 +161,10 @@ kp_request_build(struct kp_gateway *gw, const struct kp_profile *partner,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (partner->endpoint == NULL)
+		return kp_fail(err, KP_ERR_CONFIG, "%s: partner %s has no "
+		    "<endpoint>: nothing can be sent to it", partner->path,
+		    partner->naam);
 	if (KP_TRUNCATED(snprintf(to, sizeof(to), "%s?OIN=%s", partner->endpoint,
 	    partner->oin), sizeof(to)) ||
 	    KP_TRUNCATED(snprintf(from, sizeof(from), "%s?OIN=%s", cfg->endpoint,

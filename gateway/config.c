@@ -51,6 +51,11 @@ static const struct opt options[] = {
 	  "certificate revocation list (PEM); when set, revoked peers are refused" },
 	{ "store", OPT_PATH, OFF(store), 1, 0, 0, 0, NULL,
 	  "the SQLite store of this gateway" },
+	{ "audit_key", OPT_PATH, OFF(audit_key), 0, 0, 0, 0, NULL,
+	  "the key of the citizens' pseudonyms in the audit log (64 hex "
+	  "digits, mode 0600; made on first start when absent: keep a backup, "
+	  "without it no audit entry can be found by BSN); default: the store's "
+	  "path with .audit-key appended" },
 	{ "profiles", OPT_PATH, OFF(profiles), 1, 0, 0, 0, NULL,
 	  "directory with one partner profile (*.xml) per partner" },
 	{ "local_socket", OPT_PATH, OFF(local_socket), 0, 0, 0, 0, NULL,
@@ -88,6 +93,17 @@ static const struct opt options[] = {
 	  "seconds between the daemon's digest checks with each partner we "
 	  "send to (PROTOCOL.md 4.3; differences are logged and shown by sync "
 	  "status); 0: never" },
+	{ "checkpoint_interval", OPT_INT, OFF(checkpoint_interval), 0, 0,
+	  7 * 86400, 3600, NULL,
+	  "seconds between signed checkpoints of the audit chain's head, sent "
+	  "to every partner to witness (also one at shutdown); 0: only at "
+	  "shutdown" },
+	{ "consent_check_interval", OPT_INT, OFF(consent_check_interval), 0, 0,
+	  86400, 86400, NULL,
+	  "seconds between full consent checks (besides one at start and one "
+	  "when the date changes): consents whose einddatum passed stop, what "
+	  "was disclosed on them alone is retracted; those whose ingangsdatum "
+	  "came start; 0: only at start and at midnight" },
 };
 
 int
@@ -254,12 +270,18 @@ check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
 			char *p = *(char **)(base + o->offset);
 
 			if (strcmp(o->name, "store") == 0 ||
+			    strcmp(o->name, "audit_key") == 0 ||
 			    strcmp(o->name, "local_socket") == 0)
 				continue;	/* created on first use */
 			if (stat(p, &st) == -1)
 				problem(ld, seen_line[i], "%s: %s: %s", o->name,
 				    p, strerror(errno));
 		}
+	}
+	if (cfg->audit_key == NULL && cfg->store != NULL &&
+	    asprintf(&cfg->audit_key, "%s.audit-key", cfg->store) == -1) {
+		cfg->audit_key = NULL;
+		problem(ld, 0, "out of memory");
 	}
 	if (cfg->application != NULL) {
 		n = strlen(cfg->application);

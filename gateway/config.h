@@ -25,6 +25,7 @@ struct kp_config {
 	char	*endpoint;		/* our wsa:To as partners address us */
 	char	*cert, *key, *ca, *crl;
 	char	*store;
+	char	*audit_key;		/* pseudonym key file */
 	char	*profiles;		/* directory of partner profiles */
 	char	*xsd_dir;
 	char	*local_socket;		/* Unix socket of the local interface */
@@ -40,6 +41,8 @@ struct kp_config {
 	int64_t	 send_timeout;		/* seconds for one exchange with a partner */
 	int64_t	 store_max_mb;		/* 0: the disk is the limit */
 	int64_t	 sync_verify_interval;	/* seconds between digest checks, 0: off */
+	int64_t	 checkpoint_interval;	/* seconds between signed chain heads */
+	int64_t	 consent_check_interval; /* seconds between expiry checks */
 };
 
 /*

@@ -250,6 +250,7 @@ start_one(void *arg, const struct kp_outbox_row *row)
 	t->row.fields = strdup(row->fields != NULL ? row->fields : "");
 	memset(&n, 0, sizeof(n));
 	n.mutatiesoort = row->mutatiesoort;
+	n.intrekking = row->intrekking;
 	n.partitie = row->partitie;
 	n.volgnummer = row->volgnummer;
 	snprintf(n.entiteittype, sizeof(n.entiteittype), "%s", row->entiteittype);

@@ -35,4 +35,14 @@ struct kp_put_result {
 int	kp_dossier_put(struct kp_gateway *gw, const char *bytes, size_t len,
 	    struct kp_put_result *result, struct kp_err *err);
 
+struct kp_notice;
+
+/*
+ * The same for a change already read (n: bron must be us; no stream
+ * numbers).  A consent (TST) change is followed at once by what it
+ * entails: disclosures it allows, retractions it demands (consent.h).
+ */
+int	kp_dossier_change(struct kp_gateway *gw, const struct kp_notice *n,
+	    struct kp_put_result *result, struct kp_err *err);
+
 #endif

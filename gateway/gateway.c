@@ -4,10 +4,13 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
+#include "auditlog.h"
 #include "certcache.h"
 #include "config.h"
 #include "gateway.h"
+#include "log.h"
 #include "profile.h"
 #include "schema.h"
 #include "store.h"
@@ -106,6 +109,22 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 	    kp_store_limit(gw->store, gw->cfg->store_max_mb, &e) != KP_OK)) {
 		note(problems, err, &bad, &e, 0);
 		goto fail;
+	}
+	if (gw->store != NULL) {
+		unsigned char key[KP_AUDIT_KEY_LEN];
+		int created;
+
+		if (kp_audit_key_load(gw->cfg->audit_key, 1, key, &created,
+		    &e) != KP_OK) {
+			note(problems, err, &bad, &e, 0);
+			goto fail;
+		}
+		if (created)
+			log_warnx("made a new audit key %s: keep a copy of it "
+			    "with the store's backups; without it no audit entry "
+			    "can be found by BSN", gw->cfg->audit_key);
+		kp_store_set_audit_key(gw->store, key);
+		OPENSSL_cleanse(key, sizeof(key));
 	}
 	return gw;
 fail:

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "consent.h"
 #include "envelope.h"
 #include "gateway.h"
 #include "inbound.h"
@@ -175,18 +176,23 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 {
 	const char *root = (const char *)in->env.body_root->name;
 
-	if (!kp_profile_may_send(in->profile, root))
-		return kp_reject(err, KP_F_020,
-		    "partner %s may not send %s (profile %s)", in->profile->naam,
-		    root, in->profile->path);
 	if (strcmp(root, "dosLv01") == 0) {
-		/* context questions come with consent-aware disclosure */
+		/* Questions: the profile's <vragen> name functie and doel. */
+		if (!kp_profile_may_ask(in->profile, in->sg.functie, NULL))
+			return kp_reject(err, KP_F_020, "partner %s may not ask "
+			    "dosLv01 functie %s (profile %s, <vragen>)",
+			    in->profile->naam, in->sg.functie, in->profile->path);
+		/* context questions come with the call-centre moment */
 		if (strcmp(in->sg.functie, "digest") != 0)
 			return kp_reject(err, KP_F_020, "dosLv01 functie %s is "
 			    "not served by this gateway version (digest is)",
 			    in->sg.functie);
 		return KP_OK;
 	}
+	if (!kp_profile_may_send(in->profile, root))
+		return kp_reject(err, KP_F_020,
+		    "partner %s may not send %s (profile %s)", in->profile->naam,
+		    root, in->profile->path);
 	if (!kp_kd_is_notice(root))
 		return kp_reject(err, KP_F_020,
 		    "%s is not served by this gateway version", root);
@@ -196,6 +202,12 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 		    "%s %s is ours (bron %s): only we change it",
 		    in->notice.entiteittype, in->notice.identificatie,
 		    in->notice.bron);
+	/*
+	 * A retraction comes from whoever delivered the copy (owner or
+	 * relay); the store checks that it is the partner we got it from.
+	 */
+	if (in->notice.intrekking)
+		return KP_OK;
 	if (strcmp(in->notice.bron, in->sg.zender_oin) != 0 &&
 	    !kp_profile_may_relay(in->profile, root))
 		return kp_reject(err, KP_F_022,
@@ -214,11 +226,19 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 static int
 stage_fanout(struct kp_inbound_call *in, struct kp_err *err)
 {
+	struct kp_consents consents;
+	int ret;
+
 	if (!in->have_notice)
 		return KP_OK;
-	if (kp_policy_fanout(in->gw->profiles, &in->notice, in->req->peer_oin,
-	    NULL, (uint32_t)in->gw->cfg->partitions, &in->fanout, &in->nfanout,
-	    err) != KP_OK)
+	if (kp_consents_load(in->gw, in->notice.bsn, &consents, err) != KP_OK)
+		return kp_reject(err, KP_F_050, "cannot read the citizen's "
+		    "consents; try again");
+	ret = kp_policy_fanout(in->gw->profiles, &in->notice, in->req->peer_oin,
+	    NULL, (uint32_t)in->gw->cfg->partitions, &consents, &in->fanout,
+	    &in->nfanout, err);
+	kp_consents_clear(&consents);
+	if (ret != KP_OK)
 		return kp_reject(err, KP_F_050, "cannot decide where the record "
 		    "goes on to; try again");
 	return KP_OK;

@@ -427,9 +427,8 @@ read_number(xmlNodePtr parent, const char *name, uint64_t *out, int required)
 	return 0;
 }
 
-/* Append "name=value\n" with value escaped; returns the new buffer. */
-static char *
-append_field(char *buf, size_t *len, const char *name, const char *value)
+char *
+kp_field_append(char *buf, size_t *len, const char *name, const char *value)
 {
 	size_t need = strlen(name) + 2 * strlen(value) + 3;
 	char *grown = realloc(buf, *len + need + 1), *p;
@@ -481,7 +480,7 @@ read_entity(xmlNodePtr entity, const struct root_kind *k, struct kp_notice *n,
 		if ((text = kp_xml_text(f)) == NULL)
 			text = strdup("");
 		if (text == NULL ||
-		    (n->fields = append_field(n->fields, &len, name, text)) == NULL) {
+		    (n->fields = kp_field_append(n->fields, &len, name, text)) == NULL) {
 			free(text);
 			return kp_reject(err, KP_F_050, "out of memory");
 		}
@@ -506,6 +505,98 @@ kp_field_unescape(char *value)
 	}
 	*o = '\0';
 	return value;
+}
+
+/* PROTOCOL.md 3.1: the fields of each entity type, in schema order. */
+static const char *const prs_fields[] = { "geslachtsnaam", "voorvoegsel",
+	"voornamen", "geboortedatum", "straat", "huisnummer", "postcode",
+	"woonplaats", "email", "telefoon", "kanaalvoorkeur", NULL };
+static const char *const zak_fields[] = { "zaaktype", "omschrijving",
+	"toelichting", "status", "startdatum", "einddatumGepland", "einddatum",
+	"afdeling", "behandelaar", "vertrouwelijkheidaanduiding", NULL };
+static const char *const kct_fields[] = { "kanaal", "plaatsgevondenOp",
+	"onderwerp", "inhoud", "indicatieContactGelukt", "taal", "vertrouwelijk",
+	"medewerker", "zaak", NULL };
+static const char *const tst_fields[] = { "partner", "doel", "status",
+	"ingangsdatum", "einddatum", "vastgelegdVia", NULL };
+
+static const char *const levels[] = { "openbaar", "beperkt_openbaar",
+	"intern", "zaakvertrouwelijk", "vertrouwelijk", "confidentieel",
+	"geheim", "zeer_geheim" };
+
+int
+kp_kd_vertrouwelijkheid(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(levels) / sizeof(levels[0]);
+	    i++)
+		if (strcmp(levels[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+kp_kd_vertrouwelijkheid_name(int level)
+{
+	return level >= 0 && (size_t)level < sizeof(levels) / sizeof(levels[0]) ?
+	    levels[level] : "?";
+}
+
+const char *const *
+kp_kd_entity_fields(const char *entiteittype)
+{
+	if (strcmp(entiteittype, "PRS") == 0)
+		return prs_fields;
+	if (strcmp(entiteittype, "ZAK") == 0)
+		return zak_fields;
+	if (strcmp(entiteittype, "KCT") == 0)
+		return kct_fields;
+	if (strcmp(entiteittype, "TST") == 0)
+		return tst_fields;
+	return NULL;
+}
+
+void
+kp_field_names(const char *fields, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (const char *line = fields; line != NULL && *line != '\0';) {
+		const char *eq = strchr(line, '='), *eol = strchr(line, '\n');
+		size_t namelen;
+
+		if (eq != NULL && (eol == NULL || eq < eol)) {
+			namelen = (size_t)(eq - line);
+			if (o + namelen + 2 > outlen)
+				break;
+			if (o > 0)
+				out[o++] = ',';
+			memcpy(out + o, line, namelen);
+			o += namelen;
+			out[o] = '\0';
+		}
+		line = eol != NULL ? eol + 1 : NULL;
+	}
+}
+
+char *
+kp_field_get(const char *fields, const char *name)
+{
+	size_t namelen = strlen(name);
+
+	for (const char *line = fields; line != NULL && *line != '\0';) {
+		const char *eol = strchr(line, '\n');
+		size_t linelen = eol != NULL ? (size_t)(eol - line) : strlen(line);
+
+		if (linelen > namelen && line[namelen] == '=' &&
+		    strncmp(line, name, namelen) == 0) {
+			char *v = strndup(line + namelen + 1, linelen - namelen - 1);
+
+			return v != NULL ? kp_field_unescape(v) : NULL;
+		}
+		line = eol != NULL ? eol + 1 : NULL;
+	}
+	return NULL;
 }
 
 int

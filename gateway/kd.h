@@ -70,6 +70,27 @@ struct kp_notice {
 int	kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n,
 	    struct kp_err *err);
 void	kp_notice_clear(struct kp_notice *n);
+/*
+ * Append "name=value\n" to buf (of *len bytes) with value escaped; returns
+ * the grown buffer, or NULL (buf freed) when out of memory.
+ */
+char	*kp_field_append(char *buf, size_t *len, const char *name,
+	    const char *value);
+/*
+ * The value of field name in canonical fields, unescaped, malloc'd; NULL
+ * when absent (or out of memory).
+ */
+char	*kp_field_get(const char *fields, const char *name);
+/*
+ * A case's vertrouwelijkheidaanduiding as a level, openbaar 0 up to
+ * zeer_geheim 7; -1 when not one of them.
+ */
+int	kp_kd_vertrouwelijkheid(const char *name);
+const char *kp_kd_vertrouwelijkheid_name(int level);
+/* The names of canonical fields, comma-separated, as many as fit. */
+void	kp_field_names(const char *fields, char *out, size_t outlen);
+/* The field names of an entity type (PROTOCOL.md 3.1), NULL-terminated. */
+const char *const *kp_kd_entity_fields(const char *entiteittype);
 /* Undo the escaping of one canonical field value in place; returns it. */
 char	*kp_field_unescape(char *value);
 /*

@@ -24,6 +24,11 @@ static const struct command {
 	  "dossier put -c FILE CHANGE.xml...",
 	  "a citizen's dossier as held; put a local change (queued for the "
 	  "entitled partners)", cmd_dossier },
+	{ "consent", "consent list -c FILE --bsn N | consent grant -c FILE "
+	  "--bsn N --partner P --doel D [--from DATE] [--until DATE] [--via K] | "
+	  "consent withdraw -c FILE --bsn N (--partner P --doel D | --id TST-ID)",
+	  "the citizen's consents: list, record one, withdraw one (what was "
+	  "disclosed on it alone is retracted)", cmd_consent },
 	{ "queue", "queue list -c FILE [--partner P] [--state S] | "
 	  "queue show|retry|skip -c FILE [--note TEXT] ID",
 	  "the outbox: see what waits, send a parked row again, or skip it",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "profile.h"
+#include "kd.h"
 #include "schema.h"
 #include "util.h"
 #include "xmlsafe.h"
@@ -49,8 +50,10 @@ profile_clear(struct kp_profile *p)
 		for (size_t v = 0; v < p->ontvangen[i].nvelden; v++)
 			free(p->ontvangen[i].velden[v]);
 		free(p->ontvangen[i].velden);
+		free(p->ontvangen[i].wet);
 	}
 	free(p->ontvangen);
+	free(p->vragen);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -59,7 +62,7 @@ static int
 read_profile(xmlDocPtr doc, struct kp_profile *p)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc), zenden;
-	char *oin;
+	char *oin, *text;
 
 	if ((oin = kp_xml_text(kp_xml_child(root, NS_PROFILE, "oin"))) == NULL)
 		return -1;
@@ -68,7 +71,7 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
 	p->naam = kp_xml_text(kp_xml_child(root, NS_PROFILE, "naam"));
 	p->endpoint = kp_xml_text(kp_xml_child(root, NS_PROFILE, "endpoint"));
 	p->rol = kp_xml_text(kp_xml_child(root, NS_PROFILE, "rol"));
-	if (p->naam == NULL || p->endpoint == NULL || p->rol == NULL)
+	if (p->naam == NULL || p->rol == NULL)
 		return -1;
 	zenden = kp_xml_child(root, NS_PROFILE, "zenden");
 	for (xmlNodePtr b = kp_xml_first(zenden); b != NULL; b = kp_xml_next(b)) {
@@ -105,11 +108,28 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
 			return -1;
 		snprintf(r->entiteittype, sizeof(r->entiteittype), "%s", type);
 		free(type);
+		r->line = xmlGetLineNo(e);
+		r->max_vertrouwelijkheid = -1;
+		if ((text = kp_xml_attr(e, NULL, "doel")) == NULL)
+			return -1;
+		snprintf(r->doel, sizeof(r->doel), "%s", text);
+		free(text);
+		if ((text = kp_xml_attr(e, NULL, "maxVertrouwelijkheid")) != NULL) {
+			r->max_vertrouwelijkheid = kp_kd_vertrouwelijkheid(text);
+			free(text);
+		}
 		for (xmlNodePtr v = kp_xml_first(e); v != NULL; v = kp_xml_next(v)) {
-			char **nv = realloc(r->velden, (r->nvelden + 1) *
-			    sizeof(char *));
+			char **nv;
 
-			if (nv == NULL)
+			if (xmlStrEqual(v->name, BAD_CAST "wet")) {
+				if ((r->wet = kp_xml_text(v)) == NULL)
+					return -1;
+				continue;
+			}
+			if (!xmlStrEqual(v->name, BAD_CAST "veld"))
+				continue;	/* toestemming: wet stays NULL */
+			if ((nv = realloc(r->velden, (r->nvelden + 1) *
+			    sizeof(char *))) == NULL)
 				return -1;
 			r->velden = nv;
 			if ((r->velden[r->nvelden] = kp_xml_text(v)) == NULL)
@@ -117,7 +137,105 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
 			r->nvelden++;
 		}
 	}
+	for (xmlNodePtr q = kp_xml_first(kp_xml_child(root, NS_PROFILE,
+	    "vragen")); q != NULL; q = kp_xml_next(q)) {
+		struct kp_question_rule *nq = realloc(p->vragen,
+		    (p->nvragen + 1) * sizeof(*nq)), *r;
+
+		if (nq == NULL)
+			return -1;
+		p->vragen = nq;
+		r = &p->vragen[p->nvragen++];
+		memset(r, 0, sizeof(*r));
+		if ((text = kp_xml_attr(q, NULL, "functie")) == NULL)
+			return -1;
+		snprintf(r->functie, sizeof(r->functie), "%s", text);
+		free(text);
+		if ((text = kp_xml_attr(q, NULL, "doel")) != NULL) {
+			snprintf(r->doel, sizeof(r->doel), "%s", text);
+			free(text);
+		}
+	}
 	return 0;
+}
+
+/*
+ * What the schema cannot say about a valid profile: each contradiction as
+ * "file:line: what" to problems.
+ */
+static int
+check_profile(xmlDocPtr doc, const struct kp_profile *p, FILE *problems,
+    struct kp_err *err, int *nproblems)
+{
+	int before = *nproblems;
+
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlNodePtr vragen = kp_xml_child(root, NS_PROFILE, "vragen"), q;
+	size_t qi = 0;
+
+	for (size_t i = 0; i < p->nontvangen; i++) {
+		const struct kp_receive_rule *r = &p->ontvangen[i];
+		const char *const *known = kp_kd_entity_fields(r->entiteittype);
+
+		for (size_t v = 0; v < r->nvelden; v++) {
+			size_t k;
+
+			for (k = 0; known != NULL && known[k] != NULL; k++)
+				if (strcmp(known[k], r->velden[v]) == 0)
+					break;
+			if (known == NULL || known[k] == NULL)
+				problem(problems, err, nproblems, "%s:%ld: %s has no "
+				    "field \"%s\" (PROTOCOL.md 3.1); remove it or "
+				    "correct its name", p->path, r->line,
+				    r->entiteittype, r->velden[v]);
+		}
+		if (r->max_vertrouwelijkheid >= 0 &&
+		    strcmp(r->entiteittype, "ZAK") != 0)
+			problem(problems, err, nproblems, "%s:%ld: "
+			    "maxVertrouwelijkheid is for cases (ZAK), not %s",
+			    p->path, r->line, r->entiteittype);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p->ontvangen[j].entiteittype,
+			    r->entiteittype) == 0 &&
+			    strcmp(p->ontvangen[j].doel, r->doel) == 0 &&
+			    (p->ontvangen[j].wet == NULL) == (r->wet == NULL))
+				problem(problems, err, nproblems, "%s:%ld: a second "
+				    "%s rule for doel %s on the same basis as line "
+				    "%ld; merge them", p->path, r->line,
+				    r->entiteittype, r->doel, p->ontvangen[j].line);
+	}
+	if (p->nontvangen > 0 && p->endpoint == NULL)
+		problem(problems, err, nproblems, "%s:%ld: %s may receive %s but "
+		    "has no <endpoint> to send it to", p->path,
+		    p->ontvangen[0].line, p->naam, p->ontvangen[0].entiteittype);
+	for (q = kp_xml_first(vragen); q != NULL; q = kp_xml_next(q), qi++) {
+		const struct kp_question_rule *r = &p->vragen[qi];
+		long line = xmlGetLineNo(q);
+		int served = 0;
+
+		if (strcmp(r->functie, "context") != 0) {
+			if (r->doel[0] != '\0')
+				problem(problems, err, nproblems, "%s:%ld: a %s "
+				    "question has no purpose; remove doel",
+				    p->path, line, r->functie);
+			continue;
+		}
+		if (r->doel[0] == '\0') {
+			problem(problems, err, nproblems, "%s:%ld: a context "
+			    "question needs doel (the purpose it may ask for)",
+			    p->path, line);
+			continue;
+		}
+		for (size_t i = 0; i < p->nontvangen; i++)
+			if (strcmp(p->ontvangen[i].doel, r->doel) == 0)
+				served = 1;
+		if (!served)
+			problem(problems, err, nproblems, "%s:%ld: context for doel "
+			    "%s can be asked, but no <ontvangen> rule has that "
+			    "purpose, so nothing could ever be answered; add a "
+			    "rule or remove the question", p->path, line, r->doel);
+	}
+	return *nproblems - before;
 }
 
 static int
@@ -176,6 +294,9 @@ kp_profiles_load(const char *dir, struct kp_schema *schema, FILE *problems,
 		} else if (read_profile(doc, &p) != 0) {
 			problem(problems, err, &nproblems, "%s: cannot read profile",
 			    p.path);
+		} else if (check_profile(doc, &p, problems, err,
+		    &nproblems) > 0) {
+			/* reported */
 		} else {
 			const struct kp_profile *dup = kp_profiles_by_oin(ps, p.oin);
 			struct kp_profile *nv;
@@ -246,6 +367,17 @@ kp_profile_may_send(const struct kp_profile *p, const char *root)
 {
 	for (size_t i = 0; i < p->nzenden; i++)
 		if (strcmp(p->zenden[i], root) == 0)
+			return 1;
+	return 0;
+}
+
+int
+kp_profile_may_ask(const struct kp_profile *p, const char *functie,
+    const char *doel)
+{
+	for (size_t i = 0; i < p->nvragen; i++)
+		if (strcmp(p->vragen[i].functie, functie) == 0 &&
+		    (doel == NULL || strcmp(p->vragen[i].doel, doel) == 0))
 			return 1;
 	return 0;
 }

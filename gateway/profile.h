@@ -1,9 +1,14 @@
 /*
  * profile — partner profiles: one XML file per partner (xsd/profile.xsd).
  *
- * A profile names the partner's OIN, name, endpoint, role and the message
- * types it may send us.  Loading validates every file and reports each
- * problem as "file:line: what"; two profiles with the same OIN are refused.
+ * A profile names the partner's OIN, name, endpoint, role, the message
+ * types it may send us (and relay), what it may receive from us (per entity
+ * type: purpose, basis and fields) and which dossier questions it may ask.
+ * Loading validates every file against the schema and then checks what the
+ * schema cannot say (a field the entity does not have, a question for a
+ * purpose no rule serves, a receiving partner without an endpoint, ...);
+ * each problem is reported as "file:line: what".  Two profiles with the
+ * same OIN are refused.
  */
 #ifndef KP_PROFILE_H
 #define KP_PROFILE_H
@@ -14,10 +19,21 @@
 
 struct kp_schema;
 
+/* One <ontvangen><entiteit>: what the partner may receive, why and on what. */
 struct kp_receive_rule {
 	char	  entiteittype[8];
+	char	  doel[48];
+	char	 *wet;		/* legal reference; NULL: the citizen's consent */
+	int	  max_vertrouwelijkheid;	/* ZAK: a level (kd.h), -1: any */
 	char	**velden;	/* fields the partner may see */
 	size_t	  nvelden;
+	long	  line;		/* in the profile, for messages */
+};
+
+/* One <vragen><vraag>: a dossier question it may ask. */
+struct kp_question_rule {
+	char	functie[16];	/* context, digest */
+	char	doel[48];	/* "" for digest */
 };
 
 struct kp_profile {
@@ -32,6 +48,8 @@ struct kp_profile {
 	size_t	  nzenden;
 	struct kp_receive_rule *ontvangen;	/* what we may send it */
 	size_t	  nontvangen;
+	struct kp_question_rule *vragen;	/* what it may ask us */
+	size_t	  nvragen;
 };
 
 struct kp_profiles {
@@ -51,6 +69,9 @@ const struct kp_profile	*kp_profiles_find(const struct kp_profiles *p,
 			    const char *name);
 
 int	kp_profile_may_send(const struct kp_profile *p, const char *root);
+/* May it ask dosLv01 functie (for doel; NULL: any purpose)? */
+int	kp_profile_may_ask(const struct kp_profile *p, const char *functie,
+	    const char *doel);
 /* May it send us records of this root that another organisation owns? */
 int	kp_profile_may_relay(const struct kp_profile *p, const char *root);
 

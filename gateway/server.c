@@ -26,8 +26,10 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "consent.h"
 #include "deliver.h"
 #include "sync.h"
+#include "ticker.h"
 #include "local.h"
 #include "gateway.h"
 #include "inbound.h"
@@ -392,7 +394,10 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	struct stopper stopper = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct kp_deliver *deliver = NULL;
-	struct kp_sync_schedule *schedule = NULL;
+	struct kp_ticker *schedule = NULL, *consents = NULL;
+	struct kp_consent_schedule consent_schedule = {
+		.gw = gw, .interval_ms = cfg->consent_check_interval * 1000,
+	};
 	struct kp_local *local = NULL;
 	SSL_CTX *ctx = NULL;
 	int nthreads, fd = -1, started = 0, ret = KP_OK;
@@ -474,8 +479,15 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		ret = KP_ERR_SYS;
 		goto out;
 	}
-	if (cfg->sync_verify_interval > 0 && (schedule = kp_sync_schedule_start(gw,
-	    cfg->sync_verify_interval, err)) == NULL) {
+	if (cfg->sync_verify_interval > 0 && (schedule = kp_ticker_start(
+	    "sync verify", cfg->sync_verify_interval * 1000, kp_sync_verify_all,
+	    gw, err)) == NULL) {
+		ret = KP_ERR_SYS;
+		goto out;
+	}
+	/* Consent changes take effect within a second (consent.h). */
+	if ((consents = kp_ticker_start("consent", 1000, kp_consent_tick,
+	    &consent_schedule, err)) == NULL) {
 		ret = KP_ERR_SYS;
 		goto out;
 	}
@@ -505,8 +517,10 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		 * Writes still queued are applied, and their answers handed to
 		 * the workers' bases, which run once more to send them.
 		 */
-		kp_sync_schedule_stop(schedule);
+		kp_ticker_stop(schedule);
 		schedule = NULL;
+		kp_ticker_stop(consents);
+		consents = NULL;
 		kp_deliver_stop(deliver);
 		deliver = NULL;
 		kp_store_writer_stop(gw->store);
@@ -520,7 +534,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	}
 out:
 	kp_local_stop(local);
-	kp_sync_schedule_stop(schedule);
+	kp_ticker_stop(schedule);
+	kp_ticker_stop(consents);
 	kp_deliver_stop(deliver);
 	if (sigterm != NULL)
 		event_free(sigterm);

@@ -5,18 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "auditlog.h"
 #include "kd.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 
+#define COL_TEXT(stmt, i)	((const char *)sqlite3_column_text((stmt), (i)))
+
 /* Statements prepared once per connection and reused. */
 enum stmt_slot {
 	STMT_AUDIT, STMT_MESSAGE, STMT_REPLAY_INSERT, STMT_REPLAY_WRITER,
 	STMT_REPLAY_READER, STMT_STREAM_GET, STMT_STREAM_SET, STMT_RECORD_GET,
-	STMT_RECORD_PUT, STMT_OUT_NEXT, STMT_OUT_SET, STMT_OUTBOX_PUT, STMT_MAX
+	STMT_RECORD_PUT, STMT_OUT_NEXT, STMT_OUT_SET, STMT_OUTBOX_PUT,
+	STMT_AUDIT_HEAD, STMT_OUTBOX_LAST, STMT_CONSENT_MARK, STMT_MAX
 };
 
 struct kp_store {
@@ -26,6 +31,8 @@ struct kp_store {
 	sqlite3		*reader;	/* the replay check, under read_lock */
 	pthread_mutex_t	 read_lock;	/* recursive: callbacks may read */
 	char		*path;
+	unsigned char	 audit_key[KP_AUDIT_KEY_LEN];
+	int		 have_audit_key;
 	/* group commit */
 	pthread_mutex_t	 queue_lock;
 	pthread_cond_t	 queue_cond;
@@ -176,6 +183,56 @@ static const char *const migrations[] = {
 	"  in_flight INTEGER NOT NULL,"
 	"  error TEXT"
 	");",
+	/*
+	 * 6: the audit trail as a hash chain (PROTOCOL.md 6) with the
+	 * citizen's pseudonym, disclosed fields, basis, purpose and the
+	 * archived message; what an outbox row was disclosed on; retractions;
+	 * our signed checkpoints and the ones partners sent us to witness.
+	 */
+	"ALTER TABLE audit ADD COLUMN subject TEXT;"
+	"ALTER TABLE audit ADD COLUMN record TEXT;"
+	"ALTER TABLE audit ADD COLUMN velden TEXT;"
+	"ALTER TABLE audit ADD COLUMN basis TEXT;"
+	"ALTER TABLE audit ADD COLUMN doel TEXT;"
+	"ALTER TABLE audit ADD COLUMN message INTEGER;"
+	"ALTER TABLE audit ADD COLUMN hash TEXT;"
+	"CREATE INDEX audit_subject ON audit (subject) WHERE subject IS NOT NULL;"
+	"CREATE INDEX audit_message_id ON audit (message_id) "
+	"  WHERE message_id IS NOT NULL;"
+	"ALTER TABLE outbox ADD COLUMN reden TEXT;"
+	"ALTER TABLE outbox ADD COLUMN basis TEXT;"
+	"ALTER TABLE outbox ADD COLUMN doel TEXT;"
+	"CREATE TABLE checkpoint ("
+	"  id INTEGER PRIMARY KEY,"
+	"  seq INTEGER NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  signature TEXT NOT NULL,"	/* base64, over kp_checkpoint_text() */
+	"  cert TEXT NOT NULL"		/* PEM of the key that signed */
+	");"
+	"CREATE TABLE checkpoint_sent ("
+	"  checkpoint INTEGER NOT NULL REFERENCES checkpoint (id),"
+	"  partner_oin TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  PRIMARY KEY (checkpoint, partner_oin)"
+	");"
+	"CREATE TABLE witnessed ("
+	"  id INTEGER PRIMARY KEY,"
+	"  partner_oin TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  signature TEXT NOT NULL,"
+	"  message INTEGER REFERENCES message (id),"
+	"  received_at TEXT NOT NULL,"
+	"  UNIQUE (partner_oin, seq, hash)"
+	");"
+	/* citizens whose consents changed: their disclosures to reconsider */
+	"CREATE TABLE consent_dirty ("
+	"  bsn TEXT PRIMARY KEY,"
+	"  mark INTEGER NOT NULL,"	/* unmarked only if not marked again */
+	"  at TEXT NOT NULL"
+	");",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -205,6 +262,8 @@ exec(struct kp_store *st, const char *sql, struct kp_err *err)
 	}
 	return KP_OK;
 }
+
+static int	chain_unchained(struct kp_store *, struct kp_err *);
 
 static int
 user_version(struct kp_store *st)
@@ -284,7 +343,7 @@ kp_store_open(const char *path, struct kp_err *err)
 	if (exec(st, "PRAGMA journal_mode = WAL", err) != KP_OK ||
 	    exec(st, "PRAGMA synchronous = FULL", err) != KP_OK ||
 	    exec(st, "PRAGMA foreign_keys = ON", err) != KP_OK ||
-	    migrate(st, err) != KP_OK)
+	    migrate(st, err) != KP_OK || chain_unchained(st, err) != KP_OK)
 		goto fail;
 	if (sqlite3_open_v2(path, &st->reader, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
@@ -313,6 +372,7 @@ kp_store_close(struct kp_store *st)
 	pthread_mutex_destroy(&st->read_lock);
 	pthread_mutex_destroy(&st->queue_lock);
 	pthread_cond_destroy(&st->queue_cond);
+	OPENSSL_cleanse(st->audit_key, sizeof(st->audit_key));
 	free(st->path);
 	free(st);
 }
@@ -392,34 +452,181 @@ bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len)
 		sqlite3_bind_blob64(stmt, i, p, len, SQLITE_STATIC);
 }
 
+/* The newest entry of the chain: its seq and hash (0 and "" when none). */
+static int
+audit_head(struct kp_store *st, int64_t *seq, char hash[65],
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT seq, hash FROM audit "
+	    "ORDER BY seq DESC LIMIT 1";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*seq = 0;
+	hash[0] = '\0';
+	if ((stmt = stmt_get(st, st->db, STMT_AUDIT_HEAD, sql)) == NULL)
+		return db_fail(st, err, "cannot prepare audit head");
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(stmt, 1);
+
+		*seq = sqlite3_column_int64(stmt, 0);
+		snprintf(hash, 65, "%s", h != NULL ? h : "");
+	}
+	stmt_done(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? KP_OK :
+	    db_fail(st, err, "cannot read audit head");
+}
+
+/*
+ * Append a to the chain, inside the caller's transaction: the next seq,
+ * the citizen as a pseudonym, hash over the previous entry's hash.
+ */
 static int
 audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 {
-	static const char sql[] = "INSERT INTO audit (at, direction, "
-	    "partner_oin, message_id, berichtcode, entiteittype, outcome, code, "
-	    "bytes_sha256, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	static const char sql[] = "INSERT INTO audit (seq, at, direction, "
+	    "partner_oin, message_id, berichtcode, entiteittype, subject, record, "
+	    "velden, basis, doel, outcome, code, bytes_sha256, message, detail, "
+	    "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	struct kp_audit_entry e = {
+		.direction = a->direction, .partner_oin = a->partner_oin,
+		.message_id = a->message_id, .berichtcode = a->berichtcode,
+		.entiteittype = a->entiteittype, .record = a->record,
+		.velden = a->velden, .basis = a->basis, .doel = a->doel, .outcome = a->outcome,
+		.code = a->code, .bytes_sha256 = a->bytes_sha256,
+		.message = a->message, .detail = a->detail,
+	};
+	char now[32], prev[65], hash[65], subject[65];
 	sqlite3_stmt *stmt;
-	char now[32];
-	int rc;
+	int rc, ret;
 
+	if (a->bsn != NULL && a->bsn[0] != '\0') {
+		/* Never the BSN itself: without the key there is no entry. */
+		if (!st->have_audit_key)
+			return kp_fail(err, KP_ERR_STORE, "%s: no audit key loaded; "
+			    "cannot write an audit entry about a citizen", st->path);
+		kp_audit_pseudonym(st->audit_key, a->bsn, subject);
+		e.subject = subject;
+	}
+	if ((ret = audit_head(st, &e.seq, prev, err)) != KP_OK)
+		return ret;
+	e.seq++;
 	kp_time_iso(kp_now_ms(), now);
+	e.at = now;
+	if (kp_audit_hash(prev, &e, hash) != 0)
+		return kp_fail(err, KP_ERR_STORE, "%s: audit entry %lld follows a "
+		    "damaged entry (run ketenpoort audit verify)", st->path,
+		    (long long)e.seq);
 	if ((stmt = stmt_get(st, st->db, STMT_AUDIT, sql)) == NULL)
 		return db_fail(st, err, "cannot prepare audit");
-	bind_text(stmt, 1, now);
-	bind_text(stmt, 2, a->direction);
-	bind_text(stmt, 3, a->partner_oin);
-	bind_text(stmt, 4, a->message_id);
-	bind_text(stmt, 5, a->berichtcode);
-	bind_text(stmt, 6, a->entiteittype);
-	bind_text(stmt, 7, a->outcome);
-	bind_text(stmt, 8, a->code);
-	bind_text(stmt, 9, a->bytes_sha256);
-	bind_text(stmt, 10, a->detail);
+	sqlite3_bind_int64(stmt, 1, e.seq);
+	bind_text(stmt, 2, e.at);
+	bind_text(stmt, 3, e.direction);
+	bind_text(stmt, 4, e.partner_oin);
+	bind_text(stmt, 5, e.message_id);
+	bind_text(stmt, 6, e.berichtcode);
+	bind_text(stmt, 7, e.entiteittype);
+	bind_text(stmt, 8, e.subject);
+	bind_text(stmt, 9, e.record);
+	bind_text(stmt, 10, e.velden);
+	bind_text(stmt, 11, e.basis);
+	bind_text(stmt, 12, e.doel);
+	bind_text(stmt, 13, e.outcome);
+	bind_text(stmt, 14, e.code);
+	bind_text(stmt, 15, e.bytes_sha256);
+	if (e.message > 0)
+		sqlite3_bind_int64(stmt, 16, e.message);
+	else
+		sqlite3_bind_null(stmt, 16);
+	bind_text(stmt, 17, e.detail);
+	bind_text(stmt, 18, hash);
 	rc = sqlite3_step(stmt);
 	stmt_done(stmt);
 	if (rc != SQLITE_DONE)
 		return db_fail(st, err, "cannot write audit row");
 	return KP_OK;
+}
+
+/*
+ * Entries written before the chain existed (schema 5 and older) get their
+ * hashes once, in order, when the store is opened.
+ */
+static int
+chain_unchained(struct kp_store *st, struct kp_err *err)
+{
+	static const char sql[] = "SELECT seq, at, direction, partner_oin, "
+	    "message_id, berichtcode, entiteittype, subject, record, velden, "
+	    "basis, doel, outcome, code, bytes_sha256, message, detail FROM audit "
+	    "WHERE seq > ? ORDER BY seq";
+	sqlite3_stmt *stmt = NULL, *upd = NULL;
+	char prev[65] = "", hash[65];
+	int64_t from = 0;
+	int rc, ret = KP_OK;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM audit "
+	    "WHERE hash IS NULL", -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot read audit");
+	rc = sqlite3_step(stmt);
+	from = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (from == 0)
+		return KP_OK;
+	if (exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
+		return KP_ERR_STORE;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "UPDATE audit SET hash = ? WHERE seq = ?",
+	    -1, &upd, NULL) != SQLITE_OK) {
+		ret = db_fail(st, err, "cannot chain the audit entries");
+		goto out;
+	}
+	sqlite3_bind_int64(stmt, 1, 0);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct kp_audit_entry e = {
+			.seq = sqlite3_column_int64(stmt, 0),
+			.at = COL_TEXT(stmt, 1), .direction = COL_TEXT(stmt, 2),
+			.partner_oin = COL_TEXT(stmt, 3),
+			.message_id = COL_TEXT(stmt, 4),
+			.berichtcode = COL_TEXT(stmt, 5),
+			.entiteittype = COL_TEXT(stmt, 6),
+			.subject = COL_TEXT(stmt, 7), .record = COL_TEXT(stmt, 8),
+			.velden = COL_TEXT(stmt, 9),
+			.basis = COL_TEXT(stmt, 10), .doel = COL_TEXT(stmt, 11),
+			.outcome = COL_TEXT(stmt, 12), .code = COL_TEXT(stmt, 13),
+			.bytes_sha256 = COL_TEXT(stmt, 14),
+			.message = sqlite3_column_int64(stmt, 15),
+			.detail = COL_TEXT(stmt, 16),
+		};
+
+		if (kp_audit_hash(prev, &e, hash) != 0) {
+			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		sqlite3_bind_text(upd, 1, hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(upd, 2, e.seq);
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			ret = db_fail(st, err, "cannot chain the audit entries");
+			goto out;
+		}
+		sqlite3_reset(upd);
+		memcpy(prev, hash, sizeof(prev));
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, "cannot chain the audit entries");
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_finalize(upd);
+	if (ret == KP_OK && exec(st, "COMMIT", err) == KP_OK)
+		return KP_OK;
+	exec(st, "ROLLBACK", NULL);
+	return KP_ERR_STORE;
+}
+
+void
+kp_store_set_audit_key(struct kp_store *st,
+    const unsigned char key[KP_AUDIT_KEY_LEN])
+{
+	memcpy(st->audit_key, key, KP_AUDIT_KEY_LEN);
+	st->have_audit_key = 1;
 }
 
 static int
@@ -570,6 +777,28 @@ stream_advance(struct kp_store *st, const char *partner, uint32_t partitie,
 	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot advance stream");
 }
 
+/* A citizen's consents changed: their disclosures are to be reconsidered. */
+static int
+consent_mark(struct kp_store *st, const char *bsn, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO consent_dirty (bsn, mark, at) "
+	    "VALUES (?1, (SELECT coalesce(max(mark), 0) + 1 FROM consent_dirty), "
+	    "?2) ON CONFLICT (bsn) DO UPDATE SET mark = excluded.mark, "
+	    "at = excluded.at";
+	sqlite3_stmt *stmt;
+	char now[32];
+	int rc;
+
+	kp_time_iso(kp_now_ms(), now);
+	if ((stmt = stmt_get(st, st->db, STMT_CONSENT_MARK, sql)) == NULL)
+		return db_fail(st, err, "cannot prepare consent mark");
+	bind_text(stmt, 1, bsn);
+	bind_text(stmt, 2, now);
+	rc = sqlite3_step(stmt);
+	stmt_done(stmt);
+	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot mark consent");
+}
+
 enum record_outcome { RECORD_APPLIED, RECORD_SAME, RECORD_STALE };
 
 /*
@@ -645,6 +874,72 @@ record_apply(struct kp_store *st, const struct kp_notice *n,
 	if (rc != SQLITE_DONE)
 		return db_fail(st, err, "cannot write record");
 	*out = RECORD_APPLIED;
+	if (strcmp(n->entiteittype, "TST") == 0)
+		return consent_mark(st, n->bsn, err);
+	return KP_OK;
+}
+
+/*
+ * PROTOCOL.md 5: a retraction (V reden=intrekking) removes the copy that
+ * from_oin delivered to us and leaves no tombstone, so that a later
+ * disclosure is applied again.  Only the partner that delivered the copy
+ * may retract it (KP022 in *verdict_msg otherwise); a copy we do not hold
+ * is already retracted (RECORD_SAME).
+ */
+static int
+record_retract(struct kp_store *st, const struct kp_notice *n,
+    const char *from_oin, enum record_outcome *out, char *why, size_t whylen,
+    struct kp_err *err)
+{
+	sqlite3_stmt *stmt;
+	char *from = NULL;
+	int rc;
+
+	*out = RECORD_SAME;
+	why[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT received_from FROM record WHERE "
+	    "entiteittype = ? AND bron = ? AND identificatie = ? AND deleted = 0",
+	    -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot prepare record read");
+	bind_text(stmt, 1, n->entiteittype);
+	bind_text(stmt, 2, n->bron);
+	bind_text(stmt, 3, n->identificatie);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *f = (const char *)sqlite3_column_text(stmt, 0);
+
+		from = strdup(f != NULL ? f : "");
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot read record");
+	if (rc == SQLITE_DONE)
+		return KP_OK;
+	if (from == NULL)
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	if (strcmp(from, from_oin) != 0) {
+		snprintf(why, whylen, "%s %s of %s was delivered to us by %s, "
+		    "not by you: only that partner may retract it",
+		    n->entiteittype, n->identificatie, n->bron,
+		    from[0] ? from : "nobody (it is ours)");
+		free(from);
+		*out = RECORD_STALE;
+		return KP_OK;
+	}
+	free(from);
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM record WHERE "
+	    "entiteittype = ? AND bron = ? AND identificatie = ?", -1, &stmt,
+	    NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot prepare record removal");
+	bind_text(stmt, 1, n->entiteittype);
+	bind_text(stmt, 2, n->bron);
+	bind_text(stmt, 3, n->identificatie);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot remove the retracted record");
+	*out = RECORD_APPLIED;
+	if (strcmp(n->entiteittype, "TST") == 0)
+		return consent_mark(st, n->bsn, err);
 	return KP_OK;
 }
 
@@ -652,9 +947,10 @@ static int	exec_bound(struct kp_store *, const char *, const char *,
 		    int64_t, int64_t, struct kp_err *);
 static int	apply_delivered(struct kp_store *, struct kp_store_job *,
 		    struct kp_err *);
+enum enqueue_mode { ENQ_CHANGE, ENQ_RECONCILE, ENQ_FORCE };
 static int	enqueue_locked(struct kp_store *, const struct kp_notice *,
-		    const struct kp_fanout *, size_t, const char *, size_t *,
-		    struct kp_err *);
+		    const struct kp_fanout *, size_t, enum enqueue_mode,
+		    const char *, size_t *, struct kp_err *);
 
 /* The rows of an accepted message; inside the caller's savepoint. */
 static int
@@ -669,9 +965,10 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		.message_id = c->message_id, .berichtcode = c->berichtcode,
 		.entiteittype = c->entiteittype, .outcome = "accepted",
 		.bytes_sha256 = c->bytes_sha256,
+		.bsn = c->notice != NULL ? c->notice->bsn : NULL,
 	};
 	sqlite3_stmt *stmt;
-	char now[32], detail[160];
+	char now[32], detail[160], record[160];
 	uint64_t expected = 0;
 	int64_t message_rowid;
 	int ret;
@@ -714,11 +1011,30 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	    "accepted", err)) != KP_OK)
 		return ret;
 	message_rowid = sqlite3_last_insert_rowid(st->db);
+	a.message = message_rowid;
+	if (c->notice != NULL) {
+		snprintf(record, sizeof(record), "%s|%s|%s|%llu",
+		    c->notice->entiteittype, c->notice->bron,
+		    c->notice->identificatie,
+		    (unsigned long long)c->notice->bronversie);
+		a.record = record;
+		if (c->notice->intrekking)
+			a.outcome = "retraction applied";
+	}
 	if (c->notice != NULL && c->notice->volgnummer == expected) {
 		enum record_outcome rec = RECORD_APPLIED;
 		uint64_t held;
 
-		if ((ret = record_apply(st, c->notice, c->partner_oin,
+		if (c->notice->intrekking) {
+			if ((ret = record_retract(st, c->notice, c->partner_oin,
+			    &rec, job->verdict_msg, sizeof(job->verdict_msg),
+			    err)) != KP_OK)
+				return ret;
+			if (rec == RECORD_STALE) {
+				job->verdict = KP_F_022;
+				return KP_ERR_PROTOCOL;
+			}
+		} else if ((ret = record_apply(st, c->notice, c->partner_oin,
 		    message_rowid, &rec, &held, err)) != KP_OK)
 			return ret;
 		if (rec == RECORD_STALE) {
@@ -737,7 +1053,8 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 			return ret;
 		/* Applied here: it goes on to the partners entitled to it. */
 		if (rec == RECORD_APPLIED && (ret = enqueue_locked(st, c->notice,
-		    c->fanout, c->nfanout, "relayed", &job->queued, err)) != KP_OK)
+		    c->fanout, c->nfanout, ENQ_CHANGE, "relayed", &job->queued,
+		    err)) != KP_OK)
 			return ret;
 	}
 	kp_time_iso(kp_now_ms(), now);
@@ -797,34 +1114,125 @@ stream_out_take(struct kp_store *st, const char *partner, uint32_t partitie,
 }
 
 /*
- * One outbox row per fan-out entry for notice n, each on the next
- * volgnummer of that partner's stream, with its audit row; inside the
- * caller's transaction.  why says what made it (a local change, a relay, a
- * repair) in the audit rows.
+ * Does partner hold a copy of n's record from us: is the newest row we
+ * queued for it there (delivered or not) anything but a V?  *held_version
+ * is that row's bronversie (0 when none).
+ */
+static int
+partner_holds(struct kp_store *st, const char *partner,
+    const struct kp_notice *n, int *holds, uint64_t *held_version,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT mutatiesoort, bronversie FROM outbox "
+	    "WHERE partner_oin = ? AND bsn = ? AND entiteittype = ? AND bron = ? "
+	    "AND identificatie = ? ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*holds = 0;
+	*held_version = 0;
+	if ((stmt = stmt_get(st, st->db, STMT_OUTBOX_LAST, sql)) == NULL)
+		return db_fail(st, err, "cannot prepare outbox read");
+	bind_text(stmt, 1, partner);
+	bind_text(stmt, 2, n->bsn);
+	bind_text(stmt, 3, n->entiteittype);
+	bind_text(stmt, 4, n->bron);
+	bind_text(stmt, 5, n->identificatie);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *soort = (const char *)sqlite3_column_text(stmt, 0);
+
+		*holds = soort != NULL && soort[0] != 'V';
+		*held_version = (uint64_t)sqlite3_column_int64(stmt, 1);
+	}
+	stmt_done(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? KP_OK :
+	    db_fail(st, err, "cannot read outbox");
+}
+
+/*
+ * One outbox row per fan-out entry for notice n that calls for one, each on
+ * the next volgnummer of that partner's stream, with its audit entry;
+ * inside the caller's transaction.  why says what made it (a local change,
+ * a relay, a repair, a consent change) in the audit entries.
+ *
+ * mode ENQ_CHANGE (n just changed): DISCLOSE always; DELETE and RETRACT
+ * only to a partner that holds a copy; WITHHOLD retracts a copy the
+ * partner holds, else it is audited as withheld.  ENQ_RECONCILE (consents
+ * changed, n did not): only what changes the partner's state — a DISCLOSE
+ * of a version it does not hold yet, a retraction of a copy it holds.
+ * ENQ_FORCE (repair): DISCLOSE and DELETE always, retractions as they are.
  */
 static int
 enqueue_locked(struct kp_store *st, const struct kp_notice *n,
-    const struct kp_fanout *fanout, size_t nfanout, const char *why,
-    size_t *queued, struct kp_err *err)
+    const struct kp_fanout *fanout, size_t nfanout, enum enqueue_mode mode,
+    const char *why, size_t *queued, struct kp_err *err)
 {
 	static const char put_sql[] = "INSERT INTO outbox (partner_oin, partitie, "
 	    "volgnummer, mutatiesoort, entiteittype, bron, identificatie, "
-	    "bronversie, bsn, fields, created_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	char now[32], soort[2] = { n->mutatiesoort, '\0' };
+	    "bronversie, bsn, fields, created_at, reden, basis, doel) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	char now[32], record[160];
 	sqlite3_stmt *stmt;
-	uint64_t volg = 0;
-	int ret;
+	uint64_t volg = 0, held_version;
+	int ret, holds;
 
 	kp_time_iso(kp_now_ms(), now);
+	snprintf(record, sizeof(record), "%s|%s|%s|%llu", n->entiteittype, n->bron,
+	    n->identificatie, (unsigned long long)n->bronversie);
 	for (size_t i = 0; i < nfanout; i++) {
 		const struct kp_fanout *f = &fanout[i];
 		struct kp_audit q = {
 			.direction = "out", .partner_oin = f->partner_oin,
-			.entiteittype = n->entiteittype, .outcome = "queued",
+			.entiteittype = n->entiteittype, .bsn = n->bsn,
+			.record = record, .outcome = "queued",
 		};
-		char qdetail[200];
+		char qdetail[400], soort[2] = { n->mutatiesoort, '\0' };
+		int retract = 0;
 
+		holds = 0;
+		if ((mode != ENQ_FORCE || f->kind != KP_FAN_DISCLOSE) &&
+		    (mode != ENQ_CHANGE || f->kind != KP_FAN_DISCLOSE) &&
+		    (ret = partner_holds(st, f->partner_oin, n, &holds,
+		    &held_version, err)) != KP_OK)
+			return ret;
+		switch (f->kind) {
+		case KP_FAN_DISCLOSE:
+			if (mode == ENQ_RECONCILE && holds &&
+			    held_version >= n->bronversie)
+				continue;
+			if (mode == ENQ_RECONCILE && soort[0] == 'V')
+				continue;
+			q.velden = f->velden;
+			q.basis = f->basis;
+			q.doel = f->doel;
+			break;
+		case KP_FAN_DELETE:
+			if (!holds && mode != ENQ_FORCE)
+				continue;
+			soort[0] = 'V';
+			break;
+		case KP_FAN_RETRACT:
+		case KP_FAN_WITHHOLD:
+			if (holds) {
+				retract = 1;
+				soort[0] = 'V';
+				q.outcome = "retracted";
+				q.basis = f->reason;
+				break;
+			}
+			if (f->kind == KP_FAN_WITHHOLD && mode == ENQ_CHANGE) {
+				/* the decision not to disclose, on the record */
+				q.outcome = "withheld";
+				q.code = "KP021";
+				q.doel = NULL;
+				snprintf(qdetail, sizeof(qdetail), "%s: %s", why,
+				    f->reason);
+				q.detail = qdetail;
+				if ((ret = audit_locked(st, &q, err)) != KP_OK)
+					return ret;
+			}
+			continue;
+		}
 		if ((ret = stream_out_take(st, f->partner_oin, f->partitie, &volg,
 		    err)) != KP_OK)
 			return ret;
@@ -839,17 +1247,21 @@ enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 		bind_text(stmt, 7, n->identificatie);
 		sqlite3_bind_int64(stmt, 8, (sqlite3_int64)n->bronversie);
 		bind_text(stmt, 9, n->bsn);
-		bind_text(stmt, 10, n->mutatiesoort == 'V' ? "" : f->fields);
+		bind_text(stmt, 10, soort[0] == 'V' ? "" : f->fields);
 		bind_text(stmt, 11, now);
+		bind_text(stmt, 12, retract ? "intrekking" : NULL);
+		bind_text(stmt, 13, soort[0] == 'V' ? NULL : f->basis);
+		bind_text(stmt, 14, soort[0] == 'V' ? NULL : f->doel);
 		ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
 		    db_fail(st, err, "cannot write outbox row");
 		stmt_done(stmt);
 		if (ret != KP_OK)
 			return ret;
-		snprintf(qdetail, sizeof(qdetail), "%s: %s %s of %s bronversie "
+		snprintf(qdetail, sizeof(qdetail), "%s: %s%s %s of %s bronversie "
 		    "%llu on partitie %u volgnummer %llu", why, soort,
-		    n->identificatie, n->bron, (unsigned long long)n->bronversie,
-		    f->partitie, (unsigned long long)volg);
+		    retract ? " intrekking" : "", n->identificatie, n->bron,
+		    (unsigned long long)n->bronversie, f->partitie,
+		    (unsigned long long)volg);
 		q.detail = qdetail;
 		if ((ret = audit_locked(st, &q, err)) != KP_OK)
 			return ret;
@@ -867,9 +1279,11 @@ apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 {
 	const struct kp_local_change *lc = &job->local;
 	const struct kp_notice *n = lc->notice;
+	char record[160];
 	struct kp_audit a = {
 		.direction = "local", .partner_oin = lc->our_oin,
 		.entiteittype = n->entiteittype, .outcome = "stored",
+		.bsn = n->bsn, .record = record,
 	};
 	enum record_outcome rec = RECORD_APPLIED;
 	char detail[200], soort[2] = { n->mutatiesoort, '\0' };
@@ -878,6 +1292,8 @@ apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 
 	job->verdict = KP_F_NONE;
 	job->queued = 0;
+	snprintf(record, sizeof(record), "%s|%s|%s|%llu", n->entiteittype, n->bron,
+	    n->identificatie, (unsigned long long)n->bronversie);
 	if ((ret = record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
 		return ret;
 	if (rec == RECORD_STALE) {
@@ -896,8 +1312,8 @@ apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		a.detail = detail;
 		return audit_locked(st, &a, err);
 	}
-	if ((ret = enqueue_locked(st, n, lc->fanout, lc->nfanout, "local change",
-	    &job->queued, err)) != KP_OK)
+	if ((ret = enqueue_locked(st, n, lc->fanout, lc->nfanout, ENQ_CHANGE,
+	    "local change", &job->queued, err)) != KP_OK)
 		return ret;
 	snprintf(detail, sizeof(detail), "%s %s %s bronversie %llu; queued for "
 	    "%zu partners", soort, n->entiteittype, n->identificatie,
@@ -918,6 +1334,7 @@ refuse_after_rollback(struct kp_store *st, struct kp_store_job *job,
 		.entiteittype = c->entiteittype, .outcome = "rejected",
 		.code = kp_fault_code(job->verdict), .bytes_sha256 = c->bytes_sha256,
 		.detail = job->verdict_msg,
+		.bsn = c->notice != NULL ? c->notice->bsn : NULL,
 	};
 
 	if (job->kind == KP_JOB_LOCAL) {
@@ -925,6 +1342,7 @@ refuse_after_rollback(struct kp_store *st, struct kp_store_job *job,
 		a.partner_oin = job->local.our_oin;
 		a.entiteittype = job->local.notice->entiteittype;
 		a.bytes_sha256 = NULL;
+		a.bsn = job->local.notice->bsn;
 	}
 	return audit_locked(st, &a, err);
 }
@@ -1161,7 +1579,9 @@ kp_store_record_outbound(struct kp_store *st,
 	if ((ret = insert_message(st, "out", r->partner_oin, r->message_id,
 	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
 	    r->bytes, r->len, sha, r->response, r->response_len, r->outcome,
-	    err)) != KP_OK || (ret = audit_locked(st, &a, err)) != KP_OK ||
+	    err)) != KP_OK ||
+	    (a.message = sqlite3_last_insert_rowid(st->db),
+	    (ret = audit_locked(st, &a, err)) != KP_OK) ||
 	    (ret = exec(st, "COMMIT", err)) != KP_OK)
 		exec(st, "ROLLBACK", NULL);
 out:
@@ -1215,7 +1635,6 @@ out:
 	return ret;
 }
 
-#define COL_TEXT(stmt, i)	((const char *)sqlite3_column_text((stmt), (i)))
 
 /* The caller's callback and argument, for the row adapters. */
 struct each {
@@ -1315,6 +1734,12 @@ head_row(sqlite3_stmt *stmt, void *arg)
 	snprintf(row.bsn, sizeof(row.bsn), "%s", COL_TEXT(stmt, 9));
 	row.fields = (char *)COL_TEXT(stmt, 10);
 	row.attempts = sqlite3_column_int(stmt, 11);
+	row.intrekking = COL_TEXT(stmt, 12) != NULL &&
+	    strcmp(COL_TEXT(stmt, 12), "intrekking") == 0;
+	snprintf(row.basis, sizeof(row.basis), "%s",
+	    COL_TEXT(stmt, 13) != NULL ? COL_TEXT(stmt, 13) : "");
+	snprintf(row.doel, sizeof(row.doel), "%s",
+	    COL_TEXT(stmt, 14) != NULL ? COL_TEXT(stmt, 14) : "");
 	return fn(e->arg, &row);
 }
 
@@ -1331,7 +1756,8 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
 	 */
 	static const char sql[] = "SELECT o.id, o.partner_oin, o.partitie, "
 	    "o.volgnummer, o.mutatiesoort, o.entiteittype, o.bron, "
-	    "o.identificatie, o.bronversie, o.bsn, o.fields, o.attempts "
+	    "o.identificatie, o.bronversie, o.bsn, o.fields, o.attempts, "
+	    "o.reden, o.basis, o.doel "
 	    "FROM stream_out s CROSS JOIN outbox o "
 	    "ON o.partner_oin = s.partner_oin AND o.partitie = s.partitie "
 	    "AND o.volgnummer = min("
@@ -1374,25 +1800,38 @@ apply_delivered(struct kp_store *st, struct kp_store_job *job,
 {
 	const struct kp_outbox_row *row = job->delivery.row;
 	const struct kp_outbound_record *r = job->delivery.record;
-	char sha[KP_SHA256_HEX_LEN + 1], now[32];
+	char sha[KP_SHA256_HEX_LEN + 1], now[32], record[160], velden[400];
 	struct kp_audit a = {
 		.direction = "out", .partner_oin = r->partner_oin,
 		.message_id = r->message_id, .berichtcode = r->berichtcode,
 		.entiteittype = r->entiteittype, .outcome = "delivered",
-		.bytes_sha256 = sha,
+		.bytes_sha256 = sha, .bsn = row->bsn, .record = record,
+		.basis = row->basis[0] ? row->basis : NULL,
+		.doel = row->doel[0] ? row->doel : NULL,
+		.detail = row->intrekking ? "intrekking" : NULL,
 	};
+	int64_t message_rowid;
 	int ret;
 
+	snprintf(record, sizeof(record), "%s|%s|%s|%llu", row->entiteittype,
+	    row->bron, row->identificatie, (unsigned long long)row->bronversie);
+	if (row->mutatiesoort != 'V') {
+		kp_field_names(row->fields, velden, sizeof(velden));
+		a.velden = velden;
+	}
 	kp_sha256_hex(r->bytes, r->len, sha);
 	kp_time_iso(kp_now_ms(), now);
 	if ((ret = insert_message(st, "out", r->partner_oin, r->message_id,
 	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
 	    r->bytes, r->len, sha, r->response, r->response_len, "delivered",
-	    err)) != KP_OK ||
-	    (ret = exec_bound(st, "UPDATE outbox SET state = 'delivered', "
+	    err)) != KP_OK)
+		return ret;
+	message_rowid = sqlite3_last_insert_rowid(st->db);
+	if ((ret = exec_bound(st, "UPDATE outbox SET state = 'delivered', "
 	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
 	    0, err)) != KP_OK)
 		return ret;
+	a.message = message_rowid;
 	return audit_locked(st, &a, err);
 }
 
@@ -1810,8 +2249,8 @@ out:
 
 int
 kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
-    const struct kp_fanout *fanout, size_t nfanout, const char *why,
-    size_t *queued, struct kp_err *err)
+    const struct kp_fanout *fanout, size_t nfanout, int reconcile,
+    const char *why, size_t *queued, struct kp_err *err)
 {
 	int ret;
 
@@ -1819,12 +2258,67 @@ kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
 	pthread_mutex_lock(&st->lock);
 	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
 		goto out;
-	if ((ret = enqueue_locked(st, n, fanout, nfanout, why, queued,
-	    err)) != KP_OK || (ret = exec(st, "COMMIT", err)) != KP_OK) {
+	if ((ret = enqueue_locked(st, n, fanout, nfanout, reconcile ?
+	    ENQ_RECONCILE : ENQ_FORCE, why, queued, err)) != KP_OK ||
+	    (ret = exec(st, "COMMIT", err)) != KP_OK) {
 		exec(st, "ROLLBACK", NULL);
 		*queued = 0;
 	}
 out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+static int
+dirty_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const char *, int64_t) =
+	    (int (*)(void *, const char *, int64_t))e->fn;
+
+	return fn(e->arg, COL_TEXT(stmt, 0), sqlite3_column_int64(stmt, 1));
+}
+
+int
+kp_store_consent_dirty(struct kp_store *st, int64_t max,
+    int (*fn)(void *arg, const char *bsn, int64_t mark), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT bsn, mark FROM consent_dirty "
+	    "ORDER BY mark LIMIT ?";
+	struct param p[] = { { NULL, max > 0 ? max : -1, 0 } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return read_each(st, sql, "the consents to reconsider", p, 1, dirty_row,
+	    &e, err);
+}
+
+int
+kp_store_consent_done(struct kp_store *st, const char *bsn, int64_t mark,
+    struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = exec_bound(st, "DELETE FROM consent_dirty WHERE bsn = ?1 AND "
+	    "mark = ?2", bsn, mark, 0, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_consent_mark_all(struct kp_store *st, struct kp_err *err)
+{
+	char now[32];
+	int ret;
+
+	kp_time_iso(kp_now_ms(), now);
+	pthread_mutex_lock(&st->lock);
+	ret = exec_bound(st, "INSERT INTO consent_dirty (bsn, mark, at) "
+	    "SELECT bsn, (SELECT coalesce(max(mark), 0) FROM consent_dirty) + "
+	    "row_number() OVER (ORDER BY bsn), ?1 FROM "
+	    "(SELECT DISTINCT bsn FROM record WHERE entiteittype = 'TST') "
+	    "WHERE true ON CONFLICT (bsn) DO NOTHING", now, 0, 0, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }

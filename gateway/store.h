@@ -33,17 +33,31 @@ int		 kp_store_limit(struct kp_store *store, int64_t max_mb,
 /* The newest schema version this program knows. */
 int		 kp_store_latest_version(void);
 
+/*
+ * One audit entry (PROTOCOL.md 6) as a writer hands it over; the store adds
+ * seq, time, the citizen's pseudonym and the chain hash (auditlog.h).
+ */
 struct kp_audit {
-	const char	*direction;	/* "in" or "out" */
+	const char	*direction;	/* "in", "out" or "local" */
 	const char	*partner_oin;
 	const char	*message_id;
 	const char	*berichtcode;
 	const char	*entiteittype;
-	const char	*outcome;	/* accepted, rejected, duplicate, delivered, fault, failed */
+	const char	*bsn;		/* the citizen: stored only as pseudonym */
+	const char	*record;	/* "ZAK|bron|identificatie|bronversie" */
+	const char	*velden;	/* fields disclosed, comma-separated */
+	const char	*basis;		/* "wet: …" or "toestemming: TST id" */
+	const char	*doel;		/* purpose of the disclosure or question */
+	const char	*outcome;	/* accepted, rejected, duplicate, delivered, fault, failed, queued, withheld, retracted … */
 	const char	*code;		/* KPnnn or NULL */
 	const char	*bytes_sha256;
+	int64_t		 message;	/* the archived message (message.id), 0: none */
 	const char	*detail;	/* never a BSN or a body */
 };
+
+/* The key for the citizens' pseudonyms; without it no entry names one. */
+void	kp_store_set_audit_key(struct kp_store *store,
+	    const unsigned char key[32]);
 
 int	kp_store_audit(struct kp_store *store, const struct kp_audit *a,
 	    struct kp_err *err);
@@ -67,11 +81,28 @@ enum kp_job_kind {
 	KP_JOB_DELIVERED,	/* an outbox row acknowledged: row, message, audit */
 };
 
-/* One partner entitled to a local change, with what it may see. */
+/*
+ * What one partner gets of a record (policy.h decides): the projection on
+ * a basis; a deletion; a retraction; or nothing, for a reason.  The store
+ * turns it into an outbox row, or an audit entry only, and looks at what
+ * the partner holds (the newest row queued for it) where that matters.
+ */
+enum kp_fan_kind {
+	KP_FAN_DISCLOSE,	/* send fields on basis for doel */
+	KP_FAN_DELETE,		/* V: only if it holds a copy */
+	KP_FAN_RETRACT,		/* V reden=intrekking: only if it holds a copy */
+	KP_FAN_WITHHOLD,	/* no basis: retract a copy it holds, else audit */
+};
+
 struct kp_fanout {
 	const char	*partner_oin;
 	uint32_t	 partitie;
-	const char	*fields;	/* projection, canonical */
+	enum kp_fan_kind kind;
+	const char	*fields;	/* DISCLOSE: projection, canonical */
+	char		 velden[400];	/* DISCLOSE: the field names, a,b,c */
+	char		 basis[200];	/* "wet: …", "toestemming: <TST id>" */
+	char		 doel[48];
+	char		 reason[200];	/* WITHHOLD, RETRACT: why */
 };
 
 struct kp_local_change {
@@ -235,6 +266,9 @@ struct kp_outbox_row {
 	char		 bsn[16];
 	char		*fields;	/* malloc'd */
 	int		 attempts;
+	int		 intrekking;	/* V reden=intrekking */
+	char		 basis[200];	/* what it was disclosed on */
+	char		 doel[48];
 };
 
 /*
@@ -329,12 +363,15 @@ int	kp_store_sync_checked(struct kp_store *store,
 	    const struct kp_sync_check *c, struct kp_err *err);
 
 /*
- * Queue notice n again for the partners in fanout (a repair): outbox rows
- * on the next volgnummers and audit rows, in one transaction.
+ * Queue notice n again for the partners in fanout, in one transaction with
+ * the audit entries: a repair (reconcile 0: as the fan-out says) or a
+ * reconciliation after the citizen's consents changed (reconcile 1: only
+ * what changes what a partner holds — a version it lacks, a retraction of
+ * a copy it may no longer have).
  */
 int	kp_store_requeue(struct kp_store *store, const struct kp_notice *n,
-	    const struct kp_fanout *fanout, size_t nfanout, const char *why,
-	    size_t *queued, struct kp_err *err);
+	    const struct kp_fanout *fanout, size_t nfanout, int reconcile,
+	    const char *why, size_t *queued, struct kp_err *err);
 
 /* Per partner, for sync status. */
 struct kp_link_status {
@@ -361,6 +398,19 @@ int	kp_store_link_status(struct kp_store *store,
 int	kp_store_each_stream(struct kp_store *store, const char *partner_oin,
 	    int (*fn)(void *arg, int64_t partitie, int64_t next_out,
 	    int64_t next_in), void *arg, struct kp_err *err);
+
+/*
+ * Citizens whose consents changed (TST records stored, or marked by the
+ * daily pass), oldest mark first, at most max (0: all); then each one
+ * unmarked with its mark — unless it was marked again meanwhile.
+ */
+int	kp_store_consent_dirty(struct kp_store *store, int64_t max,
+	    int (*fn)(void *arg, const char *bsn, int64_t mark), void *arg,
+	    struct kp_err *err);
+int	kp_store_consent_done(struct kp_store *store, const char *bsn,
+	    int64_t mark, struct kp_err *err);
+/* Mark every citizen that has a TST record. */
+int	kp_store_consent_mark_all(struct kp_store *store, struct kp_err *err);
 
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 /* also "record" and "stream_in". */

@@ -9,6 +9,7 @@
 #include "client.h"
 #include "compose.h"
 #include "config.h"
+#include "consent.h"
 #include "envelope.h"
 #include "gateway.h"
 #include "kd.h"
@@ -541,59 +542,6 @@ kp_sync_report_clear(struct kp_sync_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
-/* A citizen's records as we hold them, copied out of the store's rows. */
-struct held_record {
-	struct kp_notice	n;
-	char			from[24];	/* received_from, "": ours */
-};
-
-struct held {
-	struct held_record	*v;
-	size_t			 n;
-	int			 failed;
-};
-
-static int
-hold_record(void *arg, const struct kp_stored_record *r)
-{
-	struct held *h = arg;
-	struct held_record *v = realloc(h->v, (h->n + 1) * sizeof(*v));
-	struct kp_notice *n;
-
-	if (v == NULL) {
-		h->failed = 1;
-		return 1;
-	}
-	h->v = v;
-	memset(&v[h->n], 0, sizeof(v[0]));
-	n = &v[h->n].n;
-	n->mutatiesoort = r->deleted ? 'V' : 'W';
-	snprintf(n->entiteittype, sizeof(n->entiteittype), "%s", r->entiteittype);
-	snprintf(n->bron, sizeof(n->bron), "%s", r->bron);
-	snprintf(n->identificatie, sizeof(n->identificatie), "%s",
-	    r->identificatie);
-	n->bronversie = (uint64_t)r->bronversie;
-	snprintf(n->bsn, sizeof(n->bsn), "%s", r->bsn);
-	snprintf(v[h->n].from, sizeof(v[0].from), "%s",
-	    r->received_from != NULL ? r->received_from : "");
-	h->n++;
-	if ((n->fields = strdup(r->deleted || r->fields == NULL ? "" :
-	    r->fields)) == NULL) {
-		h->failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static void
-held_clear(struct held *h)
-{
-	for (size_t i = 0; i < h->n; i++)
-		kp_notice_clear(&h->v[i].n);
-	free(h->v);
-	memset(h, 0, sizeof(*h));
-}
-
 int
 kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
     const struct kp_sync_report *rep, size_t *queued, struct kp_err *err)
@@ -602,38 +550,14 @@ kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
 
 	*queued = 0;
 	for (size_t d = 0; d < rep->ndiffs && ret == KP_OK; d++) {
-		struct held h = { 0 };
+		size_t q = 0;
 
-		ret = kp_store_each_record(gw->store, rep->diffs[d].bsn,
-		    hold_record, &h, err);
-		if (ret == KP_OK && h.failed)
-			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
-		for (size_t i = 0; ret == KP_OK && i < h.n; i++) {
-			struct kp_fanout *f = NULL;
-			size_t nf = 0, q = 0;
-
-			ret = kp_policy_fanout(gw->profiles, &h.v[i].n,
-			    h.v[i].from[0] ? h.v[i].from : NULL, partner->oin,
-			    (uint32_t)gw->cfg->partitions, &f, &nf, err);
-			if (ret == KP_OK && nf > 0)
-				ret = kp_store_requeue(gw->store, &h.v[i].n, f, nf,
-				    "repair", &q, err);
-			*queued += q;
-			kp_fanout_free(f, nf);
-		}
-		held_clear(&h);
+		ret = kp_citizen_requeue(gw, rep->diffs[d].bsn, partner->oin, 0,
+		    "repair", &q, err);
+		*queued += q;
 	}
 	return ret;
 }
-
-struct kp_sync_schedule {
-	struct kp_gateway	*gw;
-	int64_t			 interval_ms;
-	pthread_t		 thread;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	int			 stopping;
-};
 
 struct partners {
 	char	(*oin)[24];
@@ -656,10 +580,10 @@ note_partner(void *arg, const struct kp_link_status *ls)
 }
 
 /* One round: verify every partner we have sent notices to. */
-static void
-verify_all(struct kp_sync_schedule *s)
+void
+kp_sync_verify_all(void *arg)
 {
-	struct kp_gateway *gw = s->gw;
+	struct kp_gateway *gw = arg;
 	struct partners ps = { 0 };
 	struct kp_err err;
 
@@ -689,67 +613,4 @@ verify_all(struct kp_sync_schedule *s)
 		kp_sync_report_clear(&rep);
 	}
 	free(ps.oin);
-}
-
-static void *
-schedule_main(void *arg)
-{
-	struct kp_sync_schedule *s = arg;
-
-	pthread_mutex_lock(&s->lock);
-	while (!s->stopping) {
-		int64_t due = kp_now_ms() + s->interval_ms;
-		struct timespec ts = { due / 1000, (due % 1000) * 1000000 };
-
-		while (!s->stopping && kp_now_ms() < due)
-			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-		if (s->stopping)
-			break;
-		pthread_mutex_unlock(&s->lock);
-		verify_all(s);
-		pthread_mutex_lock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
-struct kp_sync_schedule *
-kp_sync_schedule_start(struct kp_gateway *gw, int64_t interval_s,
-    struct kp_err *err)
-{
-	struct kp_sync_schedule *s;
-
-	if (interval_s <= 0)
-		return NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		kp_fail(err, KP_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	s->gw = gw;
-	s->interval_ms = interval_s * 1000;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
-	if (pthread_create(&s->thread, NULL, schedule_main, s) != 0) {
-		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->cond);
-		free(s);
-		kp_fail(err, KP_ERR_SYS, "cannot start the sync schedule");
-		return NULL;
-	}
-	return s;
-}
-
-void
-kp_sync_schedule_stop(struct kp_sync_schedule *s)
-{
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&s->lock);
-	s->stopping = 1;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->cond);
-	free(s);
 }

@@ -71,13 +71,9 @@ int	kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
 	    const struct kp_sync_report *rep, size_t *queued, struct kp_err *err);
 
 /*
- * The daemon's schedule: every interval_s seconds (the first time one
- * interval after start) verify each partner we have sent notices to and
- * log the counts (never a BSN).
+ * One scheduled round (arg: the gateway): verify every partner we have sent
+ * notices to; differences are logged as counts, never a BSN.
  */
-struct kp_sync_schedule;
-struct kp_sync_schedule *kp_sync_schedule_start(struct kp_gateway *gw,
-	    int64_t interval_s, struct kp_err *err);
-void	kp_sync_schedule_stop(struct kp_sync_schedule *s);
+void	kp_sync_verify_all(void *gw);
 
 #endif

@@ -15,7 +15,7 @@ kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"
 kp_gateway ggd $GGD "$P2"
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit><entiteit type="PRS"><veld>geslachtsnaam</veld></entiteit></ontvangen>' \
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit><entiteit type="PRS" doel="ketentest"><wet>Testwet art. 1</wet><veld>geslachtsnaam</veld></entiteit></ontvangen>' \
     kp_profile gemeente ggd $GGD "$P2" ketenpartner
 kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01
 echo "local_socket local.sock" >> "$WORK/gemeente/ketenpoort.conf"

@@ -61,7 +61,7 @@ mkdir -p "$WORK/disk"
 ggd_sql() { sqlite3 -batch -noheader "$WORK/disk/store.db" "$1"; }
 mount -t tmpfs -o size=8m kpdisk "$WORK/disk" || { echo "Bail out! cannot mount a tmpfs"; exit 1; }
 sed -i "s|^store\t\tstore.db$|store\t\t$WORK/disk/store.db|; s/^store_max_mb 0$//" "$WORK/ggd/ketenpoort.conf"
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
     kp_profile gemeente ggd $GGD "$P2" ketenpartner
 kp_start ggd && kp_start gemeente || { echo "Bail out! gateways did not start"; exit 1; }
 GGD_PID=$(cat "$WORK/ggd/pid")

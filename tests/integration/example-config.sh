@@ -11,9 +11,9 @@ mkdir -p "$WORK/certs"
     --org "Gemeente Voorbeeld" >/dev/null
 echo "xsd_dir $SRCDIR/xsd" >> "$WORK/conf/ketenpoort.conf"
 sed -i "s|^store.*|store $WORK/store.db|" "$WORK/conf/ketenpoort.conf"
-echo "1..4"
+echo "1..8"
 out=$("$KP" check-config -c "$WORK/conf/ketenpoort.conf" 2>&1)
-if [ "$out" = "configuration OK: Gemeente Voorbeeld, OIN 00000001823288444000, 2 partner profiles" ]; then
+if [ "$out" = "configuration OK: Gemeente Voorbeeld, OIN 00000001823288444000, 3 partner profiles" ]; then
 	echo "ok 1 - the example configuration and profiles check out"
 else
 	echo "not ok 1 - the example configuration and profiles check out"; echo "$out" | sed 's/^/# /'
@@ -29,7 +29,7 @@ else
 fi
 sed -i 's|^threads.*|threads 0|' "$WORK/conf/ketenpoort.conf"
 out=$("$KP" check-config -c "$WORK/conf/ketenpoort.conf" 2>&1); rc=$?
-if [ $rc -eq 1 ] && echo "$out" | grep -qx "$WORK/conf/../profiles/klantcontactcentrum.xml:8: Element '{urn:ketenpoort:profiel:1}rol': \[facet 'enumeration'\] The value 'kcc' is not an element of the set {'gemeente', 'ketenpartner', 'callcenter'}."; then
+if [ $rc -eq 1 ] && echo "$out" | grep -qx "$WORK/conf/../profiles/klantcontactcentrum.xml:11: Element '{urn:ketenpoort:profiel:1}rol': \[facet 'enumeration'\] The value 'kcc' is not an element of the set {'gemeente', 'ketenpartner', 'callcenter'}."; then
 	echo "ok 3 - a bad profile is reported as file:line naming the element"
 else
 	echo "not ok 3 - a bad profile is reported as file:line naming the element"; echo "$out" | sed 's/^/# /'
@@ -41,4 +41,42 @@ if [ $rc -eq 1 ] && echo "$out" | grep -q "gemeente.key: private key is accessib
 	echo "ok 4 - a world-readable private key is refused with the fix"
 else
 	echo "not ok 4 - a world-readable private key is refused with the fix"; echo "$out" | sed 's/^/# /'
+fi
+
+# What the schema cannot say (PROTOCOL.md 5): each contradiction at file:line.
+chmod 600 "$WORK/certs/demo/gemeente.key"
+P="$WORK/profiles"
+cp "$P/ggd.xml" "$WORK/ggd.orig"; cp "$P/klantcontactcentrum.xml" "$WORK/kcc.orig"
+cp "$P/woningcorporatie.xml" "$WORK/woco.orig"
+sed -i 's|<veld>behandelaar</veld>|<veld>behandelaarNaam</veld>|' "$P/ggd.xml"
+sed -i 's|<vraag functie="context" doel="klantcontact"/>|<vraag functie="context" doel="schuldhulp"/>|' "$P/klantcontactcentrum.xml"
+sed -i '/<endpoint>/d' "$P/woningcorporatie.xml"
+out=$("$KP" check-config -c "$WORK/conf/ketenpoort.conf" 2>&1); rc=$?
+l_ggd=$(grep -n 'entiteit type="ZAK"' "$P/ggd.xml" | cut -d: -f1)
+l_kcc=$(grep -n 'doel="schuldhulp"' "$P/klantcontactcentrum.xml" | cut -d: -f1)
+l_woco=$(grep -n 'entiteit type="PRS"' "$P/woningcorporatie.xml" | cut -d: -f1)
+if [ $rc -eq 1 ] && echo "$out" | grep -qx "$WORK/conf/../profiles/ggd.xml:$l_ggd: ZAK has no field \"behandelaarNaam\" (PROTOCOL.md 3.1); remove it or correct its name"; then
+	echo "ok 5 - a field the entity does not have is reported at file:line"
+else
+	echo "not ok 5 - a field the entity does not have is reported at file:line"; echo "$out" | sed 's/^/# /'
+fi
+if echo "$out" | grep -qx "$WORK/conf/../profiles/klantcontactcentrum.xml:$l_kcc: context for doel schuldhulp can be asked, but no <ontvangen> rule has that purpose, so nothing could ever be answered; add a rule or remove the question"; then
+	echo "ok 6 - a purpose nobody can be answered for is reported at file:line"
+else
+	echo "not ok 6 - a purpose nobody can be answered for is reported at file:line"; echo "$out" | sed 's/^/# /'
+fi
+if echo "$out" | grep -qx "$WORK/conf/../profiles/woningcorporatie.xml:$l_woco: Woningcorporatie Voorbeeld may receive PRS but has no <endpoint> to send it to"; then
+	echo "ok 7 - a receiving partner without an endpoint is reported at file:line"
+else
+	echo "not ok 7 - a receiving partner without an endpoint is reported at file:line"; echo "$out" | sed 's/^/# /'
+fi
+cp "$WORK/ggd.orig" "$P/ggd.xml"; cp "$WORK/kcc.orig" "$P/klantcontactcentrum.xml"
+cp "$WORK/woco.orig" "$P/woningcorporatie.xml"
+sed -i 's|maxVertrouwelijkheid="zaakvertrouwelijk"||; s|<entiteit type="PRS" doel="vroegsignalering">|<entiteit type="PRS" doel="vroegsignalering" maxVertrouwelijkheid="geheim">|' "$P/woningcorporatie.xml"
+out=$("$KP" check-config -c "$WORK/conf/ketenpoort.conf" 2>&1); rc=$?
+l_woco=$(grep -n 'entiteit type="PRS"' "$P/woningcorporatie.xml" | cut -d: -f1)
+if [ $rc -eq 1 ] && [ "$out" = "$WORK/conf/../profiles/woningcorporatie.xml:$l_woco: maxVertrouwelijkheid is for cases (ZAK), not PRS" ]; then
+	echo "ok 8 - a confidentiality limit on a non-case is reported, and nothing else"
+else
+	echo "not ok 8 - a confidentiality limit on a non-case is reported, and nothing else"; echo "$out" | sed 's/^/# /'
 fi

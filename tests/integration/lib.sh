@@ -83,7 +83,9 @@ CONF
 
 # kp_profile GATEWAY PARTNER PARTNER_OIN PARTNER_PORT ROL BERICHT...:
 # tell GATEWAY about PARTNER and what PARTNER may send it (BERICHT+relay:
-# it may also relay records of that type that others own)
+# it may also relay records of that type that others own; dosLv01: it may
+# ask digests).  KP_ONTVANGEN: its <ontvangen> rules; KP_VRAGEN: more
+# <vraag> elements.
 kp_profile() {
 	local gw=$1 partner=$2 oin=$3 port=$4 rol=$5
 	shift 5
@@ -97,12 +99,17 @@ kp_profile() {
 		echo "  <zenden>"
 		for b in "$@"; do
 			case $b in
+			dosLv01) ;;
 			*+relay) echo "    <bericht relay=\"true\">${b%+relay}</bericht>" ;;
 			*) echo "    <bericht>$b</bericht>" ;;
 			esac
 		done
 		echo "  </zenden>"
 		[ -n "${KP_ONTVANGEN:-}" ] && echo "  $KP_ONTVANGEN"
+		case " $* " in
+		*" dosLv01 "*) echo "  <vragen><vraag functie=\"digest\"/>${KP_VRAGEN:-}</vragen>" ;;
+		*) [ -n "${KP_VRAGEN:-}" ] && echo "  <vragen>$KP_VRAGEN</vragen>" ;;
+		esac
 		echo '</profiel>'
 	} > "$WORK/$gw/profiles/$partner.xml"
 }
@@ -250,23 +257,23 @@ kp_hub_spokes() {
 
 	# What the hub lets each spoke see, and what each may send it.
 	KP_ONTVANGEN='<ontvangen>
-	    <entiteit type="PRS"><veld>geslachtsnaam</veld></entiteit>
-	    <entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit>
-	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld></entiteit>
+	    <entiteit type="PRS" doel="ketentest"><wet>Testwet art. 1</wet><veld>geslachtsnaam</veld></entiteit>
+	    <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
+	    <entiteit type="KCT" doel="ketentest"><wet>Testwet art. 1</wet><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld></entiteit>
 	  </ontvangen>' kp_profile gemeente ggd $GGD "$P2" ketenpartner zakLk01 kctLk01 dosLv01
 	KP_ONTVANGEN='<ontvangen>
-	    <entiteit type="PRS"><veld>geslachtsnaam</veld><veld>telefoon</veld></entiteit>
-	    <entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit>
-	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
+	    <entiteit type="PRS" doel="ketentest"><wet>Testwet art. 1</wet><veld>geslachtsnaam</veld><veld>telefoon</veld></entiteit>
+	    <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
+	    <entiteit type="KCT" doel="ketentest"><wet>Testwet art. 1</wet><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
 	  </ontvangen>' kp_profile gemeente kcc $KCC "$P3" callcenter kctLk01 dosLv01
 	# The spokes take the hub's records and what it relays; they send their
 	# own to the hub with every field.
 	KP_ONTVANGEN='<ontvangen>
-	    <entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld><veld>startdatum</veld><veld>toelichting</veld></entiteit>
-	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
+	    <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld><veld>startdatum</veld><veld>toelichting</veld></entiteit>
+	    <entiteit type="KCT" doel="ketentest"><wet>Testwet art. 1</wet><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
 	  </ontvangen>' kp_profile ggd gemeente $GEM "$P1" gemeente prsLk01 zakLk01 kctLk01+relay dosLv01
 	KP_ONTVANGEN='<ontvangen>
-	    <entiteit type="KCT"><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
+	    <entiteit type="KCT" doel="ketentest"><wet>Testwet art. 1</wet><veld>kanaal</veld><veld>plaatsgevondenOp</veld><veld>onderwerp</veld><veld>inhoud</veld></entiteit>
 	  </ontvangen>' kp_profile kcc gemeente $GEM "$P1" gemeente prsLk01 zakLk01+relay kctLk01+relay dosLv01
 }
 

@@ -10,7 +10,7 @@ WORK=$(mktemp -d /tmp/kp-misbehave.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 FAKE=""
 trap '[ -n "$FAKE" ] && kill $FAKE 2>/dev/null; kp_stop_all; rm -rf "$WORK"' EXIT
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld></entiteit></ontvangen>' kp_pair
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld></entiteit></ontvangen>' kp_pair
 echo "send_timeout 2" >> "$WORK/gemeente/ketenpoort.conf"
 kp_start gemeente || { echo "Bail out! gemeente did not start"; exit 1; }
 

@@ -105,9 +105,11 @@ fixture_setup_port(struct fixture *fx, int self_port)
 	    write_conf(fx, "partner", OIN_PARTNER, 2) != 0 ||
 	    write_profile(fx, "self", "partner", OIN_PARTNER, 2,
 	    "<bericht>zakLk01</bericht>"
-	    "<bericht relay=\"true\">prsLk01</bericht><bericht>dosLv01</bericht>",
-	    "  <ontvangen><entiteit type=\"ZAK\"><veld>zaaktype</veld>"
-	    "<veld>status</veld></entiteit></ontvangen>\n") != 0 ||
+	    "<bericht relay=\"true\">prsLk01</bericht>",
+	    "  <ontvangen><entiteit type=\"ZAK\" doel=\"ketentest\">"
+	    "<wet>Testwet art. 1</wet><veld>zaaktype</veld>"
+	    "<veld>status</veld></entiteit></ontvangen>\n"
+	    "  <vragen><vraag functie=\"digest\"/></vragen>\n") != 0 ||
 	    write_profile(fx, "self", "callcenter", OIN_CALLCENTER, 3,
 	    "<bericht>kctLk01</bericht>", "") != 0 ||
 	    write_profile(fx, "partner", "self", OIN_SELF, self_port, "",

@@ -179,9 +179,9 @@ main(void)
 	free(answer);
 
 	answer = ask("context", bsn_a, NULL, &fault);
-	is_int(fault, KP_F_020, "functie context is not served yet: KP020");
-	ok(answer != NULL && strstr(answer, "functie context is not served") !=
-	    NULL, "and the Fo03 says so");
+	is_int(fault, KP_F_020, "functie context, not in its <vragen>: KP020");
+	ok(answer != NULL && strstr(answer, "may not ask dosLv01 functie "
+	    "context") != NULL, "and the Fo03 says so");
 	free(answer);
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM message WHERE "

@@ -1,0 +1,63 @@
+/*
+ * auditlog — the audit trail as a hash chain (PROTOCOL.md 6).
+ *
+ * Every entry has a canonical form (its columns as "name=value" lines in a
+ * fixed order, values escaped as in kd's canonical fields, a NULL column as
+ * a bare "name" line) and hash = SHA-256(previous hash || canonical entry),
+ * the first entry chaining from 32 zero bytes.  The citizen appears only as
+ * a pseudonym, HMAC-SHA256(BSN) with the gateway's audit key, which lives
+ * in a file of its own (64 hex digits, mode 0600).
+ */
+#ifndef KP_AUDITLOG_H
+#define KP_AUDITLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define KP_AUDIT_KEY_LEN	32
+
+/* One entry as stored. */
+struct kp_audit_entry {
+	int64_t		 seq;
+	const char	*at;
+	const char	*direction;
+	const char	*partner_oin;
+	const char	*message_id;
+	const char	*berichtcode;
+	const char	*entiteittype;
+	const char	*subject;	/* the citizen's pseudonym, or NULL */
+	const char	*record;	/* "ZAK|bron|identificatie|bronversie" */
+	const char	*velden;	/* fields disclosed, comma-separated */
+	const char	*basis;		/* "wet: ..." or "toestemming: TST id" */
+	const char	*doel;
+	const char	*outcome;
+	const char	*code;
+	const char	*bytes_sha256;
+	int64_t		 message;	/* archived message (message.id), 0: none */
+	const char	*detail;
+	const char	*hash;		/* hex */
+};
+
+/* The canonical bytes of e (without its hash), malloc'd; NULL: no memory. */
+char	*kp_audit_canonical(const struct kp_audit_entry *e, size_t *len);
+/*
+ * hash of e after prev_hex (NULL or "": the chain's start) into out;
+ * -1 when out of memory or prev_hex is not 64 hex digits.
+ */
+int	kp_audit_hash(const char *prev_hex, const struct kp_audit_entry *e,
+	    char out[65]);
+/* The pseudonym of bsn under key, 64 hex digits. */
+void	kp_audit_pseudonym(const unsigned char key[KP_AUDIT_KEY_LEN],
+	    const char *bsn, char out[65]);
+
+/*
+ * Read the audit key at path; with create, make it (random, 0600) when the
+ * file does not exist, and say so in *created.  A key file that group or
+ * others may read is refused, like a private key.
+ */
+int	kp_audit_key_load(const char *path, int create,
+	    unsigned char key[KP_AUDIT_KEY_LEN], int *created, struct kp_err *err);
+
+#endif
