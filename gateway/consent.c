@@ -106,9 +106,10 @@ load_consent(void *arg, const struct kp_stored_record *r)
 }
 
 int
-kp_consents_load(struct kp_gateway *gw, const char *bsn, struct kp_consents *c,
-    struct kp_err *err)
+kp_consents_load(struct kp_gateway *gw, const struct kp_notice *n,
+    struct kp_consents *c, struct kp_err *err)
 {
+	const char *bsn = n->bsn;
 	struct kp_citizen holder = { 0 };
 	struct loading l = { &holder, 0 };
 	int ret = KP_OK;
@@ -120,9 +121,11 @@ kp_consents_load(struct kp_gateway *gw, const char *bsn, struct kp_consents *c,
 	ret = kp_store_each_record(gw->store, bsn, load_consent, &l, err);
 	if (ret == KP_OK && l.failed)
 		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	holder.consents.today[0] = '\0';
 	*c = holder.consents;
 	kp_today(c->today);
+	/* a consent change is decided with itself in force */
+	if (ret == KP_OK)
+		ret = kp_consents_apply(c, n, err);
 	if (ret != KP_OK)
 		kp_consents_clear(c);
 	return ret;

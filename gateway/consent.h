@@ -45,10 +45,11 @@ int	kp_citizen_load(struct kp_gateway *gw, const char *bsn,
 void	kp_citizen_clear(struct kp_citizen *c);
 
 /*
- * The consents of bsn into c (today set), for a decision; reads nothing
- * when no profile discloses on consent.
+ * The consents of n's citizen into c (today set) as they will be once n
+ * is applied, for deciding where n goes; reads nothing when no profile
+ * discloses on consent.
  */
-int	kp_consents_load(struct kp_gateway *gw, const char *bsn,
+int	kp_consents_load(struct kp_gateway *gw, const struct kp_notice *n,
 	    struct kp_consents *c, struct kp_err *err);
 
 /*

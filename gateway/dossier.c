@@ -231,7 +231,7 @@ kp_dossier_change(struct kp_gateway *gw, const struct kp_notice *n,
 		return refuse(result, &e);
 	}
 	/* Who may receive it, and what of it: one decision per partner. */
-	if ((ret = kp_consents_load(gw, n->bsn, &consents, err)) != KP_OK)
+	if ((ret = kp_consents_load(gw, n, &consents, err)) != KP_OK)
 		return ret;
 	ret = kp_policy_fanout(gw->profiles, n, NULL, NULL,
 	    (uint32_t)gw->cfg->partitions, &consents, &fanout, &nf, err);

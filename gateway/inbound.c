@@ -231,7 +231,7 @@ stage_fanout(struct kp_inbound_call *in, struct kp_err *err)
 
 	if (!in->have_notice)
 		return KP_OK;
-	if (kp_consents_load(in->gw, in->notice.bsn, &consents, err) != KP_OK)
+	if (kp_consents_load(in->gw, &in->notice, &consents, err) != KP_OK)
 		return kp_reject(err, KP_F_050, "cannot read the citizen's "
 		    "consents; try again");
 	ret = kp_policy_fanout(in->gw->profiles, &in->notice, in->req->peer_oin,

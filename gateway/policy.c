@@ -52,6 +52,23 @@ kp_consents_add(struct kp_consents *c, const char *identificatie,
 	return KP_OK;
 }
 
+int
+kp_consents_apply(struct kp_consents *c, const struct kp_notice *n,
+    struct kp_err *err)
+{
+	if (strcmp(n->entiteittype, "TST") != 0)
+		return KP_OK;
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i].identificatie, n->identificatie) == 0 &&
+		    strcmp(c->v[i].bron, n->bron) == 0) {
+			c->v[i] = c->v[--c->n];
+			break;
+		}
+	if (n->mutatiesoort == 'V')
+		return KP_OK;
+	return kp_consents_add(c, n->identificatie, n->bron, n->fields, err);
+}
+
 void
 kp_consents_clear(struct kp_consents *c)
 {

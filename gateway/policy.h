@@ -52,6 +52,9 @@ const struct kp_consent *kp_consent_active(const struct kp_consents *c,
 /* Add the consent in TST record fields (canonical) to c. */
 int	kp_consents_add(struct kp_consents *c, const char *identificatie,
 	    const char *bron, const char *fields, struct kp_err *err);
+/* The consents as they are once TST notice n is applied (else: as is). */
+int	kp_consents_apply(struct kp_consents *c, const struct kp_notice *n,
+	    struct kp_err *err);
 void	kp_consents_clear(struct kp_consents *c);
 /* Today's date, local time, YYYY-MM-DD. */
 void	kp_today(char out[12]);

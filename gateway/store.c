@@ -2197,11 +2197,16 @@ kp_store_each_disclosed(struct kp_store *st, const char *partner_oin,
     const char *bsn, int (*fn)(void *arg, const struct kp_digest_row *r),
     void *arg, struct kp_err *err)
 {
-	/* The newest row of a record; rows an operator skipped are gone. */
+	/*
+	 * The newest row of a record; rows an operator skipped are gone.  A
+	 * delivered retraction leaves nothing at the partner (no line); one
+	 * still under way keeps its citizen in flight.
+	 */
 #define DISCLOSED_SQL(bsn_term) "SELECT o.bsn, o.entiteittype, o.bron, " \
 	    "o.identificatie, o.bronversie, NULL, o.fields, " \
 	    "o.state != 'delivered' FROM outbox o " \
 	    "WHERE o.partner_oin = ?1 AND " bsn_term " AND " \
+	    "(o.reden IS NULL OR o.state != 'delivered') AND " \
 	    "o.id = (SELECT max(x.id) FROM outbox x WHERE " \
 	    "x.partner_oin = o.partner_oin AND x.bsn = o.bsn AND " \
 	    "x.entiteittype = o.entiteittype AND x.bron = o.bron AND " \
