@@ -1,8 +1,9 @@
 /*
- * audit — what an auditor asks of the store.  For now: verify again the
- * exact signed bytes of every stored message, with the certificate checked
- * as of the moment the message was stored (a signature stays provable after
- * the certificate expires).  The hash chain and reports come later.
+ * audit — what an auditor asks of the store: the audit chain and its
+ * checkpoints verified (auditlog.h, checkpoint.h); the exact signed bytes
+ * of every stored message verified again, with the certificate checked as
+ * of the moment the message was stored (a signature stays provable after
+ * the certificate expires).
  */
 #ifndef KP_AUDIT_H
 #define KP_AUDIT_H
@@ -28,3 +29,27 @@ int	kp_audit_reverify(struct kp_gateway *gw, const char *direction,
 	    FILE *report, struct kp_reverify *counts, struct kp_err *err);
 
 #endif
+
+/* What kp_audit_verify found. */
+struct kp_audit_check {
+	int64_t	entries;	/* entries read */
+	int64_t	bad;		/* entries that failed */
+	int64_t	checkpoints;	/* our checkpoints checked */
+	int64_t	witnessed;	/* checkpoints from a witness file checked */
+	int64_t	first_bad;	/* seq of the first bad entry, 0: none */
+	char	first[400];	/* what is wrong there */
+};
+
+/*
+ * Verify the whole audit chain: every entry's hash over the entry before
+ * it, no seq missing; every checkpoint of ours, and every line of
+ * witness_file (NULL: none; lines "seq hash at signature cert", as
+ * ketenpoort audit witnessed prints them at a partner): signed by us with a
+ * certificate valid then, and matching the entry it names, which must
+ * still be there.  Each problem is one line on report; progress (NULL:
+ * none) gets a running count for a terminal.  KP_OK when the checks ran
+ * (look at check->bad), an error when they could not.
+ */
+int	kp_audit_verify(struct kp_gateway *gw, const char *witness_file,
+	    FILE *report, FILE *progress, struct kp_audit_check *check,
+	    struct kp_err *err);

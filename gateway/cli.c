@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "client.h"
 #include "config.h"
@@ -300,47 +302,118 @@ cmd_pki(int argc, char **argv)
 	return 0;
 }
 
+static int
+print_witnessed(void *arg, const struct kp_checkpoint *c)
+{
+	(void)arg;
+	printf("%lld\t%s\t%s\t%s\t%s\n", (long long)c->seq, c->hash, c->at,
+	    c->signature, c->cert);
+	return 0;
+}
+
 int
 cmd_audit(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "direction", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
+		{ "witness", required_argument, NULL, 'w' },
+		{ "signatures", no_argument, NULL, 'S' },
+		{ "partner", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *direction = NULL;
+	const char *path = NULL, *direction = NULL, *store = NULL,
+	    *witness = NULL, *partner = NULL, *verb;
+	const struct kp_profile *p;
 	struct kp_gateway *gw = NULL;
+	struct kp_audit_check check;
 	struct kp_reverify counts;
 	struct kp_err err;
-	int ch, ret = 2;
+	int ch, ret = 2, signatures = 0, made;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:d:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 'd': direction = optarg; break;
+		case 's': store = optarg; break;
+		case 'w': witness = optarg; break;
+		case 'S': signatures = 1; break;
+		case 'p': partner = optarg; break;
 		default: return 2;
 		}
 	}
-	if (path == NULL || optind != argc - 1 ||
-	    strcmp(argv[optind], "verify") != 0 || (direction != NULL &&
-	    strcmp(direction, "in") != 0 && strcmp(direction, "out") != 0)) {
-		fprintf(stderr, "usage: ketenpoort audit verify -c FILE "
-		    "[--direction in|out]\n");
+	verb = optind == argc - 1 ? argv[optind] : "";
+	if (path == NULL || (strcmp(verb, "verify") != 0 &&
+	    strcmp(verb, "witnessed") != 0 && strcmp(verb, "checkpoint") != 0) ||
+	    (strcmp(verb, "witnessed") == 0 && partner == NULL) ||
+	    (direction != NULL && strcmp(direction, "in") != 0 &&
+	    strcmp(direction, "out") != 0)) {
+		fprintf(stderr, "usage: ketenpoort audit verify -c FILE [--store "
+		    "COPY] [--witness FILE] [--signatures [--direction in|out]]\n"
+		    "       ketenpoort audit witnessed -c FILE --partner P "
+		    "[--store COPY]\n"
+		    "       ketenpoort audit checkpoint -c FILE\n");
 		return 2;
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("audit", &err);
-	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+	if ((gw = kp_gateway_open_store(path, store, strcmp(verb,
+	    "checkpoint") == 0 ? 0 : KP_GW_AUDITOR, stderr, &err)) == NULL)
 		goto out;
-	if (kp_audit_reverify(gw, direction, stdout, &counts, &err) != KP_OK) {
+	if (strcmp(verb, "checkpoint") == 0) {
+		if (kp_checkpoint_make(gw, &made, &err) != KP_OK) {
+			fail_msg("audit checkpoint", &err);
+			goto out;
+		}
+		printf("%s\n", made ? "signed a checkpoint of the chain's head" :
+		    "the head is already signed: no new checkpoint");
+		ret = 0;
+		goto out;
+	}
+	if (strcmp(verb, "witnessed") == 0) {
+		if ((p = kp_profiles_find(gw->profiles, partner)) == NULL) {
+			fprintf(stderr, "ketenpoort audit: no partner profile named "
+			    "%s\n", partner);
+			goto out;
+		}
+		printf("# checkpoints %s (%s) sent us to witness: seq hash at "
+		    "signature cert\n", p->naam, p->oin);
+		if (kp_store_each_checkpoint(gw->store, p->oin, print_witnessed,
+		    NULL, &err) != KP_OK) {
+			fail_msg("audit witnessed", &err);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	if (kp_audit_verify(gw, witness, stdout, isatty(STDERR_FILENO) ?
+	    stderr : NULL, &check, &err) != KP_OK) {
 		fail_msg("audit verify", &err);
 		goto out;
 	}
-	printf("%lld messages checked: %lld verified, %lld failed\n",
-	    (long long)counts.checked, (long long)counts.verified,
-	    (long long)counts.failed);
-	ret = counts.failed > 0 ? 1 : 0;
+	printf("audit chain: %lld entries, %lld bad; %lld checkpoints of ours "
+	    "and %lld witnessed checked\n", (long long)check.entries,
+	    (long long)check.bad, (long long)check.checkpoints,
+	    (long long)check.witnessed);
+	if (check.bad > 0)
+		printf("first bad entry: %lld: %s\n", (long long)check.first_bad,
+		    check.first);
+	ret = check.bad > 0 ? 1 : 0;
+	if (signatures) {
+		if (kp_audit_reverify(gw, direction, stdout, &counts,
+		    &err) != KP_OK) {
+			fail_msg("audit verify", &err);
+			ret = 2;
+			goto out;
+		}
+		printf("archived messages: %lld checked, %lld verified, %lld "
+		    "failed\n", (long long)counts.checked,
+		    (long long)counts.verified, (long long)counts.failed);
+		if (counts.failed > 0)
+			ret = 1;
+	}
 out:
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -68,6 +69,13 @@ struct kp_gateway *
 kp_gateway_open(const char *config_path, int flags, FILE *problems,
     struct kp_err *err)
 {
+	return kp_gateway_open_store(config_path, NULL, flags, problems, err);
+}
+
+struct kp_gateway *
+kp_gateway_open_store(const char *config_path, const char *store_path,
+    int flags, FILE *problems, struct kp_err *err)
+{
 	struct kp_gateway *gw;
 	struct kp_err e;
 	int bad = 0;
@@ -105,7 +113,8 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 	if (bad)
 		goto fail;
 	if (!(flags & KP_GW_NO_STORE) &&
-	    ((gw->store = kp_store_open(gw->cfg->store, &e)) == NULL ||
+	    ((gw->store = kp_store_open_mode(store_path != NULL ? store_path :
+	    gw->cfg->store, (flags & KP_GW_AUDITOR) != 0, &e)) == NULL ||
 	    kp_store_limit(gw->store, gw->cfg->store_max_mb, &e) != KP_OK)) {
 		note(problems, err, &bad, &e, 0);
 		goto fail;
@@ -114,8 +123,11 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 		unsigned char key[KP_AUDIT_KEY_LEN];
 		int created;
 
-		if (kp_audit_key_load(gw->cfg->audit_key, 1, key, &created,
-		    &e) != KP_OK) {
+		if ((flags & KP_GW_AUDITOR) && access(gw->cfg->audit_key,
+		    F_OK) != 0)
+			return gw;	/* a look without pseudonyms */
+		if (kp_audit_key_load(gw->cfg->audit_key,
+		    !(flags & KP_GW_AUDITOR), key, &created, &e) != KP_OK) {
 			note(problems, err, &bad, &e, 0);
 			goto fail;
 		}

@@ -31,7 +31,11 @@ struct kp_gateway {
 	struct kp_store		*store;		/* NULL when opened without */
 };
 
-enum { KP_GW_NO_STORE = 1 };
+/*
+ * NO_STORE: without the store.  AUDITOR: the store read-only (store_path
+ * when given: a copy) and the audit key only if it exists.
+ */
+enum { KP_GW_NO_STORE = 1, KP_GW_AUDITOR = 2 };
 
 /* A partner certificate that passed is checked again after this long. */
 #define KP_CERT_RECHECK_S	60
@@ -42,6 +46,10 @@ enum { KP_GW_NO_STORE = 1 };
  */
 struct kp_gateway	*kp_gateway_open(const char *config_path, int flags,
 			    FILE *problems, struct kp_err *err);
+/* The same, with the store at store_path instead of the configured one. */
+struct kp_gateway	*kp_gateway_open_store(const char *config_path,
+			    const char *store_path, int flags, FILE *problems,
+			    struct kp_err *err);
 void			 kp_gateway_close(struct kp_gateway *gw);
 
 /* One-time library set-up and tear-down for a process. */

@@ -37,8 +37,12 @@ static const struct command {
 	  "sync verify|repair -c FILE --partner P [--bsn N]",
 	  "per partner: streams, backlog, parked rows, last digest check; "
 	  "compare digests with a partner; resend what differs", cmd_sync },
-	{ "audit", "audit verify -c FILE [--direction in|out]",
-	  "verify again the signatures of every stored message", cmd_audit },
+	{ "audit", "audit verify -c FILE [--store COPY] [--witness FILE] "
+	  "[--signatures [--direction in|out]] | audit witnessed -c FILE "
+	  "--partner P | audit checkpoint -c FILE",
+	  "the auditor's tools: verify the audit chain, its checkpoints and "
+	  "(--signatures) every archived message; export the checkpoints a "
+	  "partner sent us to witness; sign the chain's head now", cmd_audit },
 	{ "check-config", "check-config -c FILE",
 	  "check configuration and profiles; print every problem", cmd_check_config },
 	{ "pki", "pki init DIR [--ec] | pki issue DIR NAME --oin OIN --org ORG "

@@ -208,7 +208,7 @@ static const char *const migrations[] = {
 	"  hash TEXT NOT NULL,"
 	"  at TEXT NOT NULL,"
 	"  signature TEXT NOT NULL,"	/* base64, over kp_checkpoint_text() */
-	"  cert TEXT NOT NULL"		/* PEM of the key that signed */
+	"  cert TEXT NOT NULL"		/* base64 DER of the signer's certificate */
 	");"
 	"CREATE TABLE checkpoint_sent ("
 	"  checkpoint INTEGER NOT NULL REFERENCES checkpoint (id),"
@@ -223,6 +223,7 @@ static const char *const migrations[] = {
 	"  hash TEXT NOT NULL,"
 	"  at TEXT NOT NULL,"
 	"  signature TEXT NOT NULL,"
+	"  cert TEXT NOT NULL,"
 	"  message INTEGER REFERENCES message (id),"
 	"  received_at TEXT NOT NULL,"
 	"  UNIQUE (partner_oin, seq, hash)"
@@ -310,6 +311,12 @@ migrate(struct kp_store *st, struct kp_err *err)
 struct kp_store *
 kp_store_open(const char *path, struct kp_err *err)
 {
+	return kp_store_open_mode(path, 0, err);
+}
+
+struct kp_store *
+kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
+{
 	struct kp_store *st;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
@@ -330,20 +337,33 @@ kp_store_open(const char *path, struct kp_err *err)
 	}
 	pthread_mutex_init(&st->queue_lock, NULL);
 	pthread_cond_init(&st->queue_cond, NULL);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, (readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX,
+	    NULL) != SQLITE_OK) {
 		db_fail(st, err, "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
+	if (readonly) {
+		/* An auditor's look (maybe at a copy): no migration, no writes. */
+		int v = user_version(st);
+
+		if (v != N_MIGRATIONS) {
+			kp_fail(err, KP_ERR_STORE, "%s: %s (schema version %d; this "
+			    "program reads version %d)", path, v <= 0 ?
+			    "not a ketenpoort store" : "a store of another "
+			    "ketenpoort version", v, N_MIGRATIONS);
+			goto fail;
+		}
+	}
 	/*
 	 * WAL with synchronous=FULL: every commit is on disk before we answer,
 	 * so an acknowledged message survives a power cut.
 	 */
-	if (exec(st, "PRAGMA journal_mode = WAL", err) != KP_OK ||
+	if (!readonly && (exec(st, "PRAGMA journal_mode = WAL", err) != KP_OK ||
 	    exec(st, "PRAGMA synchronous = FULL", err) != KP_OK ||
 	    exec(st, "PRAGMA foreign_keys = ON", err) != KP_OK ||
-	    migrate(st, err) != KP_OK || chain_unchained(st, err) != KP_OK)
+	    migrate(st, err) != KP_OK || chain_unchained(st, err) != KP_OK))
 		goto fail;
 	if (sqlite3_open_v2(path, &st->reader, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
@@ -397,6 +417,12 @@ kp_store_limit(struct kp_store *st, int64_t max_mb, struct kp_err *err)
 	}
 	pthread_mutex_unlock(&st->lock);
 	return KP_OK;
+}
+
+const char *
+kp_store_path(const struct kp_store *st)
+{
+	return st->path;
 }
 
 int
@@ -2326,6 +2352,140 @@ kp_store_consent_mark_all(struct kp_store *st, struct kp_err *err)
 	    "WHERE true ON CONFLICT (bsn) DO NOTHING", now, 0, 0, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
+}
+
+static int
+audit_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_audit_entry *) =
+	    (int (*)(void *, const struct kp_audit_entry *))e->fn;
+	struct kp_audit_entry a = {
+		.seq = sqlite3_column_int64(stmt, 0),
+		.at = COL_TEXT(stmt, 1), .direction = COL_TEXT(stmt, 2),
+		.partner_oin = COL_TEXT(stmt, 3), .message_id = COL_TEXT(stmt, 4),
+		.berichtcode = COL_TEXT(stmt, 5),
+		.entiteittype = COL_TEXT(stmt, 6), .subject = COL_TEXT(stmt, 7),
+		.record = COL_TEXT(stmt, 8), .velden = COL_TEXT(stmt, 9),
+		.basis = COL_TEXT(stmt, 10), .doel = COL_TEXT(stmt, 11),
+		.outcome = COL_TEXT(stmt, 12), .code = COL_TEXT(stmt, 13),
+		.bytes_sha256 = COL_TEXT(stmt, 14),
+		.message = sqlite3_column_int64(stmt, 15),
+		.detail = COL_TEXT(stmt, 16), .hash = COL_TEXT(stmt, 17),
+	};
+
+	return fn(e->arg, &a);
+}
+
+#define AUDIT_COLUMNS "seq, at, direction, partner_oin, message_id, " \
+	"berichtcode, entiteittype, subject, record, velden, basis, doel, " \
+	"outcome, code, bytes_sha256, message, detail, hash"
+
+int
+kp_store_each_audit(struct kp_store *st, const char *where, const char *a1,
+    const char *a2, int (*fn)(void *arg, const struct kp_audit_entry *e),
+    void *arg, struct kp_err *err)
+{
+	struct param p[] = { { a1, 0, a1 == NULL }, { a2, 0, a2 == NULL } };
+	struct each e = { (void (*)(void))fn, arg };
+	char *sql;
+	int ret;
+
+	if (asprintf(&sql, "SELECT " AUDIT_COLUMNS " FROM audit %s%s ORDER BY "
+	    "seq", where != NULL ? "WHERE " : "", where != NULL ? where : "") == -1)
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	ret = read_each(st, sql, "the audit log", p, 2, audit_row, &e, err);
+	free(sql);
+	return ret;
+}
+
+int
+kp_store_audit_head(struct kp_store *st, int64_t *seq, char hash[65],
+    struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = audit_head(st, seq, hash, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_checkpoint_add(struct kp_store *st, const struct kp_checkpoint *c,
+    struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO checkpoint (seq, hash, at, "
+	    "signature, cert) VALUES (?, ?, ?, ?, ?)";
+	struct kp_audit a = { .direction = "local", .outcome = "checkpoint" };
+	char detail[200];
+	sqlite3_stmt *stmt = NULL;
+	int ret;
+
+	snprintf(detail, sizeof(detail), "signed the chain head: entry %lld, "
+	    "hash %s", (long long)c->seq, c->hash);
+	a.detail = detail;
+	pthread_mutex_lock(&st->lock);
+	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		ret = db_fail(st, err, "cannot prepare checkpoint");
+		goto fail;
+	}
+	sqlite3_bind_int64(stmt, 1, c->seq);
+	bind_text(stmt, 2, c->hash);
+	bind_text(stmt, 3, c->at);
+	bind_text(stmt, 4, c->signature);
+	bind_text(stmt, 5, c->cert);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		ret = db_fail(st, err, "cannot store checkpoint");
+		goto fail;
+	}
+	if ((ret = audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = exec(st, "COMMIT", err)) != KP_OK)
+		goto fail;
+	goto out;
+fail:
+	exec(st, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(stmt);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+static int
+checkpoint_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_checkpoint *) =
+	    (int (*)(void *, const struct kp_checkpoint *))e->fn;
+	struct kp_checkpoint c = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.seq = sqlite3_column_int64(stmt, 1),
+		.hash = COL_TEXT(stmt, 2), .at = COL_TEXT(stmt, 3),
+		.signature = COL_TEXT(stmt, 4), .cert = COL_TEXT(stmt, 5),
+		.partner_oin = COL_TEXT(stmt, 6),
+	};
+
+	return fn(e->arg, &c);
+}
+
+int
+kp_store_each_checkpoint(struct kp_store *st, const char *witnessed_from,
+    int (*fn)(void *arg, const struct kp_checkpoint *c), void *arg,
+    struct kp_err *err)
+{
+	static const char own_sql[] = "SELECT id, seq, hash, at, signature, "
+	    "cert, NULL FROM checkpoint ORDER BY id";
+	static const char witnessed_sql[] = "SELECT id, seq, hash, at, "
+	    "signature, cert, partner_oin FROM witnessed WHERE partner_oin = ? "
+	    "ORDER BY seq";
+	struct param p[] = { { witnessed_from, 0, 0 } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return read_each(st, witnessed_from != NULL ? witnessed_sql : own_sql,
+	    "checkpoints", p, witnessed_from != NULL ? 1 : 0, checkpoint_row, &e,
+	    err);
 }
 
 int64_t

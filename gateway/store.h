@@ -25,8 +25,12 @@
 struct kp_store;
 
 struct kp_store	*kp_store_open(const char *path, struct kp_err *err);
+/* readonly: the auditor's look, maybe at a copy: no migrations, no writes. */
+struct kp_store	*kp_store_open_mode(const char *path, int readonly,
+		    struct kp_err *err);
 void		 kp_store_close(struct kp_store *store);
 int		 kp_store_version(struct kp_store *store);
+const char	*kp_store_path(const struct kp_store *store);
 /* Cap the store at max_mb MiB (0: no cap beyond the disk's). */
 int		 kp_store_limit(struct kp_store *store, int64_t max_mb,
 		    struct kp_err *err);
@@ -411,6 +415,41 @@ int	kp_store_consent_done(struct kp_store *store, const char *bsn,
 	    int64_t mark, struct kp_err *err);
 /* Mark every citizen that has a TST record. */
 int	kp_store_consent_mark_all(struct kp_store *store, struct kp_err *err);
+
+struct kp_audit_entry;
+
+/*
+ * The audit entries (auditlog.h) in seq order; where: an SQL condition on
+ * the audit table with up to two text parameters ?1 ?2 (NULL: every
+ * entry).  fn returns 0 to go on.
+ */
+int	kp_store_each_audit(struct kp_store *store, const char *where,
+	    const char *a1, const char *a2,
+	    int (*fn)(void *arg, const struct kp_audit_entry *e), void *arg,
+	    struct kp_err *err);
+/* The chain's newest entry: seq and hash (0 and "" when empty). */
+int	kp_store_audit_head(struct kp_store *store, int64_t *seq, char hash[65],
+	    struct kp_err *err);
+
+/* A signed chain head: ours, or one a partner sent us to witness. */
+struct kp_checkpoint {
+	int64_t		 id;
+	int64_t		 seq;
+	const char	*hash;
+	const char	*at;
+	const char	*signature;	/* base64 */
+	const char	*cert;		/* base64 DER of the signer */
+	const char	*partner_oin;	/* witnessed: whose; ours: NULL */
+};
+
+/* Keep our checkpoint c, with its audit entry. */
+int	kp_store_checkpoint_add(struct kp_store *store,
+	    const struct kp_checkpoint *c, struct kp_err *err);
+/* Our checkpoints (witnessed_from NULL), or those partner sent us. */
+int	kp_store_each_checkpoint(struct kp_store *store,
+	    const char *witnessed_from,
+	    int (*fn)(void *arg, const struct kp_checkpoint *c), void *arg,
+	    struct kp_err *err);
 
 /* Counts for tests and status: rows in a table ("message", "audit", …). */
 /* also "record" and "stream_in". */

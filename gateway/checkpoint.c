@@ -1,0 +1,163 @@
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "gateway.h"
+#include "store.h"
+#include "tls.h"
+#include "util.h"
+#include "wss.h"
+
+int
+kp_checkpoint_text(const char *oin, int64_t seq, const char *hash,
+    const char *at, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "ketenpoort-checkpoint:1\n%s\n%lld\n%s\n"
+	    "%s\n", oin, (long long)seq, hash, at);
+
+	return KP_TRUNCATED(n, outlen) ? -1 : n;
+}
+
+/* The last checkpoint we made, for "has the head moved since?". */
+static int
+note_last(void *arg, const struct kp_checkpoint *c)
+{
+	*(int64_t *)arg = c->seq;
+	return 0;
+}
+
+int
+kp_checkpoint_make(struct kp_gateway *gw, int *made, struct kp_err *err)
+{
+	unsigned char sig[1024];
+	char text[256], hash[65], at[32], sig_b64[1400];
+	struct kp_checkpoint c = { 0 };
+	EVP_MD_CTX *ctx;
+	size_t siglen = sizeof(sig);
+	int64_t seq, last = -1;
+	int n, ok, ret;
+
+	*made = 0;
+	if ((ret = kp_store_each_checkpoint(gw->store, NULL, note_last, &last,
+	    err)) != KP_OK ||
+	    (ret = kp_store_audit_head(gw->store, &seq, hash, err)) != KP_OK)
+		return ret;
+	/* Nothing new since the last one but its own audit entry: no news. */
+	if (seq == 0 || seq <= last + 1)
+		return KP_OK;
+	kp_time_iso(kp_now_ms(), at);
+	if ((n = kp_checkpoint_text(gw->cfg->oin, seq, hash, at, text,
+	    sizeof(text))) < 0)
+		return kp_fail(err, KP_ERR_CRYPTO, "checkpoint text too long");
+	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+	    gw->signer->pkey) == 1 &&
+	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)text,
+	    (size_t)n) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return kp_fail(err, KP_ERR_CRYPTO, "cannot sign the checkpoint");
+	EVP_EncodeBlock((unsigned char *)sig_b64, sig, (int)siglen);
+	c.seq = seq;
+	c.hash = hash;
+	c.at = at;
+	c.signature = sig_b64;
+	c.cert = gw->signer->cert_b64;
+	if ((ret = kp_store_checkpoint_add(gw->store, &c, err)) != KP_OK)
+		return ret;
+	*made = 1;
+	return KP_OK;
+}
+
+/* Decode base64 into a malloc'd buffer; NULL when it is not base64. */
+static unsigned char *
+unbase64(const char *b64, size_t *len)
+{
+	size_t in = strlen(b64), pad = 0;
+	unsigned char *out;
+	int n;
+
+	if (in == 0 || in % 4 != 0 || (out = malloc(in / 4 * 3 + 1)) == NULL)
+		return NULL;
+	if ((n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)in)) < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding as data */
+	while (pad < 2 && in > pad && b64[in - 1 - pad] == '=')
+		pad++;
+	*len = (size_t)n - pad;
+	return out;
+}
+
+int
+kp_checkpoint_verify(X509_STORE *trust, const char *oin,
+    const struct kp_checkpoint *c, struct kp_err *err)
+{
+	unsigned char *der = NULL, *sig = NULL;
+	const unsigned char *p;
+	char text[256], signer_oin[21];
+	size_t derlen = 0, siglen = 0;
+	int64_t at_ms;
+	X509 *cert = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	int n, ret;
+
+	if (c->at == NULL || kp_time_parse_iso(c->at, &at_ms) != 0)
+		return kp_fail(err, KP_ERR_CRYPTO, "its time \"%s\" is not a "
+		    "time", c->at != NULL ? c->at : "");
+	if ((n = kp_checkpoint_text(oin, c->seq, c->hash != NULL ? c->hash : "",
+	    c->at, text, sizeof(text))) < 0)
+		return kp_fail(err, KP_ERR_CRYPTO, "its fields are too long");
+	if (c->cert == NULL || (der = unbase64(c->cert, &derlen)) == NULL) {
+		ret = kp_fail(err, KP_ERR_CRYPTO, "its certificate is not base64");
+		goto out;
+	}
+	p = der;
+	if ((cert = d2i_X509(NULL, &p, (long)derlen)) == NULL ||
+	    p != der + derlen) {
+		ret = kp_fail(err, KP_ERR_CRYPTO, "its certificate is not one DER "
+		    "certificate");
+		goto out;
+	}
+	if (kp_cert_oin(cert, signer_oin) != 0 || strcmp(signer_oin, oin) != 0) {
+		ret = kp_fail(err, KP_ERR_CRYPTO, "it was signed by another "
+		    "organisation than %s", oin);
+		goto out;
+	}
+	if ((ret = kp_trust_check(trust, cert, at_ms, err)) != KP_OK) {
+		char why[sizeof(err->msg)];
+
+		memcpy(why, err->msg, sizeof(why));
+		ret = kp_fail(err, KP_ERR_CRYPTO, "its certificate was not valid "
+		    "at %s: %s", c->at, why);
+		goto out;
+	}
+	if (c->signature == NULL ||
+	    (sig = unbase64(c->signature, &siglen)) == NULL) {
+		ret = kp_fail(err, KP_ERR_CRYPTO, "its signature is not base64");
+		goto out;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+	    X509_get0_pubkey(cert)) != 1 ||
+	    EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)text,
+	    (size_t)n) != 1)
+		ret = kp_fail(err, KP_ERR_CRYPTO, "its signature does not match "
+		    "entry %lld with hash %s at %s", (long long)c->seq,
+		    c->hash != NULL ? c->hash : "", c->at);
+	else
+		ret = KP_OK;
+out:
+	EVP_MD_CTX_free(ctx);
+	X509_free(cert);
+	free(der);
+	free(sig);
+	return ret;
+}
