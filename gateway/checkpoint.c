@@ -7,8 +7,12 @@
 #include <openssl/x509.h>
 
 #include "checkpoint.h"
+#include "client.h"
 #include "config.h"
 #include "gateway.h"
+#include "kd.h"
+#include "log.h"
+#include "profile.h"
 #include "store.h"
 #include "tls.h"
 #include "util.h"
@@ -160,4 +164,95 @@ out:
 	free(der);
 	free(sig);
 	return ret;
+}
+
+/* The newest checkpoint of ours, copied out. */
+struct newest {
+	int64_t	id, seq;
+	char	hash[65], at[32], *signature, *cert;
+};
+
+static int
+note_newest(void *arg, const struct kp_checkpoint *c)
+{
+	struct newest *n = arg;
+
+	free(n->signature);
+	free(n->cert);
+	n->id = c->id;
+	n->seq = c->seq;
+	snprintf(n->hash, sizeof(n->hash), "%s", c->hash);
+	snprintf(n->at, sizeof(n->at), "%s", c->at);
+	n->signature = strdup(c->signature);
+	n->cert = strdup(c->cert);
+	return n->signature == NULL || n->cert == NULL;
+}
+
+int
+kp_checkpoint_send(struct kp_gateway *gw, size_t *sent, struct kp_err *err)
+{
+	struct newest n = { 0 };
+	int ret;
+
+	*sent = 0;
+	if ((ret = kp_store_each_checkpoint(gw->store, NULL, note_newest, &n,
+	    err)) != KP_OK || n.id == 0)
+		goto out;
+	for (size_t i = 0; i < gw->profiles->n; i++) {
+		const struct kp_profile *p = &gw->profiles->v[i];
+		struct kp_kd_reply r = { gw->cfg->oin, gw->cfg->application,
+		    p->oin, NULL, NULL };
+		struct kp_outcome o = { 0 };
+		struct kp_client *client;
+		struct kp_err e;
+		xmlDocPtr doc;
+		int done = 0;
+
+		if (p->endpoint == NULL || kp_store_checkpoint_sent(gw->store, n.id,
+		    p->oin, &done, &e) != KP_OK || done)
+			continue;
+		if ((doc = kp_kd_checkpoint(&r, n.seq, n.hash, n.at, n.signature,
+		    n.cert, &e)) == NULL ||
+		    (client = kp_client_new(gw, p, &e)) == NULL) {
+			xmlFreeDoc(doc);
+			log_warnx("checkpoint %lld to %s: %s", (long long)n.id,
+			    p->naam, e.msg);
+			continue;
+		}
+		if (kp_client_exchange(client, xmlDocGetRootElement(doc), &o,
+		    &e) != KP_OK)
+			log_warnx("checkpoint %lld to %s (%s): %s; sent again "
+			    "later", (long long)n.id, p->naam, p->oin, e.msg);
+		else if (o.fault != KP_F_NONE)
+			log_warnx("checkpoint %lld to %s (%s): %s %s",
+			    (long long)n.id, p->naam, p->oin,
+			    kp_fault_code(o.fault), o.omschrijving);
+		else if (kp_store_checkpoint_sent(gw->store, n.id, p->oin, NULL,
+		    &e) == KP_OK)
+			(*sent)++;
+		kp_outcome_clear(&o);
+		kp_client_free(client);
+		xmlFreeDoc(doc);
+	}
+out:
+	free(n.signature);
+	free(n.cert);
+	return ret;
+}
+
+void
+kp_checkpoint_tick(void *arg)
+{
+	struct kp_gateway *gw = arg;
+	struct kp_err err;
+	size_t sent;
+	int made;
+
+	if (kp_checkpoint_make(gw, &made, &err) != KP_OK)
+		log_warnx("audit checkpoint: %s", err.msg);
+	else if (kp_checkpoint_send(gw, &sent, &err) != KP_OK)
+		log_warnx("audit checkpoint: %s", err.msg);
+	else if (made || sent > 0)
+		log_info("audit checkpoint: %s, sent to %zu partners to witness",
+		    made ? "signed the chain's head" : "no new entries", sent);
 }

@@ -33,6 +33,16 @@ int	kp_checkpoint_text(const char *oin, int64_t seq, const char *hash,
 int	kp_checkpoint_make(struct kp_gateway *gw, int *made, struct kp_err *err);
 
 /*
+ * Send our newest checkpoint to every partner with an endpoint that has
+ * not acknowledged it yet (ckpDi01, answered Bv03); *sent counts them.  A
+ * partner that cannot be reached now gets it at the next try.
+ */
+int	kp_checkpoint_send(struct kp_gateway *gw, size_t *sent,
+	    struct kp_err *err);
+/* The daemon's schedule (arg: the gateway): make, then send. */
+void	kp_checkpoint_tick(void *gw);
+
+/*
  * Is c a checkpoint signed by organisation oin, with a certificate that
  * chains to trust as of c->at?  KP_OK, or err says what is wrong.
  */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "consent.h"
 #include "envelope.h"
@@ -38,6 +39,9 @@ struct kp_inbound_call {
 	int				 have_sg;
 	struct kp_notice		 notice;
 	int				 have_notice;
+	struct kp_checkpoint		 checkpoint;	/* ckpDi01 */
+	char				*ckp_text[4];	/* its strings */
+	int				 have_checkpoint;
 	struct kp_fanout		*fanout;	/* where it goes on to */
 	size_t				 nfanout;
 	char				*message_id;
@@ -171,11 +175,51 @@ stage_identities(struct kp_inbound_call *in, struct kp_err *err)
 	return KP_OK;
 }
 
+/*
+ * A partner's audit checkpoint (ckpDi01): any partner with a profile may
+ * send us its own to witness; its inner signature must be its own, with a
+ * certificate valid at the checkpoint's time (KP010 otherwise).
+ */
+static int
+read_checkpoint(struct kp_inbound_call *in, struct kp_err *err)
+{
+	static const char *const names[] = { "hash", "tijdstip", "handtekening",
+	    "certificaat" };
+	xmlNodePtr params = kp_xml_child(in->env.body_root, KD_NS, "parameters");
+	struct kp_checkpoint *c = &in->checkpoint;
+	struct kp_err cerr;
+	char *seq;
+
+	for (size_t i = 0; i < 4; i++)
+		if ((in->ckp_text[i] = kp_xml_text(kp_xml_child(params, KD_NS,
+		    names[i]))) == NULL)
+			return kp_reject(err, KP_F_002, "ckpDi01: %s unreadable",
+			    names[i]);
+	if ((seq = kp_xml_text(kp_xml_child(params, KD_NS, "volgnummer"))) ==
+	    NULL)
+		return kp_reject(err, KP_F_002, "ckpDi01: volgnummer unreadable");
+	c->seq = strtoll(seq, NULL, 10);
+	free(seq);
+	c->hash = in->ckp_text[0];
+	c->at = in->ckp_text[1];
+	c->signature = in->ckp_text[2];
+	c->cert = in->ckp_text[3];
+	c->partner_oin = in->req->peer_oin;
+	if (kp_checkpoint_verify(in->gw->trust, in->req->peer_oin, c,
+	    &cerr) != KP_OK)
+		return kp_reject(err, KP_F_010, "audit checkpoint of entry %lld: "
+		    "%s", (long long)c->seq, cerr.msg);
+	in->have_checkpoint = 1;
+	return KP_OK;
+}
+
 static int
 stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 {
 	const char *root = (const char *)in->env.body_root->name;
 
+	if (strcmp(root, "ckpDi01") == 0)
+		return read_checkpoint(in, err);
 	if (strcmp(root, "dosLv01") == 0) {
 		/* Questions: the profile's <vragen> name functie and doel. */
 		if (!kp_profile_may_ask(in->profile, in->sg.functie, NULL))
@@ -285,6 +329,7 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 	c->response_len = in->resp->len;
 	c->fanout = in->fanout;
 	c->nfanout = in->nfanout;
+	c->checkpoint = in->have_checkpoint ? &in->checkpoint : NULL;
 	return KP_OK;
 }
 
@@ -490,6 +535,8 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 		    resp->duplicate ? "duplicate" : "accepted");
 	*out = *resp;
 	kp_notice_clear(&in->notice);
+	for (size_t i = 0; i < 4; i++)
+		free(in->ckp_text[i]);
 	kp_fanout_free(in->fanout, in->nfanout);
 	free(in->job.prior);
 	kp_wss_result_clear(&in->sig);

@@ -29,6 +29,7 @@ static const struct root_kind {
 	  (const char *const[]){ "partner", "doel", "status", "ingangsdatum", NULL } },
 	{ "dosLv01", "Lv01", "DOS", NULL, NULL },
 	{ "dosLa01", "La01", "DOS", NULL, NULL },
+	{ "ckpDi01", "Di01", NULL, NULL, NULL },
 	{ "Bv03", "Bv03", NULL, NULL, NULL },
 	{ "Fo03", "Fo03", NULL, NULL, NULL },
 };
@@ -352,6 +353,31 @@ kp_kd_question(const struct kp_kd_reply *r, const char *functie,
 	add(params, root->ns, "doel", doel);
 	if (vanaf != NULL)
 		add(params, root->ns, "vanaf", vanaf);
+	return doc;
+}
+
+xmlDocPtr
+kp_kd_checkpoint(const struct kp_kd_reply *r, int64_t seq, const char *hash,
+    const char *at, const char *signature, const char *cert,
+    struct kp_err *err)
+{
+	struct kp_kd_reply q = *r;
+	xmlNodePtr root, params;
+	xmlDocPtr doc;
+	char num[24];
+
+	q.crossref = NULL;
+	if ((doc = reply_skeleton(&q, "ckpDi01", "Di01", &root)) == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)seq);
+	params = add(root, root->ns, "parameters", NULL);
+	add(params, root->ns, "volgnummer", num);
+	add(params, root->ns, "hash", hash);
+	add(params, root->ns, "tijdstip", at);
+	add(params, root->ns, "handtekening", signature);
+	add(params, root->ns, "certificaat", cert);
 	return doc;
 }
 

@@ -135,6 +135,10 @@ xmlDocPtr kp_kd_la01(const struct kp_kd_reply *r, const char *functie,
 xmlDocPtr kp_kd_question(const struct kp_kd_reply *r, const char *functie,
 	    const char *bsn, const char *doel, const char *vanaf,
 	    struct kp_err *err);
+/* A ckpDi01 carrying our signed audit checkpoint to r->to_oin. */
+xmlDocPtr kp_kd_checkpoint(const struct kp_kd_reply *r, int64_t seq,
+	    const char *hash, const char *at, const char *signature,
+	    const char *cert, struct kp_err *err);
 /* Append a child element in root's kd namespace with text (may be NULL). */
 xmlNodePtr kp_kd_add(xmlNodePtr parent, const char *name, const char *text);
 xmlDocPtr kp_kd_fo03(const struct kp_kd_reply *r, kp_fault fault,

@@ -25,6 +25,7 @@
 #include <event2/thread.h>
 #include <openssl/ssl.h>
 
+#include "checkpoint.h"
 #include "config.h"
 #include "consent.h"
 #include "deliver.h"
@@ -394,7 +395,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	struct stopper stopper = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct kp_deliver *deliver = NULL;
-	struct kp_ticker *schedule = NULL, *consents = NULL;
+	struct kp_ticker *schedule = NULL, *consents = NULL, *checkpoints = NULL;
 	struct kp_consent_schedule consent_schedule = {
 		.gw = gw, .interval_ms = cfg->consent_check_interval * 1000,
 	};
@@ -485,6 +486,12 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		ret = KP_ERR_SYS;
 		goto out;
 	}
+	if (cfg->checkpoint_interval > 0 && (checkpoints = kp_ticker_start(
+	    "checkpoint", cfg->checkpoint_interval * 1000, kp_checkpoint_tick,
+	    gw, err)) == NULL) {
+		ret = KP_ERR_SYS;
+		goto out;
+	}
 	/* Consent changes take effect within a second (consent.h). */
 	if ((consents = kp_ticker_start("consent", 1000, kp_consent_tick,
 	    &consent_schedule, err)) == NULL) {
@@ -521,6 +528,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		schedule = NULL;
 		kp_ticker_stop(consents);
 		consents = NULL;
+		kp_ticker_stop(checkpoints);
+		checkpoints = NULL;
 		kp_deliver_stop(deliver);
 		deliver = NULL;
 		kp_store_writer_stop(gw->store);
@@ -529,6 +538,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 			event_base_loop(workers[i].base, EVLOOP_NONBLOCK);
 			served += workers[i].served;
 		}
+		/* The last word: the chain's head, signed and witnessed. */
+		kp_checkpoint_tick(gw);
 		log_info("stopped: %lu requests answered on %lu connections",
 		    served, accepted);
 	}
@@ -536,6 +547,7 @@ out:
 	kp_local_stop(local);
 	kp_ticker_stop(schedule);
 	kp_ticker_stop(consents);
+	kp_ticker_stop(checkpoints);
 	kp_deliver_stop(deliver);
 	if (sigterm != NULL)
 		event_free(sigterm);

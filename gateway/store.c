@@ -978,6 +978,35 @@ static int	enqueue_locked(struct kp_store *, const struct kp_notice *,
 		    const struct kp_fanout *, size_t, enum enqueue_mode,
 		    const char *, size_t *, struct kp_err *);
 
+/* Keep a partner's checkpoint, with the message that brought it. */
+static int
+witness_locked(struct kp_store *st, const struct kp_checkpoint *c,
+    int64_t message_rowid, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO witnessed (partner_oin, seq, "
+	    "hash, at, signature, cert, message, received_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+	sqlite3_stmt *stmt;
+	char now[32];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return db_fail(st, err, "cannot prepare witnessed checkpoint");
+	kp_time_iso(kp_now_ms(), now);
+	bind_text(stmt, 1, c->partner_oin);
+	sqlite3_bind_int64(stmt, 2, c->seq);
+	bind_text(stmt, 3, c->hash);
+	bind_text(stmt, 4, c->at);
+	bind_text(stmt, 5, c->signature);
+	bind_text(stmt, 6, c->cert);
+	sqlite3_bind_int64(stmt, 7, message_rowid);
+	bind_text(stmt, 8, now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? KP_OK :
+	    db_fail(st, err, "cannot keep the witnessed checkpoint");
+}
+
 /* The rows of an accepted message; inside the caller's savepoint. */
 static int
 apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
@@ -1038,6 +1067,9 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		return ret;
 	message_rowid = sqlite3_last_insert_rowid(st->db);
 	a.message = message_rowid;
+	if (c->checkpoint != NULL && (ret = witness_locked(st, c->checkpoint,
+	    message_rowid, err)) != KP_OK)
+		return ret;
 	if (c->notice != NULL) {
 		snprintf(record, sizeof(record), "%s|%s|%s|%llu",
 		    c->notice->entiteittype, c->notice->bron,
@@ -2449,6 +2481,32 @@ fail:
 	exec(st, "ROLLBACK", NULL);
 out:
 	sqlite3_finalize(stmt);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_checkpoint_sent(struct kp_store *st, int64_t id,
+    const char *partner_oin, int *sent, struct kp_err *err)
+{
+	int64_t n;
+	int ret;
+
+	if (sent != NULL) {
+		pthread_mutex_lock(&st->lock);
+		n = query_int(st, "SELECT count(*) FROM checkpoint_sent WHERE "
+		    "checkpoint = ?1 AND partner_oin = ?2", id, partner_oin);
+		pthread_mutex_unlock(&st->lock);
+		if (n < 0)
+			return kp_fail(err, KP_ERR_STORE, "%s: cannot read "
+			    "checkpoint_sent", st->path);
+		*sent = n > 0;
+		return KP_OK;
+	}
+	pthread_mutex_lock(&st->lock);
+	ret = exec_bound(st, "INSERT INTO checkpoint_sent (checkpoint, "
+	    "partner_oin, at) VALUES (?3, ?1, strftime('%Y-%m-%dT%H:%M:%fZ')) "
+	    "ON CONFLICT DO NOTHING", partner_oin, 0, id, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }

@@ -135,10 +135,13 @@ struct kp_inbound_commit {
 	/* Lk01: the partners it goes on to when it is applied (relaying) */
 	const struct kp_fanout *fanout;
 	size_t		 nfanout;
+	/* ckpDi01: the partner's checkpoint we keep as its witness */
+	const struct kp_checkpoint *checkpoint;
 };
 
 struct kp_outbound_record;
 struct kp_outbox_row;
+struct kp_checkpoint;
 
 /* An outbox row its partner acknowledged, with what was exchanged. */
 struct kp_delivery {
@@ -445,6 +448,12 @@ struct kp_checkpoint {
 /* Keep our checkpoint c, with its audit entry. */
 int	kp_store_checkpoint_add(struct kp_store *store,
 	    const struct kp_checkpoint *c, struct kp_err *err);
+/*
+ * With sent: has our checkpoint id reached partner (*sent 1/0)?  Without
+ * (NULL): note that it has.
+ */
+int	kp_store_checkpoint_sent(struct kp_store *store, int64_t id,
+	    const char *partner_oin, int *sent, struct kp_err *err);
 /* Our checkpoints (witnessed_from NULL), or those partner sent us. */
 int	kp_store_each_checkpoint(struct kp_store *store,
 	    const char *witnessed_from,

@@ -40,14 +40,22 @@ run() {		# run COUNT LABEL
 	    eq "$(kp_sql ggd "SELECT group_concat(outcome || '=' || n) FROM (SELECT outcome, count(*) n FROM audit GROUP BY outcome)")" "accepted=$n"
 	check "$label: sender recorded each as delivered" \
 	    eq "$(kp_sql gemeente "SELECT count(*) FROM message WHERE direction = 'out' AND outcome = 'delivered'")" "$n"
+	kp_start gemeente	# to witness the receiver's last checkpoint
 	kp_stop ggd
 	check "$label: receiver stops cleanly on SIGTERM" eq "$?" 0
 	log=$(grep "stopped:" "$WORK/ggd/log")
 	check "$label: all requests went over one kept-alive connection" \
 	    eq "$(echo "$log" | sed 's/.*stopped: //')" "$n requests answered on 1 connections"
 	check "$label: the stored signed bytes verify again" \
-	    eq "$("$KP" audit verify --signatures -c "$WORK/ggd/ketenpoort.conf" | tail -1)" \
+	    eq "$("$KP" audit verify --signatures --direction in -c "$WORK/ggd/ketenpoort.conf" | tail -1)" \
 	    "archived messages: $n checked, $n verified, 0 failed"
+	check "$label: at shutdown the receiver signed its audit chain's head and the sender witnessed it" \
+	    eq "$(kp_sql gemeente "SELECT count(*) FROM witnessed WHERE partner_oin = '$GGD'")" 1
+	"$KP" audit witnessed -c "$WORK/gemeente/ketenpoort.conf" --partner "$GGD" > "$WORK/witness-$label"
+	check "$label: the receiver's chain verifies against what the sender witnessed" \
+	    eq "$("$KP" audit verify -c "$WORK/ggd/ketenpoort.conf" --witness "$WORK/witness-$label" | head -1)" \
+	    "audit chain: $(kp_sql ggd "SELECT count(*) FROM audit") entries, 0 bad; 1 checkpoints of ours and 1 witnessed checked"
+	kp_stop gemeente
 }
 
 # SIGTERM while notices are in flight: the receiver finishes what it has,
