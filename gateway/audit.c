@@ -4,12 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit.h"
 #include "auditlog.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "envelope.h"
 #include "gateway.h"
+#include "kd.h"
+#include "profile.h"
 #include "store.h"
 #include "util.h"
 #include "wss.h"
@@ -250,7 +254,7 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 	    err)) == KP_OK && witness_file != NULL)
 		ret = read_witness(&v, witness_file, err);
 	if (ret == KP_OK)
-		ret = kp_store_each_audit(gw->store, NULL, NULL, NULL, verify_entry,
+		ret = kp_store_each_audit(gw->store, NULL, NULL, 0, verify_entry,
 		    &v, err);
 	if (ret == KP_OK && v.failed)
 		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
@@ -266,4 +270,392 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 			    v.cps[i].seq ? "ends before it" : "no longer has it");
 	free(v.cps);
 	return ret;
+}
+
+/* The needs of the store's audit_key: the pseudonym of bsn, or an error. */
+static int
+pseudonym_of(struct kp_gateway *gw, const char *bsn, char out[65],
+    struct kp_err *err)
+{
+	unsigned char key[KP_AUDIT_KEY_LEN];
+	int created, ret;
+
+	if (!kp_bsn_valid(bsn))
+		return kp_fail(err, KP_ERR_USAGE, "BSN %s fails the elfproef", bsn);
+	if ((ret = kp_audit_key_load(gw->cfg->audit_key, 0, key, &created,
+	    err)) != KP_OK)
+		return ret;
+	kp_audit_pseudonym(key, bsn, out);
+	OPENSSL_cleanse(key, sizeof(key));
+	return KP_OK;
+}
+
+struct reporting {
+	enum kp_report_format	 format;
+	FILE			*out;
+	int64_t			 n;
+};
+
+static const char *const entry_names[] = { "seq", "at", "direction",
+	"partner", "messageid", "berichtcode", "entiteittype", "subject",
+	"record", "velden", "basis", "doel", "outcome", "code", "sha256",
+	"message", "detail", "hash" };
+
+static int
+report_entry(void *arg, const struct kp_audit_entry *e)
+{
+	struct reporting *r = arg;
+	char seq[24], msg[24];
+	const char *v[18];
+
+	snprintf(seq, sizeof(seq), "%lld", (long long)e->seq);
+	snprintf(msg, sizeof(msg), "%lld", (long long)e->message);
+	v[0] = seq; v[1] = e->at; v[2] = e->direction; v[3] = e->partner_oin;
+	v[4] = e->message_id; v[5] = e->berichtcode; v[6] = e->entiteittype;
+	v[7] = e->subject; v[8] = e->record; v[9] = e->velden; v[10] = e->basis;
+	v[11] = e->doel; v[12] = e->outcome; v[13] = e->code;
+	v[14] = e->bytes_sha256; v[15] = e->message > 0 ? msg : NULL;
+	v[16] = e->detail; v[17] = e->hash;
+	if (r->n++ == 0 && r->format == KP_REPORT_CSV)
+		for (size_t i = 0; i < 18; i++)
+			fprintf(r->out, "%s%s", entry_names[i], i < 17 ? "," : "\n");
+	switch (r->format) {
+	case KP_REPORT_CSV:
+		for (size_t i = 0; i < 18; i++) {
+			kp_csv_field(r->out, v[i]);
+			fputc(i < 17 ? ',' : '\n', r->out);
+		}
+		break;
+	case KP_REPORT_JSON:
+		fputc('{', r->out);
+		for (size_t i = 0; i < 18; i++) {
+			fprintf(r->out, "%s\"%s\": ", i ? ", " : "", entry_names[i]);
+			if (i == 0 || (i == 15 && v[15] != NULL))
+				fputs(v[i], r->out);
+			else
+				kp_json_string(r->out, v[i]);
+		}
+		fputs("}\n", r->out);
+		break;
+	default:
+		fprintf(r->out, "%6lld %.23s %-5s %-20s %-4s %-3s %-10s %-5s %s\n",
+		    (long long)e->seq, e->at != NULL ? e->at : "",
+		    e->direction != NULL ? e->direction : "",
+		    e->partner_oin != NULL ? e->partner_oin : "-",
+		    e->berichtcode != NULL ? e->berichtcode : "-",
+		    e->entiteittype != NULL ? e->entiteittype : "-",
+		    e->outcome != NULL ? e->outcome : "",
+		    e->code != NULL ? e->code : "-",
+		    e->detail != NULL ? e->detail : "");
+		break;
+	}
+	return 0;
+}
+
+/* AND cond to where when value is set; '#' in cond is value's ?number. */
+static void
+add_filter(char *where, size_t size, const char **params, int *n,
+    const char *value, const char *cond)
+{
+	size_t o = strlen(where);
+
+	if (value == NULL)
+		return;
+	params[(*n)++] = value;
+	if (o > 0)
+		o += (size_t)snprintf(where + o, size - o, " AND ");
+	for (; *cond != '\0' && o + 4 < size; cond++) {
+		if (*cond == '#')
+			o += (size_t)snprintf(where + o, size - o, "%d", *n);
+		else
+			where[o++] = *cond;
+	}
+	where[o] = '\0';
+}
+
+int
+kp_audit_query(struct kp_gateway *gw, const struct kp_audit_filter *f,
+    enum kp_report_format format, FILE *out, int64_t *count,
+    struct kp_err *err)
+{
+	struct reporting r = { format, out, 0 };
+	const char *params[8];
+	char where[512] = "", subject[65], until[40];
+	int n = 0, ret;
+
+	if (f->bsn != NULL) {
+		if ((ret = pseudonym_of(gw, f->bsn, subject, err)) != KP_OK)
+			return ret;
+		add_filter(where, sizeof(where), params, &n, subject,
+		    "subject = ?#");
+	}
+	add_filter(where, sizeof(where), params, &n, f->from, "at >= ?#");
+	if (f->until != NULL) {
+		/* a date means the whole day */
+		snprintf(until, sizeof(until), "%s%s", f->until,
+		    strlen(f->until) == 10 ? "T99" : "");
+		add_filter(where, sizeof(where), params, &n, until, "at <= ?#");
+	}
+	add_filter(where, sizeof(where), params, &n, f->partner_oin,
+	    "partner_oin = ?#");
+	add_filter(where, sizeof(where), params, &n, f->direction,
+	    "direction = ?#");
+	add_filter(where, sizeof(where), params, &n, f->outcome, "outcome = ?#");
+	add_filter(where, sizeof(where), params, &n, f->berichtcode,
+	    "(berichtcode = ?# OR entiteittype = ?#)");
+	if (format == KP_REPORT_TABLE)
+		fprintf(out, "   seq time                    dir   partner              "
+		    "code ent outcome    fault detail\n");
+	ret = kp_store_each_audit(gw->store, where[0] ? where : NULL, params, n,
+	    report_entry, &r, err);
+	*count = r.n;
+	return ret;
+}
+
+/* One line of a citizen's access report. */
+struct inzage {
+	struct kp_gateway	*gw;
+	enum kp_report_format	 format;
+	FILE			*out;
+	int64_t			 n;
+};
+
+/* "ZAK|bron|id|versie" -> kind, identificatie, versie (in place copies). */
+static void
+split_record(const char *record, char *type, char *id, char *version)
+{
+	char buf[200], *f[4] = { NULL }, *save = NULL;
+	int i = 0;
+
+	type[0] = id[0] = version[0] = '\0';
+	if (record == NULL)
+		return;
+	snprintf(buf, sizeof(buf), "%s", record);
+	for (char *t = strtok_r(buf, "|", &save); t != NULL && i < 4;
+	    t = strtok_r(NULL, "|", &save))
+		f[i++] = t;
+	if (i == 4) {
+		snprintf(type, 8, "%s", f[0]);
+		snprintf(id, 48, "%s", f[2]);
+		snprintf(version, 24, "%s", f[3]);
+	}
+}
+
+static int
+inzage_entry(void *arg, const struct kp_audit_entry *e)
+{
+	struct inzage *z = arg;
+	const struct kp_profile *p = kp_profiles_by_oin(z->gw->profiles,
+	    e->partner_oin);
+	const char *org = p != NULL ? p->naam : e->partner_oin != NULL ?
+	    e->partner_oin : "?";
+	const char *what, *v[10];
+	char type[8], id[48], version[24];
+	int intrekking = e->detail != NULL && strcmp(e->detail, "intrekking") == 0;
+
+	if (e->outcome == NULL || e->direction == NULL)
+		return 0;
+	if (strcmp(e->direction, "out") == 0 &&
+	    strcmp(e->outcome, "delivered") == 0)
+		what = intrekking ? "copy withdrawn" : "received";
+	else if (strcmp(e->direction, "out") == 0 &&
+	    strcmp(e->outcome, "withheld") == 0)
+		what = "refused: no basis";
+	else if (strcmp(e->direction, "in") == 0 &&
+	    strcmp(e->outcome, "rejected") == 0)
+		what = "request refused";
+	else
+		return 0;
+	split_record(e->record, type, id, version);
+	v[0] = e->at; v[1] = org; v[2] = e->partner_oin; v[3] = what;
+	v[4] = type[0] ? type : e->entiteittype; v[5] = id; v[6] = version;
+	v[7] = intrekking ? NULL : e->velden; v[8] = e->doel;
+	v[9] = strcmp(what, "received") == 0 || intrekking ? e->basis : e->detail;
+	if (strcmp(what, "request refused") == 0)
+		v[9] = e->code;
+	z->n++;
+	switch (z->format) {
+	case KP_REPORT_CSV:
+		for (size_t i = 0; i < 10; i++) {
+			kp_csv_field(z->out, v[i]);
+			fputc(i < 9 ? ',' : '\n', z->out);
+		}
+		break;
+	case KP_REPORT_JSON: {
+		static const char *const names[] = { "when", "organisation", "oin",
+		    "what", "entiteittype", "identificatie", "bronversie",
+		    "fields", "purpose", "basis_or_reason" };
+
+		fprintf(z->out, "%s\n  {", z->n > 1 ? "," : "");
+		for (size_t i = 0; i < 10; i++) {
+			fprintf(z->out, "%s\"%s\": ", i ? ", " : "", names[i]);
+			kp_json_string(z->out, v[i]);
+		}
+		fputc('}', z->out);
+		break;
+	}
+	case KP_REPORT_HTML:
+		fputs("<tr>", z->out);
+		for (size_t i = 0; i < 10; i++) {
+			if (i == 2)
+				continue;
+			fputs("<td>", z->out);
+			kp_html_text(z->out, i == 7 && v[7] != NULL ? v[7] : v[i]);
+			fputs("</td>", z->out);
+		}
+		fputs("</tr>\n", z->out);
+		break;
+	default:
+		fprintf(z->out, "%.19s  %s (%s): %s %s %s version %s",
+		    v[0] != NULL ? v[0] : "", org, v[2] != NULL ? v[2] : "?", what,
+		    v[4] != NULL ? v[4] : "?", id, version);
+		if (v[7] != NULL)
+			fprintf(z->out, "; fields %s", v[7]);
+		if (v[8] != NULL)
+			fprintf(z->out, "; purpose %s", v[8]);
+		if (v[9] != NULL)
+			fprintf(z->out, "; %s %s", strcmp(what, "received") == 0 ||
+			    intrekking ? "basis" : "why", v[9]);
+		fputc('\n', z->out);
+		break;
+	}
+	return 0;
+}
+
+int
+kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
+    enum kp_report_format format, FILE *out, int64_t *count,
+    struct kp_err *err)
+{
+	struct inzage z = { gw, format, out, 0 };
+	char subject[65], now[32];
+	const char *params[1] = { subject };
+	int ret;
+
+	if ((ret = pseudonym_of(gw, bsn, subject, err)) != KP_OK)
+		return ret;
+	kp_time_iso(kp_now_ms(), now);
+	switch (format) {
+	case KP_REPORT_CSV:
+		fputs("when,organisation,oin,what,entiteittype,identificatie,"
+		    "bronversie,fields,purpose,basis_or_reason\n", out);
+		break;
+	case KP_REPORT_JSON:
+		fprintf(out, "{\"bsn\": \"%s\", \"held_by\": ", bsn);
+		kp_json_string(out, gw->cfg->name);
+		fprintf(out, ", \"oin\": \"%s\", \"made_at\": \"%s\", "
+		    "\"entries\": [", gw->cfg->oin, now);
+		break;
+	case KP_REPORT_HTML:
+		fputs("<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8"
+		    "\"><title>Inzage</title><style>body{font-family:sans-serif;"
+		    "margin:2em}table{border-collapse:collapse}td,th{border:1px "
+		    "solid #999;padding:.3em .5em;text-align:left;vertical-align:"
+		    "top}th{background:#eee}@media print{body{margin:0}}</style>"
+		    "</head><body>\n<h1>Inzage (AVG art. 15)</h1>\n<p>", out);
+		fprintf(out, "Burgerservicenummer %s. Wie heeft welke gegevens over "
+		    "u ontvangen van ", bsn);
+		kp_html_text(out, gw->cfg->name);
+		fprintf(out, " (OIN %s), wanneer, waarvoor en op welke grondslag; "
+		    "en wat is geweigerd. Opgesteld %s uit het auditlog.</p>\n"
+		    "<table>\n<tr><th>Wanneer</th><th>Organisatie</th><th>Wat</th>"
+		    "<th>Soort</th><th>Identificatie</th><th>Versie</th>"
+		    "<th>Gegevens</th><th>Doel</th><th>Grondslag of reden</th></tr>\n",
+		    gw->cfg->oin, now);
+		break;
+	default:
+		fprintf(out, "Access report (AVG art. 15) for BSN %s, from the "
+		    "audit log of %s (OIN %s), made %s\n\n", bsn, gw->cfg->name,
+		    gw->cfg->oin, now);
+		break;
+	}
+	ret = kp_store_each_audit(gw->store, "subject = ?1", params, 1,
+	    inzage_entry, &z, err);
+	switch (format) {
+	case KP_REPORT_JSON:
+		fputs(z.n > 0 ? "\n]}\n" : "]}\n", out);
+		break;
+	case KP_REPORT_HTML:
+		fprintf(out, "</table>\n<p>%lld regels.</p>\n</body></html>\n",
+		    (long long)z.n);
+		break;
+	case KP_REPORT_TABLE:
+		if (z.n == 0)
+			fputs("nothing was disclosed or refused\n", out);
+		break;
+	default:
+		break;
+	}
+	*count = z.n;
+	return ret;
+}
+
+struct showing {
+	FILE	*out;
+	int64_t	 entries, message;
+};
+
+static int
+show_entry(void *arg, const struct kp_audit_entry *e)
+{
+	struct showing *s = arg;
+	struct reporting r = { KP_REPORT_TABLE, s->out, 1 };
+
+	s->entries++;
+	if (e->message > 0)
+		s->message = e->message;
+	return report_entry(&r, e);
+}
+
+struct show_message {
+	struct kp_gateway	*gw;
+	FILE			*out;
+	int64_t			 id;
+	int			 found;
+};
+
+static int
+show_one_message(void *arg, const struct kp_stored_message *m)
+{
+	struct show_message *sm = arg;
+	struct kp_reverify counts = { 0 };
+	struct reverify_ctx rc = { sm->gw, sm->out, &counts };
+
+	if (m->id != sm->id)
+		return 0;
+	sm->found = 1;
+	fprintf(sm->out, "\narchived message %lld (%s, partner %s, stored %s), "
+	    "%zu bytes:\n", (long long)m->id, m->direction, m->partner_oin,
+	    m->at, m->len);
+	fwrite(m->bytes, 1, m->len, sm->out);
+	fputc('\n', sm->out);
+	reverify_one(&rc, m);
+	fprintf(sm->out, "\nsignature: %s\n", counts.verified ? "verifies (as "
+	    "of the time it was stored)" : "DOES NOT VERIFY (see above)");
+	return 1;
+}
+
+int
+kp_audit_show(struct kp_gateway *gw, const char *message_id, FILE *out,
+    struct kp_err *err)
+{
+	struct showing s = { out, 0, 0 };
+	struct show_message sm = { gw, out, 0, 0 };
+	const char *params[1] = { message_id };
+	int ret;
+
+	fprintf(out, "audit entries of message %s:\n", message_id);
+	if ((ret = kp_store_each_audit(gw->store, "message_id = ?1", params, 1,
+	    show_entry, &s, err)) != KP_OK)
+		return ret;
+	if (s.entries == 0)
+		return kp_fail(err, KP_ERR_USAGE, "no audit entry names message "
+		    "%s", message_id);
+	if (s.message == 0) {
+		fprintf(out, "\nno archived message: it was refused or rejected "
+		    "before it was stored (its SHA-256 is in the entry)\n");
+		return KP_OK;
+	}
+	sm.id = s.message;
+	return kp_store_each_message(gw->store, NULL, show_one_message, &sm, err);
 }

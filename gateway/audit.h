@@ -53,3 +53,44 @@ struct kp_audit_check {
 int	kp_audit_verify(struct kp_gateway *gw, const char *witness_file,
 	    FILE *report, FILE *progress, struct kp_audit_check *check,
 	    struct kp_err *err);
+
+enum kp_report_format { KP_REPORT_TABLE, KP_REPORT_CSV, KP_REPORT_JSON,
+	KP_REPORT_HTML };
+
+/* What audit query selects; NULL fields select everything. */
+struct kp_audit_filter {
+	const char	*from, *until;	/* ISO 8601 times or dates, inclusive */
+	const char	*partner_oin;
+	const char	*direction;	/* in, out, local */
+	const char	*outcome;
+	const char	*berichtcode;	/* Lk01, Lv01, Di01 … or a root type */
+	const char	*bsn;		/* computed to its pseudonym */
+};
+
+/*
+ * The entries filter selects, as a table, CSV (a header line, RFC 4180) or
+ * JSON Lines (KP_REPORT_JSON: one object per line).  --bsn needs the
+ * audit key.
+ */
+int	kp_audit_query(struct kp_gateway *gw, const struct kp_audit_filter *f,
+	    enum kp_report_format format, FILE *out, int64_t *count,
+	    struct kp_err *err);
+
+/*
+ * A citizen's access report (AVG art. 15) from the audit chain: every
+ * disclosure delivered (who, when, which record, which fields, purpose,
+ * basis), every retraction, every disclosure withheld and every request
+ * about the citizen that was refused, as text, CSV, JSON or a printable
+ * self-contained HTML page.
+ */
+int	kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
+	    enum kp_report_format format, FILE *out, int64_t *count,
+	    struct kp_err *err);
+
+/*
+ * Everything about one message: its audit entries, the archived signed
+ * bytes, and whether its signature still verifies (as of when it was
+ * stored).  KP_ERR_USAGE when no entry names it.
+ */
+int	kp_audit_show(struct kp_gateway *gw, const char *message_id, FILE *out,
+	    struct kp_err *err);

@@ -321,10 +321,20 @@ cmd_audit(int argc, char **argv)
 		{ "witness", required_argument, NULL, 'w' },
 		{ "signatures", no_argument, NULL, 'S' },
 		{ "partner", required_argument, NULL, 'p' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "outcome", required_argument, NULL, 'o' },
+		{ "type", required_argument, NULL, 't' },
+		{ "bsn", required_argument, NULL, 'b' },
+		{ "format", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *direction = NULL, *store = NULL,
-	    *witness = NULL, *partner = NULL, *verb;
+	    *witness = NULL, *partner = NULL, *verb, *format = NULL,
+	    *message_id = NULL;
+	struct kp_audit_filter filter = { 0 };
+	enum kp_report_format fmt = KP_REPORT_TABLE;
+	int64_t count = 0;
 	const struct kp_profile *p;
 	struct kp_gateway *gw = NULL;
 	struct kp_audit_check check;
@@ -341,20 +351,53 @@ cmd_audit(int argc, char **argv)
 		case 'w': witness = optarg; break;
 		case 'S': signatures = 1; break;
 		case 'p': partner = optarg; break;
+		case 'f': filter.from = optarg; break;
+		case 'u': filter.until = optarg; break;
+		case 'o': filter.outcome = optarg; break;
+		case 't': filter.berichtcode = optarg; break;
+		case 'b': filter.bsn = optarg; break;
+		case 'F': format = optarg; break;
 		default: return 2;
 		}
 	}
-	verb = optind == argc - 1 ? argv[optind] : "";
+	verb = optind < argc ? argv[optind] : "";
+	if (strcmp(verb, "show") == 0 && optind == argc - 2)
+		message_id = argv[optind + 1];
+	else if (optind != argc - 1)
+		verb = "";
+	if (format != NULL) {
+		if (strcmp(format, "csv") == 0)
+			fmt = KP_REPORT_CSV;
+		else if (strcmp(format, "jsonl") == 0 ||
+		    strcmp(format, "json") == 0)
+			fmt = KP_REPORT_JSON;
+		else if (strcmp(format, "html") == 0 &&
+		    strcmp(verb, "inzage") == 0)
+			fmt = KP_REPORT_HTML;
+		else if (strcmp(format, "table") != 0 &&
+		    strcmp(format, "text") != 0)
+			verb = "";
+	}
 	if (path == NULL || (strcmp(verb, "verify") != 0 &&
-	    strcmp(verb, "witnessed") != 0 && strcmp(verb, "checkpoint") != 0) ||
+	    strcmp(verb, "witnessed") != 0 && strcmp(verb, "checkpoint") != 0 &&
+	    strcmp(verb, "query") != 0 && strcmp(verb, "inzage") != 0 &&
+	    strcmp(verb, "show") != 0) ||
 	    (strcmp(verb, "witnessed") == 0 && partner == NULL) ||
+	    (strcmp(verb, "inzage") == 0 && filter.bsn == NULL) ||
 	    (direction != NULL && strcmp(direction, "in") != 0 &&
-	    strcmp(direction, "out") != 0)) {
+	    strcmp(direction, "out") != 0 && (strcmp(verb, "query") != 0 ||
+	    strcmp(direction, "local") != 0))) {
 		fprintf(stderr, "usage: ketenpoort audit verify -c FILE [--store "
 		    "COPY] [--witness FILE] [--signatures [--direction in|out]]\n"
-		    "       ketenpoort audit witnessed -c FILE --partner P "
-		    "[--store COPY]\n"
-		    "       ketenpoort audit checkpoint -c FILE\n");
+		    "       ketenpoort audit query -c FILE [--from T] [--until T] "
+		    "[--partner P] [--direction in|out|local] [--outcome O] "
+		    "[--type CODE] [--bsn N] [--format table|csv|jsonl]\n"
+		    "       ketenpoort audit inzage -c FILE --bsn N "
+		    "[--format text|csv|json|html]\n"
+		    "       ketenpoort audit show -c FILE MESSAGEID\n"
+		    "       ketenpoort audit witnessed -c FILE --partner P\n"
+		    "       ketenpoort audit checkpoint -c FILE\n"
+		    "(all but checkpoint take --store COPY: a copy, read-only)\n");
 		return 2;
 	}
 	if (kp_libraries_init(&err) != KP_OK)
@@ -369,6 +412,34 @@ cmd_audit(int argc, char **argv)
 		}
 		printf("%s\n", made ? "signed a checkpoint of the chain's head" :
 		    "the head is already signed: no new checkpoint");
+		ret = 0;
+		goto out;
+	}
+	if (strcmp(verb, "query") == 0 || strcmp(verb, "inzage") == 0 ||
+	    strcmp(verb, "show") == 0) {
+		int rc;
+
+		if (partner != NULL) {
+			if ((p = kp_profiles_find(gw->profiles, partner)) == NULL) {
+				fprintf(stderr, "ketenpoort audit: no partner "
+				    "profile named %s\n", partner);
+				goto out;
+			}
+			filter.partner_oin = p->oin;
+		}
+		filter.direction = direction;
+		if (strcmp(verb, "query") == 0)
+			rc = kp_audit_query(gw, &filter, fmt, stdout, &count, &err);
+		else if (strcmp(verb, "inzage") == 0)
+			rc = kp_audit_inzage(gw, filter.bsn, fmt, stdout, &count,
+			    &err);
+		else
+			rc = kp_audit_show(gw, message_id, stdout, &err);
+		if (rc != KP_OK) {
+			fail_msg("audit", &err);
+			ret = rc == KP_ERR_USAGE ? 1 : 2;
+			goto out;
+		}
 		ret = 0;
 		goto out;
 	}

@@ -12,6 +12,7 @@
 #include "profile.h"
 #include "schema.h"
 #include "store.h"
+#include "util.h"
 #include "xmlsafe.h"
 
 /* The kd element of each entiteittype. */
@@ -21,25 +22,6 @@ entity_element(const char *entiteittype)
 	const char *el = kp_kd_entity_element(entiteittype);
 
 	return el != NULL ? el : "onbekend";
-}
-
-static void
-json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s != NULL && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 static void
@@ -91,9 +73,9 @@ static void
 field_json(struct show *sh, const char *name, const char *value)
 {
 	fputs(sh->n++ ? ", " : "", sh->out);
-	json_string(sh->out, name);
+	kp_json_string(sh->out, name);
 	fputs(": ", sh->out);
-	json_string(sh->out, value);
+	kp_json_string(sh->out, value);
 }
 
 static void
@@ -127,20 +109,20 @@ show_record(void *arg, const struct kp_stored_record *r)
 		break;
 	case KP_DOSSIER_JSON:
 		fprintf(sh->out, "%s\n    {\"entiteittype\": ", first ? "," : "");
-		json_string(sh->out, r->entiteittype);
+		kp_json_string(sh->out, r->entiteittype);
 		fputs(", \"bron\": ", sh->out);
-		json_string(sh->out, r->bron);
+		kp_json_string(sh->out, r->bron);
 		fputs(", \"identificatie\": ", sh->out);
-		json_string(sh->out, r->identificatie);
+		kp_json_string(sh->out, r->identificatie);
 		fprintf(sh->out, ", \"bronversie\": %lld, \"deleted\": %s, "
 		    "\"received_from\": ", (long long)r->bronversie,
 		    r->deleted ? "true" : "false");
 		if (r->received_from != NULL)
-			json_string(sh->out, r->received_from);
+			kp_json_string(sh->out, r->received_from);
 		else
 			fputs("null", sh->out);
 		fputs(", \"updated_at\": ", sh->out);
-		json_string(sh->out, r->updated_at);
+		kp_json_string(sh->out, r->updated_at);
 		fputs(", \"fields\": {", sh->out);
 		sh->n = 0;
 		each_field(r->fields, field_json, sh);

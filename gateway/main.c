@@ -38,11 +38,15 @@ static const struct command {
 	  "per partner: streams, backlog, parked rows, last digest check; "
 	  "compare digests with a partner; resend what differs", cmd_sync },
 	{ "audit", "audit verify -c FILE [--store COPY] [--witness FILE] "
-	  "[--signatures [--direction in|out]] | audit witnessed -c FILE "
-	  "--partner P | audit checkpoint -c FILE",
+	  "[--signatures [--direction in|out]] | audit query -c FILE [--from T] "
+	  "[--until T] [--partner P] [--direction D] [--outcome O] [--type C] "
+	  "[--bsn N] [--format table|csv|jsonl] | audit inzage -c FILE --bsn N "
+	  "[--format text|csv|json|html] | audit show -c FILE MESSAGEID | "
+	  "audit witnessed -c FILE --partner P | audit checkpoint -c FILE",
 	  "the auditor's tools: verify the audit chain, its checkpoints and "
-	  "(--signatures) every archived message; export the checkpoints a "
-	  "partner sent us to witness; sign the chain's head now", cmd_audit },
+	  "(--signatures) every archived message; query entries; a citizen's "
+	  "access report; one message with its proof; export the checkpoints "
+	  "a partner sent us to witness; sign the chain's head now", cmd_audit },
 	{ "check-config", "check-config -c FILE",
 	  "check configuration and profiles; print every problem", cmd_check_config },
 	{ "pki", "pki init DIR [--ec] | pki issue DIR NAME --oin OIN --org ORG "

@@ -2414,19 +2414,27 @@ audit_row(sqlite3_stmt *stmt, void *arg)
 	"outcome, code, bytes_sha256, message, detail, hash"
 
 int
-kp_store_each_audit(struct kp_store *st, const char *where, const char *a1,
-    const char *a2, int (*fn)(void *arg, const struct kp_audit_entry *e),
-    void *arg, struct kp_err *err)
+kp_store_each_audit(struct kp_store *st, const char *where,
+    const char *const *params, int nparams,
+    int (*fn)(void *arg, const struct kp_audit_entry *e), void *arg,
+    struct kp_err *err)
 {
-	struct param p[] = { { a1, 0, a1 == NULL }, { a2, 0, a2 == NULL } };
+	struct param p[16];
 	struct each e = { (void (*)(void))fn, arg };
 	char *sql;
 	int ret;
 
+	if (nparams > 16)
+		return kp_fail(err, KP_ERR_USAGE, "too many audit filters");
+	for (int i = 0; i < nparams; i++) {
+		p[i].text = params[i];
+		p[i].integer = 0;
+		p[i].is_null = params[i] == NULL;
+	}
 	if (asprintf(&sql, "SELECT " AUDIT_COLUMNS " FROM audit %s%s ORDER BY "
 	    "seq", where != NULL ? "WHERE " : "", where != NULL ? where : "") == -1)
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	ret = read_each(st, sql, "the audit log", p, 2, audit_row, &e, err);
+	ret = read_each(st, sql, "the audit log", p, nparams, audit_row, &e, err);
 	free(sql);
 	return ret;
 }

@@ -423,11 +423,11 @@ struct kp_audit_entry;
 
 /*
  * The audit entries (auditlog.h) in seq order; where: an SQL condition on
- * the audit table with up to two text parameters ?1 ?2 (NULL: every
+ * the audit table with text parameters ?1 … (at most 16; NULL: every
  * entry).  fn returns 0 to go on.
  */
 int	kp_store_each_audit(struct kp_store *store, const char *where,
-	    const char *a1, const char *a2,
+	    const char *const *params, int nparams,
 	    int (*fn)(void *arg, const struct kp_audit_entry *e), void *arg,
 	    struct kp_err *err);
 /* The chain's newest entry: seq and hash (0 and "" when empty). */

@@ -22,7 +22,7 @@ WORK=$(mktemp -d /tmp/kp-consent.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 t=0
-echo "1..42"
+echo "1..55"
 
 WOCO=00000003512345670000
 KCW=00000004000000077000
@@ -225,6 +225,44 @@ check "the pseudonym is HMAC-SHA256 of the BSN under the audit key (64 hex)" \
     eq "$(pseudo "${B[1]}" | grep -cE '^[0-9a-f]{64}$')" 1
 check "the hub's log says nothing of BSNs while it reconsidered consents" \
     eval 'grep -q "consent check: .* citizens reconsidered" "$WORK/gemeente/log"'
+# The auditor's tools on the hub's log.
+# inzage: every disclosure of citizen 1 is exactly what the partners hold.
+"$KP" audit inzage -c "$HUB" --bsn "${B[1]}" > "$WORK/inzage.txt"
+got=$(sed -n 's/.*(\([0-9]*\)): received \([A-Z]*\) \([^ ]*\) version \([0-9]*\); fields \([^;]*\);.*/\1 \2 \3 \4 \5/p' "$WORK/inzage.txt" | sort)
+want=$(for g in ggd woco kcc kcw; do
+	o=$(kp_oin_of $g); [ $g = woco ] && o=$WOCO; [ $g = kcw ] && o=$KCW
+	kp_sql $g "SELECT '$o ' || entiteittype || ' ' || identificatie || ' ' || bronversie || ' ' || replace(fields, char(10), ';') FROM record WHERE bsn = '${B[1]}' AND received_from = '$GEM'" | sed -E 's/=[^;]*;/,/g; s/,$//'
+done | sort)
+check "inzage lists every disclosure of citizen 1 (20, one per copy a partner holds) and nothing else received" \
+    eq "$(echo "$got" | wc -l) $got" "20 $want"
+check "  each with its purpose and basis" \
+    eq "$(grep ': received ' "$WORK/inzage.txt" | grep -c '; purpose [a-z]*; basis \(wet: Testwet art. 2\|toestemming: TST-\)')" 20
+check "  and the refusals, with their reasons" \
+    eq "$(grep -c 'refused: no basis .*; why .*no consent of the citizen' "$WORK/inzage.txt")" 7
+check "  nothing else (20 received + 7 refused lines)" \
+    eq "$(grep -c ' (0' "$WORK/inzage.txt")" 27
+"$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format html > "$WORK/inzage.html"
+check "the HTML report is one self-contained page with the same 27 rows" \
+    eq "$(grep -c '^<tr><td>' "$WORK/inzage.html") $(grep -c 'src=\|href=\|<script' "$WORK/inzage.html")" "27 0"
+"$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format csv > "$WORK/inzage.csv"
+check "  and as CSV (a header and 27 rows)" eq "$(wc -l < "$WORK/inzage.csv")" 28
+check "  and as JSON" eq "$("$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format json | grep -c '"organisation": ')" 27
+check "inzage of citizen 3 shows the copies withdrawn from woco" \
+    eq "$("$KP" audit inzage -c "$HUB" --bsn "${B[3]}" | grep -c "($WOCO): copy withdrawn")" 5
+# query: by citizen, partner and outcome, as CSV and JSON Lines
+check "audit query --bsn --partner --outcome finds citizen 2's withheld disclosures to woco" \
+    eq "$("$KP" audit query -c "$HUB" --bsn "${B[2]}" --partner woco --outcome withheld --format csv | tail -n +2 | wc -l)" 3
+check "  as JSON Lines, one object a line, naming the pseudonym, never the BSN" \
+    eq "$("$KP" audit query -c "$HUB" --bsn "${B[2]}" --partner woco --outcome withheld --format jsonl | grep -c "\"subject\": \"$(pseudo "${B[2]}")\"")" 3
+check "  a period filter: nothing before the test began" \
+    eq "$("$KP" audit query -c "$HUB" --until 2000-01-01 --format csv | wc -l)" 0
+# show: one delivered message with its proof
+mid=$(kp_sql gemeente "SELECT message_id FROM audit WHERE outcome = 'delivered' AND partner_oin = '$WOCO' LIMIT 1")
+out=$("$KP" audit show -c "$HUB" "$mid")
+check "audit show prints the entry, the archived signed message and that it still verifies" \
+    eval 'echo "$out" | grep -q "delivered" && echo "$out" | grep -q "<wsse:Security\|Security" && echo "$out" | grep -q "^signature: verifies"'
+check "the audit chain of the hub verifies, on a copy, with its checkpoints" \
+    eval 'sqlite3 "$WORK/gemeente/store.db" ".backup $WORK/copy.db" && "$KP" audit verify -c "$HUB" --store "$WORK/copy.db" | grep -q ", 0 bad;"'
 for g in $KP_GATEWAYS; do
 	check "$g stops cleanly" kp_stop $g
 done
