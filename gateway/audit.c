@@ -500,7 +500,7 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 			if (i == 2)
 				continue;
 			fputs("<td>", z->out);
-			kp_html_text(z->out, i == 7 && v[7] != NULL ? v[7] : v[i]);
+			kp_markup_text(z->out, i == 7 && v[7] != NULL ? v[7] : v[i]);
 			fputs("</td>", z->out);
 		}
 		fputs("</tr>\n", z->out);
@@ -555,7 +555,7 @@ kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
 		    "</head><body>\n<h1>Inzage (AVG art. 15)</h1>\n<p>", out);
 		fprintf(out, "Burgerservicenummer %s. Wie heeft welke gegevens over "
 		    "u ontvangen van ", bsn);
-		kp_html_text(out, gw->cfg->name);
+		kp_markup_text(out, gw->cfg->name);
 		fprintf(out, " (OIN %s), wanneer, waarvoor en op welke grondslag; "
 		    "en wat is geweigerd. Opgesteld %s uit het auditlog.</p>\n"
 		    "<table>\n<tr><th>Wanneer</th><th>Organisatie</th><th>Wat</th>"

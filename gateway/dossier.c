@@ -24,20 +24,6 @@ entity_element(const char *entiteittype)
 	return el != NULL ? el : "onbekend";
 }
 
-static void
-xml_text(FILE *out, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '&': fputs("&amp;", out); break;
-		case '\r': fputs("&#13;", out); break;
-		default: fputc(*s, out);
-		}
-	}
-}
-
 struct show {
 	struct kp_gateway	*gw;
 	enum kp_dossier_format	 format;
@@ -82,7 +68,7 @@ static void
 field_xml(struct show *sh, const char *name, const char *value)
 {
 	fprintf(sh->out, "      <kd:%s>", name);
-	xml_text(sh->out, value);
+	kp_markup_text(sh->out, value);
 	fprintf(sh->out, "</kd:%s>\n", name);
 }
 
@@ -134,7 +120,7 @@ show_record(void *arg, const struct kp_stored_record *r)
 		    "      <kd:bron>%s</kd:bron>\n", entity_element(r->entiteittype),
 		    r->deleted ? "true" : "false", r->bron);
 		fputs("      <kd:identificatie>", sh->out);
-		xml_text(sh->out, r->identificatie);
+		kp_markup_text(sh->out, r->identificatie);
 		fprintf(sh->out, "</kd:identificatie>\n      <kd:bronversie>%lld"
 		    "</kd:bronversie>\n      <kd:bsn>%s</kd:bsn>\n",
 		    (long long)r->bronversie, r->bsn);

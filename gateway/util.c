@@ -388,7 +388,7 @@ kp_csv_field(FILE *out, const char *s)
 }
 
 void
-kp_html_text(FILE *out, const char *s)
+kp_markup_text(FILE *out, const char *s)
 {
 	for (; s != NULL && *s != '\0'; s++) {
 		switch (*s) {
@@ -396,6 +396,7 @@ kp_html_text(FILE *out, const char *s)
 		case '>': fputs("&gt;", out); break;
 		case '&': fputs("&amp;", out); break;
 		case '"': fputs("&quot;", out); break;
+		case '\r': fputs("&#13;", out); break;
 		default: fputc(*s, out); break;
 		}
 	}
