@@ -91,6 +91,7 @@ struct verifying {
 	size_t			 ncps;
 	int64_t			 total, prev_seq;
 	char			 prev_hash[65];
+	struct kp_audit_hasher	*hasher;
 	int			 failed;	/* out of memory */
 };
 
@@ -132,7 +133,7 @@ verify_entry(void *arg, const struct kp_audit_entry *e)
 		    (long long)(e->seq - v->prev_seq - 1),
 		    e->seq - v->prev_seq - 1 == 1 ? "y" : "ies");
 	/* Against the stored hash before it: each changed entry shows alone. */
-	if (kp_audit_hash(v->prev_hash, e, hash) != 0) {
+	if (kp_audit_hash(v->hasher, v->prev_hash, e, hash) != 0) {
 		v->failed = 1;
 		return 1;
 	}
@@ -249,6 +250,8 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 	int ret;
 
 	memset(check, 0, sizeof(*check));
+	if ((v.hasher = kp_audit_hasher_new()) == NULL)
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	v.total = kp_store_count(gw->store, "audit");
 	if ((ret = kp_store_each_checkpoint(gw->store, NULL, own_checkpoint, &v,
 	    err)) == KP_OK && witness_file != NULL)
@@ -269,6 +272,7 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 			    v.prev_seq == 0 ? "is empty" : v.prev_seq <
 			    v.cps[i].seq ? "ends before it" : "no longer has it");
 	free(v.cps);
+	kp_audit_hasher_free(v.hasher);
 	return ret;
 }
 

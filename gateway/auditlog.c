@@ -11,52 +11,137 @@
 #include <openssl/rand.h>
 
 #include "auditlog.h"
-#include "kd.h"
 #include "tls.h"
 #include "util.h"
 
-/* Append one column: "name=value\n" escaped, or "name\n" for NULL. */
-static char *
-column(char *buf, size_t *len, const char *name, const char *value)
-{
-	char *grown;
+/* A reusable digest context and buffer for the canonical form. */
+struct kp_audit_hasher {
+	EVP_MD_CTX	*ctx;
+	EVP_MD		*md;
+	char		*buf;
+	size_t		 len, cap;
+	int		 failed;
+};
 
-	if (buf == NULL || value != NULL)
-		return buf == NULL ? NULL : kp_field_append(buf, len, name, value);
-	if ((grown = realloc(buf, *len + strlen(name) + 2)) == NULL) {
-		free(buf);
+struct kp_audit_hasher *
+kp_audit_hasher_new(void)
+{
+	struct kp_audit_hasher *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	/* fetched once: OpenSSL 3's implicit fetch per digest costs more */
+	if ((h->ctx = EVP_MD_CTX_new()) == NULL ||
+	    (h->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		kp_audit_hasher_free(h);
 		return NULL;
 	}
-	*len += (size_t)sprintf(grown + *len, "%s\n", name);
-	return grown;
+	return h;
+}
+
+void
+kp_audit_hasher_free(struct kp_audit_hasher *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	free(h->buf);
+	free(h);
+}
+
+/* Room for n more bytes in h->buf. */
+static int
+reserve(struct kp_audit_hasher *h, size_t n)
+{
+	char *grown;
+	size_t cap;
+
+	if (h->len + n <= h->cap)
+		return 0;
+	cap = h->cap ? h->cap : 512;
+	while (cap < h->len + n)
+		cap *= 2;
+	if ((grown = realloc(h->buf, cap)) == NULL) {
+		h->failed = 1;
+		return -1;
+	}
+	h->buf = grown;
+	h->cap = cap;
+	return 0;
+}
+
+/* Append one column: "name=value\n" escaped as kd's fields, or "name\n". */
+static void
+column(struct kp_audit_hasher *h, const char *name, const char *value)
+{
+	size_t namelen = strlen(name), vlen = value != NULL ? strlen(value) : 0;
+	char *p;
+
+	if (reserve(h, namelen + 2 * vlen + 2) != 0)
+		return;
+	p = h->buf + h->len;
+	memcpy(p, name, namelen);
+	p += namelen;
+	if (value != NULL) {
+		*p++ = '=';
+		for (const char *v = value; *v != '\0'; v++) {
+			if (*v == '\\' || *v == '\n') {
+				*p++ = '\\';
+				*p++ = *v == '\n' ? 'n' : '\\';
+			} else {
+				*p++ = *v;
+			}
+		}
+	}
+	*p++ = '\n';
+	h->len = (size_t)(p - h->buf);
+}
+
+static void
+canonical(struct kp_audit_hasher *h, const struct kp_audit_entry *e)
+{
+	char seq[24], message[24];
+
+	h->len = 0;
+	h->failed = 0;
+	snprintf(seq, sizeof(seq), "%lld", (long long)e->seq);
+	snprintf(message, sizeof(message), "%lld", (long long)e->message);
+	column(h, "seq", seq);
+	column(h, "at", e->at);
+	column(h, "direction", e->direction);
+	column(h, "partner", e->partner_oin);
+	column(h, "messageid", e->message_id);
+	column(h, "berichtcode", e->berichtcode);
+	column(h, "entiteittype", e->entiteittype);
+	column(h, "subject", e->subject);
+	column(h, "record", e->record);
+	column(h, "velden", e->velden);
+	column(h, "basis", e->basis);
+	column(h, "doel", e->doel);
+	column(h, "outcome", e->outcome);
+	column(h, "code", e->code);
+	column(h, "sha256", e->bytes_sha256);
+	column(h, "message", e->message > 0 ? message : NULL);
+	column(h, "detail", e->detail);
 }
 
 char *
 kp_audit_canonical(const struct kp_audit_entry *e, size_t *len)
 {
-	char seq[24], message[24], *buf = strdup("");
+	struct kp_audit_hasher h = { 0 };
+	char *out;
 
-	*len = 0;
-	snprintf(seq, sizeof(seq), "%lld", (long long)e->seq);
-	snprintf(message, sizeof(message), "%lld", (long long)e->message);
-	buf = column(buf, len, "seq", seq);
-	buf = column(buf, len, "at", e->at);
-	buf = column(buf, len, "direction", e->direction);
-	buf = column(buf, len, "partner", e->partner_oin);
-	buf = column(buf, len, "messageid", e->message_id);
-	buf = column(buf, len, "berichtcode", e->berichtcode);
-	buf = column(buf, len, "entiteittype", e->entiteittype);
-	buf = column(buf, len, "subject", e->subject);
-	buf = column(buf, len, "record", e->record);
-	buf = column(buf, len, "velden", e->velden);
-	buf = column(buf, len, "basis", e->basis);
-	buf = column(buf, len, "doel", e->doel);
-	buf = column(buf, len, "outcome", e->outcome);
-	buf = column(buf, len, "code", e->code);
-	buf = column(buf, len, "sha256", e->bytes_sha256);
-	buf = column(buf, len, "message", e->message > 0 ? message : NULL);
-	buf = column(buf, len, "detail", e->detail);
-	return buf;
+	canonical(&h, e);
+	if (h.failed || (out = malloc(h.len + 1)) == NULL) {
+		free(h.buf);
+		return NULL;
+	}
+	memcpy(out, h.buf, h.len);
+	out[h.len] = '\0';
+	*len = h.len;
+	free(h.buf);
+	return out;
 }
 
 static int
@@ -82,28 +167,26 @@ unhex(const char *hex, unsigned char *out, size_t n)
 }
 
 int
-kp_audit_hash(const char *prev_hex, const struct kp_audit_entry *e,
-    char out[65])
+kp_audit_hash(struct kp_audit_hasher *h, const char *prev_hex,
+    const struct kp_audit_entry *e, char out[65])
 {
+	struct kp_audit_hasher *own = NULL;
 	unsigned char prev[32] = { 0 }, md[32];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx;
-	size_t len;
-	char *canon;
 	int ok;
 
 	if (prev_hex != NULL && *prev_hex != '\0' &&
 	    unhex(prev_hex, prev, sizeof(prev)) != 0)
 		return -1;
-	if ((canon = kp_audit_canonical(e, &len)) == NULL)
+	if (h == NULL && (h = own = kp_audit_hasher_new()) == NULL)
 		return -1;
-	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, prev, sizeof(prev)) == 1 &&
-	    EVP_DigestUpdate(ctx, canon, len) == 1 &&
-	    EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
-	EVP_MD_CTX_free(ctx);
-	free(canon);
+	canonical(h, e);
+	ok = !h->failed &&
+	    EVP_DigestInit_ex(h->ctx, h->md, NULL) == 1 &&
+	    EVP_DigestUpdate(h->ctx, prev, sizeof(prev)) == 1 &&
+	    EVP_DigestUpdate(h->ctx, h->buf, h->len) == 1 &&
+	    EVP_DigestFinal_ex(h->ctx, md, &mdlen) == 1;
+	kp_audit_hasher_free(own);
 	if (!ok)
 		return -1;
 	kp_hex(md, sizeof(md), out);

@@ -42,12 +42,18 @@ struct kp_audit_entry {
 
 /* The canonical bytes of e (without its hash), malloc'd; NULL: no memory. */
 char	*kp_audit_canonical(const struct kp_audit_entry *e, size_t *len);
+
+/* A digest context and buffer kept across entries (one thread at a time). */
+struct kp_audit_hasher;
+struct kp_audit_hasher *kp_audit_hasher_new(void);
+void	kp_audit_hasher_free(struct kp_audit_hasher *h);
 /*
- * hash of e after prev_hex (NULL or "": the chain's start) into out;
- * -1 when out of memory or prev_hex is not 64 hex digits.
+ * hash of e after prev_hex (NULL or "": the chain's start) into out, with
+ * h (NULL: a hasher for this call only); -1 when out of memory or prev_hex
+ * is not 64 hex digits.
  */
-int	kp_audit_hash(const char *prev_hex, const struct kp_audit_entry *e,
-	    char out[65]);
+int	kp_audit_hash(struct kp_audit_hasher *h, const char *prev_hex,
+	    const struct kp_audit_entry *e, char out[65]);
 /* The pseudonym of bsn under key, 64 hex digits. */
 void	kp_audit_pseudonym(const unsigned char key[KP_AUDIT_KEY_LEN],
 	    const char *bsn, char out[65]);

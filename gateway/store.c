@@ -32,6 +32,7 @@ struct kp_store {
 	pthread_mutex_t	 read_lock;	/* recursive: callbacks may read */
 	char		*path;
 	unsigned char	 audit_key[KP_AUDIT_KEY_LEN];
+	struct kp_audit_hasher *hasher;	/* under lock */
 	int		 have_audit_key;
 	/* group commit */
 	pthread_mutex_t	 queue_lock;
@@ -326,6 +327,13 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 		return NULL;
 	}
 	pthread_mutex_init(&st->lock, NULL);
+	if ((st->hasher = kp_audit_hasher_new()) == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		pthread_mutex_destroy(&st->lock);
+		free(st->path);
+		free(st);
+		return NULL;
+	}
 	{
 		/* a listing's callback may run another read on this thread */
 		pthread_mutexattr_t attr;
@@ -393,6 +401,7 @@ kp_store_close(struct kp_store *st)
 	pthread_mutex_destroy(&st->queue_lock);
 	pthread_cond_destroy(&st->queue_cond);
 	OPENSSL_cleanse(st->audit_key, sizeof(st->audit_key));
+	kp_audit_hasher_free(st->hasher);
 	free(st->path);
 	free(st);
 }
@@ -539,7 +548,7 @@ audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 	e.seq++;
 	kp_time_iso(kp_now_ms(), now);
 	e.at = now;
-	if (kp_audit_hash(prev, &e, hash) != 0)
+	if (kp_audit_hash(st->hasher, prev, &e, hash) != 0)
 		return kp_fail(err, KP_ERR_STORE, "%s: audit entry %lld follows a "
 		    "damaged entry (run ketenpoort audit verify)", st->path,
 		    (long long)e.seq);
@@ -623,7 +632,7 @@ chain_unchained(struct kp_store *st, struct kp_err *err)
 			.detail = COL_TEXT(stmt, 16),
 		};
 
-		if (kp_audit_hash(prev, &e, hash) != 0) {
+		if (kp_audit_hash(st->hasher, prev, &e, hash) != 0) {
 			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
 			goto out;
 		}

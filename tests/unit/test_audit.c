@@ -77,7 +77,7 @@ collect(void *arg, const struct kp_audit_entry *e)
 
 	if (e->seq == 1)
 		prev[0] = '\0';
-	kp_audit_hash(prev, e, hash);
+	kp_audit_hash(NULL, prev, e, hash);
 	sql = sqlite3_mprintf("UPDATE audit SET hash = %Q WHERE seq = %lld",
 	    hash, (long long)e->seq);
 	sqlite3_exec(db, sql, NULL, NULL, NULL);
