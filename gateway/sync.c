@@ -495,7 +495,8 @@ kp_sync_verify(struct kp_gateway *gw, const struct kp_profile *partner,
 		goto out;
 	}
 	/* Ours come in BSN order; a partner's answer is not trusted to. */
-	qsort(theirs.v, theirs.n, sizeof(theirs.v[0]), cmp_citizen);
+	if (theirs.n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(theirs.v, theirs.n, sizeof(theirs.v[0]), cmp_citizen);
 	for (size_t k = 1; k < theirs.n; k++)
 		if (strcmp(theirs.v[k - 1].bsn, theirs.v[k].bsn) == 0) {
 			ret = kp_fail(err, KP_ERR_PROTOCOL, "%s named a citizen "
