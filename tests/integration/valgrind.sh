@@ -18,12 +18,12 @@ trap 'kp_stop_all; rm -rf "$WORK"' EXIT
 GEM=00000001001000000000
 GGD=00000002002000000000
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
-echo "1..8"
+echo "1..9"
 kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"
 kp_gateway ggd $GGD "$P2"
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit><entiteit type="ZAK" doel="vroegsignalering"><toestemming/><veld>zaaktype</veld></entiteit></ontvangen>' \
     kp_profile gemeente ggd $GGD "$P2" ketenpartner
 kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01 dosLv01
 echo "sync_verify_interval 1" >> "$WORK/gemeente/ketenpoort.conf"
@@ -82,6 +82,17 @@ for i in $(seq 1 600); do
 	sleep 0.1
 done
 $VG --log-file="$WORK/status.vg" "$KP" sync status -c "$WORK/gemeente/ketenpoort.conf" > /dev/null 2>&1
+# Consent and the auditor's tools, each under valgrind too.
+C="$WORK/gemeente/ketenpoort.conf"
+$VG --log-file="$WORK/grant.vg" "$KP" consent grant -c "$C" --bsn "$LOST" --partner ggd --doel vroegsignalering > "$WORK/consent.out" 2>&1
+$VG --log-file="$WORK/withdraw.vg" "$KP" consent withdraw -c "$C" --bsn "$LOST" --partner ggd --doel vroegsignalering >> "$WORK/consent.out" 2>&1
+$VG --log-file="$WORK/list.vg" "$KP" consent list -c "$C" --bsn "$LOST" >> "$WORK/consent.out" 2>&1
+$VG --log-file="$WORK/averify.vg" "$KP" audit verify --signatures -c "$C" > "$WORK/audit.out" 2>&1
+$VG --log-file="$WORK/query.vg" "$KP" audit query -c "$C" --bsn "$LOST" --format jsonl >> "$WORK/audit.out" 2>&1
+$VG --log-file="$WORK/inzage.vg" "$KP" audit inzage -c "$C" --bsn "$LOST" --format html >> "$WORK/audit.out" 2>&1
+MID=$(kp_sql gemeente "SELECT message_id FROM audit WHERE outcome = 'delivered' LIMIT 1")
+$VG --log-file="$WORK/show.vg" "$KP" audit show -c "$C" "$MID" >> "$WORK/audit.out" 2>&1
+$VG --log-file="$WORK/checkpoint.vg" "$KP" audit checkpoint -c "$C" >> "$WORK/audit.out" 2>&1
 if [ "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")" -ge 6 ] &&
     grep -q "differs: BSN $LOST: we disclosed 1 record, ggd holds none" "$WORK/verify.out" &&
     [ "$(kp_sql ggd "SELECT count(*) FROM record WHERE identificatie = 'VG1'")" = 1 ] &&
@@ -92,15 +103,23 @@ else
 	sed 's/^/# /' "$WORK/verify.out" "$WORK/repair.out" | head
 fi
 vg_clean=1
-for f in put verify repair status; do
+for f in put verify repair status grant withdraw list averify query inzage show checkpoint; do
 	if [ -s "$WORK/$f.vg" ]; then
 		vg_clean=0; echo "# $f:"; sed 's/^/# /' "$WORK/$f.vg" | head -40
 	fi
 done
 if [ $vg_clean = 1 ]; then
-	echo "ok 4 - dossier put, sync verify, repair and status: no leaks, no memory errors"
+	echo "ok 4 - dossier put, sync verify, repair, status, consent and audit commands: no leaks, no memory errors"
 else
-	echo "not ok 4 - dossier put, sync verify, repair and status: no leaks, no memory errors"
+	echo "not ok 4 - dossier put, sync verify, repair, status, consent and audit commands: no leaks, no memory errors"
+fi
+if grep -q '^granted TST-' "$WORK/consent.out" && grep -q '^withdrew TST-' "$WORK/consent.out" &&
+    grep -q 'ingetrokken for ggd' "$WORK/consent.out" && grep -q ', 0 bad;' "$WORK/audit.out" &&
+    grep -q '^signature: verifies' "$WORK/audit.out" && grep -q '^signed a checkpoint' "$WORK/audit.out"; then
+	echo "ok 5 - and they did their work: consent granted, withdrawn, listed; chain verified; message shown; checkpoint signed"
+else
+	echo "not ok 5 - and they did their work: consent granted, withdrawn, listed; chain verified; message shown; checkpoint signed"
+	sed 's/^/# /' "$WORK/consent.out" "$WORK/audit.out" | grep -v '^# <' | head -20
 fi
 for g in ggd gemeente; do
 	kp_stop $g; rc=$?
