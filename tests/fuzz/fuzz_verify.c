@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "checkpoint.h"
 #include "fixture.h"
 #include "forge.h"
 #include "gateway.h"
@@ -153,6 +154,45 @@ next_rand(uint32_t *s)
 	return *s;
 }
 
+/* Replay n copies of msg with 1-4 bits flipped each. */
+static long
+replay_flipped(const char *msg, size_t len, int n, uint32_t *seed)
+{
+	long done = 0;
+
+	for (int i = 0; msg != NULL && i < n; i++) {
+		char *copy = malloc(len);
+		int nflips = 1 + (int)(next_rand(seed) % 4);
+
+		memcpy(copy, msg, len);
+		for (int k = 0; k < nflips; k++)
+			copy[next_rand(seed) % len] ^=
+			    (char)(1u << (next_rand(seed) % 8));
+		one((const uint8_t *)copy, len);
+		free(copy);
+		done++;
+	}
+	return done;
+}
+
+/* The partner's newest checkpoint, for sending it to self. */
+static int
+newest(void *arg, const struct kp_checkpoint *c)
+{
+	struct kp_checkpoint *out = arg;
+
+	free((char *)out->hash);
+	free((char *)out->at);
+	free((char *)out->signature);
+	free((char *)out->cert);
+	*out = *c;
+	out->hash = strdup(c->hash);
+	out->at = strdup(c->at);
+	out->signature = strdup(c->signature);
+	out->cert = strdup(c->cert);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -204,18 +244,7 @@ main(int argc, char **argv)
 	ok(valid != NULL && stats.accepted == 1,
 	    "exactly the unmutated message was accepted (%ld)", stats.accepted);
 
-	for (int i = 0; valid != NULL && i < 300; i++) {
-		char *copy = malloc(valid_len);
-		int nflips = 1 + (int)(next_rand(&seed) % 4);
-
-		memcpy(copy, valid, valid_len);
-		for (int k = 0; k < nflips; k++)
-			copy[next_rand(&seed) % valid_len] ^=
-			    (char)(1u << (next_rand(&seed) % 8));
-		one((const uint8_t *)copy, valid_len);
-		free(copy);
-		flips++;
-	}
+	flips = replay_flipped(valid, valid_len, 300, &seed);
 	ok(flips == 300, "replayed %ld byte-flipped copies", flips);
 
 	/* A digest question (dosLv01 functie=digest) and flipped copies. */
@@ -232,22 +261,52 @@ main(int argc, char **argv)
 			one((const uint8_t *)req.bytes, req.len);
 		ok(stats.accepted == before + 1, "a signed digest question is "
 		    "answered");
-		for (int i = 0; req.bytes != NULL && i < 100; i++) {
-			char *copy = malloc(req.len);
-			int nflips = 1 + (int)(next_rand(&seed) % 4);
-
-			memcpy(copy, req.bytes, req.len);
-			for (int k = 0; k < nflips; k++)
-				copy[next_rand(&seed) % req.len] ^=
-				    (char)(1u << (next_rand(&seed) % 8));
-			one((const uint8_t *)copy, req.len);
-			free(copy);
-			qflips++;
-		}
+		qflips = replay_flipped(req.bytes, req.len, 100, &seed);
 		ok(qflips == 100, "replayed %ld byte-flipped digest questions",
 		    qflips);
 		kp_composed_clear(&req);
 		xmlFreeDoc(q);
+	}
+	/* An audit checkpoint (ckpDi01), a forged one, and flipped copies. */
+	{
+		struct kp_kd_reply r = { OIN_PARTNER, "app", OIN_SELF, "app",
+		    NULL };
+		struct kp_audit a = { .direction = "local", .outcome = "stored" };
+		struct kp_checkpoint c = { 0 };
+		struct kp_composed req = { 0 }, forged = { 0 };
+		long before, cflips;
+		xmlDocPtr d = NULL, f = NULL;
+		int made = 0;
+
+		kp_store_audit(fx.partner->store, &a, &err);
+		kp_checkpoint_make(fx.partner, &made, &err);
+		kp_store_each_checkpoint(fx.partner->store, NULL, newest, &c, &err);
+		before = stats.accepted;
+		if (made && (d = kp_kd_checkpoint(&r, c.seq, c.hash, c.at,
+		    c.signature, c.cert, &err)) != NULL &&
+		    kp_request_build(fx.partner, fx.self_at_partner,
+		    xmlDocGetRootElement(d), &req, &err) == KP_OK)
+			one((const uint8_t *)req.bytes, req.len);
+		ok(stats.accepted == before + 1, "a signed audit checkpoint is "
+		    "witnessed");
+		/* signed envelope, but the checkpoint names another entry */
+		if (made && (f = kp_kd_checkpoint(&r, c.seq + 1, c.hash, c.at,
+		    c.signature, c.cert, &err)) != NULL &&
+		    kp_request_build(fx.partner, fx.self_at_partner,
+		    xmlDocGetRootElement(f), &forged, &err) == KP_OK)
+			one((const uint8_t *)forged.bytes, forged.len);
+		ok(stats.accepted == before + 1, "a checkpoint whose inner "
+		    "signature does not hold is not");
+		cflips = replay_flipped(req.bytes, req.len, 100, &seed);
+		ok(cflips == 100, "replayed %ld byte-flipped checkpoints", cflips);
+		kp_composed_clear(&req);
+		kp_composed_clear(&forged);
+		xmlFreeDoc(d);
+		xmlFreeDoc(f);
+		free((char *)c.hash);
+		free((char *)c.at);
+		free((char *)c.signature);
+		free((char *)c.cert);
 	}
 	is_int(stats.bad_answers, 0, "every input got a well-formed answer "
 	    "(%ld runs)", stats.runs);
