@@ -276,19 +276,23 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 	return ret;
 }
 
-/* The needs of the store's audit_key: the pseudonym of bsn, or an error. */
+/* The pseudonym of bsn under the audit key (audit_key in the config). */
 static int
 pseudonym_of(struct kp_gateway *gw, const char *bsn, char out[65],
     struct kp_err *err)
 {
 	unsigned char key[KP_AUDIT_KEY_LEN];
-	int created, ret;
+	struct kp_err kerr;
+	int created;
 
 	if (!kp_bsn_valid(bsn))
 		return kp_fail(err, KP_ERR_USAGE, "BSN %s fails the elfproef", bsn);
-	if ((ret = kp_audit_key_load(gw->cfg->audit_key, 0, key, &created,
-	    err)) != KP_OK)
-		return ret;
+	if (kp_audit_key_load(gw->cfg->audit_key, 0, key, &created,
+	    &kerr) != KP_OK)
+		return kp_fail(err, KP_ERR_CONFIG, "entries are found by BSN "
+		    "through the audit key, and it cannot be read: %s; restore "
+		    "the key with the store's backup (audit_key in %s)", kerr.msg,
+		    gw->cfg->path);
 	kp_audit_pseudonym(key, bsn, out);
 	OPENSSL_cleanse(key, sizeof(key));
 	return KP_OK;
@@ -504,7 +508,7 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 			if (i == 2)
 				continue;
 			fputs("<td>", z->out);
-			kp_markup_text(z->out, i == 7 && v[7] != NULL ? v[7] : v[i]);
+			kp_markup_text(z->out, v[i]);
 			fputs("</td>", z->out);
 		}
 		fputs("</tr>\n", z->out);
@@ -614,7 +618,6 @@ show_entry(void *arg, const struct kp_audit_entry *e)
 struct show_message {
 	struct kp_gateway	*gw;
 	FILE			*out;
-	int64_t			 id;
 	int			 found;
 };
 
@@ -625,8 +628,6 @@ show_one_message(void *arg, const struct kp_stored_message *m)
 	struct kp_reverify counts = { 0 };
 	struct reverify_ctx rc = { sm->gw, sm->out, &counts };
 
-	if (m->id != sm->id)
-		return 0;
 	sm->found = 1;
 	fprintf(sm->out, "\narchived message %lld (%s, partner %s, stored %s), "
 	    "%zu bytes:\n", (long long)m->id, m->direction, m->partner_oin,
@@ -636,7 +637,7 @@ show_one_message(void *arg, const struct kp_stored_message *m)
 	reverify_one(&rc, m);
 	fprintf(sm->out, "\nsignature: %s\n", counts.verified ? "verifies (as "
 	    "of the time it was stored)" : "DOES NOT VERIFY (see above)");
-	return 1;
+	return 0;
 }
 
 int
@@ -644,7 +645,7 @@ kp_audit_show(struct kp_gateway *gw, const char *message_id, FILE *out,
     struct kp_err *err)
 {
 	struct showing s = { out, 0, 0 };
-	struct show_message sm = { gw, out, 0, 0 };
+	struct show_message sm = { gw, out, 0 };
 	const char *params[1] = { message_id };
 	int ret;
 
@@ -660,6 +661,13 @@ kp_audit_show(struct kp_gateway *gw, const char *message_id, FILE *out,
 		    "before it was stored (its SHA-256 is in the entry)\n");
 		return KP_OK;
 	}
-	sm.id = s.message;
-	return kp_store_each_message(gw->store, NULL, show_one_message, &sm, err);
+	if ((ret = kp_store_message(gw->store, s.message, show_one_message, &sm,
+	    err)) != KP_OK)
+		return ret;
+	if (!sm.found)
+		fprintf(out, "\nthe entry links archived message %lld, but the "
+		    "store no longer holds it: it was removed after it was "
+		    "written (run ketenpoort audit verify)\n",
+		    (long long)s.message);
+	return KP_OK;
 }

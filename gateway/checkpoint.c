@@ -28,7 +28,7 @@ kp_checkpoint_text(const char *oin, int64_t seq, const char *hash,
 	return KP_TRUNCATED(n, outlen) ? -1 : n;
 }
 
-/* The last checkpoint we made, for "has the head moved since?". */
+/* The seq of the last checkpoint we made: has the head moved since? */
 static int
 note_last(void *arg, const struct kp_checkpoint *c)
 {
@@ -48,7 +48,7 @@ kp_checkpoint_make(struct kp_gateway *gw, int *made, struct kp_err *err)
 	int n, ok, ret;
 
 	*made = 0;
-	if ((ret = kp_store_each_checkpoint(gw->store, NULL, note_last, &last,
+	if ((ret = kp_store_newest_checkpoint(gw->store, note_last, &last,
 	    err)) != KP_OK ||
 	    (ret = kp_store_audit_head(gw->store, &seq, hash, err)) != KP_OK)
 		return ret;
@@ -177,8 +177,6 @@ note_newest(void *arg, const struct kp_checkpoint *c)
 {
 	struct newest *n = arg;
 
-	free(n->signature);
-	free(n->cert);
 	n->id = c->id;
 	n->seq = c->seq;
 	snprintf(n->hash, sizeof(n->hash), "%s", c->hash);
@@ -195,7 +193,7 @@ kp_checkpoint_send(struct kp_gateway *gw, size_t *sent, struct kp_err *err)
 	int ret;
 
 	*sent = 0;
-	if ((ret = kp_store_each_checkpoint(gw->store, NULL, note_newest, &n,
+	if ((ret = kp_store_newest_checkpoint(gw->store, note_newest, &n,
 	    err)) != KP_OK || n.id == 0)
 		goto out;
 	for (size_t i = 0; i < gw->profiles->n; i++) {
@@ -208,8 +206,8 @@ kp_checkpoint_send(struct kp_gateway *gw, size_t *sent, struct kp_err *err)
 		xmlDocPtr doc;
 		int done = 0;
 
-		if (p->endpoint == NULL || kp_store_checkpoint_sent(gw->store, n.id,
-		    p->oin, &done, &e) != KP_OK || done)
+		if (p->endpoint == NULL || kp_store_checkpoint_was_sent(gw->store,
+		    n.id, p->oin, &done, &e) != KP_OK || done)
 			continue;
 		if ((doc = kp_kd_checkpoint(&r, n.seq, n.hash, n.at, n.signature,
 		    n.cert, &e)) == NULL ||
@@ -227,7 +225,7 @@ kp_checkpoint_send(struct kp_gateway *gw, size_t *sent, struct kp_err *err)
 			log_warnx("checkpoint %lld to %s (%s): %s %s",
 			    (long long)n.id, p->naam, p->oin,
 			    kp_fault_code(o.fault), o.omschrijving);
-		else if (kp_store_checkpoint_sent(gw->store, n.id, p->oin, NULL,
+		else if (kp_store_checkpoint_mark_sent(gw->store, n.id, p->oin,
 		    &e) == KP_OK)
 			(*sent)++;
 		kp_outcome_clear(&o);

@@ -14,11 +14,29 @@
 #include "store.h"
 #include "util.h"
 
-/* Copying a citizen's records out of the store's rows. */
+/* Copying a citizen's records (or only consents) out of the store's rows. */
 struct loading {
-	struct kp_citizen	*c;
+	struct kp_citizen	*c;		/* NULL: consents only */
+	struct kp_consents	*consents;
 	int			 failed;
 };
+
+/* A TST record in force or not, as the decision reads it. */
+static int
+load_consent(void *arg, const struct kp_stored_record *r)
+{
+	struct loading *l = arg;
+	struct kp_err e;
+
+	if (r->deleted || strcmp(r->entiteittype, "TST") != 0)
+		return 0;
+	if (kp_consents_add(l->consents, r->identificatie, r->bron, r->fields,
+	    &e) != KP_OK) {
+		l->failed = 1;
+		return 1;
+	}
+	return 0;
+}
 
 static int
 load_record(void *arg, const struct kp_stored_record *r)
@@ -50,28 +68,19 @@ load_record(void *arg, const struct kp_stored_record *r)
 		l->failed = 1;
 		return 1;
 	}
-	if (!r->deleted && strcmp(r->entiteittype, "TST") == 0) {
-		struct kp_err e;
-
-		if (kp_consents_add(&c->consents, r->identificatie, r->bron,
-		    r->fields, &e) != KP_OK) {
-			l->failed = 1;
-			return 1;
-		}
-	}
-	return 0;
+	return load_consent(arg, r);
 }
 
 int
 kp_citizen_load(struct kp_gateway *gw, const char *bsn, struct kp_citizen *c,
     struct kp_err *err)
 {
-	struct loading l = { c, 0 };
+	struct loading l = { c, &c->consents, 0 };
 	int ret;
 
 	memset(c, 0, sizeof(*c));
 	kp_today(c->consents.today);
-	ret = kp_store_each_record(gw->store, bsn, load_record, &l, err);
+	ret = kp_store_each_record(gw->store, bsn, NULL, load_record, &l, err);
 	if (ret == KP_OK && l.failed)
 		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	if (ret != KP_OK)
@@ -89,40 +98,22 @@ kp_citizen_clear(struct kp_citizen *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int
-load_consent(void *arg, const struct kp_stored_record *r)
-{
-	struct loading *l = arg;
-	struct kp_err e;
-
-	if (r->deleted || strcmp(r->entiteittype, "TST") != 0)
-		return 0;
-	if (kp_consents_add(&l->c->consents, r->identificatie, r->bron,
-	    r->fields, &e) != KP_OK) {
-		l->failed = 1;
-		return 1;
-	}
-	return 0;
-}
-
 int
 kp_consents_load(struct kp_gateway *gw, const struct kp_notice *n,
     struct kp_consents *c, struct kp_err *err)
 {
-	const char *bsn = n->bsn;
-	struct kp_citizen holder = { 0 };
-	struct loading l = { &holder, 0 };
-	int ret = KP_OK;
+	struct loading l = { NULL, c, 0 };
+	int ret;
 
 	memset(c, 0, sizeof(*c));
 	kp_today(c->today);
 	if (!kp_profiles_use_consent(gw->profiles))
 		return KP_OK;
-	ret = kp_store_each_record(gw->store, bsn, load_consent, &l, err);
+	/* the citizen's TST records only: this runs for every notice */
+	ret = kp_store_each_record(gw->store, n->bsn, "TST", load_consent, &l,
+	    err);
 	if (ret == KP_OK && l.failed)
 		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	*c = holder.consents;
-	kp_today(c->today);
 	/* a consent change is decided with itself in force */
 	if (ret == KP_OK)
 		ret = kp_consents_apply(c, n, err);

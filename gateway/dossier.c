@@ -157,7 +157,7 @@ kp_dossier_show(struct kp_gateway *gw, const char *bsn,
 		    "gehoudenDoor=\"%s\">\n", bsn, gw->cfg->oin);
 		break;
 	}
-	ret = kp_store_each_record(gw->store, bsn, show_record, &sh, err);
+	ret = kp_store_each_record(gw->store, bsn, NULL, show_record, &sh, err);
 	switch (format) {
 	case KP_DOSSIER_TEXT:
 		if (sh.n == 0)

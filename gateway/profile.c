@@ -147,6 +147,7 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
 		p->vragen = nq;
 		r = &p->vragen[p->nvragen++];
 		memset(r, 0, sizeof(*r));
+		r->line = xmlGetLineNo(q);
 		if ((text = kp_xml_attr(q, NULL, "functie")) == NULL)
 			return -1;
 		snprintf(r->functie, sizeof(r->functie), "%s", text);
@@ -164,14 +165,10 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
  * "file:line: what" to problems.
  */
 static int
-check_profile(xmlDocPtr doc, const struct kp_profile *p, FILE *problems,
-    struct kp_err *err, int *nproblems)
+check_profile(const struct kp_profile *p, FILE *problems, struct kp_err *err,
+    int *nproblems)
 {
 	int before = *nproblems;
-
-	xmlNodePtr root = xmlDocGetRootElement(doc);
-	xmlNodePtr vragen = kp_xml_child(root, NS_PROFILE, "vragen"), q;
-	size_t qi = 0;
 
 	for (size_t i = 0; i < p->nontvangen; i++) {
 		const struct kp_receive_rule *r = &p->ontvangen[i];
@@ -208,9 +205,9 @@ check_profile(xmlDocPtr doc, const struct kp_profile *p, FILE *problems,
 		problem(problems, err, nproblems, "%s:%ld: %s may receive %s but "
 		    "has no <endpoint> to send it to", p->path,
 		    p->ontvangen[0].line, p->naam, p->ontvangen[0].entiteittype);
-	for (q = kp_xml_first(vragen); q != NULL; q = kp_xml_next(q), qi++) {
+	for (size_t qi = 0; qi < p->nvragen; qi++) {
 		const struct kp_question_rule *r = &p->vragen[qi];
-		long line = xmlGetLineNo(q);
+		long line = r->line;
 		int served = 0;
 
 		if (strcmp(r->functie, "context") != 0) {
@@ -294,8 +291,7 @@ kp_profiles_load(const char *dir, struct kp_schema *schema, FILE *problems,
 		} else if (read_profile(doc, &p) != 0) {
 			problem(problems, err, &nproblems, "%s: cannot read profile",
 			    p.path);
-		} else if (check_profile(doc, &p, problems, err,
-		    &nproblems) > 0) {
+		} else if (check_profile(&p, problems, err, &nproblems) > 0) {
 			/* reported */
 		} else {
 			const struct kp_profile *dup = kp_profiles_by_oin(ps, p.oin);

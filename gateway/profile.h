@@ -34,6 +34,7 @@ struct kp_receive_rule {
 struct kp_question_rule {
 	char	functie[16];	/* context, digest */
 	char	doel[48];	/* "" for digest */
+	long	line;		/* in the profile, for messages */
 };
 
 struct kp_profile {

@@ -1256,9 +1256,9 @@ enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 		char qdetail[400], soort[2] = { n->mutatiesoort, '\0' };
 		int retract = 0;
 
+		/* What the partner holds matters, but for a plain disclosure. */
 		holds = 0;
-		if ((mode != ENQ_FORCE || f->kind != KP_FAN_DISCLOSE) &&
-		    (mode != ENQ_CHANGE || f->kind != KP_FAN_DISCLOSE) &&
+		if ((f->kind != KP_FAN_DISCLOSE || mode == ENQ_RECONCILE) &&
 		    (ret = partner_holds(st, f->partner_oin, n, &holds,
 		    &held_version, err)) != KP_OK)
 			return ret;
@@ -1266,8 +1266,6 @@ enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 		case KP_FAN_DISCLOSE:
 			if (mode == ENQ_RECONCILE && holds &&
 			    held_version >= n->bronversie)
-				continue;
-			if (mode == ENQ_RECONCILE && soort[0] == 'V')
 				continue;
 			q.velden = f->velden;
 			q.basis = f->basis;
@@ -1742,6 +1740,19 @@ kp_store_each_message(struct kp_store *st, const char *direction,
 	return read_each(st, sql, "messages", p, 1, message_row, &e, err);
 }
 
+int
+kp_store_message(struct kp_store *st, int64_t id,
+    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT id, direction, partner_oin, "
+	    "message_id, at, bytes FROM message WHERE id = ?1";
+	struct param p[] = { { NULL, id, 0 } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return read_each(st, sql, "the message", p, 1, message_row, &e, err);
+}
+
 static int
 record_row(sqlite3_stmt *stmt, void *arg)
 {
@@ -1765,16 +1776,19 @@ record_row(sqlite3_stmt *stmt, void *arg)
 
 int
 kp_store_each_record(struct kp_store *st, const char *bsn,
+    const char *entiteittype,
     int (*fn)(void *arg, const struct kp_stored_record *r), void *arg,
     struct kp_err *err)
 {
 	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
 	    "bsn, bronversie, deleted, fields, received_from, updated_at "
-	    "FROM record WHERE bsn = ? ORDER BY entiteittype, bron, identificatie";
-	struct param p[] = { { bsn, 0, 0 } };
+	    "FROM record WHERE bsn = ?1 AND (?2 IS NULL OR entiteittype = ?2) "
+	    "ORDER BY entiteittype, bron, identificatie";
+	struct param p[] = { { bsn, 0, 0 },
+	    { entiteittype, 0, entiteittype == NULL } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "records", p, 1, record_row, &e, err);
+	return read_each(st, sql, "records", p, 2, record_row, &e, err);
 }
 
 static int
@@ -2503,23 +2517,28 @@ out:
 }
 
 int
-kp_store_checkpoint_sent(struct kp_store *st, int64_t id,
+kp_store_checkpoint_was_sent(struct kp_store *st, int64_t id,
     const char *partner_oin, int *sent, struct kp_err *err)
 {
 	int64_t n;
+
+	pthread_mutex_lock(&st->lock);
+	n = query_int(st, "SELECT count(*) FROM checkpoint_sent WHERE "
+	    "checkpoint = ?1 AND partner_oin = ?2", id, partner_oin);
+	pthread_mutex_unlock(&st->lock);
+	if (n < 0)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot read "
+		    "checkpoint_sent", st->path);
+	*sent = n > 0;
+	return KP_OK;
+}
+
+int
+kp_store_checkpoint_mark_sent(struct kp_store *st, int64_t id,
+    const char *partner_oin, struct kp_err *err)
+{
 	int ret;
 
-	if (sent != NULL) {
-		pthread_mutex_lock(&st->lock);
-		n = query_int(st, "SELECT count(*) FROM checkpoint_sent WHERE "
-		    "checkpoint = ?1 AND partner_oin = ?2", id, partner_oin);
-		pthread_mutex_unlock(&st->lock);
-		if (n < 0)
-			return kp_fail(err, KP_ERR_STORE, "%s: cannot read "
-			    "checkpoint_sent", st->path);
-		*sent = n > 0;
-		return KP_OK;
-	}
 	pthread_mutex_lock(&st->lock);
 	ret = exec_bound(st, "INSERT INTO checkpoint_sent (checkpoint, "
 	    "partner_oin, at) VALUES (?3, ?1, strftime('%Y-%m-%dT%H:%M:%fZ')) "
@@ -2543,6 +2562,19 @@ checkpoint_row(sqlite3_stmt *stmt, void *arg)
 	};
 
 	return fn(e->arg, &c);
+}
+
+int
+kp_store_newest_checkpoint(struct kp_store *st,
+    int (*fn)(void *arg, const struct kp_checkpoint *c), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT id, seq, hash, at, signature, cert, "
+	    "NULL FROM checkpoint ORDER BY id DESC LIMIT 1";
+	struct each e = { (void (*)(void))fn, arg };
+
+	return read_each(st, sql, "checkpoints", NULL, 0, checkpoint_row, &e,
+	    err);
 }
 
 int

@@ -244,6 +244,10 @@ struct kp_stored_message {
 int	kp_store_each_message(struct kp_store *store, const char *direction,
 	    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
 	    struct kp_err *err);
+/* The same for the one message with row id (none: fn is not called). */
+int	kp_store_message(struct kp_store *store, int64_t id,
+	    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
+	    struct kp_err *err);
 
 struct kp_stored_record {
 	const char	*entiteittype, *bron, *identificatie, *bsn;
@@ -254,8 +258,12 @@ struct kp_stored_record {
 	const char	*updated_at;
 };
 
-/* Call fn for every record about bsn, in entity, bron, id order. */
+/*
+ * Call fn for every record about bsn (of entiteittype; NULL: of every
+ * type), in entity, bron, id order.
+ */
 int	kp_store_each_record(struct kp_store *store, const char *bsn,
+	    const char *entiteittype,
 	    int (*fn)(void *arg, const struct kp_stored_record *r), void *arg,
 	    struct kp_err *err);
 
@@ -448,12 +456,16 @@ struct kp_checkpoint {
 /* Keep our checkpoint c, with its audit entry. */
 int	kp_store_checkpoint_add(struct kp_store *store,
 	    const struct kp_checkpoint *c, struct kp_err *err);
-/*
- * With sent: has our checkpoint id reached partner (*sent 1/0)?  Without
- * (NULL): note that it has.
- */
-int	kp_store_checkpoint_sent(struct kp_store *store, int64_t id,
+/* Has our checkpoint id reached partner (*sent 1 or 0)? */
+int	kp_store_checkpoint_was_sent(struct kp_store *store, int64_t id,
 	    const char *partner_oin, int *sent, struct kp_err *err);
+/* It has: a Bv03 came back. */
+int	kp_store_checkpoint_mark_sent(struct kp_store *store, int64_t id,
+	    const char *partner_oin, struct kp_err *err);
+/* Our newest checkpoint, if any. */
+int	kp_store_newest_checkpoint(struct kp_store *store,
+	    int (*fn)(void *arg, const struct kp_checkpoint *c), void *arg,
+	    struct kp_err *err);
 /* Our checkpoints (witnessed_from NULL), or those partner sent us. */
 int	kp_store_each_checkpoint(struct kp_store *store,
 	    const char *witnessed_from,
