@@ -1,8 +1,11 @@
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -83,80 +86,179 @@ struct held_checkpoint {
 	int	seen;		/* the entry it names was read */
 };
 
+/*
+ * What went wrong, in the order found: the count, the first, and the
+ * lines for the report (at most FINDINGS_LISTED; the rest are counted).
+ */
+#define FINDINGS_LISTED	1000
+
+struct findings {
+	int64_t	  bad, first_bad, unlisted;
+	char	  first[400];
+	char	**lines;
+	size_t	  nlines;
+	int	  failed;	/* out of memory */
+};
+
+/*
+ * The chain is checked in seq ranges by a thread per processor: every
+ * entry is held against the stored hash of the entry before it, so a
+ * range needs nothing from the others but that one hash.  There are a few
+ * ranges per thread, taken in turn, so that a thread slowed by something
+ * else on the machine does not hold up the rest.
+ */
+#define RANGE_MIN		10000	/* entries; fewer: not worth a thread */
+#define RANGES_PER_THREAD	4
+#define THREADS_MAX		16
+
+struct verifying;
+
+struct range {
+	struct verifying	*v;
+	int64_t			 first, last;	/* seq */
+	int64_t			 prev_seq;	/* the entry before (0: none) */
+	unsigned char		 prev[KP_AUDIT_HASH_LEN];
+	int			 at_start;	/* prev is the chain's start */
+	int			 shows_progress; /* runs in the caller's thread */
+	size_t			 next_cp;	/* v->cps index, by seq */
+	int64_t			 entries, unreported;
+	struct kp_audit_hasher	*hasher;
+	struct findings		 found;
+	int			 ret;
+	struct kp_err		 err;
+};
+
 struct verifying {
 	struct kp_gateway	*gw;
 	FILE			*report, *progress;
 	struct kp_audit_check	*check;
-	struct held_checkpoint	*cps;
+	struct held_checkpoint	*cps;		/* sorted by seq */
 	size_t			 ncps;
-	int64_t			 total, prev_seq;
-	char			 prev_hash[65];
-	struct kp_audit_hasher	*hasher;
-	int			 failed;	/* out of memory */
+	int64_t			 total;
+	atomic_llong		 done;		/* entries read, all ranges */
+	struct range		*rs;
+	size_t			 nrs;
+	atomic_size_t		 next_range;	/* the next to take */
+	pthread_t		 caller;	/* shows the progress */
+	struct findings		 found;		/* outside the ranges */
 };
 
 static void
-bad(struct verifying *v, int64_t seq, const char *fmt, ...)
+bad(struct findings *f, int64_t seq, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-bad(struct verifying *v, int64_t seq, const char *fmt, ...)
+bad(struct findings *f, int64_t seq, const char *fmt, ...)
 {
-	char what[400];
+	char what[400], **nl;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (v->check->bad++ == 0) {
-		v->check->first_bad = seq;
-		memcpy(v->check->first, what, sizeof(what));
+	if (f->bad++ == 0) {
+		f->first_bad = seq;
+		memcpy(f->first, what, sizeof(what));
 	}
-	if (v->report != NULL)
-		fprintf(v->report, "%s\n", what);
+	if (f->nlines == FINDINGS_LISTED) {
+		f->unlisted++;
+		return;
+	}
+	if ((nl = realloc(f->lines, (f->nlines + 1) * sizeof(*nl))) == NULL ||
+	    (nl[f->nlines] = strdup(what)) == NULL) {
+		if (nl != NULL)
+			f->lines = nl;
+		f->failed = 1;
+		return;
+	}
+	f->lines = nl;
+	f->nlines++;
+}
+
+/* f's lines onto report and its counts into check; f is emptied. */
+static void
+findings_report(struct findings *f, FILE *report, struct kp_audit_check *check)
+{
+	if (f->bad > 0 && check->bad == 0) {
+		check->first_bad = f->first_bad;
+		memcpy(check->first, f->first, sizeof(check->first));
+	}
+	check->bad += f->bad;
+	for (size_t i = 0; i < f->nlines; i++) {
+		if (report != NULL)
+			fprintf(report, "%s\n", f->lines[i]);
+		free(f->lines[i]);
+	}
+	if (f->unlisted > 0 && report != NULL)
+		fprintf(report, "... and %lld more, not listed (after entry "
+		    "%lld)\n", (long long)f->unlisted, (long long)f->first_bad);
+	free(f->lines);
+	memset(f, 0, sizeof(*f));
+}
+
+static void
+show_progress(struct range *r)
+{
+	struct verifying *v = r->v;
+	long long done;
+
+	done = atomic_fetch_add(&v->done, r->unreported) + r->unreported;
+	r->unreported = 0;
+	if (v->progress != NULL && r->shows_progress)
+		fprintf(v->progress, "\rverifying the audit chain: entry %lld of "
+		    "%lld", done, (long long)v->total);
 }
 
 static int
 verify_entry(void *arg, const struct kp_audit_entry *e)
 {
-	struct verifying *v = arg;
-	char hash[65];
+	struct range *r = arg;
+	struct verifying *v = r->v;
+	unsigned char md[KP_AUDIT_HASH_LEN], stored[KP_AUDIT_HASH_LEN];
+	int stored_ok;
 
-	v->check->entries++;
-	if (v->progress != NULL && v->check->entries % 5000 == 0)
-		fprintf(v->progress, "\rverifying the audit chain: entry %lld of "
-		    "%lld", (long long)v->check->entries, (long long)v->total);
-	if (e->seq != v->prev_seq + 1)
-		bad(v, e->seq, "entry %lld follows entry %lld: %s%lld entr%s "
-		    "removed", (long long)e->seq, (long long)v->prev_seq,
-		    v->prev_seq == 0 ? "the log does not start at 1: " : "",
-		    (long long)(e->seq - v->prev_seq - 1),
-		    e->seq - v->prev_seq - 1 == 1 ? "y" : "ies");
+	r->entries++;
+	if (++r->unreported == 5000)
+		show_progress(r);
+	if (e->seq != r->prev_seq + 1)
+		bad(&r->found, e->seq, "entry %lld follows entry %lld: %s%lld "
+		    "entr%s removed", (long long)e->seq, (long long)r->prev_seq,
+		    r->prev_seq == 0 ? "the log does not start at 1: " : "",
+		    (long long)(e->seq - r->prev_seq - 1),
+		    e->seq - r->prev_seq - 1 == 1 ? "y" : "ies");
 	/* Against the stored hash before it: each changed entry shows alone. */
-	if (kp_audit_hash(v->hasher, v->prev_hash, e, hash) != 0) {
-		v->failed = 1;
+	if (kp_audit_digest(r->hasher, r->at_start ? NULL : r->prev, e,
+	    md) != 0) {
+		r->found.failed = 1;
 		return 1;
 	}
-	if (e->hash == NULL || strcmp(hash, e->hash) != 0)
-		bad(v, e->seq, "entry %lld (%s, %s %s): its hash does not match "
-		    "its content and the entry before it: it was changed, "
-		    "inserted or moved after it was written", (long long)e->seq,
-		    e->at != NULL ? e->at : "?", e->direction != NULL ?
-		    e->direction : "?", e->outcome != NULL ? e->outcome : "?");
-	for (size_t i = 0; i < v->ncps; i++) {
-		struct held_checkpoint *c = &v->cps[i];
+	stored_ok = kp_audit_hash_parse(e->hash, stored) == 0;
+	if (!stored_ok || memcmp(md, stored, sizeof(md)) != 0)
+		bad(&r->found, e->seq, "entry %lld (%s, %s %s): %s",
+		    (long long)e->seq, e->at != NULL ? e->at : "?",
+		    e->direction != NULL ? e->direction : "?",
+		    e->outcome != NULL ? e->outcome : "?", stored_ok ?
+		    "its hash does not match its content and the entry before "
+		    "it: it was changed, inserted or moved after it was "
+		    "written" : "its stored hash is not a SHA-256 hash: the "
+		    "entry was changed after it was written");
+	/* Checkpoints before this seq name entries the log does not have. */
+	while (r->next_cp < v->ncps && v->cps[r->next_cp].seq < e->seq)
+		r->next_cp++;
+	for (; r->next_cp < v->ncps && v->cps[r->next_cp].seq == e->seq;
+	    r->next_cp++) {
+		struct held_checkpoint *c = &v->cps[r->next_cp];
 
-		if (c->seq != e->seq)
-			continue;
 		c->seen = 1;
 		if (e->hash == NULL || strcmp(c->hash, e->hash) != 0)
-			bad(v, e->seq, "entry %lld is not what %s of %s signed: "
-			    "the log was rewritten after that checkpoint",
+			bad(&r->found, e->seq, "entry %lld is not what %s of %s "
+			    "signed: the log was rewritten after that checkpoint",
 			    (long long)e->seq, c->whose, c->at);
 	}
-	v->prev_seq = e->seq;
-	snprintf(v->prev_hash, sizeof(v->prev_hash), "%s",
-	    e->hash != NULL ? e->hash : "");
+	r->prev_seq = e->seq;
+	r->at_start = 0;
+	/* A hash that is no hash: the next entry is held against ours. */
+	memcpy(r->prev, stored_ok ? stored : md, sizeof(r->prev));
 	return 0;
 }
 
@@ -168,10 +270,10 @@ add_checkpoint(struct verifying *v, const struct kp_checkpoint *c,
 	struct kp_err e;
 
 	if (kp_checkpoint_verify(v->gw->trust, v->gw->cfg->oin, c, &e) != KP_OK)
-		bad(v, c->seq, "%s (entry %lld, %s): %s", whose, (long long)c->seq,
-		    c->at != NULL ? c->at : "?", e.msg);
+		bad(&v->found, c->seq, "%s (entry %lld, %s): %s", whose,
+		    (long long)c->seq, c->at != NULL ? c->at : "?", e.msg);
 	if ((nv = realloc(v->cps, (v->ncps + 1) * sizeof(*nv))) == NULL) {
-		v->failed = 1;
+		v->found.failed = 1;
 		return 1;
 	}
 	v->cps = nv;
@@ -238,7 +340,120 @@ read_witness(struct verifying *v, const char *path, struct kp_err *err)
 			break;
 	}
 	free(text);
-	return v->failed ? kp_fail(err, KP_ERR_NOMEM, "out of memory") : KP_OK;
+	return v->found.failed ? kp_fail(err, KP_ERR_NOMEM, "out of memory") :
+	    KP_OK;
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct held_checkpoint *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The entries before a range, replayed as verify_entry would (without
+ * reporting: the range before reports them) to learn what its first entry
+ * is held against: normally the one entry before it, but when that one's
+ * stored hash is no hash, its recomputed hash, from the entries back to
+ * the last stored hash that is one.
+ */
+static int
+range_prev(void *arg, const struct kp_audit_entry *e)
+{
+	struct range *r = arg;
+	unsigned char md[KP_AUDIT_HASH_LEN];
+
+	if (kp_audit_hash_parse(e->hash, r->prev) != 0) {
+		if (kp_audit_digest(r->hasher, r->at_start ? NULL : r->prev, e,
+		    md) != 0) {
+			r->found.failed = 1;
+			return 1;
+		}
+		memcpy(r->prev, md, sizeof(md));
+	}
+	r->prev_seq = e->seq;
+	r->at_start = 0;
+	return 0;
+}
+
+/* A verifying thread: ranges in turn until none is left. */
+static void *
+range_worker(void *arg)
+{
+	struct verifying *v = arg;
+	int caller = pthread_equal(pthread_self(), v->caller);
+	size_t i;
+
+	while ((i = atomic_fetch_add(&v->next_range, 1)) < v->nrs) {
+		struct range *r = &v->rs[i];
+
+		r->shows_progress = caller;
+		r->ret = kp_store_each_audit_range(v->gw->store, r->first,
+		    r->last, verify_entry, r, &r->err);
+	}
+	return NULL;
+}
+
+/*
+ * Split first..last into ranges and find where each one's chain starts:
+ * the stored hash of the entry before it (the first starts the chain).
+ * The number of threads to run them in goes to *threads.
+ */
+static int
+ranges_plan(struct verifying *v, int64_t first, int64_t last,
+    size_t *threads, struct kp_err *err)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t span = last - first + 1;
+	size_t n, t = cpus < 1 ? 1 : cpus > THREADS_MAX ? THREADS_MAX :
+	    (size_t)cpus;
+	int ret;
+
+	n = span / RANGE_MIN > 0 ? (size_t)(span / RANGE_MIN) : 1;
+	if (n > t * RANGES_PER_THREAD)
+		n = t * RANGES_PER_THREAD;
+	*threads = t < n ? t : n;
+	if ((v->rs = calloc(n, sizeof(*v->rs))) == NULL)
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct range *r = &v->rs[i];
+		char before[24];
+		const char *params[1] = { before };
+		struct held_checkpoint key = { .seq = 0 };
+		size_t lo = 0, hi = v->ncps;
+
+		r->v = v;
+		r->at_start = 1;
+		r->first = first + span * (int64_t)i / (int64_t)n;
+		r->last = first + span * (int64_t)(i + 1) / (int64_t)n - 1;
+		if ((r->hasher = kp_audit_hasher_new()) == NULL)
+			return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		v->nrs = i + 1;
+		if (i == 0)	/* the chain's start; every checkpoint after */
+			continue;
+		/* its first checkpoint: the first at or after its first seq */
+		key.seq = r->first;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (by_seq(&v->cps[mid], &key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		r->next_cp = lo;
+		snprintf(before, sizeof(before), "%lld", (long long)r->first);
+		if ((ret = kp_store_each_audit(v->gw->store, "seq >= coalesce(("
+		    "SELECT max(seq) FROM audit WHERE seq < ?1 AND length(hash) "
+		    "= 64 AND hash NOT GLOB '*[^0-9a-f]*'), 0) AND seq < ?1",
+		    params, 1, range_prev, r, err)) != KP_OK)
+			return ret;
+		if (r->found.failed)
+			return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	}
+	return KP_OK;
 }
 
 int
@@ -247,32 +462,71 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 {
 	struct verifying v = { .gw = gw, .report = report,
 	    .progress = progress, .check = check };
+	pthread_t threads[THREADS_MAX];
+	size_t nthreads = 0, started = 0;
+	int64_t first, last, read_up_to = 0;
 	int ret;
 
 	memset(check, 0, sizeof(*check));
-	if ((v.hasher = kp_audit_hasher_new()) == NULL)
-		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	v.total = kp_store_count(gw->store, "audit");
+	atomic_init(&v.done, 0);
+	if ((ret = kp_store_audit_bounds(gw->store, &first, &last,
+	    err)) != KP_OK)
+		return ret;
+	/* for progress and planning; less if entries were removed */
+	v.total = last > 0 ? last - first + 1 : 0;
 	if ((ret = kp_store_each_checkpoint(gw->store, NULL, own_checkpoint, &v,
 	    err)) == KP_OK && witness_file != NULL)
 		ret = read_witness(&v, witness_file, err);
-	if (ret == KP_OK)
-		ret = kp_store_each_audit(gw->store, NULL, NULL, 0, verify_entry,
-		    &v, err);
-	if (ret == KP_OK && v.failed)
-		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	if (progress != NULL && check->entries >= 5000)
+	if (ret == KP_OK && v.ncps > 0)
+		qsort(v.cps, v.ncps, sizeof(v.cps[0]), by_seq);
+	if (ret == KP_OK && v.total > 0)
+		ret = ranges_plan(&v, first, last, &nthreads, err);
+	/* the caller's thread is one of them, and shows the progress */
+	v.caller = pthread_self();
+	for (started = 1; ret == KP_OK && started < nthreads; started++)
+		if (pthread_create(&threads[started], NULL, range_worker,
+		    &v) != 0) {
+			ret = kp_fail(err, KP_ERR_NOMEM, "cannot start a thread to "
+			    "verify the audit log");
+			break;
+		}
+	check->threads = nthreads > 0 ? (int)started : 0;
+	check->ranges = (int)v.nrs;
+	if (ret == KP_OK && nthreads > 0)
+		range_worker(&v);
+	for (size_t i = 1; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (progress != NULL && v.total >= 5000)
 		fprintf(progress, "\r%60s\r", "");
+	findings_report(&v.found, report, check);
+	for (size_t i = 0; i < v.nrs; i++) {
+		struct range *r = &v.rs[i];
+
+		if (ret == KP_OK && r->ret != KP_OK) {
+			*err = r->err;
+			ret = r->ret;
+		}
+		if (r->found.failed)
+			v.found.failed = 1;
+		check->entries += r->entries;
+		if (r->prev_seq > read_up_to)
+			read_up_to = r->prev_seq;
+		findings_report(&r->found, report, check);
+		kp_audit_hasher_free(r->hasher);
+	}
 	/* A checkpoint naming an entry the log no longer has: truncated. */
 	for (size_t i = 0; ret == KP_OK && i < v.ncps; i++)
 		if (!v.cps[i].seen)
-			bad(&v, v.cps[i].seq, "%s of %s vouches for entry %lld, but "
-			    "the log %s: entries were removed", v.cps[i].whose,
-			    v.cps[i].at, (long long)v.cps[i].seq,
-			    v.prev_seq == 0 ? "is empty" : v.prev_seq <
+			bad(&v.found, v.cps[i].seq, "%s of %s vouches for entry "
+			    "%lld, but the log %s: entries were removed",
+			    v.cps[i].whose, v.cps[i].at, (long long)v.cps[i].seq,
+			    read_up_to == 0 ? "is empty" : read_up_to <
 			    v.cps[i].seq ? "ends before it" : "no longer has it");
+	if (ret == KP_OK && v.found.failed)
+		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	findings_report(&v.found, report, check);
+	free(v.rs);
 	free(v.cps);
-	kp_audit_hasher_free(v.hasher);
 	return ret;
 }
 

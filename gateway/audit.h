@@ -33,10 +33,12 @@ int	kp_audit_reverify(struct kp_gateway *gw, const char *direction,
 /* What kp_audit_verify found. */
 struct kp_audit_check {
 	int64_t	entries;	/* entries read */
-	int64_t	bad;		/* entries that failed */
+	int64_t	bad;		/* problems found (an entry may have two) */
 	int64_t	checkpoints;	/* our checkpoints checked */
 	int64_t	witnessed;	/* checkpoints from a witness file checked */
 	int64_t	first_bad;	/* seq of the first bad entry, 0: none */
+	int	ranges;		/* the chain was checked in this many parts */
+	int	threads;	/* by this many threads */
 	char	first[400];	/* what is wrong there */
 };
 

@@ -17,6 +17,7 @@
 #include "err.h"
 
 #define KP_AUDIT_KEY_LEN	32
+#define KP_AUDIT_HASH_LEN	32	/* SHA-256 */
 
 /* One entry as stored. */
 struct kp_audit_entry {
@@ -54,6 +55,13 @@ void	kp_audit_hasher_free(struct kp_audit_hasher *h);
  */
 int	kp_audit_hash(struct kp_audit_hasher *h, const char *prev_hex,
 	    const struct kp_audit_entry *e, char out[65]);
+/* The same in binary: prev NULL is the chain's start; -1: out of memory. */
+int	kp_audit_digest(struct kp_audit_hasher *h,
+	    const unsigned char prev[KP_AUDIT_HASH_LEN],
+	    const struct kp_audit_entry *e, unsigned char md[KP_AUDIT_HASH_LEN]);
+/* A stored hash (64 lowercase hex digits) into out; -1: it is not one. */
+int	kp_audit_hash_parse(const char *hex,
+	    unsigned char out[KP_AUDIT_HASH_LEN]);
 /* The pseudonym of bsn under key, 64 hex digits. */
 void	kp_audit_pseudonym(const unsigned char key[KP_AUDIT_KEY_LEN],
 	    const char *bsn, char out[65]);

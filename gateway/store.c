@@ -1665,20 +1665,18 @@ struct param {
 	int		 is_null;
 };
 
+/* The query on db (the path names it in errors). */
 static int
-read_each(struct kp_store *st, const char *sql, const char *what,
+read_rows(sqlite3 *db, const char *path, const char *sql, const char *what,
     const struct param *params, int nparams,
     int (*row)(sqlite3_stmt *stmt, void *arg), void *arg, struct kp_err *err)
 {
 	sqlite3_stmt *stmt;
 	int rc, ret = KP_OK;
 
-	pthread_mutex_lock(&st->read_lock);
-	if (sqlite3_prepare_v2(st->reader, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
-		    st->path, what, sqlite3_errmsg(st->reader));
-		goto out;
-	}
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
+		    path, what, sqlite3_errmsg(db));
 	for (int i = 0; i < nparams; i++) {
 		if (params[i].is_null)
 			sqlite3_bind_null(stmt, i + 1);
@@ -1693,13 +1691,24 @@ read_each(struct kp_store *st, const char *sql, const char *what,
 			break;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
-		    st->path, what, sqlite3_errmsg(st->reader));
+		    path, what, sqlite3_errmsg(db));
 	sqlite3_finalize(stmt);
-out:
-	pthread_mutex_unlock(&st->read_lock);
 	return ret;
 }
 
+static int
+read_each(struct kp_store *st, const char *sql, const char *what,
+    const struct param *params, int nparams,
+    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg, struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->read_lock);
+	ret = read_rows(st->reader, st->path, sql, what, params, nparams, row,
+	    arg, err);
+	pthread_mutex_unlock(&st->read_lock);
+	return ret;
+}
 
 /* The caller's callback and argument, for the row adapters. */
 struct each {
@@ -2459,6 +2468,62 @@ kp_store_each_audit(struct kp_store *st, const char *where,
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	ret = read_each(st, sql, "the audit log", p, nparams, audit_row, &e, err);
 	free(sql);
+	return ret;
+}
+
+int
+kp_store_each_audit_range(struct kp_store *st, int64_t first, int64_t last,
+    int (*fn)(void *arg, const struct kp_audit_entry *e), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE "
+	    "seq BETWEEN ?1 AND ?2 ORDER BY seq";
+	struct param p[2] = { { .integer = first }, { .integer = last } };
+	struct each e = { (void (*)(void))fn, arg };
+	sqlite3 *db;
+	int ret;
+
+	/* This thread's alone: no shared lock, no per-call mutex. */
+	if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot open for reading: "
+		    "%s", st->path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return ret;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	ret = read_rows(db, st->path, sql, "the audit log", p, 2, audit_row, &e,
+	    err);
+	sqlite3_close(db);
+	return ret;
+}
+
+static int
+bounds_row(sqlite3_stmt *stmt, void *arg)
+{
+	int64_t *b = arg;
+
+	b[0] = sqlite3_column_int64(stmt, 0);
+	b[1] = sqlite3_column_int64(stmt, 1);
+	return 1;
+}
+
+int
+kp_store_audit_bounds(struct kp_store *st, int64_t *first, int64_t *last,
+    struct kp_err *err)
+{
+	int64_t b[2] = { 0, 0 };
+	int ret;
+
+	/*
+	 * Both ends of the rowid, each its own subquery: no scan (count(*),
+	 * or min and max in one select, would read every page).
+	 */
+	ret = read_each(st, "SELECT coalesce((SELECT min(seq) FROM audit), 0), "
+	    "coalesce((SELECT max(seq) FROM audit), 0)", "the audit log", NULL,
+	    0, bounds_row, b, err);
+	*first = b[0];
+	*last = b[1];
 	return ret;
 }
 

@@ -438,6 +438,17 @@ int	kp_store_each_audit(struct kp_store *store, const char *where,
 	    const char *const *params, int nparams,
 	    int (*fn)(void *arg, const struct kp_audit_entry *e), void *arg,
 	    struct kp_err *err);
+/*
+ * The entries first <= seq <= last in seq order, read on a read-only
+ * connection of this call's own: several threads may each read a range
+ * of the log at once (audit verify does).
+ */
+int	kp_store_each_audit_range(struct kp_store *store, int64_t first,
+	    int64_t last, int (*fn)(void *arg, const struct kp_audit_entry *e),
+	    void *arg, struct kp_err *err);
+/* The log's lowest and highest seq (0 when empty). */
+int	kp_store_audit_bounds(struct kp_store *store, int64_t *first,
+	    int64_t *last, struct kp_err *err);
 /* The chain's newest entry: seq and hash (0 and "" when empty). */
 int	kp_store_audit_head(struct kp_store *store, int64_t *seq, char hash[65],
 	    struct kp_err *err);

@@ -6,6 +6,11 @@
  * history rewritten with every hash recomputed, the checkpoint itself
  * removed or forged.  audit verify must fail on each, naming the first bad
  * entry and what is wrong; the untouched log verifies.
+ *
+ * Then the same log grown to 45,026 entries, which audit verify checks in
+ * four ranges (in parallel where there are processors): damage at and
+ * around the ranges' borders, a stored hash that is no hash, and a
+ * checkpoint far into the log must each be found exactly once.
  */
 #include "autoconf.h"
 
@@ -25,9 +30,11 @@
 #include "tap.h"
 
 static struct fixture fx;
-static char pristine[300], witness[300];
+static char pristine[300], witness[300], big[300];
+static const char *source = pristine;	/* what make_case copies */
+static char *report;			/* verify()'s report lines */
 
-/* Copy the pristine store to a case file and run sql on it. */
+/* Copy the source store to a case file and run sql on it. */
 static void
 make_case(const char *name, const char *sql, char *path, size_t pathlen)
 {
@@ -35,7 +42,7 @@ make_case(const char *name, const char *sql, char *path, size_t pathlen)
 	sqlite3_backup *b;
 
 	snprintf(path, pathlen, "%s/%s.db", fx.dir, name);
-	sqlite3_open(pristine, &src);
+	sqlite3_open(source, &src);
 	sqlite3_open(path, &dst);
 	b = sqlite3_backup_init(dst, "main", src, "main");
 	sqlite3_backup_step(b, -1);
@@ -53,15 +60,21 @@ verify(const char *path, const char *witness_file)
 	struct kp_store *own = fx.self->store;
 	struct kp_audit_check c;
 	struct kp_err err;
+	size_t len;
+	FILE *out;
 
 	memset(&c, 0, sizeof(c));
+	free(report);
+	report = NULL;
+	out = open_memstream(&report, &len);
 	fx.self->store = kp_store_open_mode(path, 1, &err);
 	if (fx.self->store == NULL ||
-	    kp_audit_verify(fx.self, witness_file, NULL, NULL, &c,
+	    kp_audit_verify(fx.self, witness_file, out, NULL, &c,
 	    &err) != KP_OK) {
 		printf("# verify %s: %s\n", path, err.msg);
 		c.bad = -1;
 	}
+	fclose(out);
 	kp_store_close(fx.self->store);
 	fx.self->store = own;
 	return c;
@@ -234,6 +247,90 @@ main(void)
 	if (f != NULL)
 		fclose(f);
 	ok(first_at[0] != '\0', "the witness line carries the checkpoint's time");
+
+	/*
+	 * The big log: entry 5 copied 45,000 times (each detail its own), the
+	 * chain recomputed as the writer would have made it.  Four ranges:
+	 * 1-11256, 11257-22513, 22514-33769, 33770-45026.
+	 */
+	source = pristine;
+	make_case("big", "WITH RECURSIVE n(i) AS (SELECT 26 UNION ALL SELECT "
+	    "i + 1 FROM n WHERE i < 45025) INSERT INTO audit (seq, at, direction, "
+	    "partner_oin, berichtcode, entiteittype, subject, outcome, detail, "
+	    "hash) SELECT i + 1, at, direction, partner_oin, berichtcode, "
+	    "entiteittype, subject, outcome, detail || ' #' || i, '' FROM n, "
+	    "(SELECT * FROM audit WHERE seq = 5)", big, sizeof(big));
+	rehash(big);
+	source = big;
+	c = verify(big, witness);
+	is_int(c.bad, 0, "the big log verifies");
+	is_int(c.entries, 45026, "  all 45,026 entries read");
+	is_int(c.ranges, 4, "  in four ranges");
+	ok(c.threads >= 1 && c.threads <= 4, "  by %d thread(s)", c.threads);
+	ok(report != NULL && report[0] == '\0', "  and nothing reported");
+
+	make_case("big-border", "UPDATE audit SET outcome = 'refused' WHERE seq "
+	    "= 22514", path, sizeof(path));
+	c = verify(path, NULL);
+	is_int(c.first_bad, 22514, "the first entry of a range changed: named");
+	is_int(c.bad, 1, "  and only it (its successor holds against its "
+	    "stored hash)");
+
+	make_case("big-before", "UPDATE audit SET outcome = 'refused' WHERE seq "
+	    "= 22513", path, sizeof(path));
+	c = verify(path, NULL);
+	is_int(c.first_bad, 22513, "the last entry of a range changed: named");
+	is_int(c.bad, 1, "  once, though two ranges read around it");
+
+	make_case("big-gap", "DELETE FROM audit WHERE seq IN (22513, 22514)",
+	    path, sizeof(path));
+	c = verify(path, NULL);
+	is_int(c.first_bad, 22515, "two entries removed across a border");
+	ok(has(c, "entry 22515 follows entry 22512: 2 entries removed"), "  %s",
+	    c.first);
+	is_int(c.bad, 2, "  reported once, with the hash that no longer links "
+	    "to the entry before");
+	ok(report != NULL && strstr(report, "entry 22515 (") != NULL,
+	    "  (that one: %s)", report != NULL ? report : "");
+
+	make_case("big-two", "UPDATE audit SET outcome = 'x' WHERE seq IN "
+	    "(40000, 12)", path, sizeof(path));
+	c = verify(path, NULL);
+	is_int(c.bad, 2, "damage in the first and the last range: both found");
+	is_int(c.first_bad, 12, "  the first one named first, whichever "
+	    "thread finished first");
+	ok(report != NULL && strstr(report, "entry 12 (") != NULL &&
+	    strstr(report, "entry 40000 (") != NULL && strstr(report,
+	    "entry 12 (") < strstr(report, "entry 40000 ("),
+	    "  and reported in the log's order");
+
+	make_case("big-nohash", "UPDATE audit SET hash = 'not a hash' WHERE seq "
+	    "IN (30000, 33768, 33769)", path, sizeof(path));
+	c = verify(path, NULL);
+	is_int(c.bad, 3, "stored hashes that are no hashes: found, not an error");
+	is_int(c.first_bad, 30000, "  entry 30000 named");
+	ok(has(c, "its stored hash is not a SHA-256 hash"), "  %s", c.first);
+	ok(report != NULL && strstr(report, "entry 33768 (") != NULL &&
+	    strstr(report, "entry 33769 (") != NULL &&
+	    strstr(report, "entry 33770") == NULL && strstr(report,
+	    "entry 30001") == NULL, "  the entries after them (33770 starts a "
+	    "range) are held against their recomputed hashes, not blamed");
+
+	make_case("big-checkpoint", "UPDATE checkpoint SET seq = 30000", path,
+	    sizeof(path));
+	c = verify(path, NULL);
+	is_int(c.bad, 2, "a checkpoint moved deep into the log");
+	ok(report != NULL && strstr(report, "entry 30000 is not what checkpoint "
+	    "1 of ") != NULL && strstr(report, "vouches for") == NULL,
+	    "  is held against entry 30000 by the range that reads it");
+
+	make_case("big-truncate", "DELETE FROM audit WHERE seq > 40000", path,
+	    sizeof(path));
+	c = verify(path, witness);
+	is_int(c.bad, 0, "the big log truncated after every checkpoint: a "
+	    "whole chain");
+	is_int(c.entries, 40000, "  of 40,000 entries");
+	free(report);
 	fixture_teardown(&fx);
 	return done_testing();
 }
