@@ -718,8 +718,15 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 	if (e->outcome == NULL || e->direction == NULL)
 		return 0;
 	if (strcmp(e->direction, "out") == 0 &&
+	    strcmp(e->outcome, "delivered") == 0 && e->berichtcode != NULL &&
+	    strcmp(e->berichtcode, "Lv01") == 0)
+		what = "asked about (question)";	/* BSN and purpose went */
+	else if (strcmp(e->direction, "out") == 0 &&
 	    strcmp(e->outcome, "delivered") == 0)
 		what = intrekking ? "copy withdrawn" : "received";
+	else if (strcmp(e->direction, "out") == 0 &&
+	    strcmp(e->outcome, "answered") == 0)
+		what = "shown on request";
 	else if (strcmp(e->direction, "out") == 0 &&
 	    strcmp(e->outcome, "withheld") == 0)
 		what = "refused: no basis";
@@ -732,7 +739,9 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 	v[0] = e->at; v[1] = org; v[2] = e->partner_oin; v[3] = what;
 	v[4] = type[0] ? type : e->entiteittype; v[5] = id; v[6] = version;
 	v[7] = intrekking ? NULL : e->velden; v[8] = e->doel;
-	v[9] = strcmp(what, "received") == 0 || intrekking ? e->basis : e->detail;
+	v[9] = strcmp(what, "received") == 0 || intrekking ||
+	    strcmp(what, "shown on request") == 0 ? e->basis :
+	    strcmp(what, "asked about (question)") == 0 ? NULL : e->detail;
 	if (strcmp(what, "request refused") == 0)
 		v[9] = e->code;
 	z->n++;

@@ -12,6 +12,7 @@
 #include "client.h"
 #include "config.h"
 #include "consent.h"
+#include "context.h"
 #include "dossier.h"
 #include "gateway.h"
 #include "kd.h"
@@ -565,6 +566,38 @@ out:
 	return ret;
 }
 
+/* dossier context: ask a partner during a call; 0 answered, 1 refused. */
+static int
+dossier_context(struct kp_gateway *gw, const char *partner, const char *bsn,
+    const char *doel, int json)
+{
+	const struct kp_profile *p = kp_profiles_find(gw->profiles, partner);
+	struct kp_context ctx;
+	struct kp_err err;
+
+	if (p == NULL) {
+		fprintf(stderr, "ketenpoort: dossier context: no partner %s "
+		    "(give its OIN, its profile's file name or its naam, as "
+		    "in %s)\n", partner, gw->cfg->profiles);
+		return 2;
+	}
+	if (p->endpoint == NULL) {
+		fprintf(stderr, "ketenpoort: dossier context: %s has no "
+		    "<endpoint> in %s to ask\n", p->naam, p->path);
+		return 2;
+	}
+	if (kp_context_ask(gw, p, bsn, doel, &ctx, &err) != KP_OK) {
+		fail_msg("dossier context", &err);
+		return err.status == KP_ERR_PROTOCOL ? 1 : 2;
+	}
+	if (json)
+		kp_context_json(&ctx, p->oin, bsn, doel, stdout);
+	else
+		kp_context_print(&ctx, p->naam, bsn, doel, stdout);
+	kp_context_clear(&ctx);
+	return 0;
+}
+
 int
 cmd_dossier(int argc, char **argv)
 {
@@ -573,10 +606,13 @@ cmd_dossier(int argc, char **argv)
 		{ "bsn", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "xml", no_argument, NULL, 'x' },
+		{ "partner", required_argument, NULL, 'p' },
+		{ "doel", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum kp_dossier_format format = KP_DOSSIER_TEXT;
-	const char *path = NULL, *bsn = NULL;
+	const char *path = NULL, *bsn = NULL, *partner = NULL, *doel = NULL;
+	const char *sub;
 	struct kp_gateway *gw = NULL;
 	struct kp_err err;
 	int ch, ret = 2;
@@ -588,25 +624,36 @@ cmd_dossier(int argc, char **argv)
 		case 'b': bsn = optarg; break;
 		case 'j': format = KP_DOSSIER_JSON; break;
 		case 'x': format = KP_DOSSIER_XML; break;
+		case 'p': partner = optarg; break;
+		case 'd': doel = optarg; break;
 		default: return 2;
 		}
 	}
+	sub = optind < argc ? argv[optind] : "";
 	if (path == NULL || optind >= argc ||
-	    (strcmp(argv[optind], "show") == 0 && (bsn == NULL ||
-	    optind != argc - 1)) ||
-	    (strcmp(argv[optind], "put") == 0 && optind == argc - 1) ||
-	    (strcmp(argv[optind], "show") != 0 &&
-	    strcmp(argv[optind], "put") != 0)) {
+	    (strcmp(sub, "show") == 0 && (bsn == NULL || optind != argc - 1)) ||
+	    (strcmp(sub, "put") == 0 && optind == argc - 1) ||
+	    (strcmp(sub, "context") == 0 && (bsn == NULL || partner == NULL ||
+	    doel == NULL || optind != argc - 1 || format == KP_DOSSIER_XML)) ||
+	    (strcmp(sub, "show") != 0 && strcmp(sub, "put") != 0 &&
+	    strcmp(sub, "context") != 0)) {
 		fprintf(stderr, "usage: ketenpoort dossier show -c FILE --bsn N "
 		    "[--json|--xml]\n"
-		    "       ketenpoort dossier put -c FILE CHANGE.xml...\n");
+		    "       ketenpoort dossier put -c FILE CHANGE.xml...\n"
+		    "       ketenpoort dossier context -c FILE --partner P "
+		    "--bsn N --doel D [--json]\n");
 		return 2;
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("dossier", &err);
 	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
-	if (strcmp(argv[optind], "show") == 0) {
+	if (strcmp(sub, "context") == 0) {
+		ret = dossier_context(gw, partner, bsn, doel,
+		    format == KP_DOSSIER_JSON);
+		goto out;
+	}
+	if (strcmp(sub, "show") == 0) {
 		if (kp_dossier_show(gw, bsn, format, stdout, &err) != KP_OK) {
 			fail_msg("dossier show", &err);
 			goto out;

@@ -130,6 +130,29 @@ kp_client_free(struct kp_client *c)
 	free(c);
 }
 
+xmlNodePtr
+kp_outcome_antwoord(const struct kp_outcome *o, xmlDocPtr *doc,
+    struct kp_err *err)
+{
+	struct kp_env env;
+	xmlNodePtr la01, antwoord = NULL;
+
+	if ((*doc = kp_xml_parse(o->response, o->response_len, err)) == NULL)
+		return NULL;
+	if (kp_env_inspect(*doc, 1, &env, err) == KP_OK) {
+		la01 = kp_env_payload(&env);
+		if (la01 == NULL || !kp_xml_is(la01, KD_NS, "dosLa01") ||
+		    (antwoord = kp_xml_child(la01, KD_NS, "antwoord")) == NULL)
+			kp_fail(err, KP_ERR_PROTOCOL, "the partner's answer is not "
+			    "a dosLa01 with an antwoord");
+	}
+	if (antwoord == NULL) {
+		xmlFreeDoc(*doc);
+		*doc = NULL;
+	}
+	return antwoord;
+}
+
 void
 kp_outcome_clear(struct kp_outcome *o)
 {
@@ -221,6 +244,9 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	struct kp_composed req;
 	struct curl_slist *headers = NULL;
 	struct kp_stuurgegevens sg;
+	xmlNodePtr params = kp_xml_is(body_root, KD_NS, "dosLv01") ?
+	    kp_xml_child(body_root, KD_NS, "parameters") : NULL;
+	char *bsn = NULL, *doel = NULL;
 	CURLcode rc;
 	long status = 0;
 	int ret;
@@ -228,13 +254,24 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	memset(out, 0, sizeof(*out));
 	memset(&sg, 0, sizeof(sg));
 	kp_kd_read_stuurgegevens(body_root, &sg, NULL);
-	if ((ret = kp_request_build(gw, c->partner, body_root, &req, err)) != KP_OK)
+	/* a question is audited with its citizen and purpose */
+	if (params != NULL) {
+		bsn = kp_xml_text(kp_xml_child(params, KD_NS, "bsn"));
+		doel = kp_xml_text(kp_xml_child(params, KD_NS, "doel"));
+	}
+	if ((ret = kp_request_build(gw, c->partner, body_root, &req, err)) !=
+	    KP_OK) {
+		free(bsn);
+		free(doel);
 		return ret;
+	}
 	snprintf(out->message_id, sizeof(out->message_id), "%s", req.message_id);
 	kp_buf_clear(&c->answer);
 	c->errbuf[0] = '\0';
 	if ((headers = kp_client_post(c->curl, &req)) == NULL) {
 		kp_composed_clear(&req);
+		free(bsn);
+		free(doel);
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	}
 	rc = curl_easy_perform(c->curl);
@@ -273,6 +310,7 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 			    kp_fault_code(err->fault) : NULL,
 			.detail = ret != KP_OK ? err->msg :
 			    out->fault != KP_F_NONE ? out->omschrijving : NULL,
+			.bsn = bsn, .doel = doel,
 		};
 		struct kp_err serr;
 
@@ -284,5 +322,7 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	curl_slist_free_all(headers);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	kp_composed_clear(&req);
+	free(bsn);
+	free(doel);
 	return ret;
 }

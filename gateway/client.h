@@ -44,6 +44,12 @@ void			 kp_client_free(struct kp_client *c);
 int	kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	    struct kp_outcome *out, struct kp_err *err);
 void	kp_outcome_clear(struct kp_outcome *o);
+/*
+ * The kd:antwoord of the verified dosLa01 in o->response, in *doc (the
+ * caller frees it); NULL with err set when it is not one.
+ */
+xmlNodePtr kp_outcome_antwoord(const struct kp_outcome *o, xmlDocPtr *doc,
+	    struct kp_err *err);
 
 /*
  * Set up an easy handle for partner: mutual TLS with our certificate, the

@@ -104,6 +104,9 @@ static const struct opt options[] = {
 	  "when the date changes): consents whose einddatum passed stop, what "
 	  "was disclosed on them alone is retracted; those whose ingangsdatum "
 	  "came start; 0: only at start and at midnight" },
+	{ "context_contacts", OPT_INT, OFF(context_contacts), 0, 0, 10000, 50,
+	  NULL, "contacts (KCT) in an answer to a context question: the newest "
+	  "this many the asker may see; 0: none" },
 };
 
 int

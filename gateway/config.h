@@ -43,6 +43,7 @@ struct kp_config {
 	int64_t	 sync_verify_interval;	/* seconds between digest checks, 0: off */
 	int64_t	 checkpoint_interval;	/* seconds between signed chain heads */
 	int64_t	 consent_check_interval; /* seconds between expiry checks */
+	int64_t	 context_contacts;	/* newest KCT in a context answer */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "consent.h"
+#include "context.h"
 #include "envelope.h"
 #include "gateway.h"
 #include "inbound.h"
@@ -44,6 +45,8 @@ struct kp_inbound_call {
 	int				 have_checkpoint;
 	struct kp_fanout		*fanout;	/* where it goes on to */
 	size_t				 nfanout;
+	char				*q_bsn, *q_doel;	/* dosLv01 */
+	struct kp_context_audit		 context;	/* its decisions */
 	char				*message_id;
 	char				 bytes_sha[KP_SHA256_HEX_LEN + 1];
 	struct kp_response		*resp;
@@ -221,16 +224,30 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 	if (strcmp(root, "ckpDi01") == 0)
 		return read_checkpoint(in, err);
 	if (strcmp(root, "dosLv01") == 0) {
+		xmlNodePtr params = kp_xml_child(in->env.body_root, KD_NS,
+		    "parameters");
+
+		in->q_bsn = kp_xml_text(kp_xml_child(params, KD_NS, "bsn"));
+		in->q_doel = kp_xml_text(kp_xml_child(params, KD_NS, "doel"));
 		/* Questions: the profile's <vragen> name functie and doel. */
 		if (!kp_profile_may_ask(in->profile, in->sg.functie, NULL))
 			return kp_reject(err, KP_F_020, "partner %s may not ask "
 			    "dosLv01 functie %s (profile %s, <vragen>)",
 			    in->profile->naam, in->sg.functie, in->profile->path);
-		/* context questions come with the call-centre moment */
-		if (strcmp(in->sg.functie, "digest") != 0)
+		if (strcmp(in->sg.functie, "digest") == 0)
+			return KP_OK;
+		if (strcmp(in->sg.functie, "context") != 0)
 			return kp_reject(err, KP_F_020, "dosLv01 functie %s is "
-			    "not served by this gateway version (digest is)",
-			    in->sg.functie);
+			    "not served by this gateway version (context and "
+			    "digest are)", in->sg.functie);
+		if (in->q_bsn == NULL)
+			return kp_reject(err, KP_F_002, "a context question "
+			    "needs the citizen's bsn");
+		if (!kp_profile_may_ask(in->profile, "context", in->q_doel))
+			return kp_reject(err, KP_F_020, "partner %s may not ask "
+			    "context for doel %s (profile %s, <vragen>)",
+			    in->profile->naam, in->q_doel != NULL ? in->q_doel :
+			    "(none)", in->profile->path);
 		return KP_OK;
 	}
 	if (!kp_profile_may_send(in->profile, root))
@@ -304,7 +321,18 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 	};
 	struct kp_inbound_commit *c = &in->job.commit;
 
-	if (kp_xml_is(in->env.body_root, KD_NS, "dosLv01")) {
+	if (kp_xml_is(in->env.body_root, KD_NS, "dosLv01") &&
+	    strcmp(in->sg.functie, "context") == 0) {
+		int ret = kp_context_answer(in->gw, in->profile,
+		    in->env.body_root, &rp, &in->resp->body, &in->resp->len,
+		    &in->context, err);
+
+		if (ret == KP_ERR_PROTOCOL)
+			return ret;	/* the question's fault, said in err */
+		if (ret != KP_OK)
+			return kp_reject(err, KP_F_050, "cannot read the dossier "
+			    "or sign the answer; try again");
+	} else if (kp_xml_is(in->env.body_root, KD_NS, "dosLv01")) {
 		if (kp_sync_answer_digest(in->gw, in->req->peer_oin,
 		    in->env.body_root, &rp, &in->resp->body, &in->resp->len,
 		    err) != KP_OK)
@@ -330,6 +358,10 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 	c->fanout = in->fanout;
 	c->nfanout = in->nfanout;
 	c->checkpoint = in->have_checkpoint ? &in->checkpoint : NULL;
+	c->bsn = in->q_bsn;
+	c->doel = in->q_doel;
+	c->decisions = in->context.v;
+	c->ndecisions = in->context.n;
 	return KP_OK;
 }
 
@@ -480,6 +512,9 @@ kp_inbound_start(struct kp_gateway *gw, const struct kp_request *req,
 		    resp->fault != KP_F_NONE ? "rejected" : "duplicate";
 		a->code = kp_fault_code(resp->fault);
 		a->bytes_sha256 = in->bytes_sha;
+		/* the citizen it was about, when that was read (inzage) */
+		a->bsn = in->have_notice ? in->notice.bsn : in->q_bsn;
+		a->doel = in->q_doel;
 		a->detail = resp->http_status == 400 || resp->fault != KP_F_NONE ?
 		    in->err.msg : NULL;
 	}
@@ -538,6 +573,9 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 	for (size_t i = 0; i < 4; i++)
 		free(in->ckp_text[i]);
 	kp_fanout_free(in->fanout, in->nfanout);
+	kp_context_audit_clear(&in->context);
+	free(in->q_bsn);
+	free(in->q_doel);
 	free(in->job.prior);
 	kp_wss_result_clear(&in->sig);
 	free(in->message_id);

@@ -659,6 +659,31 @@ kp_kd_read_notice(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
 	return read_entity(entity, k, n, err);
 }
 
+/* The root kind whose entity element this is, or NULL. */
+static const struct root_kind *
+kind_of_entity(xmlNodePtr entity)
+{
+	for (size_t i = 0; entity != NULL && i < sizeof(roots) / sizeof(roots[0]);
+	    i++)
+		if (roots[i].object != NULL &&
+		    kp_xml_is(entity, KD_NS, roots[i].object))
+			return &roots[i];
+	return NULL;
+}
+
+int
+kp_kd_read_entity(xmlNodePtr entity, struct kp_notice *n, struct kp_err *err)
+{
+	const struct root_kind *k = kind_of_entity(entity);
+
+	memset(n, 0, sizeof(*n));
+	if (k == NULL)
+		return kp_reject(err, KP_F_002, "%s is not an entity",
+		    entity != NULL ? (const char *)entity->name : "(nothing)");
+	n->mutatiesoort = 'W';
+	return read_entity(entity, k, n, err);
+}
+
 int
 kp_kd_read_local(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
 {
@@ -671,12 +696,7 @@ kp_kd_read_local(xmlNodePtr root, struct kp_notice *n, struct kp_err *err)
 		return kp_reject(err, KP_F_002, "a local change is a "
 		    "kd:lokaleWijziging, not %s", (const char *)root->name);
 	entity = kp_xml_first(kp_xml_child(root, KD_NS, "object"));
-	for (size_t i = 0; entity != NULL && i < sizeof(roots) / sizeof(roots[0]);
-	    i++)
-		if (roots[i].object != NULL &&
-		    kp_xml_is(entity, KD_NS, roots[i].object))
-			k = &roots[i];
-	if (k == NULL)
+	if ((k = kind_of_entity(entity)) == NULL)
 		return kp_reject(err, KP_F_002, "object holds no known entity");
 	if ((soort = kp_xml_text(kp_xml_child(root, KD_NS, "mutatiesoort"))) == NULL)
 		return kp_reject(err, KP_F_002, "mutatiesoort missing");
@@ -735,17 +755,15 @@ kp_kd_build_notice(const char *our_oin, const char *our_app,
 	const char *root_name = kp_kd_notice_root(n->entiteittype);
 	const char *el = kp_kd_entity_element(n->entiteittype);
 	struct kp_kd_reply r = { our_oin, our_app, to_oin, "ketenpoort", NULL };
-	xmlNodePtr root, st, params, entity;
+	xmlNodePtr root, st, params;
 	xmlDocPtr doc;
-	char num[32], soort[2] = { n->mutatiesoort, '\0' }, *fields, *line, *next;
+	char num[32], soort[2] = { n->mutatiesoort, '\0' };
 
 	if (root_name == NULL || el == NULL) {
 		kp_fail(err, KP_ERR_USAGE, "unknown entiteittype %s", n->entiteittype);
 		return NULL;
 	}
-	if ((doc = reply_skeleton(&r, root_name, "Lk01", &root)) == NULL ||
-	    (fields = strdup(n->fields != NULL ? n->fields : "")) == NULL) {
-		xmlFreeDoc(doc);
+	if ((doc = reply_skeleton(&r, root_name, "Lk01", &root)) == NULL) {
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
@@ -759,13 +777,23 @@ kp_kd_build_notice(const char *our_oin, const char *our_app,
 	add(params, root->ns, "volgnummer", num);
 	if (n->intrekking)
 		add(params, root->ns, "reden", "intrekking");
-	entity = add(add(root, root->ns, "object", NULL), root->ns, el, NULL);
-	add(entity, root->ns, "bron", n->bron);
-	add(entity, root->ns, "identificatie", n->identificatie);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)n->bronversie);
-	add(entity, root->ns, "bronversie", num);
-	add(entity, root->ns, "bsn", n->bsn);
-	for (line = fields; *line != '\0'; line = next) {
+	if (kp_kd_add_entity(add(root, root->ns, "object", NULL), n) == NULL) {
+		xmlFreeDoc(doc);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	return doc;
+}
+
+int
+kp_field_each(const char *fields, void (*fn)(void *arg, const char *name,
+    const char *value), void *arg)
+{
+	char *copy, *line, *next;
+
+	if ((copy = strdup(fields != NULL ? fields : "")) == NULL)
+		return -1;
+	for (line = copy; *line != '\0'; line = next) {
 		char *eq;
 
 		if ((next = strchr(line, '\n')) != NULL)
@@ -775,8 +803,32 @@ kp_kd_build_notice(const char *our_oin, const char *our_app,
 		if ((eq = strchr(line, '=')) == NULL)
 			continue;
 		*eq = '\0';
-		add(entity, root->ns, line, kp_field_unescape(eq + 1));
+		fn(arg, line, kp_field_unescape(eq + 1));
 	}
-	free(fields);
-	return doc;
+	free(copy);
+	return 0;
+}
+
+static void
+add_field(void *entity, const char *name, const char *value)
+{
+	add(entity, ((xmlNodePtr)entity)->ns, name, value);
+}
+
+xmlNodePtr
+kp_kd_add_entity(xmlNodePtr parent, const struct kp_notice *n)
+{
+	const char *el = kp_kd_entity_element(n->entiteittype);
+	xmlNodePtr entity;
+	char num[32];
+
+	if (parent == NULL || el == NULL ||
+	    (entity = add(parent, parent->ns, el, NULL)) == NULL)
+		return NULL;
+	add(entity, parent->ns, "bron", n->bron);
+	add(entity, parent->ns, "identificatie", n->identificatie);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)n->bronversie);
+	add(entity, parent->ns, "bronversie", num);
+	add(entity, parent->ns, "bsn", n->bsn);
+	return kp_field_each(n->fields, add_field, entity) == 0 ? entity : NULL;
 }

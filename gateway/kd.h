@@ -91,6 +91,12 @@ const char *kp_kd_vertrouwelijkheid_name(int level);
 void	kp_field_names(const char *fields, char *out, size_t outlen);
 /* The field names of an entity type (PROTOCOL.md 3.1), NULL-terminated. */
 const char *const *kp_kd_entity_fields(const char *entiteittype);
+/*
+ * fn(arg, name, value) for each canonical field in order, the value
+ * unescaped; -1 when out of memory.
+ */
+int	kp_field_each(const char *fields, void (*fn)(void *arg,
+	    const char *name, const char *value), void *arg);
 /* Undo the escaping of one canonical field value in place; returns it. */
 char	*kp_field_unescape(char *value);
 /*
@@ -99,6 +105,9 @@ char	*kp_field_unescape(char *value);
  */
 int	kp_kd_read_local(xmlNodePtr root, struct kp_notice *n,
 	    struct kp_err *err);
+/* One entity (kd:zaak …, e.g. of a dosLa01's antwoord) as a W notice. */
+int	kp_kd_read_entity(xmlNodePtr entity, struct kp_notice *n,
+	    struct kp_err *err);
 /*
  * The notice (zakLk01 …) that carries n from us to to_oin: stuurgegevens
  * with a fresh referentienummer, parameters with n's stream numbers, the
@@ -106,6 +115,11 @@ int	kp_kd_read_local(xmlNodePtr root, struct kp_notice *n,
  */
 xmlDocPtr kp_kd_build_notice(const char *our_oin, const char *our_app,
 	    const char *to_oin, const struct kp_notice *n, struct kp_err *err);
+/*
+ * Append n's entity (kd:zaak …: provenance, bsn and n's canonical fields
+ * in order) to parent, in parent's namespace; NULL when out of memory.
+ */
+xmlNodePtr kp_kd_add_entity(xmlNodePtr parent, const struct kp_notice *n);
 
 /* PROTOCOL.md 4.1: u32be(SHA-256(bsn)[0..3]) mod partitions. */
 uint32_t kp_bsn_partition(const char *bsn, uint32_t partitions);

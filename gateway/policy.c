@@ -173,7 +173,8 @@ kp_policy_decide(const struct kp_profile *p, const struct kp_notice *n,
 		const struct kp_consent *k = NULL;
 
 		if (strcmp(r->entiteittype, n->entiteittype) != 0 ||
-		    (doel != NULL && strcmp(r->doel, doel) != 0))
+		    (doel != NULL && strcmp(r->doel, doel) != 0) ||
+		    (doel == NULL && r->on_request))
 			continue;
 		d->verdict = KP_WITHHOLD;
 		if (r->max_vertrouwelijkheid >= 0) {
@@ -230,12 +231,13 @@ kp_profiles_use_consent(const struct kp_profiles *ps)
 	return 0;
 }
 
-/* Has p any rule for this entity type? */
+/* Has p any rule for this entity type by which it gets notices? */
 static int
 has_rule(const struct kp_profile *p, const char *entiteittype)
 {
 	for (size_t r = 0; r < p->nontvangen; r++)
-		if (strcmp(p->ontvangen[r].entiteittype, entiteittype) == 0)
+		if (strcmp(p->ontvangen[r].entiteittype, entiteittype) == 0 &&
+		    !p->ontvangen[r].on_request)
 			return 1;
 	return 0;
 }

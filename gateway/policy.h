@@ -75,8 +75,11 @@ struct kp_decision {
 };
 
 /*
- * Decide for partner p, record n (a T or W) and purpose doel (NULL: any of
- * p's rules) with the citizen's consents c (NULL: none).  Negative only
+ * Decide for partner p, record n (a T or W) and purpose doel with the
+ * citizen's consents c (NULL: none).  doel is the purpose of a question
+ * being answered (p's rules for that purpose, on request or not); NULL
+ * for a notice pushed to p (any of p's rules but those given only on
+ * request, verstrekking="opvraag").  Negative only
  * when out of memory; free d->fields with kp_decision_clear().
  */
 int	kp_policy_decide(const struct kp_profile *p, const struct kp_notice *n,

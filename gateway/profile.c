@@ -118,6 +118,10 @@ read_profile(xmlDocPtr doc, struct kp_profile *p)
 			r->max_vertrouwelijkheid = kp_kd_vertrouwelijkheid(text);
 			free(text);
 		}
+		if ((text = kp_xml_attr(e, NULL, "verstrekking")) != NULL) {
+			r->on_request = strcmp(text, "opvraag") == 0;
+			free(text);
+		}
 		for (xmlNodePtr v = kp_xml_first(e); v != NULL; v = kp_xml_next(v)) {
 			char **nv;
 
@@ -168,7 +172,7 @@ static int
 check_profile(const struct kp_profile *p, FILE *problems, struct kp_err *err,
     int *nproblems)
 {
-	int before = *nproblems;
+	int before = *nproblems, no_endpoint = 0;
 
 	for (size_t i = 0; i < p->nontvangen; i++) {
 		const struct kp_receive_rule *r = &p->ontvangen[i];
@@ -200,11 +204,19 @@ check_profile(const struct kp_profile *p, FILE *problems, struct kp_err *err,
 				    "%s rule for doel %s on the same basis as line "
 				    "%ld; merge them", p->path, r->line,
 				    r->entiteittype, r->doel, p->ontvangen[j].line);
+		if (r->on_request && !kp_profile_may_ask(p, "context", r->doel))
+			problem(problems, err, nproblems, "%s:%ld: %s for doel %s "
+			    "is given only on request (verstrekking=\"opvraag\"), "
+			    "but %s may not ask context for %s; add <vraag "
+			    "functie=\"context\" doel=\"%s\"/> or send it as "
+			    "notices", p->path, r->line, r->entiteittype, r->doel,
+			    p->naam, r->doel, r->doel);
+		if (!r->on_request && p->endpoint == NULL && !no_endpoint++)
+			problem(problems, err, nproblems, "%s:%ld: %s may receive %s "
+			    "as notices but has no <endpoint> to send them to; "
+			    "add one, or make the rule verstrekking=\"opvraag\"",
+			    p->path, r->line, p->naam, r->entiteittype);
 	}
-	if (p->nontvangen > 0 && p->endpoint == NULL)
-		problem(problems, err, nproblems, "%s:%ld: %s may receive %s but "
-		    "has no <endpoint> to send it to", p->path,
-		    p->ontvangen[0].line, p->naam, p->ontvangen[0].entiteittype);
 	for (size_t qi = 0; qi < p->nvragen; qi++) {
 		const struct kp_question_rule *r = &p->vragen[qi];
 		long line = r->line;

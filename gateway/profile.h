@@ -25,6 +25,7 @@ struct kp_receive_rule {
 	char	  doel[48];
 	char	 *wet;		/* legal reference; NULL: the citizen's consent */
 	int	  max_vertrouwelijkheid;	/* ZAK: a level (kd.h), -1: any */
+	int	  on_request;	/* verstrekking="opvraag": in answers only */
 	char	**velden;	/* fields the partner may see */
 	size_t	  nvelden;
 	long	  line;		/* in the profile, for messages */

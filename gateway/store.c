@@ -1029,7 +1029,8 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		.message_id = c->message_id, .berichtcode = c->berichtcode,
 		.entiteittype = c->entiteittype, .outcome = "accepted",
 		.bytes_sha256 = c->bytes_sha256,
-		.bsn = c->notice != NULL ? c->notice->bsn : NULL,
+		.bsn = c->notice != NULL ? c->notice->bsn : c->bsn,
+		.doel = c->doel,
 	};
 	sqlite3_stmt *stmt;
 	char now[32], detail[160], record[160];
@@ -1138,7 +1139,18 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	stmt_done(stmt);
 	if (ret != KP_OK)
 		return ret;
-	return audit_locked(st, &a, err);
+	if ((ret = audit_locked(st, &a, err)) != KP_OK)
+		return ret;
+	/* a context answer: each record disclosed or withheld, after it */
+	for (size_t i = 0; i < c->ndecisions; i++) {
+		struct kp_audit d = c->decisions[i];
+
+		d.message = message_rowid;
+		d.message_id = c->message_id;
+		if ((ret = audit_locked(st, &d, err)) != KP_OK)
+			return ret;
+	}
+	return KP_OK;
 refused:
 	a.outcome = "rejected";
 	a.code = kp_fault_code(job->verdict);
@@ -1634,6 +1646,7 @@ kp_store_record_outbound(struct kp_store *st,
 		.message_id = r->message_id, .berichtcode = r->berichtcode,
 		.entiteittype = r->entiteittype, .outcome = r->outcome,
 		.code = r->code, .bytes_sha256 = sha, .detail = r->detail,
+		.bsn = r->bsn, .doel = r->doel,
 	};
 	int ret;
 

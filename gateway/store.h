@@ -137,6 +137,11 @@ struct kp_inbound_commit {
 	size_t		 nfanout;
 	/* ckpDi01: the partner's checkpoint we keep as its witness */
 	const struct kp_checkpoint *checkpoint;
+	/* dosLv01: the citizen and purpose asked, the answer's decisions */
+	const char	*bsn;
+	const char	*doel;
+	const struct kp_audit *decisions;
+	size_t		 ndecisions;
 };
 
 struct kp_outbound_record;
@@ -220,6 +225,8 @@ struct kp_outbound_record {
 	const char	*outcome;
 	const char	*code;
 	const char	*detail;
+	const char	*bsn;		/* a question's citizen (pseudonymised) */
+	const char	*doel;		/* a question's purpose */
 };
 
 /* A message we sent, its verified answer and its audit row, together. */

@@ -301,26 +301,14 @@ static int
 read_page(const struct kp_outcome *o, struct citizens *theirs, char next[16],
     struct kp_err *err)
 {
-	struct kp_env env;
 	xmlDocPtr doc;
-	xmlNodePtr la01, antwoord, d;
+	xmlNodePtr antwoord, d;
 	char *vervolg = NULL;
 	int ret = KP_OK;
 
 	next[0] = '\0';
-	if ((doc = kp_xml_parse(o->response, o->response_len, err)) == NULL)
+	if ((antwoord = kp_outcome_antwoord(o, &doc, err)) == NULL)
 		return KP_ERR_PROTOCOL;
-	if (kp_env_inspect(doc, 1, &env, err) != KP_OK) {
-		ret = KP_ERR_PROTOCOL;
-		goto out;
-	}
-	la01 = kp_env_payload(&env);
-	if (la01 == NULL || !kp_xml_is(la01, KD_NS, "dosLa01") ||
-	    (antwoord = kp_xml_child(la01, KD_NS, "antwoord")) == NULL) {
-		ret = kp_fail(err, KP_ERR_PROTOCOL, "the partner's answer is not "
-		    "a dosLa01 with an antwoord");
-		goto out;
-	}
 	for (d = kp_xml_first(antwoord); d != NULL; d = kp_xml_next(d)) {
 		char *bsn, *waarde, *aantal;
 		struct citizen *c;
@@ -346,7 +334,7 @@ read_page(const struct kp_outcome *o, struct citizens *theirs, char next[16],
 		if (ret != KP_OK)
 			goto out;
 	}
-	if ((vervolg = kp_xml_text(kp_xml_child(la01, KD_NS,
+	if ((vervolg = kp_xml_text(kp_xml_child(antwoord->parent, KD_NS,
 	    "vervolgVanaf"))) != NULL)
 		snprintf(next, 16, "%s", vervolg);
 out:

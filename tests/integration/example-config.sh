@@ -11,7 +11,7 @@ mkdir -p "$WORK/certs"
     --org "Gemeente Voorbeeld" >/dev/null
 echo "xsd_dir $SRCDIR/xsd" >> "$WORK/conf/ketenpoort.conf"
 sed -i "s|^store.*|store $WORK/store.db|" "$WORK/conf/ketenpoort.conf"
-echo "1..8"
+echo "1..9"
 out=$("$KP" check-config -c "$WORK/conf/ketenpoort.conf" 2>&1)
 if [ "$out" = "configuration OK: Gemeente Voorbeeld, OIN 00000001823288444000, 3 partner profiles" ]; then
 	echo "ok 1 - the example configuration and profiles check out"
@@ -29,7 +29,8 @@ else
 fi
 sed -i 's|^threads.*|threads 0|' "$WORK/conf/ketenpoort.conf"
 out=$("$KP" check-config -c "$WORK/conf/ketenpoort.conf" 2>&1); rc=$?
-if [ $rc -eq 1 ] && echo "$out" | grep -qx "$WORK/conf/../profiles/klantcontactcentrum.xml:11: Element '{urn:ketenpoort:profiel:1}rol': \[facet 'enumeration'\] The value 'kcc' is not an element of the set {'gemeente', 'ketenpartner', 'callcenter'}."; then
+l=$(grep -n '<rol>' "$WORK/profiles/klantcontactcentrum.xml" | cut -d: -f1)
+if [ $rc -eq 1 ] && echo "$out" | grep -qx "$WORK/conf/../profiles/klantcontactcentrum.xml:$l: Element '{urn:ketenpoort:profiel:1}rol': \[facet 'enumeration'\] The value 'kcc' is not an element of the set {'gemeente', 'ketenpartner', 'callcenter'}."; then
 	echo "ok 3 - a bad profile is reported as file:line naming the element"
 else
 	echo "not ok 3 - a bad profile is reported as file:line naming the element"; echo "$out" | sed 's/^/# /'
@@ -65,7 +66,7 @@ if echo "$out" | grep -qx "$WORK/conf/../profiles/klantcontactcentrum.xml:$l_kcc
 else
 	echo "not ok 6 - a purpose nobody can be answered for is reported at file:line"; echo "$out" | sed 's/^/# /'
 fi
-if echo "$out" | grep -qx "$WORK/conf/../profiles/woningcorporatie.xml:$l_woco: Woningcorporatie Voorbeeld may receive PRS but has no <endpoint> to send it to"; then
+if echo "$out" | grep -qx "$WORK/conf/../profiles/woningcorporatie.xml:$l_woco: Woningcorporatie Voorbeeld may receive PRS as notices but has no <endpoint> to send them to; add one, or make the rule verstrekking=\"opvraag\""; then
 	echo "ok 7 - a receiving partner without an endpoint is reported at file:line"
 else
 	echo "not ok 7 - a receiving partner without an endpoint is reported at file:line"; echo "$out" | sed 's/^/# /'
@@ -80,3 +81,19 @@ if [ $rc -eq 1 ] && [ "$out" = "$WORK/conf/../profiles/woningcorporatie.xml:$l_w
 else
 	echo "not ok 8 - a confidentiality limit on a non-case is reported, and nothing else"; echo "$out" | sed 's/^/# /'
 fi
+cp "$WORK/woco.orig" "$P/woningcorporatie.xml"
+sed -i '/<vraag functie="context"/d; /<endpoint>/d' "$P/klantcontactcentrum.xml"
+out=$("$KP" check-config -c "$WORK/conf/ketenpoort.conf" 2>&1); rc=$?
+want=""
+for t in PRS ZAK KCT; do
+	l=$(grep -n "entiteit type=\"$t\"" "$P/klantcontactcentrum.xml" | cut -d: -f1)
+	want="$want$WORK/conf/../profiles/klantcontactcentrum.xml:$l: $t for doel klantcontact is given only on request (verstrekking=\"opvraag\"), but Klantcontactcentrum Voorbeeld may not ask context for klantcontact; add <vraag functie=\"context\" doel=\"klantcontact\"/> or send it as notices
+"
+done
+if [ $rc -eq 1 ] && [ "$out" = "${want%
+}" ]; then
+	echo "ok 9 - rules given only on request that nobody may ask for are reported, and a partner that only asks needs no endpoint"
+else
+	echo "not ok 9 - rules given only on request that nobody may ask for are reported, and a partner that only asks needs no endpoint"; echo "$out" | sed 's/^/# /'
+fi
+cp "$WORK/kcc.orig" "$P/klantcontactcentrum.xml"
