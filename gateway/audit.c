@@ -714,6 +714,7 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 	const char *what, *v[10];
 	char type[8], id[48], version[24];
 	int intrekking = e->detail != NULL && strcmp(e->detail, "intrekking") == 0;
+	int on_basis;
 
 	if (e->outcome == NULL || e->direction == NULL)
 		return 0;
@@ -739,9 +740,11 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 	v[0] = e->at; v[1] = org; v[2] = e->partner_oin; v[3] = what;
 	v[4] = type[0] ? type : e->entiteittype; v[5] = id; v[6] = version;
 	v[7] = intrekking ? NULL : e->velden; v[8] = e->doel;
-	v[9] = strcmp(what, "received") == 0 || intrekking ||
-	    strcmp(what, "shown on request") == 0 ? e->basis :
-	    strcmp(what, "asked about (question)") == 0 ? NULL : e->detail;
+	/* what was disclosed (or withdrawn) shows its basis; a refusal why */
+	on_basis = strcmp(what, "received") == 0 || intrekking ||
+	    strcmp(what, "shown on request") == 0;
+	v[9] = on_basis ? e->basis : strcmp(what, "asked about (question)") ==
+	    0 ? NULL : e->detail;
 	if (strcmp(what, "request refused") == 0)
 		v[9] = e->code;
 	z->n++;
@@ -785,8 +788,8 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 		if (v[8] != NULL)
 			fprintf(z->out, "; purpose %s", v[8]);
 		if (v[9] != NULL)
-			fprintf(z->out, "; %s %s", strcmp(what, "received") == 0 ||
-			    intrekking ? "basis" : "why", v[9]);
+			fprintf(z->out, "; %s %s", on_basis ? "basis" : "why",
+			    v[9]);
 		fputc('\n', z->out);
 		break;
 	}
