@@ -196,7 +196,9 @@ kp_stop_all() {
 
 # kp_sql NAME SQL: run a query on a gateway's store
 kp_sql() {
-	sqlite3 -batch -noheader "$WORK/$1/store.db" "$2"
+	# wait for the daemon's writer rather than fail with "database is
+	# locked" (a test's UPDATE lost that way once, under load)
+	sqlite3 -batch -noheader -cmd ".timeout 10000" "$WORK/$1/store.db" "$2"
 }
 
 # kp_body ROOT FROM_OIN TO_OIN REF VOLGNUMMER BSN: a notice body on stdout
