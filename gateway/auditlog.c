@@ -153,6 +153,14 @@ canonical(struct kp_audit_hasher *h, const struct kp_audit_entry *e)
 	COLUMN(h, "detail", e->detail);
 }
 
+void
+kp_audit_record(char *out, size_t outlen, const char *entiteittype,
+    const char *bron, const char *identificatie, uint64_t bronversie)
+{
+	snprintf(out, outlen, "%s|%s|%s|%llu", entiteittype, bron, identificatie,
+	    (unsigned long long)bronversie);
+}
+
 char *
 kp_audit_canonical(const struct kp_audit_entry *e, size_t *len)
 {

@@ -41,6 +41,13 @@ struct kp_audit_entry {
 	const char	*hash;		/* hex */
 };
 
+/*
+ * The record column of an entry, "TYPE|bron|identificatie|bronversie"
+ * (the form the chain hashes and the inzage reads back), into out.
+ */
+void	kp_audit_record(char *out, size_t outlen, const char *entiteittype,
+	    const char *bron, const char *identificatie, uint64_t bronversie);
+
 /* The canonical bytes of e (without its hash), malloc'd; NULL: no memory. */
 char	*kp_audit_canonical(const struct kp_audit_entry *e, size_t *len);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditlog.h"
 #include "client.h"
 #include "compose.h"
 #include "config.h"
@@ -74,23 +75,21 @@ add_audit(struct kp_context_audit *a, const char *asker_oin, const char *bsn,
     const struct kp_notice *n, const struct kp_decision *d, const char *doel)
 {
 	struct kp_audit *nv, *e;
-	char *record = NULL;
+	char record[160];
 
 	if ((nv = realloc(a->v, (a->n + 1) * sizeof(*nv))) == NULL)
 		return -1;
 	a->v = nv;
-	e = &a->v[a->n];
+	e = &a->v[a->n++];
 	memset(e, 0, sizeof(*e));
-	if (asprintf(&record, "%s|%s|%s|%llu", n->entiteittype, n->bron,
-	    n->identificatie, (unsigned long long)n->bronversie) == -1)
-		return -1;
-	a->n++;
+	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
+	    n->identificatie, n->bronversie);
 	e->direction = "out";
 	e->partner_oin = dup(asker_oin);
 	e->berichtcode = "La01";
 	e->entiteittype = dup(n->entiteittype);
 	e->bsn = dup(bsn);
-	e->record = record;
+	e->record = dup(record);
 	if (d->verdict == KP_DISCLOSE) {
 		e->outcome = "answered";
 		e->velden = dup(d->velden);
@@ -105,7 +104,7 @@ add_audit(struct kp_context_audit *a, const char *asker_oin, const char *bsn,
 		e->detail = dup(d->reason);
 		a->withheld++;
 	}
-	return 0;
+	return e->record != NULL && e->bsn != NULL ? 0 : -1;
 }
 
 void

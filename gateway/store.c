@@ -1081,10 +1081,9 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	    message_rowid, err)) != KP_OK)
 		return ret;
 	if (c->notice != NULL) {
-		snprintf(record, sizeof(record), "%s|%s|%s|%llu",
-		    c->notice->entiteittype, c->notice->bron,
-		    c->notice->identificatie,
-		    (unsigned long long)c->notice->bronversie);
+		kp_audit_record(record, sizeof(record), c->notice->entiteittype,
+		    c->notice->bron, c->notice->identificatie,
+		    c->notice->bronversie);
 		a.record = record;
 		if (c->notice->intrekking)
 			a.outcome = "retraction applied";
@@ -1256,8 +1255,8 @@ enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 	int ret, holds;
 
 	kp_time_iso(kp_now_ms(), now);
-	snprintf(record, sizeof(record), "%s|%s|%s|%llu", n->entiteittype, n->bron,
-	    n->identificatie, (unsigned long long)n->bronversie);
+	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
+	    n->identificatie, n->bronversie);
 	for (size_t i = 0; i < nfanout; i++) {
 		const struct kp_fanout *f = &fanout[i];
 		struct kp_audit q = {
@@ -1369,8 +1368,8 @@ apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 
 	job->verdict = KP_F_NONE;
 	job->queued = 0;
-	snprintf(record, sizeof(record), "%s|%s|%s|%llu", n->entiteittype, n->bron,
-	    n->identificatie, (unsigned long long)n->bronversie);
+	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
+	    n->identificatie, n->bronversie);
 	if ((ret = record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
 		return ret;
 	if (rec == RECORD_STALE) {
@@ -1916,8 +1915,8 @@ apply_delivered(struct kp_store *st, struct kp_store_job *job,
 	int64_t message_rowid;
 	int ret;
 
-	snprintf(record, sizeof(record), "%s|%s|%s|%llu", row->entiteittype,
-	    row->bron, row->identificatie, (unsigned long long)row->bronversie);
+	kp_audit_record(record, sizeof(record), row->entiteittype, row->bron,
+	    row->identificatie, row->bronversie);
 	if (row->mutatiesoort != 'V') {
 		kp_field_names(row->fields, velden, sizeof(velden));
 		a.velden = velden;
