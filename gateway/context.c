@@ -192,29 +192,22 @@ fill_answer(struct kp_gateway *gw, const struct kp_profile *asker,
 
 int
 kp_context_answer(struct kp_gateway *gw, const struct kp_profile *asker,
-    xmlNodePtr question, const struct kp_reply_params *rp, char **out,
-    size_t *len, struct kp_context_audit *audit, struct kp_err *err)
+    const char *bsn, const char *doel, const struct kp_reply_params *rp,
+    char **out, size_t *len, struct kp_context_audit *audit,
+    struct kp_err *err)
 {
 	struct kp_kd_reply r = {
 		.our_oin = gw->cfg->oin, .our_app = gw->cfg->application,
 		.to_oin = rp->to_oin, .to_app = rp->to_app, .crossref = rp->crossref,
 	};
-	xmlNodePtr params = kp_xml_child(question, KD_NS, "parameters");
-	char *bsn = kp_xml_text(kp_xml_child(params, KD_NS, "bsn"));
-	char *doel = kp_xml_text(kp_xml_child(params, KD_NS, "doel"));
 	struct kp_citizen c;
 	xmlNodePtr antwoord;
 	xmlDocPtr doc = NULL;
 	int ret;
 
 	memset(audit, 0, sizeof(*audit));
-	if (bsn == NULL || doel == NULL) {
-		ret = kp_reject(err, KP_F_002, "a context question needs the "
-		    "citizen's bsn and a doel in its parameters");
-		goto out;
-	}
 	if ((ret = kp_citizen_load(gw, bsn, &c, err)) != KP_OK)
-		goto out;
+		return ret;
 	if ((doc = kp_kd_la01(&r, "context", &antwoord, err)) == NULL)
 		ret = KP_ERR_NOMEM;
 	else
@@ -224,12 +217,9 @@ kp_context_answer(struct kp_gateway *gw, const struct kp_profile *asker,
 		ret = kp_reply_build_answer(gw, rp, doc, out, len, err);
 		doc = NULL;	/* freed by it */
 	}
-out:
 	xmlFreeDoc(doc);
 	if (ret != KP_OK)
 		kp_context_audit_clear(audit);
-	free(bsn);
-	free(doel);
 	return ret;
 }
 

@@ -39,13 +39,14 @@ struct kp_context_audit {
 };
 
 /*
- * Answer question (a checked dosLv01 functie context from asker) with a
- * signed dosLa01 in *out; the decisions go to *audit (free with
- * kp_context_audit_clear).  KP_F_002 when the question has no BSN.
+ * Answer asker's context question about bsn for doel (the inbound policy
+ * stage checked both) with a signed dosLa01 in *out; the decisions go to
+ * *audit (free with kp_context_audit_clear).
  */
 int	kp_context_answer(struct kp_gateway *gw, const struct kp_profile *asker,
-	    xmlNodePtr question, const struct kp_reply_params *rp, char **out,
-	    size_t *len, struct kp_context_audit *audit, struct kp_err *err);
+	    const char *bsn, const char *doel, const struct kp_reply_params *rp,
+	    char **out, size_t *len, struct kp_context_audit *audit,
+	    struct kp_err *err);
 void	kp_context_audit_clear(struct kp_context_audit *a);
 
 /* What a partner answered: its records, in the answer's order. */

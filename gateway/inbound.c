@@ -240,14 +240,14 @@ stage_policy(struct kp_inbound_call *in, struct kp_err *err)
 			return kp_reject(err, KP_F_020, "dosLv01 functie %s is "
 			    "not served by this gateway version (context and "
 			    "digest are)", in->sg.functie);
-		if (in->q_bsn == NULL)
+		/* (doel NULL would mean "any purpose" to may_ask) */
+		if (in->q_bsn == NULL || in->q_doel == NULL)
 			return kp_reject(err, KP_F_002, "a context question "
-			    "needs the citizen's bsn");
+			    "needs the citizen's bsn and a doel in its parameters");
 		if (!kp_profile_may_ask(in->profile, "context", in->q_doel))
 			return kp_reject(err, KP_F_020, "partner %s may not ask "
 			    "context for doel %s (profile %s, <vragen>)",
-			    in->profile->naam, in->q_doel != NULL ? in->q_doel :
-			    "(none)", in->profile->path);
+			    in->profile->naam, in->q_doel, in->profile->path);
 		return KP_OK;
 	}
 	if (!kp_profile_may_send(in->profile, root))
@@ -323,13 +323,9 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 
 	if (kp_xml_is(in->env.body_root, KD_NS, "dosLv01") &&
 	    strcmp(in->sg.functie, "context") == 0) {
-		int ret = kp_context_answer(in->gw, in->profile,
-		    in->env.body_root, &rp, &in->resp->body, &in->resp->len,
-		    &in->context, err);
-
-		if (ret == KP_ERR_PROTOCOL)
-			return ret;	/* the question's fault, said in err */
-		if (ret != KP_OK)
+		if (kp_context_answer(in->gw, in->profile, in->q_bsn, in->q_doel,
+		    &rp, &in->resp->body, &in->resp->len, &in->context,
+		    err) != KP_OK)
 			return kp_reject(err, KP_F_050, "cannot read the dossier "
 			    "or sign the answer; try again");
 	} else if (kp_xml_is(in->env.body_root, KD_NS, "dosLv01")) {
