@@ -209,6 +209,28 @@ show_progress(struct range *r)
 		    "%lld", done, (long long)v->total);
 }
 
+/*
+ * One link of the chain: e's hash over r->prev into md, e's stored hash
+ * into stored (*stored_ok when it is one), and r->prev moved on to e: its
+ * stored hash, or when that is no hash, the one recomputed.  -1: no memory.
+ */
+static int
+chain_step(struct range *r, const struct kp_audit_entry *e,
+    unsigned char md[KP_AUDIT_HASH_LEN],
+    unsigned char stored[KP_AUDIT_HASH_LEN], int *stored_ok)
+{
+	if (kp_audit_digest(r->hasher, r->at_start ? NULL : r->prev, e,
+	    md) != 0) {
+		r->found.failed = 1;
+		return -1;
+	}
+	*stored_ok = kp_audit_hash_parse(e->hash, stored) == 0;
+	memcpy(r->prev, *stored_ok ? stored : md, KP_AUDIT_HASH_LEN);
+	r->prev_seq = e->seq;
+	r->at_start = 0;
+	return 0;
+}
+
 static int
 verify_entry(void *arg, const struct kp_audit_entry *e)
 {
@@ -227,12 +249,8 @@ verify_entry(void *arg, const struct kp_audit_entry *e)
 		    (long long)(e->seq - r->prev_seq - 1),
 		    e->seq - r->prev_seq - 1 == 1 ? "y" : "ies");
 	/* Against the stored hash before it: each changed entry shows alone. */
-	if (kp_audit_digest(r->hasher, r->at_start ? NULL : r->prev, e,
-	    md) != 0) {
-		r->found.failed = 1;
+	if (chain_step(r, e, md, stored, &stored_ok) != 0)
 		return 1;
-	}
-	stored_ok = kp_audit_hash_parse(e->hash, stored) == 0;
 	if (!stored_ok || memcmp(md, stored, sizeof(md)) != 0)
 		bad(&r->found, e->seq, "entry %lld (%s, %s %s): %s",
 		    (long long)e->seq, e->at != NULL ? e->at : "?",
@@ -255,10 +273,6 @@ verify_entry(void *arg, const struct kp_audit_entry *e)
 			    "signed: the log was rewritten after that checkpoint",
 			    (long long)e->seq, c->whose, c->at);
 	}
-	r->prev_seq = e->seq;
-	r->at_start = 0;
-	/* A hash that is no hash: the next entry is held against ours. */
-	memcpy(r->prev, stored_ok ? stored : md, sizeof(r->prev));
 	return 0;
 }
 
@@ -362,20 +376,10 @@ by_seq(const void *a, const void *b)
 static int
 range_prev(void *arg, const struct kp_audit_entry *e)
 {
-	struct range *r = arg;
-	unsigned char md[KP_AUDIT_HASH_LEN];
+	unsigned char md[KP_AUDIT_HASH_LEN], stored[KP_AUDIT_HASH_LEN];
+	int stored_ok;
 
-	if (kp_audit_hash_parse(e->hash, r->prev) != 0) {
-		if (kp_audit_digest(r->hasher, r->at_start ? NULL : r->prev, e,
-		    md) != 0) {
-			r->found.failed = 1;
-			return 1;
-		}
-		memcpy(r->prev, md, sizeof(md));
-	}
-	r->prev_seq = e->seq;
-	r->at_start = 0;
-	return 0;
+	return chain_step(arg, e, md, stored, &stored_ok) != 0;
 }
 
 /* A verifying thread: ranges in turn until none is left. */
