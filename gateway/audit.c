@@ -715,42 +715,44 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 	    e->partner_oin);
 	const char *org = p != NULL ? p->naam : e->partner_oin != NULL ?
 	    e->partner_oin : "?";
-	const char *what, *v[10];
+	const char *what, *last, *v[10];
 	char type[8], id[48], version[24];
 	int intrekking = e->detail != NULL && strcmp(e->detail, "intrekking") == 0;
-	int on_basis;
+	int out, on_basis = 0;
 
 	if (e->outcome == NULL || e->direction == NULL)
 		return 0;
-	if (strcmp(e->direction, "out") == 0 &&
-	    strcmp(e->outcome, "delivered") == 0 && e->berichtcode != NULL &&
-	    strcmp(e->berichtcode, "Lv01") == 0)
+	/*
+	 * What the entry says, and its last column: what was disclosed (or
+	 * withdrawn) shows its basis, a refusal why, a refused request its code.
+	 */
+	out = strcmp(e->direction, "out") == 0;
+	if (out && strcmp(e->outcome, "delivered") == 0 &&
+	    e->berichtcode != NULL && strcmp(e->berichtcode, "Lv01") == 0) {
 		what = "asked about (question)";	/* BSN and purpose went */
-	else if (strcmp(e->direction, "out") == 0 &&
-	    strcmp(e->outcome, "delivered") == 0)
+		last = NULL;
+	} else if (out && strcmp(e->outcome, "delivered") == 0) {
 		what = intrekking ? "copy withdrawn" : "received";
-	else if (strcmp(e->direction, "out") == 0 &&
-	    strcmp(e->outcome, "answered") == 0)
+		last = e->basis;
+		on_basis = 1;
+	} else if (out && strcmp(e->outcome, "answered") == 0) {
 		what = "shown on request";
-	else if (strcmp(e->direction, "out") == 0 &&
-	    strcmp(e->outcome, "withheld") == 0)
+		last = e->basis;
+		on_basis = 1;
+	} else if (out && strcmp(e->outcome, "withheld") == 0) {
 		what = "refused: no basis";
-	else if (strcmp(e->direction, "in") == 0 &&
-	    strcmp(e->outcome, "rejected") == 0)
+		last = e->detail;
+	} else if (strcmp(e->direction, "in") == 0 &&
+	    strcmp(e->outcome, "rejected") == 0) {
 		what = "request refused";
-	else
+		last = e->code;
+	} else {
 		return 0;
+	}
 	split_record(e->record, type, id, version);
 	v[0] = e->at; v[1] = org; v[2] = e->partner_oin; v[3] = what;
 	v[4] = type[0] ? type : e->entiteittype; v[5] = id; v[6] = version;
-	v[7] = intrekking ? NULL : e->velden; v[8] = e->doel;
-	/* what was disclosed (or withdrawn) shows its basis; a refusal why */
-	on_basis = strcmp(what, "received") == 0 || intrekking ||
-	    strcmp(what, "shown on request") == 0;
-	v[9] = on_basis ? e->basis : strcmp(what, "asked about (question)") ==
-	    0 ? NULL : e->detail;
-	if (strcmp(what, "request refused") == 0)
-		v[9] = e->code;
+	v[7] = intrekking ? NULL : e->velden; v[8] = e->doel; v[9] = last;
 	z->n++;
 	switch (z->format) {
 	case KP_REPORT_CSV:
