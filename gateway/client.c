@@ -244,8 +244,7 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	struct kp_composed req;
 	struct curl_slist *headers = NULL;
 	struct kp_stuurgegevens sg;
-	xmlNodePtr params = kp_xml_is(body_root, KD_NS, "dosLv01") ?
-	    kp_xml_child(body_root, KD_NS, "parameters") : NULL;
+	xmlNodePtr params;
 	char *bsn = NULL, *doel = NULL;
 	CURLcode rc;
 	long status = 0;
@@ -254,24 +253,13 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	memset(out, 0, sizeof(*out));
 	memset(&sg, 0, sizeof(sg));
 	kp_kd_read_stuurgegevens(body_root, &sg, NULL);
-	/* a question is audited with its citizen and purpose */
-	if (params != NULL) {
-		bsn = kp_xml_text(kp_xml_child(params, KD_NS, "bsn"));
-		doel = kp_xml_text(kp_xml_child(params, KD_NS, "doel"));
-	}
-	if ((ret = kp_request_build(gw, c->partner, body_root, &req, err)) !=
-	    KP_OK) {
-		free(bsn);
-		free(doel);
+	if ((ret = kp_request_build(gw, c->partner, body_root, &req, err)) != KP_OK)
 		return ret;
-	}
 	snprintf(out->message_id, sizeof(out->message_id), "%s", req.message_id);
 	kp_buf_clear(&c->answer);
 	c->errbuf[0] = '\0';
 	if ((headers = kp_client_post(c->curl, &req)) == NULL) {
 		kp_composed_clear(&req);
-		free(bsn);
-		free(doel);
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	}
 	rc = curl_easy_perform(c->curl);
@@ -291,6 +279,12 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 		    c->answer.len, out, err);
 		if (ret == KP_OK)
 			out->response = kp_buf_steal(&c->answer, &out->response_len);
+	}
+	/* a question is audited with its citizen and purpose */
+	if (kp_xml_is(body_root, KD_NS, "dosLv01") &&
+	    (params = kp_xml_child(body_root, KD_NS, "parameters")) != NULL) {
+		bsn = kp_xml_text(kp_xml_child(params, KD_NS, "bsn"));
+		doel = kp_xml_text(kp_xml_child(params, KD_NS, "doel"));
 	}
 	{
 		struct kp_outbound_record r = {
