@@ -196,8 +196,10 @@ kp_checkpoint_send(struct kp_gateway *gw, size_t *sent, struct kp_err *err)
 	if ((ret = kp_store_newest_checkpoint(gw->store, note_newest, &n,
 	    err)) != KP_OK || n.id == 0)
 		goto out;
-	for (size_t i = 0; i < gw->profiles->n; i++) {
-		const struct kp_profile *p = &gw->profiles->v[i];
+	const struct kp_profiles *ps = gw->profiles;	/* one generation */
+
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct kp_profile *p = &ps->v[i];
 		struct kp_kd_reply r = { gw->cfg->oin, gw->cfg->application,
 		    p->oin, NULL, NULL };
 		struct kp_outcome o = { 0 };

@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "kd.h"
 #include "log.h"
+#include "metrics.h"
 #include "profile.h"
 #include "schema.h"
 #include "store.h"
@@ -236,6 +237,19 @@ out:
 	return ret;
 }
 
+void
+kp_client_account(CURL *h, CURLcode rc, const char *berichtcode,
+    int answered, kp_fault fault)
+{
+	curl_off_t us = 0;
+
+	if (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION)
+		kp_metrics_handshake_failed(KP_METRIC_OUT);
+	if (curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+		kp_metrics_latency(KP_METRIC_OUT, (double)us / 1e6);
+	kp_metrics_out(berichtcode, answered, fault);
+}
+
 int
 kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
     struct kp_outcome *out, struct kp_err *err)
@@ -280,6 +294,8 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 		if (ret == KP_OK)
 			out->response = kp_buf_steal(&c->answer, &out->response_len);
 	}
+	kp_client_account(c->curl, rc, sg.berichtcode, ret == KP_OK,
+	    out->fault);
 	/* a question is audited with its citizen and purpose */
 	if (kp_xml_is(body_root, KD_NS, "dosLv01") &&
 	    (params = kp_xml_child(body_root, KD_NS, "parameters")) != NULL) {

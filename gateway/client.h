@@ -37,6 +37,14 @@ struct kp_client	*kp_client_new(struct kp_gateway *gw,
 void			 kp_client_free(struct kp_client *c);
 
 /*
+ * Count one exchange in the metrics (metrics.h): its time as curl saw it,
+ * a failed TLS handshake, and its outcome (answered: a verified Bv03 or
+ * Fo03 came back; fault: which Fo03).
+ */
+void	kp_client_account(CURL *h, CURLcode rc, const char *berichtcode,
+	    int answered, kp_fault fault);
+
+/*
  * Sign body_root, send it, verify the answer, record both and the audit row
  * in the store.  KP_OK when a verified answer (Bv03 or Fo03) came back; the
  * outcome says which.  Transport and verification failures return an error.

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -61,6 +62,14 @@ static const struct opt options[] = {
 	{ "local_socket", OPT_PATH, OFF(local_socket), 0, 0, 0, 0, NULL,
 	  "Unix socket of the local interface for the party's own systems "
 	  "(mode 0660: who may write to it may change the dossier)" },
+	{ "admin_listen", OPT_STRING, OFF(admin_listen), 0, 0, 0, 0, NULL,
+	  "address:port of the operator's listener, plain HTTP: GET /healthz "
+	  "(200 ready, 503 with what is wrong) and GET /metrics (Prometheus); "
+	  "bind it to loopback or a management network, never to partners" },
+	{ "user", OPT_STRING, OFF(user), 0, 0, 0, 0, NULL,
+	  "the account to run as when started as root: root is dropped after "
+	  "the listeners are bound and the keys read; the store and its "
+	  "directory must belong to it" },
 	{ "xsd_dir", OPT_PATH, OFF(xsd_dir), 0, 0, 0, 0, KP_XSD_DIR,
 	  "directory with ketendossier.xsd and profile.xsd" },
 	{ "max_body", OPT_INT, OFF(max_body), 0, 1024, 64 * 1024 * 1024,
@@ -108,6 +117,76 @@ static const struct opt options[] = {
 	  NULL, "contacts (KCT) in an answer to a context question: the newest "
 	  "this many the asker may see; 0: none" },
 };
+
+/*
+ * What a reload (SIGHUP) changes in the running gateway.  Everything else
+ * is bound at start: listeners, threads, store, keys and certificates, the
+ * trust store and CRL, schedules.
+ */
+static const char *const reloadable[] = {
+	"log_level", "context_contacts", "clock_skew", "timestamp_lifetime",
+	"max_lifetime", "send_timeout", "application", "name",
+};
+
+static int
+is_reloadable(const char *name)
+{
+	for (size_t i = 0; i < sizeof(reloadable) / sizeof(reloadable[0]); i++)
+		if (strcmp(reloadable[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+kp_config_keep_running(struct kp_config *next, const struct kp_config *running,
+    FILE *notes)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct opt *o = &options[i];
+		char *nb = (char *)next;
+		const char *rb = (const char *)running;
+		int differ;
+
+		if (is_reloadable(o->name))
+			continue;
+		switch (o->type) {
+		case OPT_INT:
+			differ = *(int64_t *)(nb + o->offset) !=
+			    *(const int64_t *)(rb + o->offset);
+			*(int64_t *)(nb + o->offset) =
+			    *(const int64_t *)(rb + o->offset);
+			break;
+		case OPT_OIN:
+			differ = strcmp(nb + o->offset, rb + o->offset) != 0;
+			memcpy(nb + o->offset, rb + o->offset, KP_OIN_LEN + 1);
+			break;
+		default: {
+			char **np = (char **)(nb + o->offset);
+			const char *rv = *(char *const *)(rb + o->offset);
+
+			differ = (*np == NULL) != (rv == NULL) ||
+			    (*np != NULL && strcmp(*np, rv) != 0);
+			if (differ) {
+				free(*np);
+				*np = rv != NULL ? strdup(rv) : NULL;
+				if (rv != NULL && *np == NULL)
+					return -1;
+			}
+			break;
+		}
+		}
+		if (differ) {
+			n++;
+			if (notes != NULL)
+				fprintf(notes, "%s: %s changed; it takes effect at "
+				    "restart, the running value stays until then\n",
+				    running->path, o->name);
+		}
+	}
+	return n;
+}
 
 int
 kp_oin_valid(const char *s)
@@ -281,6 +360,12 @@ check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
 				    p, strerror(errno));
 		}
 	}
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strcmp(options[i].name, "user") == 0 && cfg->user != NULL &&
+		    getpwnam(cfg->user) == NULL)
+			problem(ld, seen_line[i], "user %s: no such account; "
+			    "create it (useradd --system %s) or name another",
+			    cfg->user, cfg->user);
 	if (cfg->audit_key == NULL && cfg->store != NULL &&
 	    asprintf(&cfg->audit_key, "%s.audit-key", cfg->store) == -1) {
 		cfg->audit_key = NULL;
@@ -391,6 +476,7 @@ kp_config_free(struct kp_config *cfg)
 		if (o->type == OPT_STRING || o->type == OPT_PATH)
 			free(*(char **)((char *)cfg + o->offset));
 	}
+	kp_config_free(cfg->older);
 	free(cfg->path);
 	free(cfg);
 }

@@ -29,6 +29,8 @@ struct kp_config {
 	char	*profiles;		/* directory of partner profiles */
 	char	*xsd_dir;
 	char	*local_socket;		/* Unix socket of the local interface */
+	char	*admin_listen;		/* host:port of /healthz and /metrics */
+	char	*user;			/* who to run as after binding, as root */
 	int64_t	 max_body;
 	int64_t	 max_connections;
 	int64_t	 threads;
@@ -44,6 +46,7 @@ struct kp_config {
 	int64_t	 checkpoint_interval;	/* seconds between signed chain heads */
 	int64_t	 consent_check_interval; /* seconds between expiry checks */
 	int64_t	 context_contacts;	/* newest KCT in a context answer */
+	struct kp_config *older;	/* replaced at a reload, kept till close */
 };
 
 /*
@@ -54,6 +57,15 @@ struct kp_config {
 struct kp_config *kp_config_load(const char *path, FILE *problems,
 		    struct kp_err *err);
 void		  kp_config_free(struct kp_config *cfg);
+
+/*
+ * For a reload: give next the running values of every option a reload
+ * cannot change (listeners, store, keys, ...), writing one line to notes
+ * (may be NULL) for each that the file changed.  Returns how many did, or
+ * -1 when out of memory.
+ */
+int		  kp_config_keep_running(struct kp_config *next,
+		    const struct kp_config *running, FILE *notes);
 
 /* 20 digits? */
 int		  kp_oin_valid(const char *s);

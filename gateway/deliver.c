@@ -303,6 +303,7 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 
 	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK || (status != 200 && status != 500)) {
+		kp_client_account(t->h, rc, "Lk01", 0, KP_F_NONE);
 		snprintf(why, sizeof(why), "%s", rc != CURLE_OK ?
 		    (t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)) :
 		    status == 503 ? "HTTP 503: partner busy or stopping" :
@@ -316,6 +317,7 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 	}
 	if (kp_answer_verify(gw, t->partner, &t->req, t->answer.data,
 	    t->answer.len, &out, &err) != KP_OK) {
+		kp_client_account(t->h, rc, "Lk01", 0, KP_F_NONE);
 		/* Not proof of delivery: try again, it may be a bad moment. */
 		snprintf(why, sizeof(why), "answer does not verify: %.250s", err.msg);
 		log_warnx("to %s: %s", t->partner->oin, why);
@@ -324,6 +326,7 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 		kp_outcome_clear(&out);
 		return;
 	}
+	kp_client_account(t->h, rc, "Lk01", 1, out.fault);
 	if (out.fault == KP_F_NONE) {
 		land(d, t);
 	} else if (out.fault == KP_F_030 && out.verwacht > 0) {

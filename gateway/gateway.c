@@ -144,6 +144,62 @@ fail:
 	return NULL;
 }
 
+/* Log each line of a memstream's text as a warning of the reload. */
+static void
+log_lines(char *text)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		kp_log(KP_LOG_WARN, "reload", "%s", line);
+}
+
+int
+kp_gateway_reload(struct kp_gateway *gw, struct kp_err *err)
+{
+	struct kp_config *running = gw->cfg, *next;
+	struct kp_profiles *profiles = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *notes;
+	int changed;
+
+	if ((notes = open_memstream(&text, &len)) == NULL)
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	if ((next = kp_config_load(running->path, notes, err)) != NULL &&
+	    (profiles = kp_profiles_load(next->profiles, gw->profile_schema,
+	    notes, err)) == NULL) {
+		kp_config_free(next);
+		next = NULL;
+	}
+	if (next == NULL) {
+		fclose(notes);
+		log_lines(text);
+		free(text);
+		log_warnx("reload refused: the running configuration and "
+		    "profiles stay; correct the problems above and send SIGHUP "
+		    "again");
+		return err->status;
+	}
+	changed = kp_config_keep_running(next, running, notes);
+	fclose(notes);
+	log_lines(text);
+	free(text);
+	if (changed < 0) {
+		kp_profiles_free(profiles);
+		kp_config_free(next);
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	}
+	next->older = running;
+	profiles->older = gw->profiles;
+	gw->cfg = next;
+	gw->profiles = profiles;
+	kp_log_set_level((enum kp_log_level)next->log_level);
+	log_info("reloaded %s: %zu partner profiles", next->path, profiles->n);
+	return KP_OK;
+}
+
 void
 kp_gateway_close(struct kp_gateway *gw)
 {

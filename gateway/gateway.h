@@ -21,8 +21,12 @@ struct kp_signer;
 struct kp_store;
 
 struct kp_gateway {
-	struct kp_config	*cfg;
-	struct kp_profiles	*profiles;
+	struct kp_config *_Atomic cfg;	/* like profiles */
+	/*
+	 * Swapped whole by kp_gateway_reload(): read it once per operation
+	 * (the atomic load), and keep using that generation.
+	 */
+	struct kp_profiles *_Atomic profiles;
 	X509_STORE		*trust;
 	struct kp_certcache	*certs;		/* partner certificates checked */
 	struct kp_signer	*signer;
@@ -51,6 +55,16 @@ struct kp_gateway	*kp_gateway_open_store(const char *config_path,
 			    const char *store_path, int flags, FILE *problems,
 			    struct kp_err *err);
 void			 kp_gateway_close(struct kp_gateway *gw);
+
+/*
+ * SIGHUP: read the configuration file and the profiles again.  When either
+ * has a problem, every problem is logged as "file:line: what" and the
+ * running ones stay; otherwise the new ones replace them (the old stay in
+ * memory: threads may be using them).  Options a reload cannot change keep
+ * their running values, each logged.  Connections are not touched.
+ */
+int			 kp_gateway_reload(struct kp_gateway *gw,
+			    struct kp_err *err);
 
 /* One-time library set-up and tear-down for a process. */
 int			 kp_libraries_init(struct kp_err *err);

@@ -14,6 +14,7 @@
 #include "inbound.h"
 #include "kd.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "profile.h"
 #include "compose.h"
@@ -564,6 +565,9 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 	else
 		log_debug("in %s from %s: %s", in->message_id, in->req->peer_oin,
 		    resp->duplicate ? "duplicate" : "accepted");
+	kp_metrics_in(in->have_sg ? in->sg.berichtcode : NULL,
+	    in->job.kind == KP_JOB_COMMIT, resp->duplicate, resp->fault,
+	    resp->http_status);
 	*out = *resp;
 	kp_notice_clear(&in->notice);
 	for (size_t i = 0; i < 4; i++)

@@ -1,22 +1,44 @@
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static const char *log_ident = "ketenpoort";
 static enum kp_log_level log_level = KP_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int to_journal;	/* stderr is systemd's journal stream */
+
+/*
+ * systemd sets JOURNAL_STREAM to the device and inode of the stream it
+ * connected stderr to (systemd.exec(5)): then each line starts with its
+ * syslog priority as "<N>" (sd-daemon(3)) and the journal adds the time.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev ==
+	    dev && (unsigned long long)st.st_ino == ino;
+}
 
 void
 kp_log_init(const char *ident, enum kp_log_level level)
 {
 	log_ident = ident;
 	log_level = level;
+	to_journal = stderr_is_journal();
 }
 
 void
@@ -26,7 +48,7 @@ kp_log_set_level(enum kp_log_level level)
 }
 
 static void
-vlog(const char *tag, const char *func, const char *fmt, va_list ap)
+vlog(int prio, const char *tag, const char *func, const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -36,8 +58,11 @@ vlog(const char *tag, const char *func, const char *fmt, va_list ap)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%s.%03ldZ %s %s: %s: ", when, ts.tv_nsec / 1000000,
-	    log_ident, tag, func);
+	if (to_journal)
+		fprintf(stderr, "<%d>%s: %s: ", prio, tag, func);
+	else
+		fprintf(stderr, "%s.%03ldZ %s %s: %s: ", when,
+		    ts.tv_nsec / 1000000, log_ident, tag, func);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	pthread_mutex_unlock(&log_lock);
@@ -47,12 +72,13 @@ void
 kp_log(enum kp_log_level level, const char *func, const char *fmt, ...)
 {
 	static const char *tags[] = { "warn", "info", "debug" };
+	static const int prios[] = { 4, 6, 7 };	/* LOG_WARNING, INFO, DEBUG */
 	va_list ap;
 
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
-	vlog(tags[level], func, fmt, ap);
+	vlog(prios[level], tags[level], func, fmt, ap);
 	va_end(ap);
 }
 
@@ -62,7 +88,7 @@ kp_fatal(const char *func, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("fatal", func, fmt, ap);
+	vlog(3, "fatal", func, fmt, ap);	/* LOG_ERR */
 	va_end(ap);
 	exit(1);
 }

@@ -294,8 +294,17 @@ kp_profiles_load(const char *dir, struct kp_schema *schema, FILE *problems,
 		    &perr) != KP_OK) {
 			problem(problems, err, &nproblems, "%s", perr.msg);
 		} else if ((doc = kp_xml_parse_local(text, textlen, &perr)) == NULL) {
-			problem(problems, err, &nproblems, "%s: %s", p.path,
-			    perr.msg);
+			int line = 0, at = 0;
+
+			/* "not well-formed XML, line N: what" as file:line */
+			if (sscanf(perr.msg, "not well-formed XML, line %d: %n",
+			    &line, &at) == 1 && at > 0)
+				problem(problems, err, &nproblems, "%s:%d: not "
+				    "well-formed XML: %s", p.path, line,
+				    perr.msg + at);
+			else
+				problem(problems, err, &nproblems, "%s: %s", p.path,
+				    perr.msg);
 		} else if (kp_schema_validate_doc(schema, doc, &perr) != KP_OK) {
 			/* perr.msg starts with "line N: " */
 			problem(problems, err, &nproblems, "%s:%s", p.path,
@@ -341,6 +350,7 @@ kp_profiles_free(struct kp_profiles *ps)
 {
 	if (ps == NULL)
 		return;
+	kp_profiles_free(ps->older);
 	for (size_t i = 0; i < ps->n; i++)
 		profile_clear(&ps->v[i]);
 	free(ps->v);

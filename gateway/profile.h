@@ -57,6 +57,11 @@ struct kp_profile {
 struct kp_profiles {
 	struct kp_profile	*v;
 	size_t			 n;
+	/*
+	 * The generation this one replaced at a reload: kept until the
+	 * gateway closes, since threads may still hold its profiles.
+	 */
+	struct kp_profiles	*older;
 };
 
 struct kp_profiles	*kp_profiles_load(const char *dir,

@@ -8,11 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,6 +28,7 @@
 #include <event2/thread.h>
 #include <openssl/ssl.h>
 
+#include "admin.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "consent.h"
@@ -35,10 +39,12 @@
 #include "gateway.h"
 #include "inbound.h"
 #include "log.h"
+#include "metrics.h"
 #include "profile.h"
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+#include "wss.h"
 
 #define WUS_PATH	"/wus/v1"
 #define SHUTDOWN_GRACE_MS 1000
@@ -77,6 +83,7 @@ struct pending {
 	struct kp_request	 kreq;
 	char			 oin[24];
 	struct kp_inbound_call	*call;
+	struct timespec		 t0;	/* when the request was read */
 	struct pending		*next;
 };
 
@@ -90,9 +97,13 @@ conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 	struct conn *c = ptr;
 	struct worker *w;
 
-	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	(void)ad; (void)idx; (void)argl; (void)argp;
 	if (c == NULL)
 		return;
+	/* Begun but never finished: refused, or the peer gave up. */
+	if (parent != NULL && !SSL_is_init_finished(parent) &&
+	    !SSL_in_before(parent))
+		kp_metrics_handshake_failed(KP_METRIC_IN);
 	w = c->w;
 	/* Answers still on their way go nowhere now. */
 	for (struct pending *p = c->pending; p != NULL; p = p->next)
@@ -197,9 +208,14 @@ answer(evutil_socket_t fd, short what, void *arg)
 	struct pending *p = arg;
 	struct kp_response resp;
 
+	struct timespec t1;
+
 	(void)fd;
 	(void)what;
 	kp_inbound_finish(p->call, &resp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	kp_metrics_latency(KP_METRIC_IN, (double)(t1.tv_sec - p->t0.tv_sec) +
+	    (double)(t1.tv_nsec - p->t0.tv_nsec) / 1e9);
 	if (p->conn != NULL) {
 		struct pending **pp;
 
@@ -274,6 +290,7 @@ handle(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &p->t0);
 	ssl = request_ssl(req);
 	len = evbuffer_get_length(body);
 	p->w = w;
@@ -307,8 +324,8 @@ worker_main(void *arg)
 	return NULL;
 }
 
-static int
-open_listener(const char *listen_spec, struct kp_err *err)
+int
+kp_open_listener(const char *listen_spec, struct kp_err *err)
 {
 	struct addrinfo hints, *res = NULL;
 	char host[256], *colon;
@@ -387,29 +404,81 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(s->base, NULL);
 }
 
+/*
+ * Started as root: become cfg->user now that the listeners are bound and
+ * the keys read.  The local socket goes to that user's group.
+ */
+static int
+drop_root(const struct kp_config *cfg, struct kp_err *err)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return KP_OK;
+	if (cfg->user == NULL) {
+		log_warnx("running as root: set user in %s to the account the "
+		    "gateway should run as, and it drops root after binding",
+		    cfg->path);
+		return KP_OK;
+	}
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		return kp_fail(err, KP_ERR_CONFIG, "%s: user %s: no such account",
+		    cfg->path, cfg->user);
+	if (cfg->local_socket != NULL &&
+	    chown(cfg->local_socket, pw->pw_uid, pw->pw_gid) == -1)
+		return kp_fail(err, KP_ERR_SYS, "local_socket %s: chown: %s",
+		    cfg->local_socket, strerror(errno));
+	if (setgroups(0, NULL) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		return kp_fail(err, KP_ERR_SYS, "cannot become user %s: %s",
+		    cfg->user, strerror(errno));
+	if (pw->pw_uid != 0 && (setuid(0) != -1 || geteuid() == 0))
+		return kp_fail(err, KP_ERR_SYS, "still root after becoming %s",
+		    cfg->user);
+	log_info("running as %s (uid %ld)", cfg->user, (long)pw->pw_uid);
+	return KP_OK;
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct kp_err err;
+
+	(void)sig;
+	(void)what;
+	log_info("SIGHUP: reading the configuration and profiles again");
+	kp_gateway_reload(arg, &err);
+}
+
 int
 kp_serve(struct kp_gateway *gw, struct kp_err *err)
 {
 	const struct kp_config *cfg = gw->cfg;
 	struct worker *workers = NULL;
 	struct stopper stopper = { 0 };
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	struct kp_deliver *deliver = NULL;
 	struct kp_ticker *schedule = NULL, *consents = NULL, *checkpoints = NULL;
 	struct kp_consent_schedule consent_schedule = {
 		.gw = gw, .interval_ms = cfg->consent_check_interval * 1000,
 	};
 	struct kp_local *local = NULL;
+	struct kp_admin *admin = NULL;
+	struct kp_ticker *certwatch = NULL;
 	SSL_CTX *ctx = NULL;
 	int nthreads, fd = -1, started = 0, ret = KP_OK;
 
+	if (kp_cert_not_after(gw->signer->cert) <= time(NULL))
+		return kp_fail(err, KP_ERR_CONFIG, "%s: our certificate has "
+		    "expired; partners would refuse every exchange: install a "
+		    "renewed one", cfg->cert);
 	evthread_use_pthreads();
 	signal(SIGPIPE, SIG_IGN);
 	if (conn_index == -1)
 		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
 	if ((ctx = kp_tls_server_ctx(cfg, err)) == NULL)
 		return KP_ERR_TLS;
-	if ((fd = open_listener(cfg->listen, err)) < 0) {
+	if ((fd = kp_open_listener(cfg->listen, err)) < 0) {
 		SSL_CTX_free(ctx);
 		return KP_ERR_SYS;
 	}
@@ -465,10 +534,21 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		ret = KP_ERR_SYS;
 		goto out;
 	}
+	if (cfg->admin_listen != NULL &&
+	    (admin = kp_admin_start(gw, stopper.base, err)) == NULL) {
+		ret = KP_ERR_SYS;
+		goto out;
+	}
+	if (drop_root(cfg, err) != KP_OK) {
+		ret = err->status;
+		goto out;
+	}
 	sigterm = evsignal_new(stopper.base, SIGTERM, on_signal, &stopper);
 	sigint = evsignal_new(stopper.base, SIGINT, on_signal, &stopper);
-	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||
-	    evsignal_add(sigint, NULL)) {
+	sighup = evsignal_new(stopper.base, SIGHUP, on_hup, gw);
+	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
+	    evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+	    evsignal_add(sighup, NULL)) {
 		ret = kp_fail(err, KP_ERR_SYS, "cannot handle signals");
 		goto out;
 	}
@@ -495,6 +575,12 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	/* Consent changes take effect within a second (consent.h). */
 	if ((consents = kp_ticker_start("consent", 1000, kp_consent_tick,
 	    &consent_schedule, err)) == NULL) {
+		ret = KP_ERR_SYS;
+		goto out;
+	}
+	kp_cert_watch(gw);
+	if ((certwatch = kp_ticker_start("certificate watch", 3600 * 1000,
+	    kp_cert_watch, gw, err)) == NULL) {
 		ret = KP_ERR_SYS;
 		goto out;
 	}
@@ -530,6 +616,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		consents = NULL;
 		kp_ticker_stop(checkpoints);
 		checkpoints = NULL;
+		kp_ticker_stop(certwatch);
+		certwatch = NULL;
 		kp_deliver_stop(deliver);
 		deliver = NULL;
 		kp_store_writer_stop(gw->store);
@@ -545,6 +633,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	}
 out:
 	kp_local_stop(local);
+	kp_admin_stop(admin);
+	kp_ticker_stop(certwatch);
 	kp_ticker_stop(schedule);
 	kp_ticker_stop(consents);
 	kp_ticker_stop(checkpoints);
@@ -553,6 +643,8 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	if (sighup != NULL)
+		event_free(sighup);
 	if (stopper.base != NULL)
 		event_base_free(stopper.base);
 	for (int i = 0; workers != NULL && i < nthreads; i++) {

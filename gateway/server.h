@@ -18,6 +18,12 @@
 
 struct kp_gateway;
 
+/*
+ * A listening TCP socket (non-blocking, close-on-exec) on "host:port",
+ * "[v6]:port" or ":port"; or -1 with err.
+ */
+int	kp_open_listener(const char *listen_spec, struct kp_err *err);
+
 /* Run until SIGTERM or SIGINT. */
 int	kp_serve(struct kp_gateway *gw, struct kp_err *err);
 

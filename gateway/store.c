@@ -1,9 +1,14 @@
 #include "autoconf.h"
 
+#include <sys/statvfs.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <sqlite3.h>
@@ -41,6 +46,9 @@ struct kp_store {
 	size_t		 queued;
 	int		 writer_running, writer_stopping;
 	pthread_t	 writer;
+	/* the last batch's failure, "" after a batch that committed */
+	char		 write_error[sizeof(((struct kp_err *)0)->msg)];	/* queue_lock */
+	int64_t		 write_error_ms;
 };
 
 /* Each entry moves the schema from version i to i + 1.  Never edit one. */
@@ -1477,6 +1485,14 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		log_warnx("%s: a batch of writes failed (%s); none of them is "
 		    "acknowledged", st->path, err.msg);
 	pthread_mutex_unlock(&st->lock);
+	pthread_mutex_lock(&st->queue_lock);
+	if (batch_ok) {
+		st->write_error[0] = '\0';
+	} else {
+		snprintf(st->write_error, sizeof(st->write_error), "%s", err.msg);
+		st->write_error_ms = kp_now_ms();
+	}
+	pthread_mutex_unlock(&st->queue_lock);
 	for (job = jobs; job != NULL; job = next) {
 		next = job->next;
 		if (!batch_ok) {
@@ -1545,6 +1561,57 @@ kp_store_pending(struct kp_store *st)
 	n = st->queued;
 	pthread_mutex_unlock(&st->queue_lock);
 	return n;
+}
+
+int
+kp_store_health(struct kp_store *st, char *why, size_t len)
+{
+	struct statvfs vfs;
+	char when[32], *probe;
+	int bad = 0, fd = -1;
+
+	pthread_mutex_lock(&st->queue_lock);
+	if (st->write_error[0] != '\0') {
+		kp_time_iso(st->write_error_ms, when);
+		snprintf(why, len, "the last write failed at %s: %s", when,
+		    st->write_error);
+		bad = 1;
+	}
+	pthread_mutex_unlock(&st->queue_lock);
+	if (bad)
+		return -1;
+	if (statvfs(st->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+		snprintf(why, len, "%s is on a read-only file system", st->path);
+		return -1;
+	}
+	/*
+	 * A file system the kernel made read-only after an error may not say
+	 * so in statvfs: create a file next to the store, as SQLite would.
+	 */
+	if (asprintf(&probe, "%s-healthz", st->path) == -1) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	if ((fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1 || write(fd, "", 1) != 1) {
+		snprintf(why, len, "cannot write next to %s: %s", st->path,
+		    strerror(errno));
+		bad = 1;
+	}
+	if (fd != -1) {
+		close(fd);
+		unlink(probe);
+	}
+	free(probe);
+	if (bad)
+		return -1;
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		snprintf(why, len, "%s is open read-only (check its and its "
+		    "directory's permissions)", st->path);
+		return -1;
+	}
+	snprintf(why, len, "%s writable", st->path);
+	return 0;
 }
 
 void

@@ -186,6 +186,12 @@ struct kp_store_job {
  * with KP013 (another body).  done() runs in the writer's thread, or in the
  * caller's before kp_store_submit returns when no writer runs.
  */
+/*
+ * Can the store take writes?  0, or -1 with why: the last batch of writes
+ * failed (until one commits), the file system is read-only, or SQLite
+ * opened the file read-only.  why says which, or where it is.
+ */
+int	kp_store_health(struct kp_store *st, char *why, size_t len);
 void	kp_store_submit(struct kp_store *store, struct kp_store_job *job);
 int	kp_store_writer_start(struct kp_store *store, struct kp_err *err);
 /* Apply what is queued, then stop the writer. */

@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "tls.h"
 
 const char *
@@ -189,6 +190,26 @@ restrict_versions(SSL_CTX *ctx, struct kp_err *err)
 	return KP_OK;
 }
 
+/*
+ * A partner's certificate, for health and expiry warnings: one that passed,
+ * or one refused only because it expired (its chain and signature were
+ * checked before its dates).
+ */
+static void
+note_peer(int preverify_ok, X509_STORE_CTX *store_ctx)
+{
+	if (X509_STORE_CTX_get_error_depth(store_ctx) == 0 && (preverify_ok ||
+	    X509_STORE_CTX_get_error(store_ctx) == X509_V_ERR_CERT_HAS_EXPIRED))
+		kp_metrics_peer_cert(X509_STORE_CTX_get_current_cert(store_ctx));
+}
+
+static int
+server_verify_cb(int preverify_ok, X509_STORE_CTX *store_ctx)
+{
+	note_peer(preverify_ok, store_ctx);
+	return preverify_ok;
+}
+
 SSL_CTX *
 kp_tls_server_ctx(const struct kp_config *cfg, struct kp_err *err)
 {
@@ -223,7 +244,7 @@ kp_tls_server_ctx(const struct kp_config *cfg, struct kp_err *err)
 	if ((ca_names = SSL_load_client_CA_file(cfg->ca)) != NULL)
 		SSL_CTX_set_client_CA_list(ctx, ca_names);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, server_verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"ketenpoort",
 	    10);
@@ -250,6 +271,7 @@ client_verify_cb(int preverify_ok, X509_STORE_CTX *store_ctx)
 	const char *expected;
 	char oin[21];
 
+	note_peer(preverify_ok, store_ctx);
 	if (!preverify_ok)
 		return 0;
 	if (X509_STORE_CTX_get_error_depth(store_ctx) != 0)

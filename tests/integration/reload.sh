@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SIGHUP: the configuration and the profiles read again, without dropping
+# the partner's connection.  A municipality (gemeente) delivers to a GGD
+# whose profile of it first allows cases only.
+#
+# - A configuration with an unknown option, then a profile that is not
+#   valid XML: each reload is refused, the problem is logged as file:line,
+#   the running configuration and profiles stay (a contact is still
+#   refused with KP020, the log level is unchanged) and the GGD serves on.
+# - A good profile that allows contacts, with log_level 2 and threads 3:
+#   the reload takes the profile and the log level, keeps threads (logged:
+#   it needs a restart), and the parked contact, retried, is accepted.
+# - All of it over one connection; and the log in systemd's journal format
+#   when stderr is the journal stream (JOURNAL_STREAM).
+set -u
+WORK=$(mktemp -d /tmp/kp-reload.XXXXXX)
+. "$SRCDIR/tests/integration/lib.sh"
+trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+echo "1..19"
+is() { check "$1" eq "$3" "$2"; }
+
+KP_ONTVANGEN='<ontvangen>
+  <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
+  <entiteit type="KCT" doel="ketentest"><wet>Testwet art. 1</wet><veld>kanaal</veld><veld>onderwerp</veld></entiteit>
+</ontvangen>' kp_pair
+KP_GATEWAYS="gemeente ggd"
+for g in gemeente ggd; do
+	printf 'sync_verify_interval 0\ncheckpoint_interval 0\n' >> "$WORK/$g/ketenpoort.conf"
+done
+CONF="$WORK/ggd/ketenpoort.conf"
+PROFILE="$WORK/ggd/profiles/gemeente.xml"
+cp "$CONF" "$WORK/conf.good"
+cp "$PROFILE" "$WORK/profile.good"
+: > "$WORK/ggd/log"
+JOURNAL_STREAM=$(stat -c %d:%i "$WORK/ggd/log") kp_start ggd && kp_start gemeente ||
+    { echo "Bail out! no gateways"; exit 1; }
+GGDPID=$(cat "$WORK/ggd/pid")
+
+# put ID TYPE N: a local change at the gemeente, for citizen N
+put() {
+	kp_local_change "$WORK/$1.xml" T "$2" $GEM "$1" 1 "$(kp_bsn "$3")"
+	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK/$1.xml" > /dev/null
+}
+# hup: SIGHUP to the GGD; wait until it logged the outcome (refused or reloaded)
+hup() {
+	local before i
+	before=$(grep -c 'reload refused\|reloaded ' "$WORK/ggd/log")
+	kill -HUP "$GGDPID"
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'reload refused\|reloaded ' "$WORK/ggd/log")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	echo "#   no reload logged"; return 1
+}
+held() { kp_sql ggd "SELECT count(*) FROM record WHERE entiteittype = '$1'"; }
+
+put ZAAK-1 ZAK 1
+check "a case is delivered" kp_drained
+is "journal format: the level as <N> first, no time stamp (the journal adds it)" \
+    "$(grep -m1 'ready:' "$WORK/ggd/log" | cut -c1-18)" "<6>info: kp_serve:"
+
+# 1. a configuration with a problem
+echo "bogus_option 1" >> "$CONF"
+LINE=$(wc -l < "$CONF")
+check "SIGHUP with a broken configuration is handled" hup
+is "the problem is logged with file:line" \
+    "$(grep -c "$CONF:$LINE: unknown option \"bogus_option\"" "$WORK/ggd/log")" 1
+is "the log says the running configuration stays" \
+    "$(grep -c 'reload refused: the running configuration and profiles stay' "$WORK/ggd/log")" 1
+check "the GGD still runs" kill -0 "$GGDPID"
+put ZAAK-2 ZAK 2
+check "and still accepts cases" wait_for ggd "SELECT count(*) FROM record WHERE entiteittype = 'ZAK'" 2
+
+# 2. a profile that is no XML
+cp "$WORK/conf.good" "$CONF"
+sed -i 's|</zenden>|<bericht>kctLk01</bericht></zenden|' "$PROFILE"
+check "SIGHUP with a broken profile is handled" hup
+is "the profile's problem is logged with its file and line" \
+    "$(grep -o "$PROFILE:[0-9]*: not well-formed XML" "$WORK/ggd/log")" \
+    "$PROFILE:$(( $(grep -n '</zenden$' "$PROFILE" | cut -d: -f1) + 1 )): not well-formed XML"	# where libxml2 sees the '>' missing
+put KCT-1 KCT 3
+check "the old profile still applies: the contact is refused and parked" \
+    wait_for gemeente "SELECT state FROM outbox WHERE identificatie = 'KCT-1'" parked
+is "parked for KP020" "$(kp_sql gemeente "SELECT code FROM audit WHERE outcome = 'parked'")" KP020
+is "nothing was stored of it" "$(held KCT)" 0
+is "the log level did not change (no debug lines)" "$(grep -c ' debug: \|^<7>' "$WORK/ggd/log")" 0
+
+# 3. a good profile and configuration
+sed 's|</zenden>|<bericht>kctLk01</bericht></zenden>|' "$WORK/profile.good" > "$PROFILE"
+sed -e 's/^log_level.*/log_level 2/' -e 's/^threads.*/threads 3/' "$WORK/conf.good" > "$CONF"
+check "SIGHUP with a good configuration and profile" hup
+is "the reload is logged" "$(grep -c 'reloaded .*: 1 partner profiles' "$WORK/ggd/log")" 1
+is "threads needs a restart: logged, and the running value stays" \
+    "$(grep -c "threads changed; it takes effect at restart" "$WORK/ggd/log")" 1
+"$KP" queue retry -c "$WORK/gemeente/ketenpoort.conf" \
+    "$(kp_sql gemeente "SELECT id FROM outbox WHERE identificatie = 'KCT-1'")" > /dev/null
+check "the retried contact is accepted under the new profile" \
+    wait_for ggd "SELECT count(*) FROM record WHERE entiteittype = 'KCT'" 1
+is "log_level 2 took effect: the acceptance is logged at debug" \
+    "$(grep -c '^<7>debug: kp_inbound_finish: in .*: accepted' "$WORK/ggd/log")" 1
+kp_stop ggd
+is "every request, before and after the reloads, on one connection" \
+    "$(grep -o 'stopped: .*' "$WORK/ggd/log")" "stopped: 4 requests answered on 1 connections"
