@@ -5,6 +5,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +19,38 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "context.h"
 #include "dossier.h"
 #include "gateway.h"
 #include "local.h"
 #include "log.h"
+#include "profile.h"
+#include "store.h"
+#include "util.h"
 
 #define LOCAL_MAX_BODY	(1024 * 1024)
 
 struct kp_local {
 	struct kp_gateway	*gw;
+	struct event_base	*base;
 	struct evhttp		*http;
 	int			 fd;
+	/* context questions on their own threads (they wait for a partner) */
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 idle;
+	int			 asking;
+};
+
+/* One context question: asked on a thread, answered on the base. */
+struct ask {
+	struct kp_local		*l;
+	struct evhttp_request	*req;	/* NULL once its connection is gone */
+	const struct kp_profile	*partner;
+	char			*bsn, *doel;
+	int			 code;
+	const char		*reason, *type;
+	char			*text;
+	size_t			 len;
 };
 
 static void
@@ -125,24 +147,360 @@ handle_show(struct kp_local *l, struct evhttp_request *req)
 	evhttp_clear_headers(&query);
 }
 
+/* The query's parameters; 0, or -1 after answering 400. */
+static int
+query(struct evhttp_request *req, struct evkeyvalq *q, const char *usage)
+{
+	const char *s = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+
+	if (evhttp_parse_query_str(s != NULL ? s : "", q) != 0) {
+		evhttp_clear_headers(q);
+		reply_text(req, 400, "Bad Request", "cannot read the query; use "
+		    "%s\n", usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* A partner by OIN, file stem or naam; NULL after answering 404. */
+static const struct kp_profile *
+partner_or_404(struct kp_local *l, struct evhttp_request *req,
+    const char *name)
+{
+	const struct kp_profile *p = kp_profiles_find(l->gw->profiles, name);
+
+	if (p == NULL)
+		reply_text(req, 404, "Not Found", "no partner %s: give its OIN, "
+		    "its profile's file name or its naam (profiles in %s)\n",
+		    name, l->gw->cfg->profiles);
+	return p;
+}
+
+/* Reply with what fn wrote to a memstream as JSON (500 when it fails). */
+static void
+reply_json(struct evhttp_request *req, int (*fn)(struct kp_local *, FILE *,
+    void *, struct kp_err *), struct kp_local *l, void *arg)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct kp_err err;
+	FILE *mem = open_memstream(&text, &len);
+	int ret;
+
+	if (mem == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	ret = fn(l, mem, arg, &err);
+	fclose(mem);
+	if (ret != KP_OK)
+		reply_text(req, 500, "Internal Server Error", "%s\n", err.msg);
+	else
+		reply(req, 200, "OK", "application/json", text, len);
+	free(text);
+}
+
+static void
+json_field(FILE *out, const char *name, const char *value, int last)
+{
+	fprintf(out, "\"%s\": ", name);
+	if (value != NULL && value[0] != '\0')
+		kp_json_string(out, value);
+	else
+		fputs("null", out);
+	fputs(last ? "" : ", ", out);
+}
+
+struct rows {
+	FILE			*out;
+	struct kp_gateway	*gw;
+	int			 n;
+};
+
+static int
+queue_row(void *arg, const struct kp_queue_row *r)
+{
+	struct rows *j = arg;
+	char next[32];
+
+	kp_time_iso(r->next_attempt_ms, next);
+	fprintf(j->out, "%s\n  {\"id\": %lld, ", j->n++ ? "," : "",
+	    (long long)r->id);
+	json_field(j->out, "partner", r->partner_oin, 0);
+	fprintf(j->out, "\"partitie\": %lld, \"volgnummer\": %lld, ",
+	    (long long)r->partitie, (long long)r->volgnummer);
+	json_field(j->out, "mutatiesoort", r->mutatiesoort, 0);
+	json_field(j->out, "entiteittype", r->entiteittype, 0);
+	json_field(j->out, "bron", r->bron, 0);
+	json_field(j->out, "identificatie", r->identificatie, 0);
+	fprintf(j->out, "\"bronversie\": %lld, ", (long long)r->bronversie);
+	json_field(j->out, "state", r->state, 0);
+	fprintf(j->out, "\"attempts\": %d, ", r->attempts);
+	json_field(j->out, "next_attempt", strcmp(r->state, "pending") == 0 &&
+	    r->next_attempt_ms > 0 ? next : NULL, 0);
+	json_field(j->out, "last_error", r->last_error, 0);
+	json_field(j->out, "queued", r->created_at, 0);
+	json_field(j->out, "delivered", r->delivered_at, 1);
+	fputs("}", j->out);
+	return 0;
+}
+
+struct queue_query {
+	const char	*partner_oin, *state;
+};
+
+static int
+write_queue(struct kp_local *l, FILE *out, void *arg, struct kp_err *err)
+{
+	struct queue_query *q = arg;
+	struct rows j = { out, l->gw, 0 };
+
+	fputs("[", out);
+	if (kp_store_outbox_list(l->gw->store, q->partner_oin, q->state, 0,
+	    queue_row, &j, err) != KP_OK)
+		return KP_ERR_STORE;
+	fputs(j.n ? "\n]\n" : "]\n", out);
+	return KP_OK;
+}
+
+/* GET /queue[?partner=P][&state=pending|parked|delivered] */
+static void
+handle_queue(struct kp_local *l, struct evhttp_request *req)
+{
+	struct evkeyvalq q = { 0 };
+	struct queue_query qq = { NULL, NULL };
+	const char *partner, *state;
+	const struct kp_profile *p;
+
+	if (query(req, &q, "GET /queue?partner=P&state=S") != 0)
+		return;
+	partner = evhttp_find_header(&q, "partner");
+	state = evhttp_find_header(&q, "state");
+	if (state != NULL && strcmp(state, "pending") != 0 &&
+	    strcmp(state, "parked") != 0 && strcmp(state, "delivered") != 0) {
+		reply_text(req, 400, "Bad Request", "state %s: use pending, "
+		    "parked or delivered\n", state);
+	} else if (partner == NULL || (p = partner_or_404(l, req,
+	    partner)) != NULL) {
+		qq.partner_oin = partner != NULL ? p->oin : NULL;
+		qq.state = state;
+		reply_json(req, write_queue, l, &qq);
+	}
+	evhttp_clear_headers(&q);
+}
+
+static int
+link_row(void *arg, const struct kp_link_status *s)
+{
+	struct rows *j = arg;
+	const struct kp_profile *p = kp_profiles_by_oin(j->gw->profiles,
+	    s->partner_oin);
+
+	fprintf(j->out, "%s\n  {", j->n++ ? "," : "");
+	json_field(j->out, "partner", s->partner_oin, 0);
+	json_field(j->out, "naam", p != NULL ? p->naam : NULL, 0);
+	fprintf(j->out, "\"out\": {\"streams\": %lld, \"numbered\": %lld, "
+	    "\"delivered\": %lld, \"pending\": %lld, \"parked\": %lld, ",
+	    (long long)s->streams_out, (long long)s->next_out_total,
+	    (long long)s->delivered, (long long)s->pending, (long long)s->parked);
+	json_field(j->out, "oldest_undelivered", s->oldest_undelivered, 1);
+	fprintf(j->out, "}, \"in\": {\"streams\": %lld, \"applied\": %lld}, "
+	    "\"digests\": {", (long long)s->streams_in,
+	    (long long)s->next_in_total);
+	json_field(j->out, "compared", s->checked_at, 0);
+	json_field(j->out, "error", s->check_error, 0);
+	fprintf(j->out, "\"citizens\": %lld, \"differ\": %lld, "
+	    "\"in_flight\": %lld}}", (long long)s->checked_citizens,
+	    (long long)s->checked_differ, (long long)s->checked_in_flight);
+	return 0;
+}
+
+static int
+write_sync(struct kp_local *l, FILE *out, void *arg, struct kp_err *err)
+{
+	struct rows j = { out, l->gw, 0 };
+
+	(void)arg;
+	fputs("[", out);
+	if (kp_store_link_status(l->gw->store, link_row, &j, err) != KP_OK)
+		return KP_ERR_STORE;
+	fputs(j.n ? "\n]\n" : "]\n", out);
+	return KP_OK;
+}
+
+static void
+ask_free(struct ask *a)
+{
+	free(a->bsn);
+	free(a->doel);
+	free(a->text);
+	free(a);
+}
+
+/* On the base: the question's connection closed before its answer. */
+static void
+ask_gone(struct evhttp_connection *evcon, void *arg)
+{
+	struct ask *a = arg;
+
+	(void)evcon;
+	a->req = NULL;
+}
+
+/* On the base: send the answer the thread prepared. */
+static void
+ask_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ask *a = arg;
+
+	(void)fd;
+	(void)what;
+	if (a->req != NULL) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(a->req),
+		    NULL, NULL);
+		if (a->text == NULL)
+			evhttp_send_error(a->req, 500, NULL);
+		else
+			reply(a->req, a->code, a->reason, a->type, a->text, a->len);
+	}
+	ask_free(a);
+}
+
+static void *
+ask_main(void *arg)
+{
+	struct ask *a = arg;
+	struct kp_local *l = a->l;
+	struct kp_context ctx;
+	struct kp_err err;
+	struct timeval now = { 0, 0 };
+	FILE *mem = open_memstream(&a->text, &a->len);
+
+	if (mem != NULL) {
+		if (kp_context_ask(l->gw, a->partner, a->bsn, a->doel, &ctx,
+		    &err) == KP_OK) {
+			a->code = 200;
+			a->reason = "OK";
+			a->type = "application/json";
+			kp_context_json(&ctx, a->partner->oin, a->bsn, a->doel, mem);
+			kp_context_clear(&ctx);
+		} else {
+			/* refused by the partner (its Fo03), or not asked at all */
+			a->code = err.status == KP_ERR_PROTOCOL ? 422 :
+			    err.status == KP_ERR_USAGE ? 400 : 502;
+			a->reason = a->code == 422 ? "Unprocessable Entity" :
+			    a->code == 400 ? "Bad Request" : "Bad Gateway";
+			a->type = "text/plain; charset=utf-8";
+			fprintf(mem, "%s\n", err.msg);
+		}
+		fclose(mem);
+	}
+	if (event_base_once(l->base, -1, EV_TIMEOUT, ask_done, a, &now) != 0)
+		log_warnx("cannot hand a context answer back; dropped");
+	pthread_mutex_lock(&l->lock);
+	if (--l->asking == 0)
+		pthread_cond_broadcast(&l->idle);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* GET /context?partner=P&bsn=N&doel=D: ask the partner, during a call. */
+static void
+handle_context(struct kp_local *l, struct evhttp_request *req)
+{
+	struct evkeyvalq q = { 0 };
+	const char *partner, *bsn, *doel;
+	const struct kp_profile *p;
+	struct ask *a = NULL;
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if (query(req, &q, "GET /context?partner=P&bsn=N&doel=D") != 0)
+		return;
+	partner = evhttp_find_header(&q, "partner");
+	bsn = evhttp_find_header(&q, "bsn");
+	doel = evhttp_find_header(&q, "doel");
+	if (partner == NULL || bsn == NULL || doel == NULL) {
+		reply_text(req, 400, "Bad Request", "missing %s; use GET "
+		    "/context?partner=P&bsn=N&doel=D\n", partner == NULL ?
+		    "partner" : bsn == NULL ? "bsn" : "doel");
+		goto out;
+	}
+	if ((p = partner_or_404(l, req, partner)) == NULL)
+		goto out;
+	if (p->endpoint == NULL) {
+		reply_text(req, 409, "Conflict", "%s has no <endpoint> in %s to "
+		    "ask\n", p->naam, p->path);
+		goto out;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->bsn = strdup(bsn)) == NULL || (a->doel = strdup(doel)) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		goto out;
+	}
+	a->l = l;
+	a->req = req;
+	a->partner = p;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    ask_gone, a);
+	pthread_mutex_lock(&l->lock);
+	l->asking++;
+	pthread_mutex_unlock(&l->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, ask_main, a) != 0) {
+		pthread_mutex_lock(&l->lock);
+		l->asking--;
+		pthread_mutex_unlock(&l->lock);
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+		    NULL, NULL);
+		reply_text(req, 503, "Service Unavailable", "cannot ask now; "
+		    "try again\n");
+	} else {
+		a = NULL;	/* the thread's now */
+	}
+	pthread_attr_destroy(&attr);
+out:
+	if (a != NULL)
+		ask_free(a);
+	evhttp_clear_headers(&q);
+}
+
+static const char usage_text[] =
+    "the local interface:\n"
+    "  POST /dossier                    a kd:lokaleWijziging\n"
+    "  GET  /dossier?bsn=N              a citizen's dossier as held (JSON)\n"
+    "  GET  /context?partner=P&bsn=N&doel=D\n"
+    "                                   ask a partner for context (JSON)\n"
+    "  GET  /queue[?partner=P][&state=S] the outbox (JSON)\n"
+    "  GET  /sync                       per partner: streams, backlog, "
+    "digests (JSON)\n";
+
 static void
 handle(struct evhttp_request *req, void *arg)
 {
 	struct kp_local *l = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	int is_get = cmd == EVHTTP_REQ_GET;
 
-	if (path == NULL || strcmp(path, "/dossier") != 0) {
-		reply_text(req, 404, "Not Found",
-		    "POST /dossier or GET /dossier?bsn=N\n");
-		return;
-	}
-	if (cmd == EVHTTP_REQ_POST)
+	if (path == NULL)
+		path = "";
+	if (strcmp(path, "/dossier") == 0 && cmd == EVHTTP_REQ_POST)
 		handle_put(l, req);
-	else if (cmd == EVHTTP_REQ_GET)
+	else if (strcmp(path, "/dossier") == 0 && is_get)
 		handle_show(l, req);
+	else if (strcmp(path, "/context") == 0 && is_get)
+		handle_context(l, req);
+	else if (strcmp(path, "/queue") == 0 && is_get)
+		handle_queue(l, req);
+	else if (strcmp(path, "/sync") == 0 && is_get)
+		reply_json(req, write_sync, l, NULL);
+	else if (strcmp(path, "/dossier") == 0 || strcmp(path, "/context") == 0 ||
+	    strcmp(path, "/queue") == 0 || strcmp(path, "/sync") == 0)
+		reply_text(req, 405, "Method Not Allowed", "%s", usage_text);
 	else
-		reply_text(req, 405, "Method Not Allowed", "POST or GET\n");
+		reply_text(req, 404, "Not Found", "%s", usage_text);
 }
 
 struct kp_local *
@@ -163,6 +521,9 @@ kp_local_start(struct kp_gateway *gw, struct event_base *base,
 		return NULL;
 	}
 	l->gw = gw;
+	l->base = base;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->idle, NULL);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	unlink(path);	/* a socket left by an earlier run */
 	if ((l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -194,10 +555,18 @@ kp_local_stop(struct kp_local *l)
 {
 	if (l == NULL)
 		return;
+	/* Questions still out: wait for them, then send their answers. */
+	pthread_mutex_lock(&l->lock);
+	while (l->asking > 0)
+		pthread_cond_wait(&l->idle, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	event_base_loop(l->base, EVLOOP_NONBLOCK);
 	if (l->http != NULL)
 		evhttp_free(l->http);
 	if (l->fd != -1)
 		close(l->fd);
 	unlink(l->gw->cfg->local_socket);
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->idle);
 	free(l);
 }

@@ -22,7 +22,7 @@ WORK=$(mktemp -d /tmp/kp-context.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 t=0
-echo "1..29"
+echo "1..39"
 
 KP_GATEWAYS="gemeente kcc ggd"
 # is WHAT WANT GOT: one test
@@ -31,6 +31,7 @@ kp_pki && kp_org gemeente $GEM && kp_org kcc $KCC && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port); P3=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"; kp_gateway kcc $KCC "$P2"; kp_gateway ggd $GGD "$P3"
 echo "context_contacts 2" >> "$WORK/gemeente/ketenpoort.conf"
+echo "local_socket local.sock" >> "$WORK/kcc/ketenpoort.conf"
 LAW="<wet>Testwet art. 3</wet>"
 KP_ONTVANGEN="<ontvangen>
   <entiteit type=\"PRS\" doel=\"klantcontact\" verstrekking=\"opvraag\">$LAW<veld>geslachtsnaam</veld><veld>telefoon</veld></entiteit>
@@ -172,3 +173,41 @@ is "an invalid BSN is refused before anything is sent" "2 0" \
     "$rc $(kp_sql kcc "SELECT count(*) FROM message WHERE partner_oin = '$GEM' AND bytes LIKE '%123456789%'")"
 check "the hub's audit chain verifies" "$KP" audit verify -c "$HUB"
 check "no BSN in clear in either audit log" sh -c "! sqlite3 '$WORK/gemeente/store.db' 'SELECT * FROM audit' | grep -q '${B[1]}' && ! sqlite3 '$WORK/kcc/store.db' 'SELECT * FROM audit' | grep -q '${B[1]}'"
+
+# The same through kcc's local interface (HTTP over its Unix socket), as the
+# call centre's own systems would ask.
+SOCK="$WORK/kcc/local.sock"
+# local PATH: the body on stdout, the HTTP status in $WORK/code
+local_get() {
+	curl -s -o "$WORK/local.out" -w '%{http_code}' --unix-socket "$SOCK" "http://kcc$1" > "$WORK/code"
+	cat "$WORK/local.out"
+}
+# local_coded PATH: "CODE BODY"
+local_coded() { local b; b=$(local_get "$1"); echo "$(cat "$WORK/code") $b"; }
+asked() { kp_sql kcc "SELECT count(*) FROM audit WHERE direction = 'out' AND berichtcode = 'Lv01'"; }
+"$KP" dossier context -c "$KCCC" --partner gemeente --bsn "${B[1]}" --doel klantcontact --json > "$WORK/cli.json"
+n=$(asked)
+out=$(local_get "/context?partner=gemeente&bsn=${B[1]}&doel=klantcontact")
+is "local GET /context: 200 and the same JSON as dossier context --json" \
+    "200 $(cat "$WORK/cli.json")" "$(cat "$WORK/code") $out"
+is "  and the question is audited at kcc like the command's" "$((n + 1))" "$(asked)"
+out=$(local_get "/context?partner=$GEM&bsn=${B[1]}&doel=schuldhulp")
+check "local: a purpose the hub refuses is 422 with its Fo03 code" \
+    grep -q "^422 .*KP020.*may not ask context for doel schuldhulp" <<< "$(cat "$WORK/code") $out"
+is "local: a missing parameter is 400 and says which and how" \
+    "400 missing doel; use GET /context?partner=P&bsn=N&doel=D" \
+    "$(local_coded "/context?partner=gemeente&bsn=${B[1]}")"
+n=$(asked)
+out=$(local_get "/context?partner=gemeente&bsn=123456789&doel=klantcontact")
+is "local: an invalid BSN is 400 and nothing is asked" "400 $n" "$(cat "$WORK/code") $(asked)"
+out=$(local_get "/context?partner=nobody&bsn=${B[1]}&doel=klantcontact")
+is "local: an unknown partner is 404" "404" "$(cat "$WORK/code")"
+is "local GET /queue?partner=gemeente: every outbox row for the hub" \
+    "$(kp_sql kcc "SELECT count(*) FROM outbox WHERE partner_oin = '$GEM'")" \
+    "$(local_get "/queue?partner=gemeente" | grep -c '"partner": "'$GEM'"')"
+is "local GET /queue?state=parked: none" "200 []" "$(local_coded "/queue?state=parked")"
+is "local GET /queue?state=lost: 400 naming the states" "400 state lost: use pending, parked or delivered" \
+    "$(local_coded "/queue?state=lost")"
+is "local GET /sync: the hub's link with what was delivered to it" \
+    "\"delivered\": $(kp_sql kcc "SELECT count(*) FROM outbox WHERE partner_oin = '$GEM' AND state = 'delivered'")," \
+    "$(local_get /sync | grep -o '"partner": "'$GEM'", "naam": "gemeente", "out": {[^}]*' | grep -o '"delivered": [0-9]*,')"
