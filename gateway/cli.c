@@ -1,5 +1,6 @@
 #include "autoconf.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -990,4 +991,76 @@ out:
 	kp_gateway_close(c.gw);
 	kp_libraries_cleanup();
 	return ret;
+}
+
+/*
+ * demo: the chain of three gateways played through (tools/demo).  The
+ * build tree's program runs the source tree's script; an installed one
+ * its installed copy.  The script gets everything it needs by environment.
+ */
+int
+cmd_demo(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keep", no_argument, NULL, 'k' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char exe[4096], cwd[4096], *work = NULL;
+	const char *dir = "ketenpoort-demo", *base;
+	int ch, keep = 0, from_source;
+	ssize_t n;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'k')
+			keep = 1;
+		else if (ch == 'd')
+			dir = optarg;
+		else
+			return 2;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: ketenpoort demo [--keep] [--dir DIR]\n");
+		return 2;
+	}
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0 ||
+	    getcwd(cwd, sizeof(cwd)) == NULL) {
+		perror("ketenpoort demo");
+		return 2;
+	}
+	exe[n] = '\0';
+	from_source = strcmp(exe, KP_BUILD_DIR "/ketenpoort") == 0;
+	base = from_source ? KP_SRC_DIR : KP_PKGDATA_DIR "/demo";
+	if (asprintf(&work, "%s%s%s", dir[0] == '/' ? "" : cwd,
+	    dir[0] == '/' ? "" : "/", dir) == -1)
+		return 2;
+	if (setenv("KP", exe, 1) != 0 || setenv("WORK", work, 1) != 0 ||
+	    setenv("KP_XSD", from_source ? KP_SRC_DIR "/xsd" : KP_XSD_DIR, 1) ||
+	    setenv("KP_DATA", from_source ? KP_SRC_DIR "/tests/data" :
+	    KP_PKGDATA_DIR "/demo", 1) != 0 ||
+	    setenv("KP_LIB", from_source ? KP_SRC_DIR
+	    "/tests/integration/lib.sh" : KP_PKGDATA_DIR "/demo/lib.sh", 1) ||
+	    (keep && setenv("KP_DEMO_KEEP", "1", 1) != 0) ||
+	    setenv("KP_DEMO_GUARD", "1", 1) != 0) {
+		perror("ketenpoort demo");
+		free(work);
+		return 2;
+	}
+	free(work);
+	{
+		char script[4200];
+
+		snprintf(script, sizeof(script), "%s/%s", base,
+		    from_source ? "tools/demo" : "demo");
+		if (access(script, R_OK) != 0) {
+			fprintf(stderr, "ketenpoort demo: %s: %s; reinstall "
+			    "ketenpoort (make install)\n", script, strerror(errno));
+			return 2;
+		}
+		execlp("bash", "bash", script, (char *)NULL);
+		fprintf(stderr, "ketenpoort demo: cannot run bash: %s\n",
+		    strerror(errno));
+	}
+	return 2;
 }

@@ -8,6 +8,7 @@
 #define KP_CLI_H
 
 int	cmd_pki(int argc, char **argv);
+int	cmd_demo(int argc, char **argv);
 int	cmd_check_config(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
 int	cmd_send(int argc, char **argv);

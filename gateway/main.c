@@ -49,6 +49,10 @@ static const struct command {
 	  "a partner sent us to witness; sign the chain's head now", cmd_audit },
 	{ "check-config", "check-config -c FILE",
 	  "check configuration and profiles; print every problem", cmd_check_config },
+	{ "demo", "demo [--keep] [--dir DIR]",
+	  "three gateways on 127.0.0.1 with a fresh PKI, the chain played "
+	  "through (in ./ketenpoort-demo); --keep leaves them running",
+	  cmd_demo },
 	{ "pki", "pki init DIR [--ec] | pki issue DIR NAME --oin OIN --org ORG "
 	  "[--ec] [--bits N] [--days N] [--start-days N] [--self-signed] | "
 	  "pki revoke DIR NAME",

@@ -8,6 +8,10 @@
 : "${KP:?KP must name the ketenpoort binary}"
 : "${SRCDIR:?SRCDIR must name the source tree}"
 : "${WORK:?WORK must name a scratch directory}"
+# The schemas and the body templates: the source tree's, unless set (the
+# installed demo sets them to its copies).
+KP_XSD=${KP_XSD:-$SRCDIR/xsd}
+KP_DATA=${KP_DATA:-$SRCDIR/tests/data}
 
 KP_PIDS=""
 KP_VALGRIND=${KP_VALGRIND:-}
@@ -77,7 +81,7 @@ ca		../pki/ca.crt
 crl		../pki/ca.crl
 store		store.db
 profiles	profiles
-xsd_dir		$SRCDIR/xsd
+xsd_dir		$KP_XSD
 threads		2
 log_level	1
 CONF
@@ -206,7 +210,7 @@ kp_body() {
 	local root=$1 from=$2 to=$3 ref=$4 volg=$5 bsn=$6
 	sed -e "s/@FROM@/$from/g" -e "s/@TO@/$to/g" -e "s/@REF@/$ref/g" \
 	    -e "s/@VOLG@/$volg/g" -e "s/@BSN@/$bsn/g" \
-	    "$SRCDIR/tests/data/$root.xml.in"
+	    "$KP_DATA/$root.xml.in"
 }
 
 # kp_pair: a PKI, a municipality (gemeente, GEM, port P1) and a GGD (ggd,

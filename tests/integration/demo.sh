@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The demo chain (`ketenpoort demo --keep`), non-interactively, with each
+# step's result asserted in the three stores, not in the printed text:
+# the refused notice, the case delivered and repaired, the consent, the
+# call centre's context question answered and audited on both sides, its
+# contact flowing back, the withdrawn consent retracting the GGD's copy of
+# the person (not the case), every audit chain intact.  Then the three
+# gateways --keep left running are checked to answer, and stopped.
+set -u
+ROOT=$(mktemp -d /tmp/kp-demo.XXXXXX)
+WORK=$ROOT/demo
+KP_GATEWAYS="gemeente ggd kcc"
+. "$SRCDIR/tests/integration/lib.sh"
+stop() {
+	local pid
+	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	done
+}
+trap 'stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
+echo "1..20"
+is() { check "$1" eq "$3" "$2"; }
+GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
+B=$(kp_bsn 7) C=$(kp_bsn 42)
+
+"$KP" demo --keep --dir "$WORK" > "$ROOT/out" 2>&1
+is "ketenpoort demo --keep exits 0" 0 "$?"
+is "three gateways were left running" "3" \
+    "$(for p in $(cat "$WORK"/*/pid); do kill -0 "$p" && echo up; done | grep -c up)"
+is "1-2. each organisation has a certificate with its OIN" \
+    "$GEMEENTE $GGD_OIN $KCC_OIN" \
+    "$(for o in gemeente ggd kcc; do openssl x509 -in "$WORK/pki/$o.crt" -noout -subject | grep -o '[0-9]\{20\}'; done | tr '\n' ' ' | sed 's/ $//')"
+is "3. the GGD accepted the signed case notice" "accepted" \
+    "$(kp_sql ggd "SELECT outcome FROM message WHERE direction = 'in' AND referentienummer = 'DEMO-1'")"
+is "5. the notice with an invalid BSN was refused (KP040) and stored nothing" "rejected KP040 0" \
+    "$(kp_sql ggd "SELECT outcome || ' ' || code FROM audit WHERE outcome = 'rejected'") $(kp_sql ggd "SELECT count(*) FROM record WHERE bsn = '123456789'")"
+is "6. the case changed twice; the GGD holds version 2 with zaaktype and status only" \
+    "2|zaaktype=Aanvraag bijzondere bijstand;status=in behandeling;" \
+    "$(kp_sql ggd "SELECT bronversie || '|' || replace(fields, char(10), ';') FROM record WHERE identificatie = 'ZAAK-2026-7'")"
+is "7. the GGD lost the case; the repair sent version 2 again, delivered (so 6 holds)" \
+    "1 T delivered|2 W delivered|2 W delivered" \
+    "$(kp_sql gemeente "SELECT bronversie || ' ' || mutatiesoort || ' ' || state FROM outbox WHERE identificatie = 'ZAAK-2026-7' ORDER BY id" | tr '\n' '|' | sed 's/|$//')"
+is "8. the consent is recorded at the municipality, granted via balie" "1" \
+    "$(kp_sql gemeente "SELECT count(*) FROM record WHERE entiteittype = 'TST' AND bsn = '$C'")"
+is "9. the call centre asked once, audited with the purpose" "delivered klantcontact" \
+    "$(kp_sql kcc "SELECT outcome || ' ' || doel FROM audit WHERE direction = 'out' AND berichtcode = 'Lv01'")"
+is "9. the municipality answered with person, case and contact, each audited" "3" \
+    "$(kp_sql gemeente "SELECT count(*) FROM audit WHERE outcome = 'answered' AND partner_oin = '$KCC_OIN'")"
+is "9. the call centre keeps no copy of the municipality's records" "0" \
+    "$(kp_sql kcc "SELECT count(*) FROM record WHERE bron = '$GEMEENTE'")"
+is "10. the registered call flowed back to the municipality" "$KCC_OIN" \
+    "$(kp_sql gemeente "SELECT received_from FROM record WHERE identificatie = 'KCC-CALL-1'")"
+is "11. the GGD's copy of the person is gone, the case stays" "ZAK 0" \
+    "$(kp_sql ggd "SELECT entiteittype || ' ' || deleted FROM record WHERE bsn = '$C' ORDER BY entiteittype" | tr '\n' '|' | sed 's/|$//')"
+is "11. the person went to the GGD on the consent, and its retraction after" \
+    "W delivered -|V delivered intrekking" \
+    "$(kp_sql gemeente "SELECT mutatiesoort || ' ' || state || ' ' || coalesce(reden, '-') FROM outbox WHERE partner_oin = '$GGD_OIN' AND bsn = '$C' AND entiteittype = 'PRS' ORDER BY id" | tr '\n' '|' | sed 's/|$//')"
+is "12. the inzage lists the call centre's question answer" "3" \
+    "$("$KP" audit inzage -c "$WORK/gemeente/ketenpoort.conf" --bsn "$C" --format csv | grep -c '"shown on request"')"
+for g in gemeente ggd kcc; do
+	check "12. $g's audit chain verifies" "$KP" audit verify -c "$WORK/$g/ketenpoort.conf"
+done
+check "--keep: the call centre's local interface answers a context question" \
+    grep -q '"identificatie": "KCT-42"' <<< "$(curl -s --unix-socket "$WORK/kcc/local.sock" "http://kcc/context?partner=gemeente&bsn=$C&doel=klantcontact")"
+ADMIN=$(awk '/^admin_listen/ { print $2 }' "$WORK/gemeente/ketenpoort.conf")
+is "--keep: the municipality's /healthz says ready" "ready" "$(curl -s "http://$ADMIN/healthz" | head -1)"
