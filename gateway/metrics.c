@@ -11,7 +11,6 @@
 #include "config.h"
 #include "gateway.h"
 #include "metrics.h"
-#include "pki.h"
 #include "profile.h"
 #include "store.h"
 #include "tls.h"
@@ -153,19 +152,6 @@ kp_metrics_peer_not_after(const char *oin)
 	return t;
 }
 
-void
-kp_metrics_reset(void)
-{
-	memset(in_count, 0, sizeof(in_count));
-	memset(out_count, 0, sizeof(out_count));
-	memset(rejections, 0, sizeof(rejections));
-	memset(handshake_failures, 0, sizeof(handshake_failures));
-	memset(latency, 0, sizeof(latency));
-	pthread_mutex_lock(&peer_lock);
-	npeers = 0;
-	pthread_mutex_unlock(&peer_lock);
-}
-
 static void
 histogram(FILE *out, const char *name, const char *help,
     struct histogram *h)
@@ -184,6 +170,21 @@ histogram(FILE *out, const char *name, const char *help,
 	}
 	fprintf(out, "%s_sum %.6f\n%s_count %ju\n", name,
 	    (double)atomic_load(&h->sum_us) / 1e6, name, (uintmax_t)cum);
+}
+
+/* A counter by type and outcome: counts[type * noutcomes + outcome]. */
+static void
+messages(FILE *out, const char *name, const char *how,
+    atomic_uint_fast64_t *counts, const char *const *outcomes,
+    size_t noutcomes)
+{
+	fprintf(out, "# HELP %s messages %s partners, by type and outcome\n"
+	    "# TYPE %s counter\n", name, how, name);
+	for (size_t t = 0; t < NTYPES; t++)
+		for (size_t i = 0; i < noutcomes; i++)
+			fprintf(out, "%s{type=\"%s\",outcome=\"%s\"} %ju\n", name,
+			    types[t], outcomes[i],
+			    (uintmax_t)atomic_load(&counts[t * noutcomes + i]));
 }
 
 struct outbox_out {
@@ -241,22 +242,10 @@ kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 	const struct kp_profiles *ps;
 	time_t now = time(NULL);
 
-	fprintf(out, "# HELP ketenpoort_messages_in_total messages received from "
-	    "partners, by type and outcome\n"
-	    "# TYPE ketenpoort_messages_in_total counter\n");
-	for (size_t t = 0; t < NTYPES; t++)
-		for (size_t i = 0; i < NIN; i++)
-			fprintf(out, "ketenpoort_messages_in_total{type=\"%s\","
-			    "outcome=\"%s\"} %ju\n", types[t], in_outcomes[i],
-			    (uintmax_t)atomic_load(&in_count[t][i]));
-	fprintf(out, "# HELP ketenpoort_messages_out_total messages sent to "
-	    "partners, by type and outcome\n"
-	    "# TYPE ketenpoort_messages_out_total counter\n");
-	for (size_t t = 0; t < NTYPES; t++)
-		for (size_t i = 0; i < NOUT; i++)
-			fprintf(out, "ketenpoort_messages_out_total{type=\"%s\","
-			    "outcome=\"%s\"} %ju\n", types[t], out_outcomes[i],
-			    (uintmax_t)atomic_load(&out_count[t][i]));
+	messages(out, "ketenpoort_messages_in_total", "received from",
+	    &in_count[0][0], in_outcomes, NIN);
+	messages(out, "ketenpoort_messages_out_total", "sent to",
+	    &out_count[0][0], out_outcomes, NOUT);
 	fprintf(out, "# HELP ketenpoort_rejections_total inbound messages "
 	    "answered with a Fo03, by code\n"
 	    "# TYPE ketenpoort_rejections_total counter\n");

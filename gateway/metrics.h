@@ -50,7 +50,4 @@ time_t	kp_cert_not_after(const X509 *cert);
 /* The Prometheus text exposition of everything (version 0.0.4). */
 int	kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err);
 
-/* For tests: forget every count. */
-void	kp_metrics_reset(void);
-
 #endif

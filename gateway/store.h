@@ -188,8 +188,10 @@ struct kp_store_job {
  */
 /*
  * Can the store take writes?  0, or -1 with why: the last batch of writes
- * failed (until one commits), the file system is read-only, or SQLite
- * opened the file read-only.  why says which, or where it is.
+ * failed (until one commits), the file system says it is read-only, a
+ * file cannot be created next to the store (a file system the kernel made
+ * read-only after an error may not say so), or SQLite opened it read-only.
+ * why says which, or where the store is.
  */
 int	kp_store_health(struct kp_store *st, char *why, size_t len);
 void	kp_store_submit(struct kp_store *store, struct kp_store_job *job);

@@ -25,8 +25,6 @@ t=0
 echo "1..39"
 
 KP_GATEWAYS="gemeente kcc ggd"
-# is WHAT WANT GOT: one test
-is() { check "$1" eq "$3" "$2"; }
 kp_pki && kp_org gemeente $GEM && kp_org kcc $KCC && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port); P3=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"; kp_gateway kcc $KCC "$P2"; kp_gateway ggd $GGD "$P3"

@@ -20,7 +20,6 @@ stop() {
 }
 trap 'stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
 echo "1..20"
-is() { check "$1" eq "$3" "$2"; }
 GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
 B=$(kp_bsn 7) C=$(kp_bsn 42)
 

@@ -237,6 +237,8 @@ check() {
 	if "$@"; then echo "ok $t - $what"; else echo "not ok $t - $what"; fi
 }
 eq() { [ "$1" = "$2" ] || { echo "#   got '$1', want '$2'"; return 1; }; }
+# is WHAT WANT GOT: one test point, WANT first (check WHAT eq GOT WANT)
+is() { check "$1" eq "$3" "$2"; }
 
 # wait_for GATEWAY SQL VALUE [SECONDS]: until the query answers VALUE
 wait_for() {

@@ -30,7 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "1..30"
-is() { check "$1" eq "$3" "$2"; }
 
 # The GGD's directory on its own ext4 file system, when we may make one.
 mkdir -p "$WORK/ggd"
@@ -89,11 +88,11 @@ prom_valid() {
 
 # 1. ready before any traffic
 body=$(get $A2 /healthz)
-is "healthz: a fresh gateway is ready (200)" "$(cat "$WORK/status") $(echo "$body" | head -1)" "200 ready"
-is "healthz: one line per check: store, key, our certificate, the partner" \
+check "healthz: a fresh gateway is ready (200)" eq "$(cat "$WORK/status") $(echo "$body" | head -1)" "200 ready"
+check "healthz: one line per check: store, key, our certificate, the partner" eq \
     "$(echo "$body" | sed -e 1d -e 's/:.*//' | tr '\n' '|')" \
     "ok   store|ok   key|ok   our certificate|ok   partner gemeente ($GEM) certificate|"
-is "healthz: the store is named and writable" \
+check "healthz: the store is named and writable" eq \
     "$(echo "$body" | grep store:)" "ok   store: $WORK/ggd/store.db writable"
 
 # 2. the gemeente's expired certificate in a handshake: refused, and seen
@@ -101,9 +100,9 @@ curl -s -o /dev/null --cert "$WORK/pki/oud.crt" --key "$WORK/pki/oud.key" \
     --cacert "$WORK/pki/ca.crt" -X POST "https://127.0.0.1:$P2/wus/v1" && echo "# expired certificate accepted?"
 body=$(get $A2 /healthz)
 EXPIRED=$(openssl x509 -in "$WORK/pki/oud.crt" -noout -enddate | sed 's/notAfter=//')
-is "healthz: unready (503) while the partner's newest certificate is expired" \
+check "healthz: unready (503) while the partner's newest certificate is expired" eq \
     "$(cat "$WORK/status") $(echo "$body" | head -1)" "503 not ready: 1 check failed"
-is "healthz: says which partner, since when, and what follows" \
+check "healthz: says which partner, since when, and what follows" eq \
     "$(echo "$body" | grep FAIL)" \
     "FAIL partner gemeente ($GEM) certificate: expired on $(date -u -d "$EXPIRED" +%F); we refuse its messages and it refuses ours until it installs a renewed one"
 # a handshake without a client certificate
@@ -117,34 +116,34 @@ done
 check "the three cases are delivered" kp_drained
 kp_body kctLk01 $GEM $GGD "kct-1" 1 "$(kp_bsn 1)" > "$WORK/kct.xml"
 "$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/kct.xml" > "$WORK/send.out" 2>&1
-is "the contact is refused with KP020 (the GGD's profile does not let the gemeente send it)" \
+check "the contact is refused with KP020 (the GGD's profile does not let the gemeente send it)" eq \
     "$(grep -c 'KP020' "$WORK/send.out")" 1
 
 body=$(get $A2 /healthz)
-is "healthz: ready again once the partner used its renewed certificate" \
+check "healthz: ready again once the partner used its renewed certificate" eq \
     "$(cat "$WORK/status") $(echo "$body" | head -1)" "200 ready"
 check "metrics (ggd): well-formed Prometheus text" prom_valid $A2
 check "metrics (gemeente): well-formed Prometheus text" prom_valid $A1
-is "metrics: served as text/plain version 0.0.4" \
+check "metrics: served as text/plain version 0.0.4" eq \
     "$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$A2/metrics")" \
     "text/plain; version=0.0.4; charset=utf-8"
-is "metrics (ggd): 3 Lk01 accepted" \
+check "metrics (ggd): 3 Lk01 accepted" eq \
     "$(metric $A2 'ketenpoort_messages_in_total{type="Lk01",outcome="accepted"}')" 3
-is "metrics (ggd): 1 Lk01 rejected" \
+check "metrics (ggd): 1 Lk01 rejected" eq \
     "$(metric $A2 'ketenpoort_messages_in_total{type="Lk01",outcome="rejected"}')" 1
-is "metrics (ggd): nothing else came in" \
+check "metrics (ggd): nothing else came in" eq \
     "$(get $A2 /metrics | awk '/^ketenpoort_messages_in_total/ { n += $2 } END { print n }')" 4
-is "metrics (ggd): rejections by code: KP020 once, no other" \
+check "metrics (ggd): rejections by code: KP020 once, no other" eq \
     "$(get $A2 /metrics | awk '/^ketenpoort_rejections_total/ && $2 != 0')" \
     'ketenpoort_rejections_total{code="KP020"} 1'
-is "metrics (ggd): 2 failed handshakes in (expired certificate, none at all)" \
+check "metrics (ggd): 2 failed handshakes in (expired certificate, none at all)" eq \
     "$(metric $A2 'ketenpoort_tls_handshake_failures_total{direction="in"}')" 2
-is "metrics (ggd): request latency histogram counts the 4 requests" \
+check "metrics (ggd): request latency histogram counts the 4 requests" eq \
     "$(metric $A2 'ketenpoort_request_duration_seconds_count')" 4
-is "metrics (gemeente): its daemon delivered 3 Lk01 and nothing else" \
+check "metrics (gemeente): its daemon delivered 3 Lk01 and nothing else" eq \
     "$(get $A1 /metrics | awk '/^ketenpoort_messages_out_total/ && $2 != 0')" \
     'ketenpoort_messages_out_total{type="Lk01",outcome="delivered"} 3'
-is "metrics (gemeente): exchange latency histogram counts the 3 exchanges" \
+check "metrics (gemeente): exchange latency histogram counts the 3 exchanges" eq \
     "$(metric $A1 'ketenpoort_exchange_duration_seconds_count')" 3
 # days PEM: days until its notAfter, as the gateway should say it
 days() {
@@ -156,7 +155,7 @@ check "metrics (gemeente): our certificate's days to expiry" \
     close "$(metric $A1 "ketenpoort_certificate_expiry_days{role=\"own\",oin=\"$GEM\"}")" "$(days "$WORK/pki/gemeente.crt")"
 check "metrics (gemeente): the GGD's certificate's days to expiry" \
     close "$(metric $A1 "ketenpoort_certificate_expiry_days{role=\"partner\",oin=\"$GGD\"}")" "$(days "$WORK/pki/ggd.crt")"
-is "metrics (gemeente): outbox empty for the GGD" \
+check "metrics (gemeente): outbox empty for the GGD" eq \
     "$(metric $A1 "ketenpoort_outbox_backlog{partner=\"$GGD\"}") $(metric $A1 "ketenpoort_outbox_oldest_age_seconds{partner=\"$GGD\"}")" "0 0.000"
 
 # 4. the GGD away: the backlog grows and ages
@@ -166,16 +165,16 @@ for i in 4 5; do
 done
 "$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c[45].xml > /dev/null
 sleep 1.5
-is "metrics (gemeente): a backlog of 2 for the GGD, none parked" \
+check "metrics (gemeente): a backlog of 2 for the GGD, none parked" eq \
     "$(metric $A1 "ketenpoort_outbox_backlog{partner=\"$GGD\"}") $(metric $A1 "ketenpoort_outbox_parked{partner=\"$GGD\"}")" "2 0"
 check "metrics (gemeente): the oldest waits over a second" \
     awk -v a="$(metric $A1 "ketenpoort_outbox_oldest_age_seconds{partner=\"$GGD\"}")" 'BEGIN { exit !(a >= 1.0 && a < 60) }'
 check "metrics (gemeente): the failed attempts count as failed, not as handshake failures" \
     test "$(metric $A1 'ketenpoort_messages_out_total{type="Lk01",outcome="failed"}')" -ge 1 -a \
     "$(metric $A1 'ketenpoort_tls_handshake_failures_total{direction="out"}')" = 0
-is "admin: anything else is 404 and says what there is" \
+check "admin: anything else is 404 and says what there is" eq \
     "$(get $A1 /wus/v1) $(cat "$WORK/status")" "GET /healthz or GET /metrics 404"
-is "admin: POST is refused with 405" \
+check "admin: POST is refused with 405" eq \
     "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$A1/metrics")" 405
 kp_start ggd || { echo "Bail out! ggd did not restart"; exit 1; }
 check "the backlog drains when the GGD is back" kp_drained
@@ -184,9 +183,9 @@ check "the backlog drains when the GGD is back" kp_drained
 if [ -n "$LOOPFS" ]; then
 	mount -o remount,abort "$LOOPFS"
 	body=$(get $A2 /healthz)
-	is "healthz: unready (503) when the store's file system went read-only" \
+	check "healthz: unready (503) when the store's file system went read-only" eq \
 	    "$(cat "$WORK/status") $(echo "$body" | head -1)" "503 not ready: 1 check failed"
-	is "healthz: says it is the store, where, and the consequence" \
+	check "healthz: says it is the store, where, and the consequence" eq \
 	    "$(echo "$body" | grep FAIL)" \
 	    "FAIL store: cannot write next to $WORK/ggd/store.db: Read-only file system; nothing can be acknowledged until it takes writes again"
 	# it cannot write even its last checkpoint now: no clean stop

@@ -17,7 +17,6 @@ WORK=$(mktemp -d /tmp/kp-reload.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 echo "1..19"
-is() { check "$1" eq "$3" "$2"; }
 
 KP_ONTVANGEN='<ontvangen>
   <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
@@ -56,16 +55,16 @@ held() { kp_sql ggd "SELECT count(*) FROM record WHERE entiteittype = '$1'"; }
 
 put ZAAK-1 ZAK 1
 check "a case is delivered" kp_drained
-is "journal format: the level as <N> first, no time stamp (the journal adds it)" \
+check "journal format: the level as <N> first, no time stamp (the journal adds it)" eq \
     "$(grep -m1 'ready:' "$WORK/ggd/log" | cut -c1-18)" "<6>info: kp_serve:"
 
 # 1. a configuration with a problem
 echo "bogus_option 1" >> "$CONF"
 LINE=$(wc -l < "$CONF")
 check "SIGHUP with a broken configuration is handled" hup
-is "the problem is logged with file:line" \
+check "the problem is logged with file:line" eq \
     "$(grep -c "$CONF:$LINE: unknown option \"bogus_option\"" "$WORK/ggd/log")" 1
-is "the log says the running configuration stays" \
+check "the log says the running configuration stays" eq \
     "$(grep -c 'reload refused: the running configuration and profiles stay' "$WORK/ggd/log")" 1
 check "the GGD still runs" kill -0 "$GGDPID"
 put ZAAK-2 ZAK 2
@@ -75,29 +74,29 @@ check "and still accepts cases" wait_for ggd "SELECT count(*) FROM record WHERE 
 cp "$WORK/conf.good" "$CONF"
 sed -i 's|</zenden>|<bericht>kctLk01</bericht></zenden|' "$PROFILE"
 check "SIGHUP with a broken profile is handled" hup
-is "the profile's problem is logged with its file and line" \
+check "the profile's problem is logged with its file and line" eq \
     "$(grep -o "$PROFILE:[0-9]*: not well-formed XML" "$WORK/ggd/log")" \
     "$PROFILE:$(( $(grep -n '</zenden$' "$PROFILE" | cut -d: -f1) + 1 )): not well-formed XML"	# where libxml2 sees the '>' missing
 put KCT-1 KCT 3
 check "the old profile still applies: the contact is refused and parked" \
     wait_for gemeente "SELECT state FROM outbox WHERE identificatie = 'KCT-1'" parked
-is "parked for KP020" "$(kp_sql gemeente "SELECT code FROM audit WHERE outcome = 'parked'")" KP020
-is "nothing was stored of it" "$(held KCT)" 0
-is "the log level did not change (no debug lines)" "$(grep -c ' debug: \|^<7>' "$WORK/ggd/log")" 0
+check "parked for KP020" eq "$(kp_sql gemeente "SELECT code FROM audit WHERE outcome = 'parked'")" KP020
+check "nothing was stored of it" eq "$(held KCT)" 0
+check "the log level did not change (no debug lines)" eq "$(grep -c ' debug: \|^<7>' "$WORK/ggd/log")" 0
 
 # 3. a good profile and configuration
 sed 's|</zenden>|<bericht>kctLk01</bericht></zenden>|' "$WORK/profile.good" > "$PROFILE"
 sed -e 's/^log_level.*/log_level 2/' -e 's/^threads.*/threads 3/' "$WORK/conf.good" > "$CONF"
 check "SIGHUP with a good configuration and profile" hup
-is "the reload is logged" "$(grep -c 'reloaded .*: 1 partner profiles' "$WORK/ggd/log")" 1
-is "threads needs a restart: logged, and the running value stays" \
+check "the reload is logged" eq "$(grep -c 'reloaded .*: 1 partner profiles' "$WORK/ggd/log")" 1
+check "threads needs a restart: logged, and the running value stays" eq \
     "$(grep -c "threads changed; it takes effect at restart" "$WORK/ggd/log")" 1
 "$KP" queue retry -c "$WORK/gemeente/ketenpoort.conf" \
     "$(kp_sql gemeente "SELECT id FROM outbox WHERE identificatie = 'KCT-1'")" > /dev/null
 check "the retried contact is accepted under the new profile" \
     wait_for ggd "SELECT count(*) FROM record WHERE entiteittype = 'KCT'" 1
-is "log_level 2 took effect: the acceptance is logged at debug" \
+check "log_level 2 took effect: the acceptance is logged at debug" eq \
     "$(grep -c '^<7>debug: kp_inbound_finish: in .*: accepted' "$WORK/ggd/log")" 1
 kp_stop ggd
-is "every request, before and after the reloads, on one connection" \
+check "every request, before and after the reloads, on one connection" eq \
     "$(grep -o 'stopped: .*' "$WORK/ggd/log")" "stopped: 4 requests answered on 1 connections"
