@@ -1,11 +1,13 @@
 /*
  * bench.h — the few helpers the benchmark programs share: a monotonic
- * clock in seconds and the median of a set of runs.
+ * clock in seconds, the median of a set of runs, and a process's memory.
  */
 #ifndef KP_BENCH_H
 #define KP_BENCH_H
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline double
@@ -31,6 +33,25 @@ median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(double), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A "Vm...:" field of /proc/PID/status in KiB (VmRSS, VmHWM); -1 if none. */
+static inline long
+proc_kb(long pid, const char *field)
+{
+	char path[64], line[256];
+	size_t len = strlen(field);
+	long kb = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, len) == 0 && line[len] == ':')
+			kb = atol(line + len + 1);
+	fclose(fp);
+	return kb;
 }
 
 #endif

@@ -263,23 +263,6 @@ wait_listening(int port)
 	return -1;
 }
 
-static long
-peak_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, "VmHWM:", 6) == 0)
-			kb = atol(line + 6);
-	fclose(fp);
-	return kb;
-}
-
 struct run_result {
 	double	rate, p50_ms, p99_ms;
 	long	rss_kb, failures;
@@ -344,7 +327,7 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 		xmlFreeDoc(senders[i].body);
 	}
 	elapsed = now_s() - start;
-	res->rss_kb = peak_rss_kb(pid);
+	res->rss_kb = proc_kb((long)pid, "VmHWM");
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	res->failures = failures;

@@ -12,6 +12,8 @@
 #   again once the renewed one is used, and unready when the GGD's store
 #   is on a file system the kernel made read-only (ext4 on a loop device
 #   aborted with remount,abort: as after an I/O error; needs root).
+# - Open files: started with a soft limit of 1024, the daemon raises it to
+#   what max_connections needs; when the hard limit is too low it says so.
 set -u
 # A mount namespace of our own for the loop file system (see diskfull.sh).
 if [ -z "${KP_OPS_NS:-}" ]; then
@@ -29,7 +31,7 @@ cleanup() {
 	[ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
-echo "1..30"
+echo "1..32"
 
 # The GGD's directory on its own ext4 file system, when we may make one.
 mkdir -p "$WORK/ggd"
@@ -196,3 +198,23 @@ else
 	t=$((t + 1)); echo "ok $t # SKIP a read-only file system needs root (loop device)"
 	t=$((t + 1)); echo "ok $t # SKIP a read-only file system needs root (loop device)"
 fi
+
+# 6. open files for max_connections (2000 connections + 128 for the rest)
+kp_stop gemeente
+echo "max_connections 2000" >> "$WORK/gemeente/ketenpoort.conf"
+hard=$(ulimit -Hn) want=2128
+[ "$hard" != unlimited ] && [ "$hard" -lt $want ] && want=$hard
+soft=$(ulimit -Sn)
+ulimit -Sn 1024
+kp_start gemeente || { echo "Bail out! gemeente did not restart"; exit 1; }
+ulimit -Sn "$soft"
+check "open files: started with 1024, the daemon raised its soft limit for max_connections" eq \
+    "$(awk '/^Max open files/ { print $4 }' "/proc/$(cat "$WORK/gemeente/pid")/limits")" "$want"
+kp_stop gemeente
+( ulimit -Sn 512; ulimit -Hn 512; exec "$KP" serve -c "$WORK/gemeente/ketenpoort.conf" ) \
+    2> "$WORK/nofile.log" &
+pid=$!
+for i in $(seq 1 200); do grep -q "ready:" "$WORK/nofile.log" && break; sleep 0.05; done
+kill -TERM "$pid"; wait "$pid"
+check "open files: a hard limit too low is named, with what to do" eq \
+    "$(grep -c -F 'max_connections 2000 needs about 2128 open files, but the limit is 512: raise it (LimitNOFILE= in the systemd unit, ulimit -Hn) or lower max_connections' "$WORK/nofile.log")" 1
