@@ -3,8 +3,11 @@
 # under valgrind, exchange good notices and a few rejected ones over mTLS;
 # then a second gateway under valgrind delivers local changes to the first
 # through its delivery worker, verifies digests on its schedule and on
-# demand, and repairs a lost copy; then both are stopped with SIGTERM.  Skipped (and reported as a
-# skip) in the sanitizer build, where valgrind cannot run.
+# demand, and repairs a lost copy; the GGD asks the municipality for a
+# citizen's context (from the command line and through its local socket),
+# the operator reads /healthz and /metrics and reloads the municipality
+# with SIGHUP; then both are stopped with SIGTERM.  Skipped (and reported
+# as a skip) in the sanitizer build, where valgrind cannot run.
 set -u
 if ! command -v valgrind >/dev/null; then
 	echo "1..0 # SKIP valgrind is not installed (tools/dev installs it)"; exit 0
@@ -18,15 +21,19 @@ trap 'kp_stop_all; rm -rf "$WORK"' EXIT
 GEM=00000001001000000000
 GGD=00000002002000000000
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
-echo "1..9"
+echo "1..10"
 kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"
 kp_gateway ggd $GGD "$P2"
 KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit><entiteit type="ZAK" doel="vroegsignalering"><toestemming/><veld>zaaktype</veld></entiteit></ontvangen>' \
+    KP_VRAGEN='<vraag functie="context" doel="ketentest"/>' \
     kp_profile gemeente ggd $GGD "$P2" ketenpartner
 kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01 dosLv01
 echo "sync_verify_interval 1" >> "$WORK/gemeente/ketenpoort.conf"
+A1=$(kp_free_port)
+echo "admin_listen 127.0.0.1:$A1" >> "$WORK/gemeente/ketenpoort.conf"
+echo "local_socket local.sock" >> "$WORK/ggd/ketenpoort.conf"
 KP_VALGRIND=1 kp_start ggd || { echo "Bail out! gateway under valgrind did not start"; exit 1; }
 mkdir -p "$WORK/b"
 for i in $(seq 1 10); do kp_body zakLk01 $GEM $GGD "vg-$i" "$i" 111222333 > "$WORK/b/$(printf %02d "$i").xml"; done
@@ -120,6 +127,29 @@ if grep -q '^granted TST-' "$WORK/consent.out" && grep -q '^withdrew TST-' "$WOR
 else
 	echo "not ok 5 - and they did their work: consent granted, withdrawn, listed; chain verified; message shown; checkpoint signed"
 	sed 's/^/# /' "$WORK/consent.out" "$WORK/audit.out" | grep -v '^# <' | head -20
+fi
+# The call-centre moment and the operator's tools, the gateways under
+# valgrind: context asked from the command line (under valgrind too) and
+# through the GGD's local socket (its question thread); healthz, metrics;
+# a reload.
+$VG --log-file="$WORK/context.vg" "$KP" dossier context -c "$WORK/ggd/ketenpoort.conf" \
+    --partner gemeente --bsn "$LOST" --doel ketentest --json > "$WORK/context.out" 2>&1
+curl -s --unix-socket "$WORK/ggd/local.sock" \
+    "http://localhost/context?partner=gemeente&bsn=$LOST&doel=ketentest" > "$WORK/context2.out"
+curl -s "http://127.0.0.1:$A1/healthz" > "$WORK/admin.out"
+curl -s "http://127.0.0.1:$A1/metrics" >> "$WORK/admin.out"
+kill -HUP "$(cat "$WORK/gemeente/pid")"
+for i in $(seq 1 300); do grep -q "reloaded" "$WORK/gemeente/log" && break; sleep 0.1; done
+if [ "$(grep -c '"identificatie": "VG1"' "$WORK/context.out" "$WORK/context2.out" | cut -d: -f2 | tr '\n' ' ')" = "1 1 " ] &&
+    [ "$(grep -c '"entiteittype"' "$WORK/context.out")" = 1 ] &&
+    head -1 "$WORK/admin.out" | grep -qx ready &&
+    grep -q '^ketenpoort_messages_in_total{type="Lv01",outcome="accepted"} 2$' "$WORK/admin.out" &&
+    grep -q "reloaded" "$WORK/gemeente/log" && [ ! -s "$WORK/context.vg" ]; then
+	echo "ok 6 - context (command line and local socket), healthz, metrics, reload under valgrind; the asker clean"
+else
+	echo "not ok 6 - context (command line and local socket), healthz, metrics, reload under valgrind; the asker clean"
+	sed 's/^/# /' "$WORK/context.out" "$WORK/context2.out" "$WORK/context.vg" | head -30
+	grep -v '^ketenpoort_.*_bucket' "$WORK/admin.out" | grep 'ready\|FAIL\|Lv01' | sed 's/^/# /'
 fi
 for g in ggd gemeente; do
 	kp_stop $g; rc=$?
