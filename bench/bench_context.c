@@ -141,7 +141,7 @@ int
 main(int argc, char **argv)
 {
 	const char *conf = NULL, *partner = NULL;
-	long n = 200, serial = 40;
+	long n = 500, serial = 40;
 	int runs = 3, askers = 0, ch;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	double s_ms[16], rate[16], p50[16], p99[16], ratio[16];

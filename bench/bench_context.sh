@@ -16,7 +16,7 @@
 #   BENCH_IDLE=bench/bench_idle bench_context.sh [-r RUNS] [-n QUESTIONS]
 #       [-i IDLE] [-c CASES] [-k CONTACTS] [-o OTHERS]
 set -u
-RUNS=3 Q=200 IDLE=1000 CASES=100 CONTACTS=1000 OTHERS=200
+RUNS=3 Q=500 IDLE=1000 CASES=100 CONTACTS=1000 OTHERS=200
 while getopts r:n:i:c:k:o: o; do
 	case $o in r) RUNS=$OPTARG ;; n) Q=$OPTARG ;; i) IDLE=$OPTARG ;;
 	c) CASES=$OPTARG ;; k) CONTACTS=$OPTARG ;; o) OTHERS=$OPTARG ;;

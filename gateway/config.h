@@ -70,7 +70,10 @@ int		  kp_config_keep_running(struct kp_config *next,
 /* 20 digits? */
 int		  kp_oin_valid(const char *s);
 
-/* Print the option table as documentation (for --help and the example). */
+/*
+ * Print the option table, an option a line (name, help): test_config checks
+ * that ketenpoort.conf(5) and the example configuration name each one.
+ */
 void		  kp_config_describe(FILE *out);
 
 #endif

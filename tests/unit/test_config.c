@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "profile.h"
 #include "tap.h"
+#include "util.h"
 
 /* Load a config text; problems collected into out. */
 static int
@@ -33,6 +34,49 @@ load(struct fixture *fx, const char *text, char *out, size_t outlen)
 	fclose(problems);
 	kp_config_free(cfg);
 	return cfg != NULL ? 0 : -1;
+}
+
+/*
+ * Does the text at rel (under $SRCDIR) name every option of the table, each
+ * as a line made by fmt or by alt (when not NULL)?  Missing ones go to the
+ * diagnostics.
+ */
+static int
+documents_every_option(const char *rel, const char *fmt, const char *alt)
+{
+	char *table = NULL, *text = NULL, *line, *save = NULL, want[128];
+	size_t tlen = 0, len;
+	FILE *mem = open_memstream(&table, &tlen);
+	struct kp_err err;
+	int missing = 0, n = 0;
+
+	kp_config_describe(mem);
+	fclose(mem);
+	if (kp_read_file(fixture_src(rel), 1 << 20, &text, &len, &err) != KP_OK) {
+		diag("%s", err.msg);
+		free(table);
+		return 0;
+	}
+	for (line = strtok_r(table, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+
+		if (sscanf(line, " %63s", name) != 1)
+			continue;
+		n++;
+		snprintf(want, sizeof(want), fmt, name);
+		if (strstr(text, want) != NULL)
+			continue;
+		if (alt != NULL)
+			snprintf(want, sizeof(want), alt, name);
+		if (alt == NULL || strstr(text, want) == NULL) {
+			diag("%s does not document %s", rel, name);
+			missing++;
+		}
+	}
+	free(table);
+	free(text);
+	return n > 30 && missing == 0;
 }
 
 #define BASE "oin 00000002002000000000\nname Zelf\nlisten 127.0.0.1:1\n" \
@@ -135,6 +179,12 @@ main(void)
 	kp_gateway_close(gw);
 	snprintf(path, sizeof(path), "%s/pki/self.key", fx.dir);
 	chmod(path, 0600);
+
+	/* The documentation keeps up with the option table. */
+	ok(documents_every_option("man/ketenpoort.conf.5", "\n.B %s\n", NULL),
+	    "ketenpoort.conf(5) documents every option");
+	ok(documents_every_option("conf/ketenpoort.conf", "\n%s\t", "\n#%s\t"),
+	    "the example configuration shows every option");
 
 	fixture_teardown(&fx);
 	return done_testing();
