@@ -21,7 +21,10 @@
  * Several runs; medians are printed last.  Not a test: no pass or fail.
  *
  *   bench_context -c KCC_CONF -p PARTNER -b BSN -d DOEL -e RECORDS
- *                 [-n QUESTIONS] [-s SERIAL] [-r RUNS] [-w ASKERS]
+ *                 [-n QUESTIONS] [-s SERIAL] [-r RUNS] [-w ASKERS] [-L FILE]
+ *
+ * -L FILE: each half-load question as "run seconds-after-start latency-ms",
+ * to see when the slow ones came.
  */
 #include "autoconf.h"
 
@@ -51,6 +54,7 @@ struct load {
 	atomic_long		 next;
 	atomic_long		 failures;
 	double			*latencies;	/* indexed by question */
+	double			*due;		/* seconds after start */
 };
 
 static void
@@ -93,6 +97,7 @@ asker(void *arg)
 			kp_context_clear(&ctx);
 		}
 		l->latencies[i] = now_s() - due;
+		l->due[i] = due - l->start;
 	}
 	return NULL;
 }
@@ -107,7 +112,9 @@ run_load(struct load *l, long total, int askers, double interval)
 	l->interval = interval;
 	atomic_store(&l->next, 0);
 	free(l->latencies);
+	free(l->due);
 	l->latencies = calloc((size_t)total, sizeof(double));
+	l->due = calloc((size_t)total, sizeof(double));
 	l->start = now_s();
 	for (int i = 0; i < askers; i++)
 		pthread_create(&t[i], NULL, asker, l);
@@ -133,7 +140,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench_context -c KCC_CONF -p PARTNER -b BSN "
 	    "-d DOEL -e RECORDS [-n QUESTIONS] [-s SERIAL] [-r RUNS] "
-	    "[-w ASKERS]\n");
+	    "[-w ASKERS] [-L FILE]\n");
 	exit(2);
 }
 
@@ -141,6 +148,7 @@ int
 main(int argc, char **argv)
 {
 	const char *conf = NULL, *partner = NULL;
+	FILE *dump = NULL;
 	long n = 500, serial = 40;
 	int runs = 3, askers = 0, ch;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -148,7 +156,7 @@ main(int argc, char **argv)
 	struct load l = { 0 };
 	struct kp_err err;
 
-	while ((ch = getopt(argc, argv, "c:p:b:d:e:n:s:r:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:p:b:d:e:n:s:r:w:L:")) != -1) {
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'p': partner = optarg; break;
@@ -159,6 +167,12 @@ main(int argc, char **argv)
 		case 's': serial = atol(optarg); break;
 		case 'r': runs = atoi(optarg); break;
 		case 'w': askers = atoi(optarg); break;
+		case 'L':
+			if ((dump = fopen(optarg, "w")) == NULL) {
+				perror(optarg);
+				return 1;
+			}
+			break;
 		default: usage();
 		}
 	}
@@ -193,6 +207,9 @@ main(int argc, char **argv)
 		rate[r] = (double)n / elapsed;
 		half = rate[r] / 2;
 		run_load(&l, n, askers * 4, 1.0 / half);
+		for (long i = 0; dump != NULL && i < n; i++)
+			fprintf(dump, "%d %.3f %.1f\n", r + 1, l.due[i],
+			    l.latencies[i] * 1000);
 		p50[r] = quantile(l.latencies, n, 0.50) * 1000;
 		p99[r] = quantile(l.latencies, n, 0.99) * 1000;
 		ratio[r] = p99[r] / s_ms[r];
@@ -211,6 +228,9 @@ main(int argc, char **argv)
 	    median(rate, runs), median(p50, runs), median(p99, runs),
 	    median(ratio, runs));
 	free(l.latencies);
+	free(l.due);
+	if (dump != NULL)
+		fclose(dump);
 	kp_gateway_close(l.gw);
 	return 0;
 }

@@ -14,13 +14,13 @@
 #
 #   KP=ketenpoort SRCDIR=.. BENCH_CONTEXT=bench/bench_context \
 #   BENCH_IDLE=bench/bench_idle bench_context.sh [-r RUNS] [-n QUESTIONS]
-#       [-i IDLE] [-c CASES] [-k CONTACTS] [-o OTHERS]
+#       [-i IDLE] [-c CASES] [-k CONTACTS] [-o OTHERS] [-L LATENCY_FILE]
 set -u
-RUNS=3 Q=500 IDLE=1000 CASES=100 CONTACTS=1000 OTHERS=200
-while getopts r:n:i:c:k:o: o; do
+RUNS=3 Q=500 IDLE=1000 CASES=100 CONTACTS=1000 OTHERS=200 DUMP=""
+while getopts r:n:i:c:k:o:L: o; do
 	case $o in r) RUNS=$OPTARG ;; n) Q=$OPTARG ;; i) IDLE=$OPTARG ;;
 	c) CASES=$OPTARG ;; k) CONTACTS=$OPTARG ;; o) OTHERS=$OPTARG ;;
-	*) exit 2 ;; esac
+	L) DUMP=$OPTARG ;; *) exit 2 ;; esac
 done
 : "${BENCH_CONTEXT:?BENCH_CONTEXT must name bench/bench_context}"
 : "${BENCH_IDLE:?BENCH_IDLE must name bench/bench_idle}"
@@ -87,7 +87,8 @@ contacts=$(sed -n 's/^context_contacts[[:space:]]*//p' "$WORK/gemeente/ketenpoor
 [ -n "$contacts" ] || contacts=50
 [ "$contacts" -gt "$CONTACTS" ] && contacts=$CONTACTS
 "$BENCH_CONTEXT" -c "$WORK/kcc/ketenpoort.conf" -p gemeente -b "$BSN" \
-    -d klantcontact -e $((1 + CASES + contacts)) -n "$Q" -r "$RUNS" || exit 1
+    -d klantcontact -e $((1 + CASES + contacts)) -n "$Q" -r "$RUNS" \
+    ${DUMP:+-L "$DUMP"} || exit 1
 "$BENCH_IDLE" -P "$P1" -s "$(cat "$WORK/gemeente/pid")" \
     --cert "$WORK/pki/kcc.crt" --key "$WORK/pki/kcc.key" \
     --ca "$WORK/pki/ca.crt" -n "$IDLE" -r "$RUNS" || exit 1
