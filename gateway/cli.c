@@ -113,8 +113,9 @@ cmd_serve(int argc, char **argv)
 		ret = 2;
 		goto out;
 	}
-	kp_log_set_level(verbose > 0 ? KP_LOG_DEBUG :
-	    (enum kp_log_level)gw->cfg->log_level);
+	if (verbose > 0)
+		kp_log_set_floor(KP_LOG_DEBUG);
+	kp_log_set_level((enum kp_log_level)gw->cfg->log_level);
 	if (kp_serve(gw, &err) != KP_OK)
 		ret = fail_msg("serve", &err);
 out:

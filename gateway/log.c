@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static const char *log_ident = "ketenpoort";
-static enum kp_log_level log_level = KP_LOG_INFO;
+/* Set by a reload on one thread, read on all. */
+static _Atomic int log_level = KP_LOG_INFO;
+static _Atomic int log_floor = KP_LOG_WARN;	/* serve -v: at least debug */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int to_journal;	/* stderr is systemd's journal stream */
 
@@ -44,7 +47,15 @@ kp_log_init(const char *ident, enum kp_log_level level)
 void
 kp_log_set_level(enum kp_log_level level)
 {
-	log_level = level;
+	log_level = (int)level > log_floor ? (int)level : log_floor;
+}
+
+void
+kp_log_set_floor(enum kp_log_level level)
+{
+	log_floor = (int)level;
+	if (log_level < log_floor)
+		log_level = log_floor;
 }
 
 static void
@@ -75,7 +86,7 @@ kp_log(enum kp_log_level level, const char *func, const char *fmt, ...)
 	static const int prios[] = { 4, 6, 7 };	/* LOG_WARNING, INFO, DEBUG */
 	va_list ap;
 
-	if (level > log_level)
+	if ((int)level > log_level)
 		return;
 	va_start(ap, fmt);
 	vlog(prios[level], tags[level], func, fmt, ap);

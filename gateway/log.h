@@ -12,6 +12,8 @@ enum kp_log_level { KP_LOG_WARN = 0, KP_LOG_INFO = 1, KP_LOG_DEBUG = 2 };
 
 void	kp_log_init(const char *ident, enum kp_log_level level);
 void	kp_log_set_level(enum kp_log_level level);
+/* The least level set_level may set (serve -v: debug, over reloads too). */
+void	kp_log_set_floor(enum kp_log_level level);
 void	kp_log(enum kp_log_level level, const char *func, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	kp_fatal(const char *func, const char *fmt, ...)

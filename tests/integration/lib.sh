@@ -149,7 +149,8 @@ kp_change() {
 XML
 }
 
-# kp_start NAME: start the gateway, wait until it is ready (or fail)
+# kp_start NAME: start the gateway, wait until it is ready (or fail);
+# KP_SERVE_ARGS: more arguments for serve (-v)
 kp_start() {
 	local name=$1 dir="$WORK/$1" i
 	: > "$dir/log"
@@ -158,7 +159,7 @@ kp_start() {
 		    --error-exitcode=99 --log-file="$dir/valgrind.log" \
 		    "$KP" serve -c "$dir/ketenpoort.conf" 2>>"$dir/log" &
 	else
-		"$KP" serve -c "$dir/ketenpoort.conf" 2>>"$dir/log" &
+		"$KP" serve -c "$dir/ketenpoort.conf" ${KP_SERVE_ARGS:-} 2>>"$dir/log" &
 	fi
 	echo $! > "$dir/pid"
 	KP_PIDS="$KP_PIDS $!"

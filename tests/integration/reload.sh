@@ -12,11 +12,13 @@
 #   it needs a restart), and the parked contact, retried, is accepted.
 # - All of it over one connection; and the log in systemd's journal format
 #   when stderr is the journal stream (JOURNAL_STREAM).
+# - Started with serve -v, the GGD keeps logging at debug over a reload of
+#   a configuration that says log_level 1.
 set -u
 WORK=$(mktemp -d /tmp/kp-reload.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..19"
+echo "1..21"
 
 KP_ONTVANGEN='<ontvangen>
   <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
@@ -100,3 +102,12 @@ check "log_level 2 took effect: the acceptance is logged at debug" eq \
 kp_stop ggd
 check "every request, before and after the reloads, on one connection" eq \
     "$(grep -o 'stopped: .*' "$WORK/ggd/log")" "stopped: 4 requests answered on 1 connections"
+
+# 4. serve -v outlasts a reload
+cp "$WORK/conf.good" "$CONF"
+KP_SERVE_ARGS=-v kp_start ggd || { echo "Bail out! ggd did not restart"; exit 1; }
+GGDPID=$(cat "$WORK/ggd/pid")
+check "SIGHUP to a gateway started with -v (log_level 1 in its file)" hup
+put ZAAK-3 ZAK 4
+check "after the reload, an acceptance is still logged at debug" eq \
+    "$(kp_drained; grep -c ' debug: kp_inbound_finish: in .*: accepted' "$WORK/ggd/log")" 1
