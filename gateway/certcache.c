@@ -47,6 +47,18 @@ kp_certcache_free(struct kp_certcache *c)
 	free(c);
 }
 
+void
+kp_certcache_set_trust(struct kp_certcache *c, X509_STORE *trust)
+{
+	pthread_mutex_lock(&c->lock);
+	c->trust = trust;
+	for (int i = 0; i < KP_CERTCACHE_SIZE; i++) {
+		X509_free(c->e[i].cert);
+		memset(&c->e[i], 0, sizeof(c->e[i]));
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 X509 *
 kp_certcache_check(struct kp_certcache *c, const unsigned char *der,
     size_t len, struct kp_err *err)
@@ -56,10 +68,12 @@ kp_certcache_check(struct kp_certcache *c, const unsigned char *der,
 	const unsigned char *p = der;
 	int64_t now = kp_now_ms();
 	X509 *cert = NULL;
+	X509_STORE *trust;
 	int oldest = 0;
 
 	EVP_Digest(der, len, sha, &shalen, EVP_sha256(), NULL);
 	pthread_mutex_lock(&c->lock);
+	trust = c->trust;
 	for (int i = 0; i < KP_CERTCACHE_SIZE; i++) {
 		struct entry *e = &c->e[i];
 
@@ -80,11 +94,18 @@ kp_certcache_check(struct kp_certcache *c, const unsigned char *der,
 		kp_fail(err, KP_ERR_CRYPTO, "not one DER certificate");
 		return NULL;
 	}
-	if (kp_trust_check(c->trust, cert, 0, err) != KP_OK) {
-		X509_free(cert);
-		return NULL;
+	for (;;) {
+		if (kp_trust_check(trust, cert, 0, err) != KP_OK) {
+			X509_free(cert);
+			return NULL;
+		}
+		pthread_mutex_lock(&c->lock);
+		if (c->trust == trust)
+			break;
+		/* A reload replaced the store meanwhile: check against it. */
+		trust = c->trust;
+		pthread_mutex_unlock(&c->lock);
 	}
-	pthread_mutex_lock(&c->lock);
 	/* Replace a stale copy of the same certificate, else the oldest. */
 	for (int i = 0; i < KP_CERTCACHE_SIZE; i++)
 		if (c->e[i].cert != NULL && memcmp(c->e[i].sha, sha, 32) == 0)

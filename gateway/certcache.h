@@ -24,6 +24,13 @@ struct kp_certcache;
 
 struct kp_certcache	*kp_certcache_new(X509_STORE *trust, int ttl_s);
 void			 kp_certcache_free(struct kp_certcache *c);
+/*
+ * Check against this trust store from now on (a reload read the CA and CRL
+ * again): every certificate is checked again, and a check that began
+ * against the old store is not cached.  The old store stays the caller's.
+ */
+void			 kp_certcache_set_trust(struct kp_certcache *c,
+			    X509_STORE *trust);
 
 /*
  * The certificate with this DER encoding, checked (chain, validity, CRL) no

@@ -192,12 +192,20 @@ kp_answer_verify(struct kp_gateway *gw, const struct kp_profile *partner,
 		    "MessageID %s", request->message_id);
 		goto out;
 	}
-	if (value == NULL || strcmp(value, request->signature_value) != 0) {
+	payload = kp_env_payload(&env);
+	/*
+	 * A partner that could not verify our signature (a revoked or
+	 * untrusted certificate, a broken digest) confirms none: its Fo03's
+	 * SignatureConfirmation has no Value (README).  Signed by it and
+	 * naming our MessageID, that is its refusal; it never counts as a
+	 * delivery.  Any other answer must confirm our very signature.
+	 */
+	if (value != NULL ? strcmp(value, request->signature_value) != 0 :
+	    !kp_xml_is(payload, KD_NS, "Fo03")) {
 		kp_reject(err, KP_F_010, "answer's SignatureConfirmation does "
 		    "not confirm our signature");
 		goto out;
 	}
-	payload = kp_env_payload(&env);
 	if (kp_schema_validate(gw->kd_schema, payload, err) != KP_OK ||
 	    kp_kd_read_stuurgegevens(payload, &sg, err) != KP_OK ||
 	    kp_kd_check(payload, &sg, err) != KP_OK)

@@ -160,6 +160,7 @@ kp_gateway_reload(struct kp_gateway *gw, struct kp_err *err)
 {
 	struct kp_config *running = gw->cfg, *next;
 	struct kp_profiles *profiles = NULL;
+	X509_STORE *trust = NULL, **retired;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *notes;
@@ -186,17 +187,35 @@ kp_gateway_reload(struct kp_gateway *gw, struct kp_err *err)
 	fclose(notes);
 	log_lines(text);
 	free(text);
-	if (changed < 0) {
+	/* ca and crl keep their paths (bound at start); their files are new. */
+	if (changed < 0 || (trust = kp_trust_new(next->ca, next->crl,
+	    err)) == NULL || (retired = reallocarray(gw->retired,
+	    gw->nretired + 1, sizeof(*retired))) == NULL) {
+		if (trust != NULL) {
+			X509_STORE_free(trust);
+			kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		} else if (changed < 0)
+			kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		kp_profiles_free(profiles);
 		kp_config_free(next);
-		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		log_warnx("%s", err->msg);
+		log_warnx("reload refused: the running configuration, profiles "
+		    "and trust store stay; correct the problem and send SIGHUP "
+		    "again");
+		return err->status;
 	}
 	next->older = running;
 	profiles->older = gw->profiles;
+	gw->retired = retired;
+	gw->retired[gw->nretired++] = gw->trust;
 	gw->cfg = next;
 	gw->profiles = profiles;
+	gw->trust = trust;
+	kp_certcache_set_trust(gw->certs, trust);
 	kp_log_set_level((enum kp_log_level)next->log_level);
-	log_info("reloaded %s: %zu partner profiles", next->path, profiles->n);
+	log_info("reloaded %s: %zu partner profiles; CA certificates%s read "
+	    "again", next->path, profiles->n, next->crl != NULL ?
+	    " and CRL" : "");
 	return KP_OK;
 }
 
@@ -209,6 +228,9 @@ kp_gateway_close(struct kp_gateway *gw)
 	kp_signer_free(gw->signer);
 	kp_certcache_free(gw->certs);
 	X509_STORE_free(gw->trust);
+	for (size_t i = 0; i < gw->nretired; i++)
+		X509_STORE_free(gw->retired[i]);
+	free(gw->retired);
 	kp_profiles_free(gw->profiles);
 	kp_schema_free(gw->kd_schema);
 	kp_schema_free(gw->profile_schema);

@@ -27,7 +27,14 @@ struct kp_gateway {
 	 * (the atomic load), and keep using that generation.
 	 */
 	struct kp_profiles *_Atomic profiles;
-	X509_STORE		*trust;
+	/*
+	 * The CA certificates and CRL, read again by each reload; the stores
+	 * replaced stay in retired until kp_gateway_close (a check may be
+	 * using one).  TLS handshakes, signatures and checkpoints use it.
+	 */
+	X509_STORE *_Atomic	 trust;
+	X509_STORE		**retired;
+	size_t			 nretired;
 	struct kp_certcache	*certs;		/* partner certificates checked */
 	struct kp_signer	*signer;
 	struct kp_schema	*kd_schema;
@@ -57,10 +64,11 @@ struct kp_gateway	*kp_gateway_open_store(const char *config_path,
 void			 kp_gateway_close(struct kp_gateway *gw);
 
 /*
- * SIGHUP: read the configuration file and the profiles again.  When either
- * has a problem, every problem is logged as "file:line: what" and the
- * running ones stay; otherwise the new ones replace them (the old stay in
- * memory: threads may be using them).  Options a reload cannot change keep
+ * SIGHUP: read the configuration file, the profiles, and the CA and CRL
+ * files again.  When any has a problem, every problem is logged as
+ * "file:line: what" (or "file: what") and the running ones stay; otherwise
+ * the new ones replace them (the old stay in memory: threads may be using
+ * them).  Options a reload cannot change keep
  * their running values, each logged.  Connections are not touched.
  */
 int			 kp_gateway_reload(struct kp_gateway *gw,

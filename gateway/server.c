@@ -131,6 +131,8 @@ new_tls_bev(struct event_base *base, void *arg)
 	}
 	c->w = w;
 	SSL_set_ex_data(ssl, conn_index, c);
+	/* The trust store of the latest reload (CA and CRL read again). */
+	SSL_set1_verify_cert_store(ssl, w->gw->trust);
 	w->accepted++;
 	if (++w->nconn >= w->max_conn && !w->paused) {
 		/* Full: leave further connections in the kernel's backlog. */

@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "log.h"
 #include "metrics.h"
 #include "tls.h"
 
@@ -207,6 +208,18 @@ static int
 server_verify_cb(int preverify_ok, X509_STORE_CTX *store_ctx)
 {
 	note_peer(preverify_ok, store_ctx);
+	if (!preverify_ok) {
+		/* Say whose certificate and why: the partner only sees an alert. */
+		X509 *cert = X509_STORE_CTX_get_current_cert(store_ctx);
+		char oin[21];
+
+		if (cert == NULL || kp_cert_oin(cert, oin) != 0)
+			snprintf(oin, sizeof(oin), "unknown");
+		log_info("refused a TLS client certificate (OIN %s, chain depth "
+		    "%d): %s", oin, X509_STORE_CTX_get_error_depth(store_ctx),
+		    X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(store_ctx)));
+	}
 	return preverify_ok;
 }
 

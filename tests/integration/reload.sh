@@ -14,11 +14,17 @@
 #   when stderr is the journal stream (JOURNAL_STREAM).
 # - Started with serve -v, the GGD keeps logging at debug over a reload of
 #   a configuration that says log_level 1.
+# - The CA publishes a CRL revoking the gemeente's certificate: until the
+#   GGD's reload its notices are accepted; after it, a new connection is
+#   refused in the TLS handshake, and a notice over the connection the
+#   gemeente's daemon kept open is refused with KP010 (the signing
+#   certificate); nothing of either is stored.  A CRL file that cannot be
+#   read refuses the reload and the running trust stays.
 set -u
 WORK=$(mktemp -d /tmp/kp-reload.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..21"
+echo "1..29"
 
 KP_ONTVANGEN='<ontvangen>
   <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
@@ -111,3 +117,28 @@ check "SIGHUP to a gateway started with -v (log_level 1 in its file)" hup
 put ZAAK-3 ZAK 4
 check "after the reload, an acceptance is still logged at debug" eq \
     "$(kp_drained; grep -c ' debug: kp_inbound_finish: in .*: accepted' "$WORK/ggd/log")" 1
+
+# 5. a new CRL, read at SIGHUP
+kp_body zakLk01 $GEM $GGD crl-1 1 "$(kp_bsn 5)" > "$WORK/crl-1.xml"
+kp_body zakLk01 $GEM $GGD crl-2 2 "$(kp_bsn 5)" > "$WORK/crl-2.xml"
+"$KP" pki revoke "$WORK/pki" gemeente > /dev/null
+"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-1.xml" > "$WORK/send1.out" 2>&1
+check "before the reload the running trust does not know the new CRL: accepted" eq \
+    "$?:$(grep -c ': accepted' "$WORK/send1.out")" "0:1"
+check "SIGHUP reads the CA and the CRL again" hup
+check "the reload says so" eq "$(grep -c 'reloaded .*: 1 partner profiles; CA certificates and CRL read again' "$WORK/ggd/log")" 2
+before=$(held ZAK)
+"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-2.xml" > "$WORK/send2.out" 2>&1
+rc=$?
+check "after it, a new connection with the revoked certificate fails in the handshake, and the GGD says whose and why" eq \
+    "$rc:$(grep -c "refused a TLS client certificate (OIN $GEM, chain depth 0): certificate revoked" "$WORK/ggd/log")" "2:1"
+put ZAAK-5 ZAK 6
+check "the daemon's kept connection: the notice is refused, parked with the GGD's reason" \
+    wait_for gemeente "SELECT state || ': ' || last_error FROM outbox WHERE identificatie = 'ZAAK-5'" \
+    "parked: signing certificate not trusted: certificate revoked"
+check "nothing of either is stored" eq "$(held ZAK)" "$before"
+cp "$WORK/pki/ca.crl" "$WORK/ca.crl.good"
+echo "not a CRL" > "$WORK/pki/ca.crl"
+check "SIGHUP with a CRL that cannot be read" hup
+check "refused, naming the file; the running trust stays" eq \
+    "$(grep -c "pki/ca.crl: cannot load CRL" "$WORK/ggd/log"):$(grep -c 'reload refused: the running configuration, profiles and trust store stay' "$WORK/ggd/log")" "1:1"

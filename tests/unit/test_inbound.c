@@ -272,6 +272,29 @@ main(void)
 		    "an answer that confirms another signature: refused");
 		a.signature_value = p;
 		kp_outcome_clear(&ao);
+		/*
+		 * Our signature broken on the way: the Fault confirms no
+		 * signature, and is read as the refusal it is.
+		 */
+		tampered = strdup(a.bytes);
+		if ((p = strstr(tampered, "111222333")) != NULL)
+			memcpy(p, "111222334", 9);
+		kp_response_clear(&resp);
+		deliver(tampered, a.len, OIN_PARTNER, "text/xml", NULL, &resp);
+		free(tampered);
+		ok(resp.fault == KP_F_010 && resp.body != NULL &&
+		    strstr(resp.body, "SignatureConfirmation") != NULL &&
+		    strstr(resp.body, "Value=") == NULL,
+		    "a request whose signature fails: KP010, confirming no "
+		    "signature");
+		ok(kp_answer_verify(fx.partner, fx.self_at_partner, &a,
+		    resp.body, resp.len, &ao, &err) == KP_OK &&
+		    ao.fault == KP_F_010 && strstr(ao.omschrijving, "digest") !=
+		    NULL, "the sender reads that Fault as the partner's KP010 "
+		    "refusal (%s)", ao.omschrijving);
+		kp_outcome_clear(&ao);
+		kp_response_clear(&resp);
+		deliver(a.bytes, a.len, OIN_PARTNER, "text/xml", NULL, &resp);
 		tampered = strdup(resp.body);
 		if ((p = strstr(tampered, ">Bv03<")) != NULL)
 			memcpy(p, ">Fo03<", 6);
