@@ -288,9 +288,10 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 	out->http_status = (int)status;
 	if (rc != CURLE_OK) {
-		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s: %s",
+		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s: %s%s",
 		    c->partner->endpoint, c->answer.overflow ? "answer too large" :
-		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		    c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc),
+		    kp_tls_alert_hint(c->errbuf));
 	} else if (status != 200 && status != 500) {
 		ret = kp_fail(err, KP_ERR_TRANSPORT, "%s answered HTTP %ld%s",
 		    c->partner->endpoint, status, status == 413 ?

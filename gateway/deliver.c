@@ -17,6 +17,7 @@
 #include "log.h"
 #include "profile.h"
 #include "store.h"
+#include "tls.h"
 #include "util.h"
 
 #define ANSWER_MAX	(4 * 1024 * 1024)
@@ -299,15 +300,16 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 	struct kp_outcome out = { 0 };
 	struct kp_err err, serr;
 	long status = 0;
-	char why[300];
+	char why[400];
 
 	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK || (status != 200 && status != 500)) {
 		kp_client_account(t->h, rc, "Lk01", 0, KP_F_NONE);
-		snprintf(why, sizeof(why), "%s", rc != CURLE_OK ?
+		snprintf(why, sizeof(why), "%s%s", rc != CURLE_OK ?
 		    (t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc)) :
 		    status == 503 ? "HTTP 503: partner busy or stopping" :
-		    "unexpected HTTP status");
+		    "unexpected HTTP status", rc != CURLE_OK ?
+		    kp_tls_alert_hint(t->errbuf) : "");
 		log_info("to %s stream %u #%llu: %s; will retry",
 		    t->partner->oin, t->row.partitie,
 		    (unsigned long long)t->row.volgnummer, why);

@@ -116,6 +116,33 @@ kp_cert_oin(X509 *cert, char oin[21])
 	return 0;
 }
 
+const char *
+kp_tls_alert_hint(const char *error_text)
+{
+	static const struct {
+		const char *alert, *hint;
+	} alerts[] = {
+		{ "alert certificate revoked", " (the partner refused our "
+		  "certificate as revoked: install a new one)" },
+		{ "alert certificate expired", " (the partner refused our "
+		  "certificate as expired: install a renewed one)" },
+		{ "alert unknown ca", " (the partner does not trust the CA of "
+		  "our certificate)" },
+		{ "alert bad certificate", " (the partner refused our "
+		  "certificate: its chain, its dates or our OIN in its profile)" },
+		{ "alert certificate unknown", " (the partner refused our "
+		  "certificate: its chain, its dates or our OIN in its profile)" },
+		{ "alert certificate required", " (the partner wants our "
+		  "certificate: check cert and key in our configuration)" },
+	};
+
+	for (size_t i = 0; error_text != NULL &&
+	    i < sizeof(alerts) / sizeof(alerts[0]); i++)
+		if (strstr(error_text, alerts[i].alert) != NULL)
+			return alerts[i].hint;
+	return "";
+}
+
 X509_STORE *
 kp_trust_new(const char *ca_path, const char *crl_path, struct kp_err *err)
 {

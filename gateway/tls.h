@@ -33,6 +33,13 @@ X509		*kp_load_cert(const char *path, struct kp_err *err);
 /* OIN from the subject serialNumber; 0, or -1 when absent or malformed. */
 int		 kp_cert_oin(X509 *cert, char oin[21]);
 
+/*
+ * When a failed exchange's error text (curl's, from OpenSSL) is a TLS
+ * alert the partner sent about our certificate: what it means and what to
+ * do, as " (...)"; otherwise "".
+ */
+const char	*kp_tls_alert_hint(const char *error_text);
+
 /* A trust store: CA certificates from ca_path, the CRL from crl_path. */
 X509_STORE	*kp_trust_new(const char *ca_path, const char *crl_path,
 		    struct kp_err *err);

@@ -18,6 +18,7 @@
 #include "profile.h"
 #include "store.h"
 #include "tap.h"
+#include "tls.h"
 #include "util.h"
 #include "xmlsafe.h"
 
@@ -313,6 +314,15 @@ main(void)
 		kp_composed_clear(&b);
 		xmlFreeDoc(body);
 	}
+
+	/* A TLS alert about our certificate, read for the operator. */
+	is_str(kp_tls_alert_hint("OpenSSL SSL_read: OpenSSL/3.0.19: "
+	    "error:0A000414:SSL routines::sslv3 alert certificate revoked, "
+	    "errno 0"), " (the partner refused our certificate as revoked: "
+	    "install a new one)", "a revoked-certificate alert names the fix");
+	is_str(kp_tls_alert_hint("Failed to connect to 127.0.0.1 port 1: "
+	    "Connection refused"), "", "other transport errors get no hint");
+	is_str(kp_tls_alert_hint(NULL), "", "nor does no text at all");
 
 	fixture_teardown(&fx);
 	return done_testing();
