@@ -4,10 +4,10 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
 #include "log.h"
