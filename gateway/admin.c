@@ -108,23 +108,6 @@ kp_health(struct kp_gateway *gw, FILE *out)
 }
 
 static void
-reply(struct evhttp_request *req, int code, const char *reason,
-    const char *type, const char *text, size_t len)
-{
-	struct evbuffer *body = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    type);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Cache-Control", "no-store");
-	if (body != NULL)
-		evbuffer_add(body, text, len);
-	evhttp_send_reply(req, code, reason, body);
-	if (body != NULL)
-		evbuffer_free(body);
-}
-
-static void
 handle(struct evhttp_request *req, void *arg)
 {
 	struct kp_admin *a = arg;
@@ -137,19 +120,14 @@ handle(struct evhttp_request *req, void *arg)
 
 	if (path == NULL || (strcmp(path, "/healthz") != 0 &&
 	    strcmp(path, "/metrics") != 0)) {
-		static const char msg[] = "GET /healthz or GET /metrics\n";
-
-		reply(req, 404, "Not Found", "text/plain; charset=utf-8", msg,
-		    sizeof(msg) - 1);
+		kp_http_reply_text(req, 404, "Not Found",
+		    "GET /healthz or GET /metrics\n");
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		static const char msg[] = "use GET\n";
-
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
 		    "GET");
-		reply(req, 405, "Method Not Allowed", "text/plain; charset=utf-8",
-		    msg, sizeof(msg) - 1);
+		kp_http_reply_text(req, 405, "Method Not Allowed", "use GET\n");
 		return;
 	}
 	if ((mem = open_memstream(&text, &len)) == NULL) {
@@ -162,10 +140,10 @@ handle(struct evhttp_request *req, void *arg)
 		fclose(mem);
 		if (ret != KP_OK) {
 			log_warnx("metrics: %s", err.msg);
-			reply(req, 500, "Internal Server Error",
-			    "text/plain; charset=utf-8", err.msg, strlen(err.msg));
+			kp_http_reply_text(req, 500, "Internal Server Error",
+			    "%s\n", err.msg);
 		} else {
-			reply(req, 200, "OK", "text/plain; version=0.0.4; "
+			kp_http_reply(req, 200, "OK", "text/plain; version=0.0.4; "
 			    "charset=utf-8", text, len);
 		}
 		free(text);
@@ -189,7 +167,7 @@ handle(struct evhttp_request *req, void *arg)
 		free(checks);
 	}
 	fclose(mem);
-	reply(req, bad == 0 ? 200 : 503, bad == 0 ? "OK" : "Service Unavailable",
+	kp_http_reply(req, bad == 0 ? 200 : 503, bad == 0 ? "OK" : "Service Unavailable",
 	    "text/plain; charset=utf-8", text, len);
 	free(text);
 }

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "local.h"
 #include "log.h"
 #include "profile.h"
+#include "server.h"
 #include "store.h"
 #include "util.h"
 
@@ -54,44 +54,6 @@ struct ask {
 };
 
 static void
-reply(struct evhttp_request *req, int code, const char *reason,
-    const char *type, const char *text, size_t len)
-{
-	struct evbuffer *out = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    type);
-	if (out != NULL)
-		evbuffer_add(out, text, len);
-	evhttp_send_reply(req, code, reason, out);
-	if (out != NULL)
-		evbuffer_free(out);
-}
-
-static void
-reply_text(struct evhttp_request *req, int code, const char *reason,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-reply_text(struct evhttp_request *req, int code, const char *reason,
-    const char *fmt, ...)
-{
-	struct evbuffer *out = evbuffer_new();
-	va_list ap;
-
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "text/plain; charset=utf-8");
-	if (out != NULL) {
-		va_start(ap, fmt);
-		evbuffer_add_vprintf(out, fmt, ap);
-		va_end(ap);
-	}
-	evhttp_send_reply(req, code, reason, out);
-	if (out != NULL)
-		evbuffer_free(out);
-}
-
-static void
 handle_put(struct kp_local *l, struct evhttp_request *req)
 {
 	struct evbuffer *body = evhttp_request_get_input_buffer(req);
@@ -101,13 +63,13 @@ handle_put(struct kp_local *l, struct evhttp_request *req)
 
 	if (kp_dossier_put(l->gw, len > 0 ? (const char *)evbuffer_pullup(body,
 	    -1) : "", len, &res, &err) != KP_OK)
-		reply_text(req, 500, "Internal Server Error", "not stored: %s\n",
+		kp_http_reply_text(req, 500, "Internal Server Error", "not stored: %s\n",
 		    err.msg);
 	else if (res.verdict != KP_F_NONE)
-		reply_text(req, 422, "Unprocessable Entity", "%s: %s\n",
+		kp_http_reply_text(req, 422, "Unprocessable Entity", "%s: %s\n",
 		    kp_fault_code(res.verdict), res.msg);
 	else
-		reply_text(req, 200, "OK", "%s\n", res.msg);
+		kp_http_reply_text(req, 200, "OK", "%s\n", res.msg);
 }
 
 static void
@@ -125,7 +87,7 @@ handle_show(struct kp_local *l, struct evhttp_request *req)
 	    evhttp_uri_get_query(uri) : "", &query) != 0 ||
 	    (bsn = evhttp_find_header(&query, "bsn")) == NULL) {
 		evhttp_clear_headers(&query);
-		reply_text(req, 400, "Bad Request", "use GET /dossier?bsn=N\n");
+		kp_http_reply_text(req, 400, "Bad Request", "use GET /dossier?bsn=N\n");
 		return;
 	}
 	if ((mem = open_memstream(&out, &len)) == NULL) {
@@ -137,12 +99,12 @@ handle_show(struct kp_local *l, struct evhttp_request *req)
 		fclose(mem);
 		free(out);
 		evhttp_clear_headers(&query);
-		reply_text(req, err.status == KP_ERR_USAGE ? 400 : 500, "Error",
+		kp_http_reply_text(req, err.status == KP_ERR_USAGE ? 400 : 500, "Error",
 		    "%s\n", err.msg);
 		return;
 	}
 	fclose(mem);
-	reply(req, 200, "OK", "application/json", out, len);
+	kp_http_reply(req, 200, "OK", "application/json", out, len);
 	free(out);
 	evhttp_clear_headers(&query);
 }
@@ -155,7 +117,7 @@ query(struct evhttp_request *req, struct evkeyvalq *q, const char *usage)
 
 	if (evhttp_parse_query_str(s != NULL ? s : "", q) != 0) {
 		evhttp_clear_headers(q);
-		reply_text(req, 400, "Bad Request", "cannot read the query; use "
+		kp_http_reply_text(req, 400, "Bad Request", "cannot read the query; use "
 		    "%s\n", usage);
 		return -1;
 	}
@@ -170,7 +132,7 @@ partner_or_404(struct kp_local *l, struct evhttp_request *req,
 	const struct kp_profile *p = kp_profiles_find(l->gw->profiles, name);
 
 	if (p == NULL)
-		reply_text(req, 404, "Not Found", "no partner %s: give its OIN, "
+		kp_http_reply_text(req, 404, "Not Found", "no partner %s: give its OIN, "
 		    "its profile's file name or its naam (profiles in %s)\n",
 		    name, l->gw->cfg->profiles);
 	return p;
@@ -194,9 +156,9 @@ reply_json(struct evhttp_request *req, int (*fn)(struct kp_local *, FILE *,
 	ret = fn(l, mem, arg, &err);
 	fclose(mem);
 	if (ret != KP_OK)
-		reply_text(req, 500, "Internal Server Error", "%s\n", err.msg);
+		kp_http_reply_text(req, 500, "Internal Server Error", "%s\n", err.msg);
 	else
-		reply(req, 200, "OK", "application/json", text, len);
+		kp_http_reply(req, 200, "OK", "application/json", text, len);
 	free(text);
 }
 
@@ -278,7 +240,7 @@ handle_queue(struct kp_local *l, struct evhttp_request *req)
 	state = evhttp_find_header(&q, "state");
 	if (state != NULL && strcmp(state, "pending") != 0 &&
 	    strcmp(state, "parked") != 0 && strcmp(state, "delivered") != 0) {
-		reply_text(req, 400, "Bad Request", "state %s: use pending, "
+		kp_http_reply_text(req, 400, "Bad Request", "state %s: use pending, "
 		    "parked or delivered\n", state);
 	} else if (partner == NULL || (p = partner_or_404(l, req,
 	    partner)) != NULL) {
@@ -361,7 +323,7 @@ ask_done(evutil_socket_t fd, short what, void *arg)
 		if (a->text == NULL)
 			evhttp_send_error(a->req, 500, NULL);
 		else
-			reply(a->req, a->code, a->reason, a->type, a->text, a->len);
+			kp_http_reply(a->req, a->code, a->reason, a->type, a->text, a->len);
 	}
 	ask_free(a);
 }
@@ -421,7 +383,7 @@ handle_context(struct kp_local *l, struct evhttp_request *req)
 	bsn = evhttp_find_header(&q, "bsn");
 	doel = evhttp_find_header(&q, "doel");
 	if (partner == NULL || bsn == NULL || doel == NULL) {
-		reply_text(req, 400, "Bad Request", "missing %s; use GET "
+		kp_http_reply_text(req, 400, "Bad Request", "missing %s; use GET "
 		    "/context?partner=P&bsn=N&doel=D\n", partner == NULL ?
 		    "partner" : bsn == NULL ? "bsn" : "doel");
 		goto out;
@@ -429,7 +391,7 @@ handle_context(struct kp_local *l, struct evhttp_request *req)
 	if ((p = partner_or_404(l, req, partner)) == NULL)
 		goto out;
 	if (p->endpoint == NULL) {
-		reply_text(req, 409, "Conflict", "%s has no <endpoint> in %s to "
+		kp_http_reply_text(req, 409, "Conflict", "%s has no <endpoint> in %s to "
 		    "ask\n", p->naam, p->path);
 		goto out;
 	}
@@ -454,7 +416,7 @@ handle_context(struct kp_local *l, struct evhttp_request *req)
 		pthread_mutex_unlock(&l->lock);
 		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 		    NULL, NULL);
-		reply_text(req, 503, "Service Unavailable", "cannot ask now; "
+		kp_http_reply_text(req, 503, "Service Unavailable", "cannot ask now; "
 		    "try again\n");
 	} else {
 		a = NULL;	/* the thread's now */
@@ -498,9 +460,9 @@ handle(struct evhttp_request *req, void *arg)
 		reply_json(req, write_sync, l, NULL);
 	else if (strcmp(path, "/dossier") == 0 || strcmp(path, "/context") == 0 ||
 	    strcmp(path, "/queue") == 0 || strcmp(path, "/sync") == 0)
-		reply_text(req, 405, "Method Not Allowed", "%s", usage_text);
+		kp_http_reply_text(req, 405, "Method Not Allowed", "%s", usage_text);
 	else
-		reply_text(req, 404, "Not Found", "%s", usage_text);
+		kp_http_reply_text(req, 404, "Not Found", "%s", usage_text);
 }
 
 struct kp_local *

@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -166,19 +168,40 @@ peer_oin(SSL *ssl, char oin[24])
 	return kp_cert_oin(cert, oin);
 }
 
-static void
-send_plain(struct evhttp_request *req, int code, const char *reason,
-    const char *text)
+void
+kp_http_reply(struct evhttp_request *req, int code, const char *reason,
+    const char *type, const char *text, size_t len)
 {
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *out = evbuffer_new();
 
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "text/plain; charset=utf-8");
+	evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "Cache-Control", "no-store");
 	if (out != NULL)
-		evbuffer_add_printf(out, "%s\n", text);
+		evbuffer_add(out, text, len);
 	evhttp_send_reply(req, code, reason, out);
 	if (out != NULL)
 		evbuffer_free(out);
+}
+
+void
+kp_http_reply_text(struct evhttp_request *req, int code, const char *reason,
+    const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (len < 0) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	kp_http_reply(req, code, reason, "text/plain; charset=utf-8", text,
+	    (size_t)len);
+	free(text);
 }
 
 static void
@@ -187,8 +210,8 @@ send_answer(struct evhttp_request *req, const struct kp_response *resp)
 	struct evbuffer *out;
 
 	if (resp->body == NULL) {
-		send_plain(req, 500, "Internal Server Error",
-		    "the gateway could not build an answer");
+		kp_http_reply_text(req, 500, "Internal Server Error",
+		    "the gateway could not build an answer\n");
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
@@ -261,13 +284,15 @@ handle(struct evhttp_request *req, void *arg)
 
 	if (uri == NULL || strncmp(uri, WUS_PATH, strlen(WUS_PATH)) != 0 ||
 	    (uri[strlen(WUS_PATH)] != '\0' && uri[strlen(WUS_PATH)] != '?')) {
-		send_plain(req, 404, "Not Found", "the endpoint is POST " WUS_PATH);
+		kp_http_reply_text(req, 404, "Not Found",
+		    "the endpoint is POST " WUS_PATH "\n");
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
 		    "POST");
-		send_plain(req, 405, "Method Not Allowed", "use POST " WUS_PATH);
+		kp_http_reply_text(req, 405, "Method Not Allowed",
+		    "use POST " WUS_PATH "\n");
 		return;
 	}
 	if (w->stopping) {
@@ -276,8 +301,8 @@ handle(struct evhttp_request *req, void *arg)
 		    "Connection", "close");
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "5");
-		send_plain(req, 503, "Service Unavailable",
-		    "the gateway is shutting down; resend later");
+		kp_http_reply_text(req, 503, "Service Unavailable",
+		    "the gateway is shutting down; resend later\n");
 		return;
 	}
 	if (kp_store_pending(w->gw->store) > SHED_PENDING) {
@@ -285,8 +310,8 @@ handle(struct evhttp_request *req, void *arg)
 		    kp_store_pending(w->gw->store));
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "1");
-		send_plain(req, 503, "Service Unavailable",
-		    "the gateway is overloaded; resend after a second");
+		kp_http_reply_text(req, 503, "Service Unavailable",
+		    "the gateway is overloaded; resend after a second\n");
 		return;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {

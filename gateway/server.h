@@ -10,19 +10,36 @@
  * connections by pausing its accept when full; when too many writes wait
  * for the store, new requests get 503 with Retry-After.
  * SIGTERM/SIGINT: stop accepting, let requests in flight finish, exit.
+ *
+ * Also what the three listeners (partner, local, admin) share: opening a
+ * listening socket and sending a reply.
  */
 #ifndef KP_SERVER_H
 #define KP_SERVER_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 struct kp_gateway;
+struct evhttp_request;
 
 /*
  * A listening TCP socket (non-blocking, close-on-exec) on "host:port",
  * "[v6]:port" or ":port"; or -1 with err.
  */
 int	kp_open_listener(const char *listen_spec, struct kp_err *err);
+
+/*
+ * Answer req with code and len bytes of text as Content-Type type, never
+ * to be cached (Cache-Control: no-store: what it says may be a dossier).
+ */
+void	kp_http_reply(struct evhttp_request *req, int code, const char *reason,
+	    const char *type, const char *text, size_t len);
+/* The same with formatted text/plain. */
+void	kp_http_reply_text(struct evhttp_request *req, int code,
+	    const char *reason, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 
 /* Run until SIGTERM or SIGINT. */
 int	kp_serve(struct kp_gateway *gw, struct kp_err *err);
