@@ -23,6 +23,7 @@ static const struct {
 	[KP_F_022] = { "KP022", false, false },
 	[KP_F_023] = { "KP023", false, false },
 	[KP_F_030] = { "KP030", false, true },
+	[KP_F_031] = { "KP031", false, false },
 	[KP_F_040] = { "KP040", false, false },
 	[KP_F_050] = { "KP050", true, true },
 	[KP_F_051] = { "KP051", true, true },

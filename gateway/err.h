@@ -35,7 +35,7 @@ typedef enum {
 	KP_F_001, KP_F_002, KP_F_003,
 	KP_F_010, KP_F_011, KP_F_012, KP_F_013,
 	KP_F_020, KP_F_021, KP_F_022, KP_F_023,
-	KP_F_030,
+	KP_F_030, KP_F_031,
 	KP_F_040,
 	KP_F_050, KP_F_051,
 	KP_F_MAX

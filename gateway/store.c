@@ -26,7 +26,8 @@ enum stmt_slot {
 	STMT_AUDIT, STMT_MESSAGE, STMT_REPLAY_INSERT, STMT_REPLAY_WRITER,
 	STMT_REPLAY_READER, STMT_STREAM_GET, STMT_STREAM_SET, STMT_RECORD_GET,
 	STMT_RECORD_PUT, STMT_OUT_NEXT, STMT_OUT_SET, STMT_OUTBOX_PUT,
-	STMT_AUDIT_HEAD, STMT_OUTBOX_LAST, STMT_CONSENT_MARK, STMT_MAX
+	STMT_AUDIT_HEAD, STMT_OUTBOX_LAST, STMT_CONSENT_MARK, STMT_APPLIED_GET,
+	STMT_APPLIED_PUT, STMT_MAX
 };
 
 struct kp_store {
@@ -243,6 +244,28 @@ static const char *const migrations[] = {
 	"  mark INTEGER NOT NULL,"	/* unmarked only if not marked again */
 	"  at TEXT NOT NULL"
 	");",
+	/*
+	 * 7: PROTOCOL.md 4.1 (KP031): the identity of the notice applied
+	 * under each incoming volgnummer, so that a notice behind the stream
+	 * is acknowledged only when it is that very notice.  Numbers below
+	 * kept_from were applied before identities were kept.  Why a parked
+	 * outbox row was refused, and the number the partner expected then.
+	 */
+	"CREATE TABLE stream_applied ("
+	"  partner_oin TEXT NOT NULL,"
+	"  partitie INTEGER NOT NULL,"
+	"  volgnummer INTEGER NOT NULL,"
+	"  entiteittype TEXT NOT NULL,"
+	"  bron TEXT NOT NULL,"
+	"  identificatie TEXT NOT NULL,"
+	"  bronversie INTEGER NOT NULL,"
+	"  mutatiesoort TEXT NOT NULL,"
+	"  PRIMARY KEY (partner_oin, partitie, volgnummer)"
+	") WITHOUT ROWID;"
+	"ALTER TABLE stream_in ADD COLUMN kept_from INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE stream_in SET kept_from = next_expected;"
+	"ALTER TABLE outbox ADD COLUMN code TEXT;"
+	"ALTER TABLE outbox ADD COLUMN verwacht INTEGER;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -777,12 +800,15 @@ insert_message(struct kp_store *st, const char *direction,
 	return KP_OK;
 }
 
-/* The stream position expected next from partner on partitie (1: new). */
+/*
+ * The stream position expected next from partner on partitie (1: new) and
+ * the first volgnummer whose notice's identity is kept (see migration 7).
+ */
 static int
 stream_expected(struct kp_store *st, const char *partner, uint32_t partitie,
-    uint64_t *expected, struct kp_err *err)
+    uint64_t *expected, uint64_t *kept_from, struct kp_err *err)
 {
-	static const char sql[] = "SELECT next_expected FROM stream_in "
+	static const char sql[] = "SELECT next_expected, kept_from FROM stream_in "
 	    "WHERE partner_oin = ? AND partitie = ?";
 	sqlite3_stmt *stmt;
 	int rc;
@@ -792,11 +818,115 @@ stream_expected(struct kp_store *st, const char *partner, uint32_t partitie,
 	bind_text(stmt, 1, partner);
 	sqlite3_bind_int64(stmt, 2, partitie);
 	*expected = 1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	*kept_from = 1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		*expected = (uint64_t)sqlite3_column_int64(stmt, 0);
+		*kept_from = (uint64_t)sqlite3_column_int64(stmt, 1);
+	}
 	stmt_done(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(st, err, "cannot read stream");
+	return KP_OK;
+}
+
+/* Keep the identity of the notice applied under its volgnummer. */
+static int
+stream_applied_put(struct kp_store *st, const char *partner,
+    const struct kp_notice *n, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO stream_applied (partner_oin, "
+	    "partitie, volgnummer, entiteittype, bron, identificatie, bronversie, "
+	    "mutatiesoort) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	char soort[2] = { n->mutatiesoort, '\0' };
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = stmt_get(st, st->db, STMT_APPLIED_PUT, sql)) == NULL)
+		return db_fail(st, err, "cannot prepare stream identity write");
+	bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, n->partitie);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
+	bind_text(stmt, 4, n->entiteittype);
+	bind_text(stmt, 5, n->bron);
+	bind_text(stmt, 6, n->identificatie);
+	sqlite3_bind_int64(stmt, 7, (sqlite3_int64)n->bronversie);
+	bind_text(stmt, 8, soort);
+	rc = sqlite3_step(stmt);
+	stmt_done(stmt);
+	return rc == SQLITE_DONE ? KP_OK :
+	    db_fail(st, err, "cannot keep the stream identity");
+}
+
+/*
+ * PROTOCOL.md 4.1: n is behind the stream.  *same = 1 when it is the
+ * notice applied under its volgnummer (a resend); otherwise why says what
+ * was applied there.  For a number applied before identities were kept
+ * (below kept_from) a resend is recognised by its record: held at this
+ * bronversie or later (a retraction: no copy held any more).
+ */
+static int
+stream_behind(struct kp_store *st, const char *partner,
+    const struct kp_notice *n, uint64_t kept_from, int *same, char *why,
+    size_t whylen, struct kp_err *err)
+{
+	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
+	    "bronversie, mutatiesoort FROM stream_applied WHERE partner_oin = ? "
+	    "AND partitie = ? AND volgnummer = ?";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*same = 0;
+	why[0] = '\0';
+	if (n->volgnummer < kept_from) {
+		int64_t held = -1;
+
+		if (sqlite3_prepare_v2(st->db, "SELECT bronversie FROM record "
+		    "WHERE entiteittype = ? AND bron = ? AND identificatie = ?",
+		    -1, &stmt, NULL) != SQLITE_OK)
+			return db_fail(st, err, "cannot prepare record read");
+		bind_text(stmt, 1, n->entiteittype);
+		bind_text(stmt, 2, n->bron);
+		bind_text(stmt, 3, n->identificatie);
+		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			held = sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return db_fail(st, err, "cannot read record");
+		*same = n->intrekking ? held < 0 :
+		    held >= (int64_t)n->bronversie;
+		if (!*same)
+			snprintf(why, whylen, "a notice applied before this "
+			    "gateway kept stream identities, and %s %s of %s is "
+			    "not held at bronversie %llu", n->entiteittype,
+			    n->identificatie, n->bron,
+			    (unsigned long long)n->bronversie);
+		return KP_OK;
+	}
+	if ((stmt = stmt_get(st, st->db, STMT_APPLIED_GET, sql)) == NULL)
+		return db_fail(st, err, "cannot prepare stream identity read");
+	bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, n->partitie);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *et = (const char *)sqlite3_column_text(stmt, 0);
+		const char *bron = (const char *)sqlite3_column_text(stmt, 1);
+		const char *id = (const char *)sqlite3_column_text(stmt, 2);
+		uint64_t versie = (uint64_t)sqlite3_column_int64(stmt, 3);
+		const char *soort = (const char *)sqlite3_column_text(stmt, 4);
+
+		*same = strcmp(et, n->entiteittype) == 0 &&
+		    strcmp(bron, n->bron) == 0 &&
+		    strcmp(id, n->identificatie) == 0 &&
+		    versie == n->bronversie && soort[0] == n->mutatiesoort;
+		if (!*same)
+			snprintf(why, whylen, "%s %s %s of %s bronversie %llu",
+			    soort, et, id, bron, (unsigned long long)versie);
+	} else if (rc == SQLITE_DONE) {
+		snprintf(why, whylen, "a notice whose identity is not kept");
+	}
+	stmt_done(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(st, err, "cannot read stream identity");
 	return KP_OK;
 }
 
@@ -1042,7 +1172,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	};
 	sqlite3_stmt *stmt;
 	char now[32], detail[160], record[160];
-	uint64_t expected = 0;
+	uint64_t expected = 0, kept_from = 1;
 	int64_t message_rowid;
 	int ret;
 
@@ -1065,9 +1195,41 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		a.detail = detail;
 		return audit_locked(st, &a, err);
 	}
-	if (c->notice != NULL && (ret = stream_expected(st, c->partner_oin,
-	    c->notice->partitie, &expected, err)) != KP_OK)
-		return ret;
+	if (c->notice != NULL) {
+		kp_audit_record(record, sizeof(record), c->notice->entiteittype,
+		    c->notice->bron, c->notice->identificatie,
+		    c->notice->bronversie);
+		a.record = record;
+		if ((ret = stream_expected(st, c->partner_oin,
+		    c->notice->partitie, &expected, &kept_from, err)) != KP_OK)
+			return ret;
+	}
+	if (c->notice != NULL && c->notice->volgnummer < expected) {
+		char applied[200];
+		int same;
+
+		if ((ret = stream_behind(st, c->partner_oin, c->notice,
+		    kept_from, &same, applied, sizeof(applied), err)) != KP_OK)
+			return ret;
+		if (!same) {
+			/* Another notice under a used number: never lost silently. */
+			job->verdict = KP_F_031;
+			job->expected = expected;
+			snprintf(job->verdict_msg, sizeof(job->verdict_msg),
+			    "volgnummer %llu on partitie %u was used by another "
+			    "notice (%s); nothing applied; expected %llu",
+			    (unsigned long long)c->notice->volgnummer,
+			    c->notice->partitie, applied,
+			    (unsigned long long)expected);
+			goto refused;
+		}
+		a.outcome = "duplicate";
+		snprintf(detail, sizeof(detail), "volgnummer %llu on partitie %u "
+		    "was applied before: a resend, nothing applied",
+		    (unsigned long long)c->notice->volgnummer,
+		    c->notice->partitie);
+		a.detail = detail;
+	}
 	if (c->notice != NULL && c->notice->volgnummer > expected) {
 		/* A gap: the sender resends this stream from expected. */
 		job->verdict = KP_F_030;
@@ -1088,14 +1250,9 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	if (c->checkpoint != NULL && (ret = witness_locked(st, c->checkpoint,
 	    message_rowid, err)) != KP_OK)
 		return ret;
-	if (c->notice != NULL) {
-		kp_audit_record(record, sizeof(record), c->notice->entiteittype,
-		    c->notice->bron, c->notice->identificatie,
-		    c->notice->bronversie);
-		a.record = record;
-		if (c->notice->intrekking)
-			a.outcome = "retraction applied";
-	}
+	if (c->notice != NULL && c->notice->intrekking &&
+	    c->notice->volgnummer == expected)
+		a.outcome = "retraction applied";
 	if (c->notice != NULL && c->notice->volgnummer == expected) {
 		enum record_outcome rec = RECORD_APPLIED;
 		uint64_t held;
@@ -1124,7 +1281,9 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 			return KP_ERR_PROTOCOL;
 		}
 		if ((ret = stream_advance(st, c->partner_oin,
-		    c->notice->partitie, expected + 1, err)) != KP_OK)
+		    c->notice->partitie, expected + 1, err)) != KP_OK ||
+		    (ret = stream_applied_put(st, c->partner_oin, c->notice,
+		    err)) != KP_OK)
 			return ret;
 		/* Applied here: it goes on to the partners entitled to it. */
 		if (rec == RECORD_APPLIED && (ret = enqueue_locked(st, c->notice,

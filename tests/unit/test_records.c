@@ -112,6 +112,23 @@ q(const char *sql)
 	return v;
 }
 
+/* Change the self store behind the gateway's back (an older store). */
+static int
+x(const char *sql)
+{
+	char path[300];
+	sqlite3 *db;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/self.db", fx.dir);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 #define RECORD_VERSION(ident) \
 	q("SELECT bronversie * 10 + deleted FROM record WHERE identificatie = '" \
 	    ident "'")
@@ -147,9 +164,40 @@ main(void)
 	is_int(q("SELECT count(*) FROM audit WHERE code = 'KP030'"), 1,
 	    "but audited the refusal");
 
-	is_str(send_doc(notice("zakLk01", 'W', 0, 1, OIN_PARTNER, "Z1", 5, NULL),
-	    NULL, 0), "Bv03", "volgnummer 1 again (already applied): Bv03");
+	messages = q("SELECT count(*) FROM message");
+	is_str(send_doc(notice("zakLk01", 'T', 0, 1, OIN_PARTNER, "Z1", 1, NULL),
+	    NULL, 0), "Bv03", "volgnummer 1 again, the very notice applied "
+	    "there (a resend under a new MessageID): Bv03");
 	is_int(RECORD_VERSION("Z1"), 10, "and nothing applied: Z1 still at 1");
+	is_int(q("SELECT count(*) FROM audit WHERE outcome = 'duplicate' AND "
+	    "detail = 'volgnummer 1 on partitie 0 was applied before: a resend, "
+	    "nothing applied'"), 1, "audited as a duplicate, saying why");
+	is_int(q("SELECT count(*) FROM message"), messages + 1,
+	    "the resend's signed bytes are kept");
+
+	/* PROTOCOL.md 4.1: another notice under a used number is KP031. */
+	messages = q("SELECT count(*) FROM message");
+	is_str(send_doc(notice("zakLk01", 'W', 0, 1, OIN_PARTNER, "Z1", 5, NULL),
+	    answer, sizeof(answer)), "KP031",
+	    "volgnummer 1 again with another bronversie of Z1: KP031");
+	ok(strstr(answer, "<kd:verwachtVolgnummer>2</kd:verwachtVolgnummer>") != NULL &&
+	    strstr(answer, "<kd:herhaalbaar>false</kd:herhaalbaar>") != NULL,
+	    "the Fault says verwachtVolgnummer 2, not repeatable");
+	is_str(send_doc(notice("zakLk01", 'T', 0, 1, OIN_PARTNER, "Z9", 1, NULL),
+	    answer, sizeof(answer)), "KP031",
+	    "volgnummer 1 again with another record: KP031");
+	ok(strstr(answer, "volgnummer 1 on partitie 0 was used by another notice "
+	    "(T ZAK Z1 of " OIN_PARTNER " bronversie 1); nothing applied; "
+	    "expected 2") != NULL, "the Fault names the notice applied there");
+	is_int(RECORD_VERSION("Z1"), 10, "nothing applied: Z1 still at 1");
+	is_int(RECORD_VERSION("Z9"), -1, "and Z9 not created");
+	is_int(q("SELECT count(*) FROM message"), messages,
+	    "the refused notices stored no message");
+	is_int(q("SELECT count(*) FROM audit WHERE outcome = 'rejected' AND "
+	    "code = 'KP031' AND detail LIKE 'volgnummer 1 on partitie 0 was used "
+	    "by another notice (T ZAK Z1 %'"), 2, "both audited as KP031 with why");
+	is_int(q("SELECT count(*) FROM audit WHERE code = 'KP031' AND record = "
+	    "'ZAK|" OIN_PARTNER "|Z9|1'"), 1, "naming the refused record");
 	is_int(NEXT(0), 2, "stream still expects 2");
 
 	is_str(send_doc(notice("zakLk01", 'W', 0, 2, OIN_PARTNER, "Z1", 2, NULL),
@@ -179,6 +227,25 @@ main(void)
 	    NULL, 0), "Bv03", "partitie 1 is a stream of its own, starting at 1");
 	is_int(NEXT(1), 2, "stream 1 expects 2");
 	is_int(NEXT(0), 5, "stream 0 untouched");
+
+	/*
+	 * A store from before identities were kept (migration 7 sets
+	 * kept_from to the next expected number): a resend below it is
+	 * recognised by the record held, anything else is KP031.
+	 */
+	ok(x("DELETE FROM stream_applied WHERE partitie = 1; "
+	    "UPDATE stream_in SET kept_from = 2 WHERE partitie = 1") == 0,
+	    "stream 1 made as an older store left it");
+	is_str(send_doc(notice("zakLk01", 'T', 1, 1, OIN_PARTNER, "Z3", 1, NULL),
+	    NULL, 0), "Bv03", "older number: a resend of a record held at its "
+	    "bronversie is acknowledged");
+	is_str(send_doc(notice("zakLk01", 'T', 1, 1, OIN_PARTNER, "Z6", 1, NULL),
+	    answer, sizeof(answer)), "KP031", "older number: a record not held "
+	    "is KP031, not acknowledged");
+	ok(strstr(answer, "before this gateway kept stream identities") != NULL,
+	    "the Fault says why it cannot be a resend");
+	is_int(RECORD_VERSION("Z6"), -1, "Z6 not applied");
+	is_int(NEXT(1), 2, "stream 1 still expects 2");
 
 	is_str(send_doc(notice("zakLk01", 'T', 0, 5, OIN_SELF, "Z4", 1, NULL),
 	    NULL, 0), "KP022", "a record whose bron is our own OIN: KP022");
