@@ -56,6 +56,36 @@ check_cert(FILE *out, const char *what, time_t not_after, time_t now,
 	return 0;
 }
 
+struct link_check {
+	FILE	*out;
+	int	 bad;
+};
+
+/*
+ * A link whose notices the partner refused with KP031 stands still until a
+ * human has looked: another sender used our numbers, or a store was
+ * restored from an old backup.
+ */
+static int
+link_conflicts(void *arg, const struct kp_link_status *s)
+{
+	struct link_check *lc = arg;
+
+	if (s->conflicts == 0)
+		return 0;
+	lc->bad++;
+	if (lc->out != NULL)
+		fprintf(lc->out, "FAIL link to %s: %lld notice%s refused with "
+		    "KP031 (the partner applied another notice under that "
+		    "volgnummer); nothing of %s was applied and the stream "
+		    "waits: see ketenpoort queue list --state parked --partner "
+		    "%s, then queue retry ID renumbers it from the number the "
+		    "partner expects\n", s->partner_oin, (long long)s->conflicts,
+		    s->conflicts == 1 ? "" : "s", s->conflicts == 1 ? "it" :
+		    "them", s->partner_oin);
+	return 0;
+}
+
 int
 kp_health(struct kp_gateway *gw, FILE *out)
 {
@@ -87,6 +117,17 @@ kp_health(struct kp_gateway *gw, FILE *out)
 	bad += check_cert(out, "our certificate", kp_cert_not_after(
 	    gw->signer->cert), now, "partners refuse us: install a renewed one "
 	    "and restart");
+	if (gw->store != NULL) {
+		struct link_check lc = { out, 0 };
+
+		if (kp_store_link_status(gw->store, link_conflicts, &lc,
+		    &err) != KP_OK) {
+			bad++;
+			if (out != NULL)
+				fprintf(out, "FAIL links: %s\n", err.msg);
+		}
+		bad += lc.bad;
+	}
 	const struct kp_profiles *ps = gw->profiles;	/* one generation */
 
 	for (size_t i = 0; i < ps->n; i++) {

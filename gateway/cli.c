@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pki.h"
 #include "profile.h"
+#include "send.h"
 #include "server.h"
 #include "store.h"
 #include "sync.h"
@@ -124,112 +125,10 @@ out:
 	return ret;
 }
 
-/* Send one body file over the client's kept-alive connection. */
-static int
-send_one(struct kp_client *client, const struct kp_profile *partner,
-    const char *file, int show_answer)
-{
-	struct kp_outcome outcome = { 0 };
-	struct kp_err err;
-	xmlDocPtr body = NULL;
-	char *text = NULL;
-	size_t len;
-	int ret = 2;
-
-	if (kp_read_file(file, BODY_FILE_MAX, &text, &len, &err) != KP_OK) {
-		fail_msg("send", &err);
-		goto out;
-	}
-	if ((body = kp_xml_parse(text, len, &err)) == NULL) {
-		fprintf(stderr, "ketenpoort send: %s: %s\n", file, err.msg);
-		goto out;
-	}
-	if (kp_client_exchange(client, xmlDocGetRootElement(body), &outcome,
-	    &err) != KP_OK) {
-		fprintf(stderr, "ketenpoort send: %s to %s (%s): %s%s%s\n", file,
-		    partner->naam, partner->oin,
-		    err.status == KP_ERR_PROTOCOL ? kp_fault_code(err.fault) : "",
-		    err.status == KP_ERR_PROTOCOL ? " in the answer: " : "", err.msg);
-		goto out;
-	}
-	if (outcome.fault == KP_F_NONE) {
-		printf("%s: %s from %s (%s): accepted; MessageID %s\n", file,
-		    outcome.answer_root, partner->naam, partner->oin,
-		    outcome.message_id);
-		ret = 0;
-	} else {
-		printf("%s: Fo03 from %s (%s): %s %s; MessageID %s\n", file,
-		    partner->naam, partner->oin, kp_fault_code(outcome.fault),
-		    outcome.omschrijving, outcome.message_id);
-		ret = 1;
-	}
-	if (show_answer)
-		printf("%.*s\n", (int)outcome.response_len, outcome.response);
-out:
-	kp_outcome_clear(&outcome);
-	xmlFreeDoc(body);
-	free(text);
-	return ret;
-}
-
 int
 cmd_send(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "to", required_argument, NULL, 't' },
-		{ "show-answer", no_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = NULL, *to = NULL;
-	struct kp_gateway *gw = NULL;
-	const struct kp_profile *partner;
-	struct kp_client *client = NULL;
-	struct kp_err err;
-	int ch, show_answer = 0, ret = 2, refused = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:t:a", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': path = optarg; break;
-		case 't': to = optarg; break;
-		case 'a': show_answer = 1; break;
-		default: return 2;
-		}
-	}
-	if (path == NULL || to == NULL || optind >= argc) {
-		fprintf(stderr, "usage: ketenpoort send -c FILE --to PARTNER "
-		    "[--show-answer] BODY.xml...\n");
-		return 2;
-	}
-	kp_log_init("ketenpoort", KP_LOG_WARN);
-	if (kp_libraries_init(&err) != KP_OK)
-		return fail_msg("send", &err);
-	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
-		goto out;
-	if ((partner = kp_profiles_find(gw->profiles, to)) == NULL) {
-		fprintf(stderr, "ketenpoort send: no partner \"%s\" in %s; name it "
-		    "by OIN, profile file name or naam\n", to, gw->cfg->profiles);
-		goto out;
-	}
-	if ((client = kp_client_new(gw, partner, &err)) == NULL) {
-		fail_msg("send", &err);
-		goto out;
-	}
-	/* In order, one connection; stop at the first transport failure. */
-	for (int i = optind; i < argc; i++) {
-		int rc = send_one(client, partner, argv[i], show_answer);
-
-		if (rc == 2)
-			goto out;
-		refused |= rc;
-	}
-	ret = refused ? 1 : 0;
-out:
-	kp_client_free(client);
-	kp_gateway_close(gw);
-	kp_libraries_cleanup();
-	return ret;
+	return kp_send_main("ketenpoort send", argc, argv, 0);
 }
 
 int

@@ -238,7 +238,7 @@ start_one(void *arg, const struct kp_outbox_row *row)
 	if (stream_busy(d, row))
 		return 0;
 	if ((partner = kp_profiles_by_oin(gw->profiles, row->partner_oin)) == NULL) {
-		kp_store_outbox_park(gw->store, row, NULL, "no profile for this "
+		kp_store_outbox_park(gw->store, row, NULL, 0, "no profile for this "
 		    "partner any more", &err);
 		return 0;
 	}
@@ -348,7 +348,7 @@ finish_one(struct kp_deliver *d, struct transfer *t, CURLcode rc)
 		    t->row.partitie, (unsigned long long)t->row.volgnummer,
 		    kp_fault_code(out.fault), why);
 		kp_store_outbox_park(gw->store, &t->row, kp_fault_code(out.fault),
-		    why, &serr);
+		    out.fault == KP_F_031 ? out.verwacht : 0, why, &serr);
 	}
 	kp_outcome_clear(&out);
 }

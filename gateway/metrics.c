@@ -190,7 +190,7 @@ messages(FILE *out, const char *name, const char *how,
 struct outbox_out {
 	FILE		*out;
 	int64_t		 now_ms;
-	int		 pass;	/* 0 backlog, 1 parked, 2 oldest age */
+	int		 pass;	/* 0 backlog, 1 parked, 2 oldest age, 3 KP031 */
 };
 
 static int
@@ -207,6 +207,10 @@ outbox_line(void *arg, const struct kp_link_status *s)
 	case 1:
 		fprintf(o->out, "ketenpoort_outbox_parked{partner=\"%s\"} %lld\n",
 		    s->partner_oin, (long long)s->parked);
+		break;
+	case 3:
+		fprintf(o->out, "ketenpoort_outbox_stream_conflicts{partner=\"%s\"} "
+		    "%lld\n", s->partner_oin, (long long)s->conflicts);
 		break;
 	default:
 		fprintf(o->out, "ketenpoort_outbox_oldest_age_seconds{partner="
@@ -230,13 +234,16 @@ expiry_line(FILE *out, const char *role, const char *oin, time_t not_after,
 int
 kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 {
-	static const char *const outbox_help[3][2] = {
+	static const char *const outbox_help[4][2] = {
 		{ "ketenpoort_outbox_backlog",
 		  "outbox rows not yet delivered (pending and parked)" },
 		{ "ketenpoort_outbox_parked",
 		  "outbox rows parked after a permanent refusal (queue retry|skip)" },
 		{ "ketenpoort_outbox_oldest_age_seconds",
 		  "age of the oldest undelivered outbox row; 0 when none" },
+		{ "ketenpoort_outbox_stream_conflicts",
+		  "outbox rows parked because the partner had applied another "
+		  "notice under their volgnummer (KP031; queue retry renumbers)" },
 	};
 	struct outbox_out o = { .out = out, .now_ms = kp_now_ms() };
 	const struct kp_profiles *ps;
@@ -265,7 +272,7 @@ kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 	histogram(out, "ketenpoort_exchange_duration_seconds", "time of one "
 	    "exchange with a partner (connect, send, verified answer)",
 	    &latency[KP_METRIC_OUT]);
-	for (o.pass = 0; o.pass < 3; o.pass++) {
+	for (o.pass = 0; o.pass < 4; o.pass++) {
 		fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n",
 		    outbox_help[o.pass][0], outbox_help[o.pass][1],
 		    outbox_help[o.pass][0]);

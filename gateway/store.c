@@ -2193,7 +2193,7 @@ kp_store_outbox_retry(struct kp_store *st, int64_t id, int64_t next_ms,
 
 int
 kp_store_outbox_park(struct kp_store *st, const struct kp_outbox_row *row,
-    const char *code, const char *why, struct kp_err *err)
+    const char *code, uint64_t verwacht, const char *why, struct kp_err *err)
 {
 	struct kp_audit a = {
 		.direction = "out", .partner_oin = row->partner_oin,
@@ -2208,6 +2208,9 @@ kp_store_outbox_park(struct kp_store *st, const struct kp_outbox_row *row,
 	if ((ret = exec_bound(st, "UPDATE outbox SET state = 'parked', "
 	    "attempts = attempts + 1, last_error = ?1 WHERE id = ?2", why,
 	    row->id, 0, err)) != KP_OK ||
+	    (ret = exec_bound(st, "UPDATE outbox SET code = ?1, verwacht = "
+	    "nullif(?3, 0) WHERE id = ?2", code, row->id, (int64_t)verwacht,
+	    err)) != KP_OK ||
 	    (ret = audit_locked(st, &a, err)) != KP_OK ||
 	    (ret = exec(st, "COMMIT", err)) != KP_OK)
 		exec(st, "ROLLBACK", NULL);
@@ -2296,6 +2299,32 @@ query_int(struct kp_store *st, const char *sql, int64_t a, const char *b)
 	return v;
 }
 
+/*
+ * Move the undelivered rows of a stream from volgnummer from on by shift
+ * (and the stream's next number with them), in two steps so that no two
+ * rows share a number in between.
+ */
+static int
+renumber(struct kp_store *st, const char *partner, int64_t partitie,
+    int64_t from, int64_t shift, struct kp_err *err)
+{
+	char sql[256];
+	int ret;
+
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET volgnummer = "
+	    "-(volgnummer + %lld) WHERE partner_oin = ?1 AND partitie = ?2 AND "
+	    "volgnummer >= ?3 AND state != 'delivered'", (long long)shift);
+	if ((ret = exec_bound(st, sql, partner, partitie, from, err)) != KP_OK ||
+	    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = -volgnummer "
+	    "WHERE partner_oin = ?1 AND partitie = ?2 AND volgnummer < 0",
+	    partner, partitie, 0, err)) != KP_OK)
+		return ret;
+	snprintf(sql, sizeof(sql), "UPDATE stream_out SET next_volgnummer = "
+	    "next_volgnummer + %lld WHERE partner_oin = ?1 AND partitie = ?2",
+	    (long long)shift);
+	return exec_bound(st, sql, partner, partitie, 0, err);
+}
+
 int
 kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
     const char *operator_note, char *msg, size_t msglen, struct kp_err *err)
@@ -2303,7 +2332,8 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 	struct kp_audit a = { .direction = "out", .outcome = skip ? "skipped" :
 	    "retried", .detail = msg };
 	char partner[24] = "", now[32];
-	int64_t partitie, volg, head;
+	int64_t partitie, volg, head, verwacht;
+	int code031;
 	sqlite3_stmt *stmt;
 	int ret;
 
@@ -2312,7 +2342,8 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
 		goto out;
 	if (sqlite3_prepare_v2(st->db, "SELECT partner_oin, partitie, "
-	    "volgnummer, state FROM outbox WHERE id = ?", -1, &stmt,
+	    "volgnummer, state, code, coalesce(verwacht, 0) FROM outbox "
+	    "WHERE id = ?", -1, &stmt,
 	    NULL) != SQLITE_OK) {
 		ret = db_fail(st, err, "cannot read the outbox");
 		goto rollback;
@@ -2327,6 +2358,11 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 	snprintf(partner, sizeof(partner), "%s", sqlite3_column_text(stmt, 0));
 	partitie = sqlite3_column_int64(stmt, 1);
 	volg = sqlite3_column_int64(stmt, 2);
+	verwacht = sqlite3_column_int64(stmt, 5);
+	code031 = strcmp((const char *)sqlite3_column_text(stmt, 3), "parked")
+	    == 0 && sqlite3_column_text(stmt, 4) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(stmt, 4), "KP031") == 0 &&
+	    verwacht > volg;
 	if (strcmp((const char *)sqlite3_column_text(stmt, 3), "delivered") == 0) {
 		sqlite3_finalize(stmt);
 		ret = kp_fail(err, KP_ERR_USAGE, "row %lld was delivered; nothing "
@@ -2335,26 +2371,50 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 	}
 	sqlite3_finalize(stmt);
 	a.partner_oin = partner;
-	if (!skip) {
-		snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) will be "
-		    "sent again now%s%s", (long long)id, (long long)partitie,
-		    (long long)volg, partner, operator_note ? ": " : "",
-		    operator_note ? operator_note : "");
-		if ((ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
-		    "attempts = 0, next_attempt_ms = 0 WHERE id = ?2", NULL, id,
-		    0, err)) != KP_OK)
-			goto rollback;
-	} else {
-		/* Only the head of a stream: the rest move up one number. */
+	if (skip || code031) {
+		/* Only the head of a stream moves the numbers after it. */
 		head = query_int(st, "SELECT min(volgnummer) FROM outbox WHERE "
 		    "partner_oin = ?2 AND partitie = ?1 AND state != 'delivered'",
 		    partitie, partner);
 		if (head != volg) {
 			ret = kp_fail(err, KP_ERR_USAGE, "row %lld is not the first "
-			    "undelivered notice of its stream (#%lld is); skip that "
-			    "one first", (long long)id, (long long)head);
+			    "undelivered notice of its stream (#%lld is); %s that "
+			    "one first", (long long)id, (long long)head,
+			    skip ? "skip" : "retry");
 			goto rollback;
 		}
+	}
+	if (!skip) {
+		if (code031) {
+			/*
+			 * The partner applied other notices under volg ..
+			 * verwacht - 1 (another sender on our numbers, or a
+			 * store restored from an old backup): ours follow.
+			 */
+			snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) "
+			    "renumbered to #%lld, the number the partner expects "
+			    "(it applied other notices under #%lld..#%lld); the "
+			    "notices after it move up %lld; sent again now%s%s",
+			    (long long)id, (long long)partitie, (long long)volg,
+			    partner, (long long)verwacht, (long long)volg,
+			    (long long)verwacht - 1, (long long)(verwacht - volg),
+			    operator_note ? ": " : "",
+			    operator_note ? operator_note : "");
+			if ((ret = renumber(st, partner, partitie, volg,
+			    verwacht - volg, err)) != KP_OK)
+				goto rollback;
+		} else {
+			snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) "
+			    "will be sent again now%s%s", (long long)id,
+			    (long long)partitie, (long long)volg, partner,
+			    operator_note ? ": " : "",
+			    operator_note ? operator_note : "");
+		}
+		if ((ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
+		    "attempts = 0, next_attempt_ms = 0, code = NULL, verwacht = "
+		    "NULL WHERE id = ?2", NULL, id, 0, err)) != KP_OK)
+			goto rollback;
+	} else {
 		snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) skipped; "
 		    "the notices after it move up one number%s%s", (long long)id,
 		    (long long)partitie, (long long)volg, partner,
@@ -2366,16 +2426,8 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 		    0, err)) != KP_OK ||
 		    (ret = exec_bound(st, "DELETE FROM outbox WHERE id = ?2", NULL,
 		    id, 0, err)) != KP_OK ||
-		    /* two steps, so no two rows share a number in between */
-		    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = "
-		    "-(volgnummer - 1) WHERE partner_oin = ?1 AND partitie = ?2 AND "
-		    "volgnummer > ?3", partner, partitie, volg, err)) != KP_OK ||
-		    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = -volgnummer "
-		    "WHERE partner_oin = ?1 AND partitie = ?2 AND volgnummer < 0",
-		    partner, partitie, 0, err)) != KP_OK ||
-		    (ret = exec_bound(st, "UPDATE stream_out SET next_volgnummer = "
-		    "next_volgnummer - 1 WHERE partner_oin = ?1 AND partitie = ?2",
-		    partner, partitie, 0, err)) != KP_OK)
+		    (ret = renumber(st, partner, partitie, volg + 1, -1,
+		    err)) != KP_OK)
 			goto rollback;
 	}
 	if ((ret = audit_locked(st, &a, err)) != KP_OK ||
@@ -2410,6 +2462,7 @@ link_row(sqlite3_stmt *stmt, void *arg)
 		.checked_differ = sqlite3_column_int64(stmt, 11),
 		.checked_in_flight = sqlite3_column_int64(stmt, 12),
 		.check_error = COL_TEXT(stmt, 13),
+		.conflicts = sqlite3_column_int64(stmt, 14),
 	};
 
 	return fn(e->arg, &ls);
@@ -2440,7 +2493,9 @@ kp_store_link_status(struct kp_store *st,
 	    " (SELECT coalesce(sum(next_expected - 1), 0) FROM stream_in i "
 	    "   WHERE i.partner_oin = p.partner_oin), "
 	    " coalesce(c.at, ''), coalesce(c.citizens, 0), coalesce(c.differ, 0), "
-	    " coalesce(c.in_flight, 0), coalesce(c.error, '') "
+	    " coalesce(c.in_flight, 0), coalesce(c.error, ''), "
+	    " (SELECT count(*) FROM outbox x WHERE x.partner_oin = p.partner_oin "
+	    "   AND x.state = 'parked' AND x.code = 'KP031') "
 	    "FROM partners p LEFT JOIN sync_check c ON c.id = (SELECT max(id) "
 	    "  FROM sync_check s WHERE s.partner_oin = p.partner_oin) "
 	    "ORDER BY p.partner_oin";

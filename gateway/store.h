@@ -320,10 +320,14 @@ int	kp_store_outbox_delivered(struct kp_store *store,
 /* Not now: try again at next_ms (attempts + 1), keeping why. */
 int	kp_store_outbox_retry(struct kp_store *store, int64_t id,
 	    int64_t next_ms, const char *why, struct kp_err *err);
-/* A fault that a resend will not cure: park the row, its stream stops. */
+/*
+ * A fault that a resend will not cure: park the row, its stream stops.
+ * code is the partner's Fo03 code (NULL: refused here); verwacht the
+ * number it expected (KP031), 0 when none.
+ */
 int	kp_store_outbox_park(struct kp_store *store,
-	    const struct kp_outbox_row *row, const char *code, const char *why,
-	    struct kp_err *err);
+	    const struct kp_outbox_row *row, const char *code, uint64_t verwacht,
+	    const char *why, struct kp_err *err);
 /* KP030: resend the stream from volgnummer on. */
 int	kp_store_outbox_rewind(struct kp_store *store, const char *partner_oin,
 	    uint32_t partitie, uint64_t from, struct kp_err *err);
@@ -350,7 +354,10 @@ int	kp_store_outbox_list(struct kp_store *store, const char *partner_oin,
  * The operator acts on row id: retry (pending now, attempts reset) or skip
  * (only the first undelivered row of its stream: it moves to
  * outbox_skipped and the rows after it move up one volgnummer, so the
- * stream stays gap-free).  Audited; msg says what was done.
+ * stream stays gap-free).  Retrying a row the partner refused with KP031
+ * (its number was used by another notice) renumbers it and the rows after
+ * it from the number the partner expected.  Audited; msg says what was
+ * done.
  */
 int	kp_store_outbox_operate(struct kp_store *store, int64_t id, int skip,
 	    const char *operator_note, char *msg, size_t msglen,
@@ -408,6 +415,7 @@ struct kp_link_status {
 	const char	*partner_oin;
 	int64_t		 streams_out, next_out_total;	/* our streams to it */
 	int64_t		 pending, parked, delivered;
+	int64_t		 conflicts;	/* parked on KP031: a human must look */
 	const char	*oldest_undelivered;		/* created_at, or "" */
 	int64_t		 streams_in, next_in_total;	/* its streams to us */
 	const char	*checked_at;			/* last verify, or "" */

@@ -182,7 +182,7 @@ cat > "$WORK/in/retract.xml" <<XML
 <kd:kctLk01 xmlns:kd="urn:ketenpoort:ketendossier:1"><kd:stuurgegevens><kd:berichtcode>Lk01</kd:berichtcode><kd:zender><kd:organisatie>$GGD</kd:organisatie><kd:applicatie>ketenpoort-ggd</kd:applicatie></kd:zender><kd:ontvanger><kd:organisatie>$GEM</kd:organisatie><kd:applicatie>ketenpoort-gemeente</kd:applicatie></kd:ontvanger><kd:referentienummer>retract-1</kd:referentienummer><kd:tijdstipBericht>20261124100000000</kd:tijdstipBericht><kd:entiteittype>KCT</kd:entiteittype></kd:stuurgegevens><kd:parameters><kd:mutatiesoort>V</kd:mutatiesoort><kd:partitie>0</kd:partitie><kd:volgnummer>1</kd:volgnummer><kd:reden>intrekking</kd:reden></kd:parameters><kd:object><kd:klantcontact><kd:bron>$WOCO</kd:bron><kd:identificatie>WK1</kd:identificatie><kd:bronversie>1</kd:bronversie><kd:bsn>${B[2]}</kd:bsn></kd:klantcontact></kd:object></kd:kctLk01>
 XML
 before=$(kp_sql gemeente "SELECT count(*) FROM record")
-out=$("$KP" send -c "$WORK/ggd/ketenpoort.conf" --to gemeente "$WORK/in/retract.xml" 2>&1)
+out=$("$KPSEND" -c "$WORK/ggd/ketenpoort.conf" --to gemeente "$WORK/in/retract.xml" 2>&1)
 check "a retraction from a partner that did not deliver the copy: KP022" \
     eval 'echo "$out" | grep -q "KP022.*delivered to us by $WOCO, not by you"'
 check "  and the copy is still there, nothing else changed" \

@@ -55,6 +55,7 @@ post() {
 }
 
 t=0
+stream=0
 for casefile in "$SRCDIR"/tests/corpus/cases/*.case; do
 	name=$(basename "$casefile" .case)
 	desc=$(sed -n '1s/^# //p' "$casefile")
@@ -90,7 +91,9 @@ for casefile in "$SRCDIR"/tests/corpus/cases/*.case; do
 	elif [ "$gen" = oversize ]; then
 		{ printf '<a>'; head -c 26214400 /dev/zero | tr '\0' x; printf '</a>'; } > "$msg"
 	else
-		kp_body "$body" "$from" "$to" "$name-$RANDOM$RANDOM" 1 "$bsn" > "$WORK/body.xml"
+		# each case the first notice of a stream of its own (4.1)
+		stream=$((stream + 1))
+		kp_body "$body" "$from" "$to" "$name-$RANDOM$RANDOM" 1 "$bsn" "$stream" > "$WORK/body.xml"
 		fopts=(-c "$WORK/gemeente/ketenpoort.conf" --to ggd --body "$WORK/body.xml" -o "$msg")
 		[ -n "$mutate" ] && fopts+=(--mutate "$mutate")
 		[ -n "$signer" ] && fopts+=(--signer-cert "$WORK/pki/$signer.crt" --signer-key "$WORK/pki/$signer.key")
@@ -107,7 +110,7 @@ for casefile in "$SRCDIR"/tests/corpus/cases/*.case; do
 			cp "$WORK/resp" "$WORK/first-resp"
 			[ "$first_status" = 200 ] || problems="$problems first-send:$first_status"
 			if [ "$repeat" = other-body ]; then
-				kp_body "$body" "$from" "$to" "$name-other-$RANDOM" 1 999993653 > "$WORK/body.xml"
+				kp_body "$body" "$from" "$to" "$name-other-$RANDOM" 1 999993653 "$stream" > "$WORK/body.xml"
 				"$KPFORGE" "${fopts[@]}" || problems="$problems kpforge"
 			fi
 		else
@@ -198,7 +201,7 @@ done
 
 # The gateway survived all of it and still serves a good message.
 t=$((t + 1))
-kp_body zakLk01 $GEM $GGD after-corpus 1 111222333 > "$WORK/body.xml"
+kp_body zakLk01 $GEM $GGD after-corpus 1 111222333 $((stream + 1)) > "$WORK/body.xml"
 "$KPFORGE" -c "$WORK/gemeente/ketenpoort.conf" --to ggd --body "$WORK/body.xml" -o "$msg"
 status=$(post "$msg" gemeente -H "Content-Type: text/xml; charset=utf-8")
 if [ "$status" = 200 ] && grep -q '<kd:berichtcode>Bv03</kd:berichtcode>' "$WORK/resp"; then

@@ -19,7 +19,7 @@ stop() {
 	done
 }
 trap 'stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
-echo "1..20"
+echo "1..26"
 GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
 B=$(kp_bsn 7) C=$(kp_bsn 42)
 
@@ -30,10 +30,17 @@ is "three gateways were left running" "3" \
 is "1-2. each organisation has a certificate with its OIN" \
     "$GEMEENTE $GGD_OIN $KCC_OIN" \
     "$(for o in gemeente ggd kcc; do openssl x509 -in "$WORK/pki/$o.crt" -noout -subject | grep -o '[0-9]\{20\}'; done | tr '\n' ' ' | sed 's/ $//')"
-is "3. the GGD accepted the signed case notice" "accepted" \
-    "$(kp_sql ggd "SELECT outcome FROM message WHERE direction = 'in' AND referentienummer = 'DEMO-1'")"
-is "5. the notice with an invalid BSN was refused (KP040) and stored nothing" "rejected KP040 0" \
-    "$(kp_sql ggd "SELECT outcome || ' ' || code FROM audit WHERE outcome = 'rejected'") $(kp_sql ggd "SELECT count(*) FROM record WHERE bsn = '123456789'")"
+is "3. the case went through the outbox as stream notice #1, delivered" \
+    "1 delivered" \
+    "$(kp_sql gemeente "SELECT volgnummer || ' ' || state FROM outbox WHERE identificatie = 'ZAAK-DEMO-1'")"
+is "3. the GGD accepted it and holds it" "accepted 1" \
+    "$(kp_sql ggd "SELECT group_concat(outcome) FROM audit WHERE record = 'ZAK|$GEMEENTE|ZAAK-DEMO-1|1'") $(kp_sql ggd "SELECT bronversie FROM record WHERE identificatie = 'ZAAK-DEMO-1'")"
+is "5. the case with an invalid BSN was refused here: nothing stored, queued or sent" \
+    "0 0 0" \
+    "$(kp_sql gemeente "SELECT count(*) FROM record WHERE bsn = '123456789'") $(kp_sql gemeente "SELECT count(*) FROM outbox WHERE bsn = '123456789'") $(kp_sql ggd "SELECT count(*) FROM audit WHERE record LIKE '%ZAAK-DEMO-2%'")"
+is "5. the GGD's question was refused with KP020 and audited on both sides" \
+    "rejected KP020|fault KP020" \
+    "$(kp_sql gemeente "SELECT outcome || ' ' || code FROM audit WHERE partner_oin = '$GGD_OIN' AND berichtcode = 'Lv01'")|$(kp_sql ggd "SELECT outcome || ' ' || code FROM audit WHERE direction = 'out' AND berichtcode = 'Lv01'")"
 is "6. the case changed twice; the GGD holds version 2 with zaaktype and status only" \
     "2|zaaktype=Aanvraag bijzondere bijstand;status=in behandeling;" \
     "$(kp_sql ggd "SELECT bronversie || '|' || replace(fields, char(10), ';') FROM record WHERE identificatie = 'ZAAK-2026-7'")"
@@ -64,3 +71,17 @@ check "--keep: the call centre's local interface answers a context question" \
     grep -q '"identificatie": "KCT-42"' <<< "$(curl -s --unix-socket "$WORK/kcc/local.sock" "http://kcc/context?partner=gemeente&bsn=$C&doel=klantcontact")"
 ADMIN=$(awk '/^admin_listen/ { print $2 }' "$WORK/gemeente/ketenpoort.conf")
 is "--keep: the municipality's /healthz says ready" "ready" "$(curl -s "http://$ADMIN/healthz" | head -1)"
+# Issue 13's reproduction: after the demo, a case for a citizen on
+# partitie 0 (once acknowledged by the GGD and never applied, because the
+# demo had sent partitie 0 #1 outside the outbox).
+R=200000093
+is "a case for BSN $R after the demo: on partitie 0" 0 \
+    "$(( 16#$(printf %s "$R" | sha256sum | cut -c1-8) % 8 ))"
+kp_change T $GEMEENTE ZAAK-AFTER-DEMO 1 "$R" ontvangen > "$ROOT/after.xml"
+"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$ROOT/after.xml" > /dev/null
+check "the case is delivered" wait_for gemeente \
+    "SELECT state FROM outbox WHERE identificatie = 'ZAAK-AFTER-DEMO'" delivered
+is "and applied: the GGD holds it (not only acknowledged)" "1 accepted" \
+    "$(kp_sql ggd "SELECT bronversie FROM record WHERE identificatie = 'ZAAK-AFTER-DEMO'") $(kp_sql ggd "SELECT outcome FROM audit WHERE record = 'ZAK|$GEMEENTE|ZAAK-AFTER-DEMO|1'")"
+check "and sync verify of the whole link agrees" \
+    "$KP" sync verify -c "$WORK/gemeente/ketenpoort.conf" --partner ggd

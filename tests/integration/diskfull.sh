@@ -26,7 +26,7 @@ mkdir -p "$WORK/b"
 for i in $(seq 1 $N); do
 	kp_body zakLk01 $GEM $GGD "full-$i" "$i" "$(kp_bsn "$i")" > "$WORK/b/$(printf %03d "$i").xml"
 done
-"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK"/b/*.xml > "$WORK/out" 2> "$WORK/err"
+"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK"/b/*.xml > "$WORK/out" 2> "$WORK/err"
 A=$(grep -c ': accepted;' "$WORK/out")
 F=$(grep -c 'Fo03 from ggd .*: KP050 ' "$WORK/out")
 G=$(grep -c "Fo03 from ggd .*: KP030 volgnummer .* expected $((A + 1)): resend" "$WORK/out")
@@ -47,7 +47,7 @@ check "and its store passes PRAGMA integrity_check" eq "$(kp_sql ggd "PRAGMA int
 # Room again: the refused notices, sent again in order, are accepted.
 sed -i 's/^store_max_mb 1$/store_max_mb 0/' "$WORK/ggd/ketenpoort.conf"
 kp_start ggd || { echo "Bail out! ggd did not restart"; exit 1; }
-"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
+"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
     $(ls "$WORK"/b/*.xml | tail -n $((N - A))) > "$WORK/out2" 2>&1
 check "with room again, the $((N - A)) resent are accepted" \
     eq "$(grep -c ': accepted;' "$WORK/out2")" $((N - A))

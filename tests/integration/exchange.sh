@@ -29,7 +29,7 @@ run() {		# run COUNT LABEL
 		kp_body zakLk01 $GEM $GGD "$label-$i" "$i" "$(kp_bsn "$i")" \
 		    > "$WORK/bodies-$label/$(printf '%05d' "$i").xml"
 	done
-	out=$("$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
+	out=$("$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
 	    "$WORK"/bodies-"$label"/*.xml 2>&1)
 	check "$label: send exits 0" eq "$?" 0
 	check "$label: all $n notices acknowledged with Bv03" \
@@ -68,7 +68,7 @@ shutdown_under_load() {
 		    > "$WORK/bodies-stop/$(printf '%05d' "$i").xml"
 	done
 	kp_start ggd
-	"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
+	"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd \
 	    "$WORK"/bodies-stop/*.xml > "$WORK/stop.out" 2> "$WORK/stop.err" &
 	local sender=$!
 	sleep 1

@@ -206,11 +206,12 @@ kp_sql() {
 	sqlite3 -batch -noheader -cmd ".timeout 10000" "$WORK/$1/store.db" "$2"
 }
 
-# kp_body ROOT FROM_OIN TO_OIN REF VOLGNUMMER BSN: a notice body on stdout
+# kp_body ROOT FROM_OIN TO_OIN REF VOLGNUMMER BSN [PARTITIE]: a notice body
+# on stdout, on stream PARTITIE (default 0)
 kp_body() {
-	local root=$1 from=$2 to=$3 ref=$4 volg=$5 bsn=$6
+	local root=$1 from=$2 to=$3 ref=$4 volg=$5 bsn=$6 part=${7:-0}
 	sed -e "s/@FROM@/$from/g" -e "s/@TO@/$to/g" -e "s/@REF@/$ref/g" \
-	    -e "s/@VOLG@/$volg/g" -e "s/@BSN@/$bsn/g" \
+	    -e "s/@VOLG@/$volg/g" -e "s/@BSN@/$bsn/g" -e "s/@PART@/$part/g" \
 	    "$KP_DATA/$root.xml.in"
 }
 

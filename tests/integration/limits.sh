@@ -46,7 +46,7 @@ check "plain HTTP on the TLS port gets no HTTP answer" \
 # The sender checks the server's OIN against the partner profile.
 kp_profile gemeente ggd $CC "$P2" ketenpartner
 kp_body zakLk01 $GEM $GGD "oin-check" 1 111222333 > "$WORK/b.xml"
-out=$("$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/b.xml" 2>&1); rc=$?
+out=$("$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/b.xml" 2>&1); rc=$?
 check "send refuses a server whose certificate carries another OIN (exit 2)" eq "$rc" 2
 check "and says it was the TLS handshake" \
     eq "$(echo "$out" | grep -c 'SSL\|certificate')" 1

@@ -117,7 +117,7 @@ done
 "$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c[123].xml > /dev/null
 check "the three cases are delivered" kp_drained
 kp_body kctLk01 $GEM $GGD "kct-1" 1 "$(kp_bsn 1)" > "$WORK/kct.xml"
-"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/kct.xml" > "$WORK/send.out" 2>&1
+"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/kct.xml" > "$WORK/send.out" 2>&1
 check "the contact is refused with KP020 (the GGD's profile does not let the gemeente send it)" eq \
     "$(grep -c 'KP020' "$WORK/send.out")" 1
 

@@ -122,13 +122,13 @@ check "after the reload, an acceptance is still logged at debug" eq \
 kp_body zakLk01 $GEM $GGD crl-1 1 "$(kp_bsn 5)" > "$WORK/crl-1.xml"
 kp_body zakLk01 $GEM $GGD crl-2 2 "$(kp_bsn 5)" > "$WORK/crl-2.xml"
 "$KP" pki revoke "$WORK/pki" gemeente > /dev/null
-"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-1.xml" > "$WORK/send1.out" 2>&1
+"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-1.xml" > "$WORK/send1.out" 2>&1
 check "before the reload the running trust does not know the new CRL: accepted" eq \
     "$?:$(grep -c ': accepted' "$WORK/send1.out")" "0:1"
 check "SIGHUP reads the CA and the CRL again" hup
 check "the reload says so" eq "$(grep -c 'reloaded .*: 1 partner profiles; CA certificates and CRL read again' "$WORK/ggd/log")" 2
 before=$(held ZAK)
-"$KP" send -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-2.xml" > "$WORK/send2.out" 2>&1
+"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-2.xml" > "$WORK/send2.out" 2>&1
 rc=$?
 check "after it, a new connection with the revoked certificate fails in the handshake, and the GGD says whose and why" eq \
     "$rc:$(grep -c "refused a TLS client certificate (OIN $GEM, chain depth 0): certificate revoked" "$WORK/ggd/log")" "2:1"

@@ -39,7 +39,7 @@ mkdir -p "$WORK/b"
 for i in $(seq 1 10); do kp_body zakLk01 $GEM $GGD "vg-$i" "$i" 111222333 > "$WORK/b/$(printf %02d "$i").xml"; done
 kp_body zakLk01 $GEM $GGD "vg-bad" 11 123456789 > "$WORK/b/11-bad.xml"
 kp_body kctLk01 $GEM $GGD "vg-kct" 12 111222333 > "$WORK/b/12-kct.xml"
-$VG --log-file="$WORK/send.vg" "$KP" send -c "$WORK/gemeente/ketenpoort.conf" \
+$VG --log-file="$WORK/send.vg" "$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" \
     --to ggd "$WORK"/b/*.xml > "$WORK/send.out" 2>&1
 rc=$?
 n=$(grep -c ': accepted;' "$WORK/send.out")

@@ -149,14 +149,18 @@ xmlDocPtr
 fixture_body(const char *name, const char *from, const char *to,
     const char *ref, const char *bsn)
 {
-	char rel[128], *text = NULL, *out = NULL;
+	/* each body the first notice of a stream of its own (4.1) */
+	static unsigned partitie;
+	char rel[128], part[16], *text = NULL, *out = NULL;
 	size_t len, cap, o = 0;
 	struct kp_err err;
 	xmlDocPtr doc = NULL;
 	const struct { const char *key, *value; } subst[] = {
 		{ "@FROM@", from }, { "@TO@", to }, { "@REF@", ref },
-		{ "@VOLG@", "1" }, { "@BSN@", bsn },
+		{ "@VOLG@", "1" }, { "@BSN@", bsn }, { "@PART@", part },
 	};
+
+	snprintf(part, sizeof(part), "%u", partitie++);
 
 	snprintf(rel, sizeof(rel), "tests/data/%s.xml.in", name);
 	if (kp_read_file(fixture_src(rel), 1 << 20, &text, &len, &err) != KP_OK)
