@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "config.h"
 #include "gateway.h"
+#include "guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "profile.h"
@@ -22,9 +23,13 @@
 #include "tls.h"
 #include "wss.h"
 
+/* Connections to the admin listener at once (monitoring, an operator). */
+#define ADMIN_MAX_CONN	32
+
 struct kp_admin {
 	struct kp_gateway	*gw;
 	struct evhttp		*http;
+	struct kp_guard		*guard;
 };
 
 static void
@@ -159,6 +164,9 @@ handle(struct evhttp_request *req, void *arg)
 	struct kp_err err;
 	int bad;
 
+	kp_guard_request(a->guard, req, 0);
+	if (kp_http_framing_refused(req))
+		return;
 	if (path == NULL || (strcmp(path, "/healthz") != 0 &&
 	    strcmp(path, "/metrics") != 0)) {
 		kp_http_reply_text(req, 404, "Not Found",
@@ -230,6 +238,8 @@ kp_admin_start(struct kp_gateway *gw, struct event_base *base,
 		return NULL;
 	}
 	if ((a->http = evhttp_new(base)) == NULL ||
+	    (a->guard = kp_http_plain_guard(a->http, base, KP_LISTENER_ADMIN,
+	    ADMIN_MAX_CONN, gw->cfg)) == NULL ||
 	    evhttp_accept_socket_with_handle(a->http, fd) == NULL) {
 		kp_fail(err, KP_ERR_SYS, "admin_listen %s: cannot listen",
 		    gw->cfg->admin_listen);
@@ -254,6 +264,7 @@ kp_admin_stop(struct kp_admin *a)
 		return;
 	if (a->http != NULL)
 		evhttp_free(a->http);
+	kp_guard_free(a->guard);
 	free(a);
 }
 

@@ -86,6 +86,22 @@ static const struct opt options[] = {
 	  "longest Timestamp lifetime we accept, in seconds" },
 	{ "idle_timeout", OPT_INT, OFF(idle_timeout), 0, 1, 3600, 60, NULL,
 	  "seconds an idle kept-alive connection stays open" },
+	{ "handshake_timeout", OPT_INT, OFF(handshake_timeout), 0, 1, 300, 10,
+	  NULL, "seconds from accept in which a partner's TLS handshake must be "
+	  "done, however many bytes it sends; then the connection is closed" },
+	{ "header_timeout", OPT_INT, OFF(header_timeout), 0, 1, 300, 10, NULL,
+	  "seconds from a request's first byte in which its request line and "
+	  "headers must have arrived (every listener)" },
+	{ "min_body_rate", OPT_INT, OFF(min_body_rate), 0, 0, 1073741824, 16384,
+	  NULL, "bytes per second a request body must keep up on average after "
+	  "its first second (so the largest body, max_body, may take "
+	  "max_body / min_body_rate seconds); 0: no floor" },
+	{ "max_unauthenticated_per_address", OPT_INT,
+	  OFF(max_unauthenticated_per_address), 0, 1, 65536, 16, NULL,
+	  "connections from one source address whose TLS handshake is not done "
+	  "yet; more are closed at once.  All connections that are not "
+	  "authenticated share a quarter of max_connections besides, so they "
+	  "never take a partner's slot" },
 	{ "log_level", OPT_INT, OFF(log_level), 0, 0, 2, 1, NULL,
 	  "0 warnings only, 1 info, 2 debug" },
 	{ "store_max_mb", OPT_INT, OFF(store_max_mb), 0, 0, 1048576, 0, NULL,

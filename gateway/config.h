@@ -38,6 +38,10 @@ struct kp_config {
 	int64_t	 timestamp_lifetime;	/* seconds, what we put in Expires */
 	int64_t	 max_lifetime;		/* seconds, the most we accept */
 	int64_t	 idle_timeout;		/* seconds for a kept-alive connection */
+	int64_t	 handshake_timeout;	/* seconds for a TLS handshake */
+	int64_t	 header_timeout;	/* seconds for a request's headers */
+	int64_t	 min_body_rate;		/* bytes/s a body keeps up on average */
+	int64_t	 max_unauthenticated_per_address;
 	int64_t	 log_level;
 	int64_t	 partitions;		/* P: streams per partner we send on */
 	int64_t	 send_timeout;		/* seconds for one exchange with a partner */

@@ -21,6 +21,7 @@
 #include "context.h"
 #include "dossier.h"
 #include "gateway.h"
+#include "guard.h"
 #include "local.h"
 #include "log.h"
 #include "profile.h"
@@ -29,11 +30,14 @@
 #include "util.h"
 
 #define LOCAL_MAX_BODY	(1024 * 1024)
+/* Connections to the local interface at once (the party's own systems). */
+#define LOCAL_MAX_CONN	64
 
 struct kp_local {
 	struct kp_gateway	*gw;
 	struct event_base	*base;
 	struct evhttp		*http;
+	struct kp_guard		*guard;
 	int			 fd;
 	/* context questions on their own threads (they wait for a partner) */
 	pthread_mutex_t		 lock;
@@ -301,11 +305,10 @@ ask_free(struct ask *a)
 
 /* On the base: the question's connection closed before its answer. */
 static void
-ask_gone(struct evhttp_connection *evcon, void *arg)
+ask_gone(void *arg)
 {
 	struct ask *a = arg;
 
-	(void)evcon;
 	a->req = NULL;
 }
 
@@ -318,8 +321,8 @@ ask_done(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (a->req != NULL) {
-		evhttp_connection_set_closecb(evhttp_request_get_connection(a->req),
-		    NULL, NULL);
+		kp_guard_on_close(a->l->guard, a->req, NULL, NULL);
+		kp_guard_answered(a->l->guard, a->req);
 		if (a->text == NULL)
 			evhttp_send_error(a->req, 500, NULL);
 		else
@@ -403,8 +406,8 @@ handle_context(struct kp_local *l, struct evhttp_request *req)
 	a->l = l;
 	a->req = req;
 	a->partner = p;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    ask_gone, a);
+	kp_guard_on_close(l->guard, req, ask_gone, a);
+	kp_guard_request(l->guard, req, 1);
 	pthread_mutex_lock(&l->lock);
 	l->asking++;
 	pthread_mutex_unlock(&l->lock);
@@ -414,8 +417,8 @@ handle_context(struct kp_local *l, struct evhttp_request *req)
 		pthread_mutex_lock(&l->lock);
 		l->asking--;
 		pthread_mutex_unlock(&l->lock);
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-		    NULL, NULL);
+		kp_guard_on_close(l->guard, req, NULL, NULL);
+		kp_guard_answered(l->guard, req);
 		kp_http_reply_text(req, 503, "Service Unavailable", "cannot ask now; "
 		    "try again\n");
 	} else {
@@ -446,6 +449,9 @@ handle(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	int is_get = cmd == EVHTTP_REQ_GET;
 
+	kp_guard_request(l->guard, req, 0);
+	if (kp_http_framing_refused(req))
+		return;
 	if (path == NULL)
 		path = "";
 	if (strcmp(path, "/dossier") == 0 && cmd == EVHTTP_REQ_POST)
@@ -496,6 +502,8 @@ kp_local_start(struct kp_gateway *gw, struct event_base *base,
 		goto fail;
 	}
 	if ((l->http = evhttp_new(base)) == NULL ||
+	    (l->guard = kp_http_plain_guard(l->http, base, KP_LISTENER_LOCAL,
+	    LOCAL_MAX_CONN, gw->cfg)) == NULL ||
 	    (lev = evconnlistener_new(base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE, -1,
 	    l->fd)) == NULL || evhttp_bind_listener(l->http, lev) == NULL) {
 		kp_fail(err, KP_ERR_SYS, "local_socket %s: cannot listen", path);
@@ -525,6 +533,7 @@ kp_local_stop(struct kp_local *l)
 	event_base_loop(l->base, EVLOOP_NONBLOCK);
 	if (l->http != NULL)
 		evhttp_free(l->http);
+	kp_guard_free(l->guard);
 	if (l->fd != -1)
 		close(l->fd);
 	unlink(l->gw->cfg->local_socket);

@@ -54,6 +54,34 @@ static atomic_uint_fast64_t in_count[NTYPES][NIN];
 static atomic_uint_fast64_t out_count[NTYPES][NOUT];
 static atomic_uint_fast64_t rejections[KP_F_MAX];
 static atomic_uint_fast64_t handshake_failures[2];
+static atomic_uint_fast64_t conn_closed[KP_LISTENER_MAX][KP_CLOSE_MAX];
+
+static const char *const listener_names[KP_LISTENER_MAX] = {
+	"partner", "admin", "local",
+};
+static const char *const close_reason_names[KP_CLOSE_MAX] = {
+	"handshake_timeout", "header_timeout", "body_too_slow",
+	"address_cap", "unauthenticated_evicted", "idle_evicted",
+};
+
+const char *
+kp_listener_name(enum kp_listener l)
+{
+	return (unsigned)l < KP_LISTENER_MAX ? listener_names[l] : "?";
+}
+
+const char *
+kp_close_reason_name(enum kp_close_reason r)
+{
+	return (unsigned)r < KP_CLOSE_MAX ? close_reason_names[r] : "?";
+}
+
+void
+kp_metrics_conn_closed(enum kp_listener l, enum kp_close_reason r)
+{
+	if ((unsigned)l < KP_LISTENER_MAX && (unsigned)r < KP_CLOSE_MAX)
+		atomic_fetch_add(&conn_closed[l][r], 1);
+}
 static struct histogram latency[2];
 
 static pthread_mutex_t peer_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -267,6 +295,15 @@ kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 	    "ketenpoort_tls_handshake_failures_total{direction=\"out\"} %ju\n",
 	    (uintmax_t)atomic_load(&handshake_failures[KP_METRIC_IN]),
 	    (uintmax_t)atomic_load(&handshake_failures[KP_METRIC_OUT]));
+	fprintf(out, "# HELP ketenpoort_connections_closed_total connections "
+	    "the gateway closed to protect its slots, by listener and reason\n"
+	    "# TYPE ketenpoort_connections_closed_total counter\n");
+	for (int l = 0; l < KP_LISTENER_MAX; l++)
+		for (int r = 0; r < KP_CLOSE_MAX; r++)
+			fprintf(out, "ketenpoort_connections_closed_total{listener="
+			    "\"%s\",reason=\"%s\"} %ju\n", listener_names[l],
+			    close_reason_names[r],
+			    (uintmax_t)atomic_load(&conn_closed[l][r]));
 	histogram(out, "ketenpoort_request_duration_seconds", "time from a "
 	    "partner's request to our answer", &latency[KP_METRIC_IN]);
 	histogram(out, "ketenpoort_exchange_duration_seconds", "time of one "

@@ -33,6 +33,23 @@ void	kp_metrics_in(const char *berichtcode, int accepted, int duplicate,
 /* Outbound outcomes: delivered, fault (a Fo03 back), failed (no answer). */
 void	kp_metrics_out(const char *berichtcode, int delivered, kp_fault fault);
 void	kp_metrics_handshake_failed(enum kp_metric_dir dir);
+/* The listeners, and why a connection guard (guard.h) closed a connection. */
+enum kp_listener {
+	KP_LISTENER_PARTNER, KP_LISTENER_ADMIN, KP_LISTENER_LOCAL,
+	KP_LISTENER_MAX
+};
+enum kp_close_reason {
+	KP_CLOSE_HANDSHAKE_TIMEOUT,	/* no TLS handshake in time */
+	KP_CLOSE_HEADER_TIMEOUT,	/* request line and headers not in time */
+	KP_CLOSE_BODY_TOO_SLOW,		/* body below min_body_rate */
+	KP_CLOSE_ADDRESS_CAP,		/* too many handshakes from one address */
+	KP_CLOSE_UNAUTH_EVICTED,	/* the oldest handshake, making room */
+	KP_CLOSE_IDLE_EVICTED,		/* the longest idle, making room */
+	KP_CLOSE_MAX
+};
+const char	*kp_listener_name(enum kp_listener l);
+const char	*kp_close_reason_name(enum kp_close_reason r);
+void	kp_metrics_conn_closed(enum kp_listener l, enum kp_close_reason r);
 /* One request (in) or exchange (out) took this long. */
 void	kp_metrics_latency(enum kp_metric_dir dir, double seconds);
 

@@ -40,6 +40,7 @@
 #include "ticker.h"
 #include "local.h"
 #include "gateway.h"
+#include "guard.h"
 #include "inbound.h"
 #include "log.h"
 #include "metrics.h"
@@ -62,8 +63,10 @@ struct worker {
 	struct evconnlistener	*listener;
 	struct kp_gateway	*gw;
 	SSL_CTX			*ssl_ctx;
+	struct kp_guard		*guard;		/* deadlines and caps (guard.h) */
 	int			 nconn;		/* open connections (this thread) */
-	int			 max_conn;
+	int			 max_conn;	/* authenticated ones */
+	int			 max_open;	/* all: then accept pauses */
 	int			 paused;
 	int			 stopping;	/* never accept again */
 	unsigned long		 served;	/* requests answered */
@@ -75,6 +78,7 @@ struct pending;
 /* One partner connection (the SSL object's ex_data). */
 struct conn {
 	struct worker	*w;
+	struct bufferevent *bev;
 	struct pending	*pending;	/* its requests waiting for the store */
 };
 
@@ -113,10 +117,21 @@ conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 		p->conn = NULL;
 	free(c);
 	w->nconn--;
-	if (w->paused && !w->stopping && w->nconn < w->max_conn) {
+	if (w->paused && !w->stopping && w->nconn < w->max_open) {
 		w->paused = 0;
 		evconnlistener_enable(w->listener);
 	}
+}
+
+/* evhttp frees the connection: answers still on their way go nowhere. */
+static void
+conn_closed(void *arg)
+{
+	struct conn *c = arg;
+
+	for (struct pending *p = c->pending; p != NULL; p = p->next)
+		p->conn = NULL;
+	c->pending = NULL;
 }
 
 static struct bufferevent *
@@ -136,13 +151,35 @@ new_tls_bev(struct event_base *base, void *arg)
 	/* The trust store of the latest reload (CA and CRL read again). */
 	SSL_set1_verify_cert_store(ssl, w->gw->trust);
 	w->accepted++;
-	if (++w->nconn >= w->max_conn && !w->paused) {
-		/* Full: leave further connections in the kernel's backlog. */
+	if (++w->nconn >= w->max_open && !w->paused) {
+		/*
+		 * Only when the guard's caps are all taken (it closes the
+		 * surplus): leave further connections in the kernel's backlog
+		 * rather than run out of descriptors.
+		 */
 		w->paused = 1;
 		evconnlistener_disable(w->listener);
 	}
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if ((c->bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL;	/* SSL_free ran conn_gone */
+	if (kp_guard_adopt(w->guard, c->bev, conn_closed, c) != 0) {
+		bufferevent_free(c->bev);
+		return NULL;
+	}
+	return c->bev;
+}
+
+/* The handshake is done: the peer's certificate chains and is not revoked. */
+static void
+tls_info(const SSL *ssl, int where, int ret)
+{
+	struct conn *c;
+
+	(void)ret;
+	if ((where & SSL_CB_HANDSHAKE_DONE) &&
+	    (c = SSL_get_ex_data(ssl, conn_index)) != NULL && c->bev != NULL)
+		kp_guard_authenticated(c->w->guard, c->bev);
 }
 
 static SSL *
@@ -204,6 +241,54 @@ kp_http_reply_text(struct evhttp_request *req, int code, const char *reason,
 	free(text);
 }
 
+struct kp_guard *
+kp_http_plain_guard(struct evhttp *http, struct event_base *base,
+    enum kp_listener listener, int max_conn, const struct kp_config *cfg)
+{
+	struct kp_guard_limits limits = {
+		.listener = listener, .tls = 0, .max_conn = max_conn,
+		.header_ms = (int)cfg->header_timeout * 1000,
+		.min_body_rate = cfg->min_body_rate,
+	};
+	struct kp_guard *g = kp_guard_new(base, &limits);
+
+	if (g != NULL) {
+		evhttp_set_bevcb(http, kp_guard_plain_bevcb, g);
+		evhttp_set_max_headers_size(http, KP_HTTP_MAX_HEADERS);
+	}
+	return g;
+}
+
+int
+kp_http_framing_refused(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const char *length = NULL, *why = NULL;
+	int te = 0;
+
+	for (struct evkeyval *kv = h->tqh_first; kv != NULL;
+	    kv = kv->next.tqe_next) {
+		if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+			te = 1;
+		else if (strcasecmp(kv->key, "Content-Length") != 0)
+			continue;
+		else if (length == NULL)
+			length = kv->value;
+		else if (strcmp(length, kv->value) != 0)
+			why = "two different Content-Length headers";
+	}
+	if (why == NULL && te && length != NULL)
+		why = "both Content-Length and Transfer-Encoding";
+	if (why == NULL)
+		return 0;
+	/* the body's end is in doubt, and so is what follows it: close */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
+	    "close");
+	kp_http_reply_text(req, 400, "Bad Request", "%s: the body's length is "
+	    "ambiguous; send one Content-Length (or chunked alone)\n", why);
+	return 1;
+}
+
 static void
 send_answer(struct evhttp_request *req, const struct kp_response *resp)
 {
@@ -250,6 +335,7 @@ answer(evutil_socket_t fd, short what, void *arg)
 				*pp = p->next;
 				break;
 			}
+		kp_guard_answered(p->w->guard, p->req);
 		send_answer(p->req, &resp);	/* libevent frees the request */
 	} else {
 		evhttp_request_free(p->req);	/* ours: the connection is gone */
@@ -282,6 +368,9 @@ handle(struct evhttp_request *req, void *arg)
 	SSL *ssl;
 	size_t len;
 
+	kp_guard_request(w->guard, req, 0);
+	if (kp_http_framing_refused(req))
+		return;
 	if (uri == NULL || strncmp(uri, WUS_PATH, strlen(WUS_PATH)) != 0 ||
 	    (uri[strlen(WUS_PATH)] != '\0' && uri[strlen(WUS_PATH)] != '?')) {
 		kp_http_reply_text(req, 404, "Not Found",
@@ -331,6 +420,7 @@ handle(struct evhttp_request *req, void *arg)
 	p->kreq.len = len;
 	/* The answer comes after the store's commit: keep the request. */
 	evhttp_request_own(req);
+	kp_guard_request(w->guard, req, 1);
 	if (p->conn != NULL) {
 		p->next = p->conn->pending;
 		p->conn->pending = p;
@@ -488,7 +578,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 static void
 open_files_for(const struct kp_config *cfg)
 {
-	rlim_t want = (rlim_t)cfg->max_connections + 128;
+	rlim_t want = (rlim_t)(cfg->max_connections + cfg->max_connections / 4)
+	    + 128;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
@@ -521,6 +612,12 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	struct kp_admin *admin = NULL;
 	struct kp_ticker *certwatch = NULL;
 	SSL_CTX *ctx = NULL;
+	struct kp_guard_limits limits = {
+		.listener = KP_LISTENER_PARTNER, .tls = 1,
+		.handshake_ms = (int)cfg->handshake_timeout * 1000,
+		.header_ms = (int)cfg->header_timeout * 1000,
+		.min_body_rate = cfg->min_body_rate,
+	};
 	int nthreads, fd = -1, started = 0, ret = KP_OK;
 
 	if (kp_cert_not_after(gw->signer->cert) <= time(NULL))
@@ -534,6 +631,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
 	if ((ctx = kp_tls_server_ctx(cfg, err)) == NULL)
 		return KP_ERR_TLS;
+	SSL_CTX_set_info_callback(ctx, tls_info);
 	if ((fd = kp_open_listener(cfg->listen, err)) < 0) {
 		SSL_CTX_free(ctx);
 		return KP_ERR_SYS;
@@ -553,7 +651,15 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		w->gw = gw;
 		w->ssl_ctx = ctx;
 		w->max_conn = (int)((cfg->max_connections + nthreads - 1) / nthreads);
+		limits.max_conn = w->max_conn;
+		limits.max_unauth = w->max_conn / 4 > 0 ? w->max_conn / 4 : 1;
+		limits.max_unauth_per_address = (int)
+		    ((cfg->max_unauthenticated_per_address + nthreads - 1) /
+		    nthreads);
+		/* a margin for connections closed but not yet freed */
+		w->max_open = limits.max_conn + limits.max_unauth + 16;
 		if ((w->base = event_base_new()) == NULL ||
+		    (w->guard = kp_guard_new(w->base, &limits)) == NULL ||
 		    (w->http = evhttp_new(w->base)) == NULL ||
 		    (w->listener = evconnlistener_new(w->base, NULL, NULL,
 		    LEV_OPT_REUSEABLE | LEV_OPT_THREADSAFE, -1, fd)) == NULL) {
@@ -569,7 +675,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		 * rather than a reset connection.
 		 */
 		evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
-		evhttp_set_max_headers_size(w->http, 16 * 1024);
+		evhttp_set_max_headers_size(w->http, KP_HTTP_MAX_HEADERS);
+		/* idle between requests; the guard's deadlines within one */
 		evhttp_set_timeout(w->http, (int)cfg->idle_timeout);
 		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_POST |
 		    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
@@ -709,6 +816,7 @@ out:
 			evhttp_free(workers[i].http);	/* frees the listener too */
 		else if (workers[i].listener != NULL)
 			evconnlistener_free(workers[i].listener);
+		kp_guard_free(workers[i].guard);
 		if (workers[i].base != NULL)
 			event_base_free(workers[i].base);
 	}

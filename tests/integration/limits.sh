@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Transport limits: the connection cap holds further connections back until
-# one closes; a sender refuses a server whose certificate carries another
+# Transport limits: beyond the connection cap the partner connection idle
+# longest makes room for a new one; a sender refuses a server whose certificate carries another
 # OIN than the partner's profile; plain HTTP and the wrong path or method
 # are answered without touching the pipeline.
 set -u
@@ -33,8 +33,13 @@ for i in 1 2; do
 	HOLDERS="$HOLDERS $!"
 done
 sleep 1
-check "with max_connections 2 taken, a third connection is not served" \
-    eq "$("${CURL[@]}" --max-time 2 "$URL")" 000
+check "with max_connections 2 taken by idle partners, a third partner is served (GET: 405)" \
+    eq "$("${CURL[@]}" --max-time 5 "$URL")" 405
+sleep 0.5
+alive=0
+for h in $HOLDERS; do kill -0 "$h" 2>/dev/null && alive=$((alive + 1)); done
+check "  and the connection idle longest was closed to make room, the other kept" \
+    eq "$alive" 1
 for h in $HOLDERS; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
 HOLDERS=""
 sleep 0.5
