@@ -140,6 +140,8 @@ new_tls_bev(struct event_base *base, void *arg)
 	struct worker *w = arg;
 	SSL *ssl = SSL_new(w->ssl_ctx);
 	struct conn *c = calloc(1, sizeof(*c));
+	unsigned char sid_ctx[8 + sizeof(X509_STORE *)];
+	X509_STORE *trust;
 
 	if (ssl == NULL || c == NULL) {
 		SSL_free(ssl);
@@ -148,8 +150,20 @@ new_tls_bev(struct event_base *base, void *arg)
 	}
 	c->w = w;
 	SSL_set_ex_data(ssl, conn_index, c);
-	/* The trust store of the latest reload (CA and CRL read again). */
-	SSL_set1_verify_cert_store(ssl, w->gw->trust);
+	/*
+	 * The trust store of the latest reload (CA and CRL read again), and
+	 * a session id context of that very store (one atomic load for
+	 * both): OpenSSL resumes a session, from its cache or a ticket, only
+	 * in the context it was made in, so after a reload every partner
+	 * does a full handshake against the new CA and CRL and a revoked
+	 * one cannot come back by resumption.  Stores are kept until exit,
+	 * so no two generations share an address.
+	 */
+	trust = w->gw->trust;
+	memcpy(sid_ctx, "kptrust:", 8);
+	memcpy(sid_ctx + 8, &trust, sizeof(trust));
+	SSL_set1_verify_cert_store(ssl, trust);
+	SSL_set_session_id_context(ssl, sid_ctx, 8 + sizeof(trust));
 	w->accepted++;
 	if (++w->nconn >= w->max_open && !w->paused) {
 		/*
@@ -491,6 +505,8 @@ struct stopper {
 	struct worker	*workers;
 	int		 n;
 	struct event_base *base;
+	struct kp_gateway *gw;
+	SSL_CTX		*ctx;
 };
 
 /* Runs in the worker's own thread: stop accepting, finish, leave. */
@@ -560,12 +576,18 @@ drop_root(const struct kp_config *cfg, struct kp_err *err)
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
+	struct stopper *s = arg;
 	struct kp_err err;
 
 	(void)sig;
 	(void)what;
 	log_info("SIGHUP: reading the configuration and profiles again");
-	kp_gateway_reload(arg, &err);
+	/*
+	 * New sessions carry the new trust store's context (new_tls_bev):
+	 * the cached ones of the old are of no use any more.
+	 */
+	if (kp_gateway_reload(s->gw, &err) == KP_OK)
+		SSL_CTX_flush_sessions(s->ctx, 0);
 }
 
 /*
@@ -708,7 +730,9 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	}
 	sigterm = evsignal_new(stopper.base, SIGTERM, on_signal, &stopper);
 	sigint = evsignal_new(stopper.base, SIGINT, on_signal, &stopper);
-	sighup = evsignal_new(stopper.base, SIGHUP, on_hup, gw);
+	stopper.gw = gw;
+	stopper.ctx = ctx;
+	sighup = evsignal_new(stopper.base, SIGHUP, on_hup, &stopper);
 	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
 	    evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
 	    evsignal_add(sighup, NULL)) {

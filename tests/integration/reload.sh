@@ -24,7 +24,7 @@ set -u
 WORK=$(mktemp -d /tmp/kp-reload.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..29"
+echo "1..34"
 
 KP_ONTVANGEN='<ontvangen>
   <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
@@ -121,17 +121,39 @@ check "after the reload, an acceptance is still logged at debug" eq \
 # 5. a new CRL, read at SIGHUP
 kp_body zakLk01 $GEM $GGD crl-1 1 "$(kp_bsn 5)" > "$WORK/crl-1.xml"
 kp_body zakLk01 $GEM $GGD crl-2 2 "$(kp_bsn 5)" > "$WORK/crl-2.xml"
+# resume VERSION in|out FILE [REQUEST]: a TLS session of the gemeente's
+# saved to or resumed from FILE; prints s_client's "New" or "Reused" and
+# the status line of an answer to REQUEST, if any
+resume() {
+	(printf "${4:-}"; sleep 1) | openssl s_client -connect "127.0.0.1:$P2" "-$1" \
+	    -cert "$WORK/pki/gemeente.crt" -key "$WORK/pki/gemeente.key" \
+	    -CAfile "$WORK/pki/ca.crt" "-sess_$2" "$3" 2>/dev/null |
+	    tr -d '\r' | grep -a -o '^\(New\|Reused\),\|^HTTP/1.1 [0-9]*' | tr '\n' ' ' |
+	    sed 's/ $//'
+}
+for v in tls1_2 tls1_3; do
+	resume $v out "$WORK/$v.sess" > /dev/null
+	check "$v: before the revocation, the partner's session resumes" \
+	    eq "$(resume $v in "$WORK/$v.sess")" "Reused,"
+done
 "$KP" pki revoke "$WORK/pki" gemeente > /dev/null
 "$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-1.xml" > "$WORK/send1.out" 2>&1
 check "before the reload the running trust does not know the new CRL: accepted" eq \
     "$?:$(grep -c ': accepted' "$WORK/send1.out")" "0:1"
 check "SIGHUP reads the CA and the CRL again" hup
 check "the reload says so" eq "$(grep -c 'reloaded .*: 1 partner profiles; CA certificates and CRL read again' "$WORK/ggd/log")" 2
+audited=$(kp_sql ggd "SELECT count(*) FROM audit")
+for v in tls1_2 tls1_3; do
+	check "$v: after the reload the revoked partner's session does not resume, nor does its request reach the pipeline" \
+	    eq "$(resume $v in "$WORK/$v.sess" 'POST /wus/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: 2\r\n\r\n<a')" "New,"
+done
+check "  nothing audited, nothing stored" eq "$(kp_sql ggd "SELECT count(*) FROM audit")" "$audited"
 before=$(held ZAK)
+refusals=$(grep -c "refused a TLS client certificate (OIN $GEM, chain depth 0): certificate revoked" "$WORK/ggd/log")
 "$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/crl-2.xml" > "$WORK/send2.out" 2>&1
 rc=$?
 check "after it, a new connection with the revoked certificate fails in the handshake, and the GGD says whose and why" eq \
-    "$rc:$(grep -c "refused a TLS client certificate (OIN $GEM, chain depth 0): certificate revoked" "$WORK/ggd/log")" "2:1"
+    "$rc:$(grep -c "refused a TLS client certificate (OIN $GEM, chain depth 0): certificate revoked" "$WORK/ggd/log")" "2:$((refusals + 1))"
 put ZAAK-5 ZAK 6
 check "the daemon's kept connection: the notice is refused, parked with the GGD's reason" \
     wait_for gemeente "SELECT state || ': ' || last_error FROM outbox WHERE identificatie = 'ZAAK-5'" \
