@@ -59,7 +59,7 @@ reverify_one(void *arg, const struct kp_stored_message *m)
 	} else {
 		rc->counts->failed++;
 		if (rc->report != NULL)
-			fprintf(rc->report, "message %lld (%s %s, partner %s): %s\n",
+			kp_text_line(rc->report, "message %lld (%s %s, partner %s): %s",
 			    (long long)m->id, m->direction, m->message_id,
 			    m->partner_oin, err.msg);
 	}
@@ -186,7 +186,7 @@ findings_report(struct findings *f, FILE *report, struct kp_audit_check *check)
 	check->bad += f->bad;
 	for (size_t i = 0; i < f->nlines; i++) {
 		if (report != NULL)
-			fprintf(report, "%s\n", f->lines[i]);
+			kp_text_line(report, "%s", f->lines[i]);
 		free(f->lines[i]);
 	}
 	if (f->unlisted > 0 && report != NULL)
@@ -604,7 +604,7 @@ report_entry(void *arg, const struct kp_audit_entry *e)
 		fputs("}\n", r->out);
 		break;
 	default:
-		fprintf(r->out, "%6lld %.23s %-5s %-20s %-4s %-3s %-10s %-5s %s\n",
+		kp_text_line(r->out, "%6lld %.23s %-5s %-20s %-4s %-3s %-10s %-5s %s",
 		    (long long)e->seq, e->at != NULL ? e->at : "",
 		    e->direction != NULL ? e->direction : "",
 		    e->partner_oin != NULL ? e->partner_oin : "-",
@@ -786,17 +786,13 @@ inzage_entry(void *arg, const struct kp_audit_entry *e)
 		fputs("</tr>\n", z->out);
 		break;
 	default:
-		fprintf(z->out, "%.19s  %s (%s): %s %s %s version %s",
-		    v[0] != NULL ? v[0] : "", org, v[2] != NULL ? v[2] : "?", what,
-		    v[4] != NULL ? v[4] : "?", id, version);
-		if (v[7] != NULL)
-			fprintf(z->out, "; fields %s", v[7]);
-		if (v[8] != NULL)
-			fprintf(z->out, "; purpose %s", v[8]);
-		if (v[9] != NULL)
-			fprintf(z->out, "; %s %s", on_basis ? "basis" : "why",
-			    v[9]);
-		fputc('\n', z->out);
+		kp_text_line(z->out, "%.19s  %s (%s): %s %s %s version %s%s%s%s%s"
+		    "%s%s", v[0] != NULL ? v[0] : "", org,
+		    v[2] != NULL ? v[2] : "?", what, v[4] != NULL ? v[4] : "?",
+		    id, version, v[7] != NULL ? "; fields " : "",
+		    v[7] != NULL ? v[7] : "", v[8] != NULL ? "; purpose " : "",
+		    v[8] != NULL ? v[8] : "", v[9] == NULL ? "" : on_basis ?
+		    "; basis " : "; why ", v[9] != NULL ? v[9] : "");
 		break;
 	}
 	return 0;
@@ -901,10 +897,12 @@ show_one_message(void *arg, const struct kp_stored_message *m)
 	struct reverify_ctx rc = { sm->gw, sm->out, &counts };
 
 	sm->found = 1;
-	fprintf(sm->out, "\narchived message %lld (%s, partner %s, stored %s), "
-	    "%zu bytes:\n", (long long)m->id, m->direction, m->partner_oin,
+	fputc('\n', sm->out);
+	kp_text_line(sm->out, "archived message %lld (%s, partner %s, stored "
+	    "%s), %zu bytes:", (long long)m->id, m->direction, m->partner_oin,
 	    m->at, m->len);
-	fwrite(m->bytes, 1, m->len, sm->out);
+	/* the exact bytes are in the store; here, what a terminal may show */
+	kp_text_write(sm->out, (const char *)m->bytes, m->len, KP_TEXT_LINES);
 	fputc('\n', sm->out);
 	reverify_one(&rc, m);
 	fprintf(sm->out, "\nsignature: %s\n", counts.verified ? "verifies (as "
@@ -921,7 +919,7 @@ kp_audit_show(struct kp_gateway *gw, const char *message_id, FILE *out,
 	const char *params[1] = { message_id };
 	int ret;
 
-	fprintf(out, "audit entries of message %s:\n", message_id);
+	kp_text_line(out, "audit entries of message %s:", message_id);
 	if ((ret = kp_store_each_audit(gw->store, "message_id = ?1", params, 1,
 	    show_entry, &s, err)) != KP_OK)
 		return ret;

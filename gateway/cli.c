@@ -602,7 +602,8 @@ print_queue_row(void *arg, const struct kp_queue_row *r)
 	if ((*n)++ == 0)
 		printf("%-6s %-20s %-6s %-6s %-9s %-5s %-28s %s\n", "ID", "PARTNER",
 		    "STREAM", "NR", "STATE", "TRIES", "RECORD", "LAST ERROR");
-	printf("%-6lld %-20s %-6lld %-6lld %-9s %-5d %-3s %-14.14s v%-3lld %s  %s\n",
+	kp_text_line(stdout, "%-6lld %-20s %-6lld %-6lld %-9s %-5d %-3s %-14.14s "
+	    "v%-3lld %s  %s",
 	    (long long)r->id, r->partner_oin, (long long)r->partitie,
 	    (long long)r->volgnummer, r->state, r->attempts, r->entiteittype,
 	    r->identificatie, (long long)r->bronversie, r->mutatiesoort,
@@ -618,22 +619,29 @@ show_queue_row(void *arg, const struct kp_queue_row *r)
 
 	(*n)++;
 	kp_time_iso(r->next_attempt_ms, next);
-	printf("outbox row %lld\n  partner          %s\n  stream           "
-	    "partitie %lld, volgnummer %lld\n  record           %s %s of %s, "
-	    "bronversie %lld, mutatiesoort %s\n  state            %s after %d "
-	    "attempts\n  next attempt     %s\n  last error       %s\n"
-	    "  queued           %s\n  delivered        %s\n  fields sent\n",
-	    (long long)r->id, r->partner_oin, (long long)r->partitie,
-	    (long long)r->volgnummer, r->entiteittype, r->identificatie, r->bron,
-	    (long long)r->bronversie, r->mutatiesoort, r->state, r->attempts,
-	    r->next_attempt_ms > 0 ? next : "now", r->last_error[0] ?
-	    r->last_error : "-", r->created_at, r->delivered_at[0] ?
+	/* partner's words (last error) and our fields: one escaped line each */
+	kp_text_line(stdout, "outbox row %lld", (long long)r->id);
+	kp_text_line(stdout, "  partner          %s", r->partner_oin);
+	kp_text_line(stdout, "  stream           partitie %lld, volgnummer %lld",
+	    (long long)r->partitie, (long long)r->volgnummer);
+	kp_text_line(stdout, "  record           %s %s of %s, bronversie %lld, "
+	    "mutatiesoort %s", r->entiteittype, r->identificatie, r->bron,
+	    (long long)r->bronversie, r->mutatiesoort);
+	kp_text_line(stdout, "  state            %s after %d attempts", r->state,
+	    r->attempts);
+	kp_text_line(stdout, "  next attempt     %s", r->next_attempt_ms > 0 ?
+	    next : "now");
+	kp_text_line(stdout, "  last error       %s", r->last_error[0] ?
+	    r->last_error : "-");
+	kp_text_line(stdout, "  queued           %s", r->created_at);
+	kp_text_line(stdout, "  delivered        %s", r->delivered_at[0] ?
 	    r->delivered_at : "-");
+	printf("  fields sent\n");
 	for (const char *p = r->fields; p != NULL && *p != '\0';) {
 		const char *eol = strchr(p, '\n');
 		int len = eol != NULL ? (int)(eol - p) : (int)strlen(p);
 
-		printf("    %.*s\n", len, p);
+		kp_text_line(stdout, "    %.*s", len, p);
 		p += len + (eol != NULL);
 	}
 	return 0;
@@ -769,8 +777,8 @@ print_link(void *arg, const struct kp_link_status *ls)
 	if (ls->checked_at[0] == '\0')
 		printf("  digests: not compared yet\n");
 	else if (ls->check_error[0] != '\0')
-		printf("  digests: compared %s: failed: %s\n", ls->checked_at,
-		    ls->check_error);
+		kp_text_line(stdout, "  digests: compared %s: failed: %s",
+		    ls->checked_at, ls->check_error);
 	else
 		printf("  digests: compared %s: %lld citizens, %lld differ, %lld "
 		    "in flight\n", ls->checked_at, (long long)ls->checked_citizens,

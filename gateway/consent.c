@@ -272,8 +272,8 @@ kp_consent_list(struct kp_gateway *gw, const char *bsn, FILE *out,
 		const struct kp_consent *active = kp_consent_active(&c.consents,
 		    k->partner, k->doel);
 
-		fprintf(out, "  %s (bron %s): %s for %s (%s), doel %s, from %s%s%s"
-		    " - %s\n", k->identificatie, k->bron, k->status,
+		kp_text_line(out, "  %s (bron %s): %s for %s (%s), doel %s, from "
+		    "%s%s%s - %s", k->identificatie, k->bron, k->status,
 		    p != NULL ? p->naam : "a partner without a profile",
 		    k->partner, k->doel, k->ingangsdatum,
 		    k->einddatum[0] ? " until " : "", k->einddatum,

@@ -315,7 +315,7 @@ static const char *const headings[] = { "Customer (PRS)", "Open cases (ZAK)",
 static void
 print_field(void *out, const char *name, const char *value)
 {
-	fprintf(out, "    %-26s %s\n", name, value);
+	kp_text_line(out, "    %-26s %s", name, value);
 }
 
 /* The JSON members of one record's fields. */
@@ -329,7 +329,9 @@ json_field(void *arg, const char *name, const char *value)
 {
 	struct json_fields *j = arg;
 
-	fprintf(j->out, "%s\"%s\": ", j->n++ ? ", " : "", name);
+	fputs(j->n++ ? ", " : "", j->out);
+	kp_json_string(j->out, name);
+	fputs(": ", j->out);
 	kp_json_string(j->out, value);
 }
 
@@ -339,7 +341,7 @@ kp_context_print(const struct kp_context *ctx, const char *partner_name,
 {
 	int shown[5] = { 0 };
 
-	fprintf(out, "Context from %s for BSN %s, doel %s: %zu record%s\n",
+	kp_text_line(out, "Context from %s for BSN %s, doel %s: %zu record%s",
 	    partner_name, bsn, doel, ctx->n, ctx->n == 1 ? "" : "s");
 	for (int rank = 0; rank < 5; rank++)
 		for (size_t i = 0; i < ctx->n; i++) {
@@ -349,7 +351,7 @@ kp_context_print(const struct kp_context *ctx, const char *partner_name,
 				continue;
 			if (!shown[rank]++)
 				fprintf(out, "\n%s\n", headings[rank]);
-			fprintf(out, "  %s (of %s, version %llu)\n",
+			kp_text_line(out, "  %s (of %s, version %llu)",
 			    n->identificatie, n->bron,
 			    (unsigned long long)n->bronversie);
 			kp_field_each(n->fields, print_field, out);

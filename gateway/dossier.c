@@ -52,7 +52,7 @@ each_field(const char *fields, void (*fn)(struct show *, const char *,
 static void
 field_text(struct show *sh, const char *name, const char *value)
 {
-	fprintf(sh->out, "      %-28s %s\n", name, value);
+	kp_text_line(sh->out, "      %-28s %s", name, value);
 }
 
 static void
@@ -67,9 +67,20 @@ field_json(struct show *sh, const char *name, const char *value)
 static void
 field_xml(struct show *sh, const char *name, const char *value)
 {
-	fprintf(sh->out, "      <kd:%s>", name);
+	/* the kd parser wrote element names; anything else is not one */
+	int plain = name[0] != '\0' &&
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789") == strlen(name);
+
+	if (plain) {
+		fprintf(sh->out, "      <kd:%s>", name);
+	} else {
+		fputs("      <kd:veld naam=\"", sh->out);
+		kp_markup_text(sh->out, name);
+		fputs("\">", sh->out);
+	}
 	kp_markup_text(sh->out, value);
-	fprintf(sh->out, "</kd:%s>\n", name);
+	fprintf(sh->out, "</kd:%s>\n", plain ? name : "veld");
 }
 
 static int
@@ -81,14 +92,14 @@ show_record(void *arg, const struct kp_stored_record *r)
 
 	switch (sh->format) {
 	case KP_DOSSIER_TEXT:
-		fprintf(sh->out, "  %s %s  bron %s  bronversie %lld%s\n",
+		kp_text_line(sh->out, "  %s %s  bron %s  bronversie %lld%s",
 		    r->entiteittype, r->identificatie, r->bron,
 		    (long long)r->bronversie, r->deleted ? "  (deleted)" : "");
 		if (r->received_from != NULL)
-			fprintf(sh->out, "      received from %s, %s\n", who,
+			kp_text_line(sh->out, "      received from %s, %s", who,
 			    r->updated_at);
 		else
-			fprintf(sh->out, "      our own record, changed %s\n",
+			kp_text_line(sh->out, "      our own record, changed %s",
 			    r->updated_at);
 		each_field(r->fields, field_text, sh);
 		sh->n++;
@@ -117,9 +128,10 @@ show_record(void *arg, const struct kp_stored_record *r)
 		break;
 	case KP_DOSSIER_XML:
 		fprintf(sh->out, "    <kd:%s verwijderd=\"%s\">\n"
-		    "      <kd:bron>%s</kd:bron>\n", entity_element(r->entiteittype),
-		    r->deleted ? "true" : "false", r->bron);
-		fputs("      <kd:identificatie>", sh->out);
+		    "      <kd:bron>", entity_element(r->entiteittype),
+		    r->deleted ? "true" : "false");
+		kp_markup_text(sh->out, r->bron);
+		fputs("</kd:bron>\n      <kd:identificatie>", sh->out);
 		kp_markup_text(sh->out, r->identificatie);
 		fprintf(sh->out, "</kd:identificatie>\n      <kd:bronversie>%lld"
 		    "</kd:bronversie>\n      <kd:bsn>%s</kd:bsn>\n",

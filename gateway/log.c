@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "log.h"
 
 static const char *log_ident = "ketenpoort";
@@ -63,7 +64,8 @@ vlog(int prio, const char *tag, const char *func, const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
+	char when[32], *text = NULL;
+	int len;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
@@ -74,9 +76,12 @@ vlog(int prio, const char *tag, const char *func, const char *fmt, va_list ap)
 	else
 		fprintf(stderr, "%s.%03ldZ %s %s: %s: ", when,
 		    ts.tv_nsec / 1000000, log_ident, tag, func);
-	vfprintf(stderr, fmt, ap);
+	/* a partner's words may be in it: no control reaches the log */
+	if ((len = vasprintf(&text, fmt, ap)) >= 0)
+		kp_text_write(stderr, text, (size_t)len, 0);
 	fputc('\n', stderr);
 	pthread_mutex_unlock(&log_lock);
+	free(text);
 }
 
 void

@@ -79,11 +79,8 @@ void	kp_latch_open(struct kp_latch *l);
 /* Wait until opened, then release the latch's resources. */
 void	kp_latch_wait(struct kp_latch *l);
 
-/* Reports: s as a JSON string (NULL: null), a CSV field, HTML/XML text. */
-#include <stdio.h>
-void	kp_json_string(FILE *out, const char *s);
-void	kp_csv_field(FILE *out, const char *s);
-void	kp_markup_text(FILE *out, const char *s);
+/* Text for people, JSON, CSV and markup: escape.h. */
+#include "escape.h"
 
 /* Portable "does not fit" check for snprintf results. */
 #define KP_TRUNCATED(n, size)	((n) < 0 || (size_t)(n) >= (size))
