@@ -408,12 +408,20 @@ kp_config_load(const char *path, FILE *problems, struct kp_err *err)
 	int seen_line[sizeof(options) / sizeof(options[0])] = { 0 };
 	char *text = NULL, *line, *next, *cfgdir = NULL, *slash;
 	struct kp_err rerr;
-	int lineno = 0;
+	size_t textlen;
+	int lineno = 0, nul;
 
-	if (kp_read_file(path, KP_CONFIG_MAX_SIZE, &text, NULL, &rerr) != KP_OK) {
+	if (kp_read_file(path, KP_CONFIG_MAX_SIZE, &text, &textlen,
+	    &rerr) != KP_OK) {
 		problem(&ld, 0, "%s", rerr.msg);
 		goto out;
 	}
+	if (kp_check_not_writable(path, &rerr) != KP_OK)
+		problem(&ld, 0, "%s", rerr.msg + strlen(path) + 1);
+	/* a NUL would end the text there, and every line after it unread */
+	if ((nul = kp_nul_line(text, textlen)) > 0)
+		problem(&ld, nul, "a NUL byte: a configuration is text; remove "
+		    "it (the lines after it were not read)");
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL ||
 	    (cfgdir = strdup(path)) == NULL) {

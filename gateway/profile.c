@@ -273,6 +273,13 @@ kp_profiles_load(const char *dir, struct kp_schema *schema, FILE *problems,
 		kp_profiles_free(ps);
 		return NULL;
 	}
+	{
+		struct kp_err derr;
+
+		/* who may write it may add a partner */
+		if (kp_check_not_writable(dir, &derr) != KP_OK)
+			problem(problems, err, &nproblems, "%s", derr.msg);
+	}
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 		struct kp_profile p = { 0 };
@@ -293,6 +300,12 @@ kp_profiles_load(const char *dir, struct kp_schema *schema, FILE *problems,
 		if (kp_read_file(p.path, PROFILE_MAX_SIZE, &text, &textlen,
 		    &perr) != KP_OK) {
 			problem(problems, err, &nproblems, "%s", perr.msg);
+		} else if (kp_check_not_writable(p.path, &perr) != KP_OK) {
+			problem(problems, err, &nproblems, "%s", perr.msg);
+		} else if (kp_nul_line(text, textlen) > 0) {
+			problem(problems, err, &nproblems, "%s:%d: a NUL byte: a "
+			    "profile is XML text; remove it", p.path,
+			    kp_nul_line(text, textlen));
 		} else if ((doc = kp_xml_parse_local(text, textlen, &perr)) == NULL) {
 			int line = 0, at = 0;
 

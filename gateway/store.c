@@ -376,6 +376,16 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 	}
 	pthread_mutex_init(&st->queue_lock, NULL);
 	pthread_cond_init(&st->queue_cond, NULL);
+	if (!readonly) {
+		/*
+		 * A new store is ours alone, whatever the umask: SQLite makes
+		 * its -wal and -shm files with the database file's mode.
+		 */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd != -1)
+			close(fd);
+	}
 	if (sqlite3_open_v2(path, &st->db, (readonly ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX,
 	    NULL) != SQLITE_OK) {

@@ -16,6 +16,35 @@
 #include "util.h"
 
 int
+kp_nul_line(const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len);
+	int line = 1;
+
+	if (nul == NULL)
+		return 0;
+	for (const char *p = text; p < nul; p++)
+		line += *p == '\n';
+	return line;
+}
+
+int
+kp_check_not_writable(const char *path, struct kp_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return kp_fail(err, KP_ERR_SYS, "%s: %s", path, strerror(errno));
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return KP_OK;
+	return kp_fail(err, KP_ERR_CONFIG, "%s is writable by %s (mode %04o), "
+	    "and it decides who may receive what: chmod go-w %s", path,
+	    (st.st_mode & S_IWGRP) && (st.st_mode & S_IWOTH) ? "group and "
+	    "others" : st.st_mode & S_IWGRP ? "its group" : "others",
+	    (unsigned)(st.st_mode & 07777), path);
+}
+
+int
 kp_read_file(const char *path, size_t max, char **data, size_t *len,
     struct kp_err *err)
 {

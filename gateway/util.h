@@ -15,6 +15,14 @@
 /* Read a whole file of at most max bytes; *data is NUL-terminated. */
 int	kp_read_file(const char *path, size_t max, char **data, size_t *len,
 	    struct kp_err *err);
+/* The line of the first NUL byte in text, 0 when there is none. */
+int	kp_nul_line(const char *text, size_t len);
+/*
+ * A file that decides who may receive what (configuration, profiles, their
+ * directory) must not be writable by group or others: KP_ERR_CONFIG with
+ * the mode and the chmod that fixes it.
+ */
+int	kp_check_not_writable(const char *path, struct kp_err *err);
 /* Write a file atomically (temp + rename) with the given mode. */
 int	kp_write_file(const char *path, const void *data, size_t len,
 	    unsigned mode, struct kp_err *err);

@@ -19,7 +19,7 @@ stop() {
 	done
 }
 trap 'stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
-echo "1..26"
+echo "1..28"
 GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
 B=$(kp_bsn 7) C=$(kp_bsn 42)
 
@@ -85,3 +85,25 @@ is "and applied: the GGD holds it (not only acknowledged)" "1 accepted" \
     "$(kp_sql ggd "SELECT bronversie FROM record WHERE identificatie = 'ZAAK-AFTER-DEMO'") $(kp_sql ggd "SELECT outcome FROM audit WHERE record = 'ZAK|$GEMEENTE|ZAAK-AFTER-DEMO|1'")"
 check "and sync verify of the whole link agrees" \
     "$KP" sync verify -c "$WORK/gemeente/ketenpoort.conf" --partner ggd
+
+# Interrupted (SIGTERM, or SIGINT as from a terminal), the demo stops the
+# gateways it started, --keep or not.
+for sig in TERM INT; do
+	D=$ROOT/interrupted-$sig
+	set -m	# its own process group: SIGINT is not ignored in the job
+	"$KP" demo --keep --dir "$D" > "$ROOT/$sig.out" 2>&1 &
+	demo=$!
+	set +m
+	for i in $(seq 1 300); do
+		[ "$(cat "$D"/*/pid 2>/dev/null | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	pids=$(cat "$D"/*/pid 2>/dev/null)
+	kill -"$sig" "$demo"
+	wait "$demo"
+	sleep 0.5
+	alive=0
+	for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	is "SIG$sig during the demo: the $(echo $pids | wc -w) gateways it had started are stopped" \
+	    "0" "$alive"
+done
