@@ -96,6 +96,10 @@ static const struct opt options[] = {
 	  NULL, "bytes per second a request body must keep up on average after "
 	  "its first second (so the largest body, max_body, may take "
 	  "max_body / min_body_rate seconds); 0: no floor" },
+	{ "max_pending_writes", OPT_INT, OFF(max_pending_writes), 0, 1,
+	  1048576, 4096, NULL, "writes waiting for the store beyond which a "
+	  "partner's new request is answered 503 with Retry-After (load "
+	  "shedding: the partner resends; nothing is lost)" },
 	{ "max_unauthenticated_per_address", OPT_INT,
 	  OFF(max_unauthenticated_per_address), 0, 1, 65536, 16, NULL,
 	  "connections from one source address whose TLS handshake is not done "

@@ -77,6 +77,9 @@ kp_gateway_open_store(const char *config_path, const char *store_path,
     int flags, FILE *problems, struct kp_err *err)
 {
 	struct kp_gateway *gw;
+	struct kp_config *cfg;
+	struct kp_profiles *profiles;
+	X509_STORE *trust;
 	struct kp_err e;
 	int bad = 0;
 
@@ -84,22 +87,29 @@ kp_gateway_open_store(const char *config_path, const char *store_path,
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if ((gw->cfg = kp_config_load(config_path, problems, err)) == NULL)
+	/* the atomic members are set from plain locals (C11 6.5.16.1) */
+	if ((cfg = kp_config_load(config_path, problems, err)) == NULL)
 		goto fail;
+	gw->cfg = cfg;
 	/* From here on, report every problem, not just the first. */
 	if ((gw->kd_schema = load_schema(gw->cfg, "ketendossier.xsd", 1, &e)) == NULL)
 		note(problems, err, &bad, &e, 0);
 	if ((gw->profile_schema = load_schema(gw->cfg, "profile.xsd", 0, &e)) == NULL)
 		note(problems, err, &bad, &e, 0);
-	else if ((gw->profiles = kp_profiles_load(gw->cfg->profiles,
+	else if ((profiles = kp_profiles_load(cfg->profiles,
 	    gw->profile_schema, problems, &e)) == NULL)
 		note(problems, err, &bad, &e, 1);
-	if ((gw->trust = kp_trust_new(gw->cfg->ca, gw->cfg->crl, &e)) == NULL)
+	else
+		gw->profiles = profiles;
+	if ((trust = kp_trust_new(cfg->ca, cfg->crl, &e)) == NULL) {
 		note(problems, err, &bad, &e, 0);
-	else if ((gw->certs = kp_certcache_new(gw->trust,
-	    KP_CERT_RECHECK_S)) == NULL) {
-		kp_fail(&e, KP_ERR_NOMEM, "out of memory");
-		note(problems, err, &bad, &e, 0);
+	} else {
+		gw->trust = trust;
+		if ((gw->certs = kp_certcache_new(trust,
+		    KP_CERT_RECHECK_S)) == NULL) {
+			kp_fail(&e, KP_ERR_NOMEM, "out of memory");
+			note(problems, err, &bad, &e, 0);
+		}
 	}
 	if ((gw->signer = kp_signer_load(gw->cfg->cert, gw->cfg->key, 0,
 	    &e)) == NULL) {

@@ -85,10 +85,9 @@ stage_envelope(struct kp_inbound_call *in, struct kp_err *err)
 	if (kp_env_inspect(in->doc, 0, &in->env, err) != KP_OK)
 		return KP_ERR_PROTOCOL;
 	in->message_id = kp_env_text(in->env.message_id);
-	if (in->message_id == NULL || strncmp(in->message_id, "urn:uuid:", 9) ||
-	    strlen(in->message_id) != 45)
-		return kp_reject(err, KP_F_002,
-		    "wsa:MessageID must be urn:uuid: followed by a UUID");
+	if (in->message_id == NULL || !kp_message_id_valid(in->message_id))
+		return kp_reject(err, KP_F_002, "wsa:MessageID must be urn:uuid: "
+		    "followed by an RFC 4122 UUID");
 	return KP_OK;
 }
 

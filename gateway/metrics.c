@@ -54,6 +54,7 @@ static atomic_uint_fast64_t in_count[NTYPES][NIN];
 static atomic_uint_fast64_t out_count[NTYPES][NOUT];
 static atomic_uint_fast64_t rejections[KP_F_MAX];
 static atomic_uint_fast64_t handshake_failures[2];
+static atomic_uint_fast64_t shed;
 static atomic_uint_fast64_t conn_closed[KP_LISTENER_MAX][KP_CLOSE_MAX];
 
 static const char *const listener_names[KP_LISTENER_MAX] = {
@@ -63,6 +64,12 @@ static const char *const close_reason_names[KP_CLOSE_MAX] = {
 	"handshake_timeout", "header_timeout", "body_too_slow",
 	"address_cap", "unauthenticated_evicted", "idle_evicted",
 };
+
+void
+kp_metrics_shed(void)
+{
+	atomic_fetch_add(&shed, 1);
+}
 
 const char *
 kp_listener_name(enum kp_listener l)
@@ -295,6 +302,10 @@ kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 	    "ketenpoort_tls_handshake_failures_total{direction=\"out\"} %ju\n",
 	    (uintmax_t)atomic_load(&handshake_failures[KP_METRIC_IN]),
 	    (uintmax_t)atomic_load(&handshake_failures[KP_METRIC_OUT]));
+	fprintf(out, "# HELP ketenpoort_requests_shed_total partner requests "
+	    "answered 503 because max_pending_writes writes waited for the "
+	    "store\n# TYPE ketenpoort_requests_shed_total counter\n"
+	    "ketenpoort_requests_shed_total %ju\n", (uintmax_t)atomic_load(&shed));
 	fprintf(out, "# HELP ketenpoort_connections_closed_total connections "
 	    "the gateway closed to protect its slots, by listener and reason\n"
 	    "# TYPE ketenpoort_connections_closed_total counter\n");

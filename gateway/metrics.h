@@ -33,6 +33,8 @@ void	kp_metrics_in(const char *berichtcode, int accepted, int duplicate,
 /* Outbound outcomes: delivered, fault (a Fo03 back), failed (no answer). */
 void	kp_metrics_out(const char *berichtcode, int delivered, kp_fault fault);
 void	kp_metrics_handshake_failed(enum kp_metric_dir dir);
+/* A partner's request answered 503: too many writes waited for the store. */
+void	kp_metrics_shed(void);
 /* The listeners, and why a connection guard (guard.h) closed a connection. */
 enum kp_listener {
 	KP_LISTENER_PARTNER, KP_LISTENER_ADMIN, KP_LISTENER_LOCAL,

@@ -52,8 +52,6 @@
 
 #define WUS_PATH	"/wus/v1"
 #define SHUTDOWN_GRACE_MS 1000
-/* Writes waiting for the store beyond which new requests get 503. */
-#define SHED_PENDING	4096
 
 struct worker {
 	int			 index;
@@ -408,9 +406,11 @@ handle(struct evhttp_request *req, void *arg)
 		    "the gateway is shutting down; resend later\n");
 		return;
 	}
-	if (kp_store_pending(w->gw->store) > SHED_PENDING) {
+	if (kp_store_pending(w->gw->store) >
+	    (size_t)w->gw->cfg->max_pending_writes) {
 		log_info("shedding load: %zu writes wait for the store",
 		    kp_store_pending(w->gw->store));
+		kp_metrics_shed();
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "1");
 		kp_http_reply_text(req, 503, "Service Unavailable",

@@ -276,6 +276,16 @@ kp_time_parse_iso(const char *s, int64_t *ms)
 	return 0;
 }
 
+int
+kp_message_id_valid(const char *s)
+{
+	uuid_t u;
+
+	/* libuuid reads the 8-4-4-4-12 hex form; RFC 4122's variant bits */
+	return strncmp(s, "urn:uuid:", 9) == 0 && strlen(s) == 45 &&
+	    uuid_parse(s + 9, u) == 0 && uuid_variant(u) == UUID_VARIANT_DCE;
+}
+
 void
 kp_new_uuid(char out[40])
 {

@@ -46,6 +46,8 @@ int	kp_time_parse_iso(const char *s, int64_t *ms);
 
 /* "urn:uuid:" + RFC 4122 version 4 UUID (45 chars + NUL). */
 void	kp_new_message_id(char out[48]);
+/* "urn:uuid:" and an RFC 4122 UUID (PROTOCOL.md 2: wsa:MessageID)? */
+int	kp_message_id_valid(const char *s);
 /* A bare RFC 4122 UUID (36 chars + NUL). */
 void	kp_new_uuid(char out[40]);
 

@@ -38,6 +38,9 @@ struct verdict_stats {
 	long	bad_answers;	/* no answer, or an unexpected HTTP status */
 	long	stored_unaccepted;
 	long	accepted;
+	int	last_accepted;	/* the last input's verdict */
+	int	last_duplicate;	/* ... answered as a copy of an earlier one */
+	long	last_records;	/* records held after it */
 };
 static struct verdict_stats stats;
 
@@ -66,10 +69,13 @@ one(const uint8_t *data, size_t size)
 			}
 		}
 	}
-	if (resp.http_status == 200 && resp.fault == KP_F_NONE)
+	stats.last_accepted = resp.http_status == 200 && resp.fault == KP_F_NONE;
+	stats.last_duplicate = resp.duplicate;
+	if (stats.last_accepted)
 		stats.accepted++;
 	else if (kp_store_count(fx.self->store, "message") != before)
 		stats.stored_unaccepted++;
+	stats.last_records = (long)kp_store_count(fx.self->store, "record");
 	kp_response_clear(&resp);
 }
 
@@ -154,21 +160,36 @@ next_rand(uint32_t *s)
 	return *s;
 }
 
-/* Replay n copies of msg with 1-4 bits flipped each. */
+/*
+ * Replay n copies of msg (accepted before), the first as it is, the others
+ * with 1-4 bits flipped each.  A
+ * copy may be accepted only as what it is: the same signed message again
+ * (the same MessageID and body digest), answered with the original
+ * answer, applying nothing; *changed counts the copies accepted otherwise.
+ */
 static long
-replay_flipped(const char *msg, size_t len, int n, uint32_t *seed)
+replay_flipped(const char *msg, size_t len, int n, uint32_t *seed,
+    long *changed)
 {
 	long done = 0;
 
 	for (int i = 0; msg != NULL && i < n; i++) {
 		char *copy = malloc(len);
-		int nflips = 1 + (int)(next_rand(seed) % 4);
+		/* the first copy unflipped: a plain resend, accepted as one */
+		int nflips = i == 0 ? 0 : 1 + (int)(next_rand(seed) % 4);
 
 		memcpy(copy, msg, len);
 		for (int k = 0; k < nflips; k++)
 			copy[next_rand(seed) % len] ^=
 			    (char)(1u << (next_rand(seed) % 8));
-		one((const uint8_t *)copy, len);
+		{
+			long records = stats.last_records;
+
+			one((const uint8_t *)copy, len);
+			if (stats.last_accepted && (!stats.last_duplicate ||
+			    stats.last_records != records))
+				(*changed)++;
+		}
 		free(copy);
 		done++;
 	}
@@ -201,7 +222,7 @@ main(int argc, char **argv)
 	xmlDocPtr body;
 	char *valid = NULL, *m;
 	size_t valid_len = 0, mlen;
-	long files = 0, mutated = 0, flips = 0;
+	long files = 0, mutated = 0, flips = 0, before_flips, changed = 0;
 	uint32_t seed = 0x6b657465;	/* "kete" */
 	const char *write_dir = getenv("KP_FUZZ_WRITE_SEEDS");
 
@@ -244,8 +265,13 @@ main(int argc, char **argv)
 	ok(valid != NULL && stats.accepted == 1,
 	    "exactly the unmutated message was accepted (%ld)", stats.accepted);
 
-	flips = replay_flipped(valid, valid_len, 300, &seed);
+	before_flips = stats.accepted;
+	flips = replay_flipped(valid, valid_len, 300, &seed, &changed);
 	ok(flips == 300, "replayed %ld byte-flipped copies", flips);
+	ok(changed == 0 && stats.accepted - before_flips >= 1, "a copy was "
+	    "accepted only as the very signed message again, applying nothing "
+	    "(%ld of %ld accepted, the unflipped first among them; %ld "
+	    "otherwise)", stats.accepted - before_flips, flips, changed);
 
 	/* A digest question (dosLv01 functie=digest) and flipped copies. */
 	{
@@ -261,7 +287,7 @@ main(int argc, char **argv)
 			one((const uint8_t *)req.bytes, req.len);
 		ok(stats.accepted == before + 1, "a signed digest question is "
 		    "answered");
-		qflips = replay_flipped(req.bytes, req.len, 100, &seed);
+		qflips = replay_flipped(req.bytes, req.len, 100, &seed, &changed);
 		ok(qflips == 100, "replayed %ld byte-flipped digest questions",
 		    qflips);
 		kp_composed_clear(&req);
@@ -297,7 +323,7 @@ main(int argc, char **argv)
 			one((const uint8_t *)forged.bytes, forged.len);
 		ok(stats.accepted == before + 1, "a checkpoint whose inner "
 		    "signature does not hold is not");
-		cflips = replay_flipped(req.bytes, req.len, 100, &seed);
+		cflips = replay_flipped(req.bytes, req.len, 100, &seed, &changed);
 		ok(cflips == 100, "replayed %ld byte-flipped checkpoints", cflips);
 		kp_composed_clear(&req);
 		kp_composed_clear(&forged);
@@ -308,6 +334,8 @@ main(int argc, char **argv)
 		free((char *)c.signature);
 		free((char *)c.cert);
 	}
+	is_int(changed, 0, "no flipped question or checkpoint was accepted as "
+	    "anything but itself");
 	is_int(stats.bad_answers, 0, "every input got a well-formed answer "
 	    "(%ld runs)", stats.runs);
 	is_int(stats.stored_unaccepted, 0,

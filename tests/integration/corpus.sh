@@ -62,7 +62,7 @@ for casefile in "$SRCDIR"/tests/corpus/cases/*.case; do
 	raw="" body=zakLk01 mutate="" bsn=111222333 from=$GEM to=$GGD tls=gemeente
 	tlsversion="" tlscipher="" signer="" created="" lifetime="" wsa_to="" action=""
 	soapaction="" content_type="text/xml; charset=utf-8" repeat="" expect=""
-	gen="" listen="" secret=""
+	gen="" listen="" secret="" message_id=""
 	while IFS='=' read -r k v; do
 		case "$k" in ''|'#'*) continue ;; esac
 		printf -v "$k" '%s' "$v"
@@ -100,6 +100,7 @@ for casefile in "$SRCDIR"/tests/corpus/cases/*.case; do
 		[ -n "$created" ] && fopts+=(--created-offset "$created")
 		[ -n "$lifetime" ] && fopts+=(--lifetime "$lifetime")
 		[ -n "$wsa_to" ] && fopts+=(--wsa-to "$wsa_to")
+		[ -n "$message_id" ] && fopts+=(--message-id "$message_id")
 		[ -n "$action" ] && fopts+=(--action "$action")
 		[ -n "$lport" ] && fopts+=(--external-port "$lport")
 		if [ -n "$repeat" ]; then

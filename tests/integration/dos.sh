@@ -17,12 +17,16 @@
 # - Every listener refuses a body whose length is ambiguous (two different
 #   Content-Length headers, or Content-Length with Transfer-Encoding) with
 #   400 and closes the connection.
+# - Load shedding: with the store's writer held up and max_pending_writes
+#   1, of four partners sending at once some are answered 503 with
+#   Retry-After and store nothing; the others are stored once the store
+#   takes writes again.
 set -u
 WORK=$(mktemp -d /tmp/kp-dos.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 FLOODS=""
 trap 'for f in $FLOODS; do kill $f 2>/dev/null; done; kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..23"
+echo "1..26"
 
 KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
     kp_pair || { echo "Bail out! no PKI"; exit 1; }
@@ -124,3 +128,34 @@ is "local: two different Content-Length headers: 400; Content-Length with Transf
     "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Length: 3' -H 'Content-Length: 4' --data-binary abcd --unix-socket "$WORK/ggd/local.sock" http://l/dossier) $(curl -s -o /dev/null -w '%{http_code}' -H 'Transfer-Encoding: chunked' -H 'Content-Length: 4' --data-binary abcd --unix-socket "$WORK/ggd/local.sock" http://l/dossier)"
 is "and nothing of them reached the store" 0 \
     "$(kp_sql ggd "SELECT count(*) FROM record WHERE identificatie NOT LIKE 'DOS-%'")"
+
+# 5. load shedding: the store held by another writer, one write may wait
+kp_stop ggd
+echo "max_pending_writes 1" >> "$WORK/ggd/ketenpoort.conf"
+kp_start ggd || { echo "Bail out! the GGD did not restart"; exit 1; }
+before=$(kp_sql ggd "SELECT count(*) FROM message")
+for i in 1 2 3 4; do
+	kp_body zakLk01 $GEM $GGD "shed-$i" 1 "$(kp_bsn $((100 + i)))" $((200 + i)) > "$WORK/shed$i.xml"
+done
+# another process holds the store's write lock for 4 s (WAL: reads go on)
+(echo "BEGIN IMMEDIATE; INSERT INTO sync_check (partner_oin, at, citizens, differ, in_flight) VALUES ('x', 'x', 0, 0, 0);"; sleep 4; echo "ROLLBACK;") |
+    sqlite3 "$WORK/ggd/store.db" &
+locker=$!
+sleep 0.5
+for i in 1 2 3 4; do
+	"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/shed$i.xml" > "$WORK/shed$i.out" 2>&1 &
+	FLOODS="$FLOODS $!"
+	sleep 0.1
+done
+for f in $FLOODS; do wait "$f"; done
+FLOODS=""
+wait "$locker"
+shed=$(cat "$WORK"/shed?.out | grep -c 'HTTP 503\|503')
+acc=$(cat "$WORK"/shed?.out | grep -c ': Bv03 from ggd .*: accepted;')
+check "four partners at once while the store is held: some shed with 503 ($shed), the rest accepted ($acc)" \
+    test "$shed" -ge 1 -a "$acc" -ge 1 -a $((shed + acc)) = 4
+is "  the accepted ones stored once the store took writes again, the shed ones not" \
+    "$acc" "$(( $(kp_sql ggd "SELECT count(*) FROM message") - before ))"
+check "  the shedding logged and counted in ketenpoort_requests_shed_total" \
+    test "$(grep -c 'shedding load: ' "$WORK/ggd/log")" -ge 1 -a \
+    "$(curl -s "http://127.0.0.1:$A2/metrics" | sed -n 's/^ketenpoort_requests_shed_total //p')" = "$shed"

@@ -81,8 +81,8 @@ shutdown_under_load() {
 		[ "$(kp_sql ggd "SELECT count(*) FROM message WHERE message_id = '$i'")" = 1 ] ||
 		    missing=$((missing + 1))
 	done
-	check "SIGTERM under load: $(echo "$acked" | grep -c .) acknowledged before the stop, each one stored" \
-	    eq "$missing" 0
+	check "SIGTERM under load: $(echo "$acked" | grep -c .) acknowledged before the stop (some), each one stored" \
+	    test "$missing" = 0 -a "$(echo "$acked" | grep -c .)" -gt 0
 	check "SIGTERM under load: the stop came before the end (some notices were not sent)" \
 	    test "$(echo "$acked" | grep -c .)" -lt 400
 }

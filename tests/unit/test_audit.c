@@ -4,8 +4,10 @@
  * each way an insider could: a byte changed, an entry deleted, two
  * swapped, one inserted, the tail truncated after the checkpoint, the
  * history rewritten with every hash recomputed, the checkpoint itself
- * removed or forged.  audit verify must fail on each, naming the first bad
- * entry and what is wrong; the untouched log verifies.
+ * removed or forged, and each hashed column of one entry changed alone.
+ * audit verify must fail on each, naming the first bad entry and what is
+ * wrong; the untouched log verifies.  (Its hash is pinned independently
+ * of this code by tests/integration/auditchain.sh.)
  *
  * Then the same log grown to 45,026 entries, which audit verify checks in
  * four ranges (in parallel where there are processors): damage at and
@@ -180,6 +182,48 @@ main(void)
 	ok(has(c, "entry 5 (") && has(c, "its hash does not match its content"),
 	    "  as changed after it was written: %s", c.first);
 	is_int(c.bad, 1, "  and nothing else is blamed");
+
+	/* Every column the chain hashes, changed alone (issue 13.6). */
+	{
+		static const char *const changes[][2] = {
+			{ "at", "at = at || '0'" },
+			{ "direction", "direction = CASE direction WHEN 'in' "
+			  "THEN 'out' ELSE 'in' END" },
+			{ "partner", "partner_oin = coalesce(partner_oin, '') || '9'" },
+			{ "messageid", "message_id = coalesce(message_id, '') || 'x'" },
+			{ "berichtcode", "berichtcode = coalesce(berichtcode, '') || 'x'" },
+			{ "entiteittype", "entiteittype = coalesce(entiteittype, '') || 'x'" },
+			{ "subject", "subject = coalesce(subject, '') || 'x'" },
+			{ "record", "record = coalesce(record, '') || 'x'" },
+			{ "velden", "velden = coalesce(velden, '') || 'x'" },
+			{ "basis", "basis = coalesce(basis, '') || 'x'" },
+			{ "doel", "doel = coalesce(doel, '') || 'x'" },
+			{ "outcome", "outcome = outcome || 'x'" },
+			{ "code", "code = coalesce(code, '') || 'x'" },
+			{ "sha256", "bytes_sha256 = coalesce(bytes_sha256, '') || 'x'" },
+			{ "message", "message = coalesce(message, 0) + 1" },
+			{ "detail", "detail = coalesce(detail, '') || 'x'" },
+		};
+
+		for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+			char change[256], name[64];
+
+			snprintf(change, sizeof(change), "UPDATE audit SET %s WHERE seq = 5",
+			    changes[i][1]);
+			snprintf(name, sizeof(name), "column-%s", changes[i][0]);
+			make_case(name, change, path, sizeof(path));
+			c = verify(path, NULL);
+			ok(c.first_bad == 5 && c.bad == 1 &&
+			    has(c, "its hash does not match its content"),
+			    "column %s of entry 5 changed: entry 5 named, nothing "
+			    "else (%s)", changes[i][0], c.first);
+		}
+		make_case("column-seq", "UPDATE audit SET seq = 27 WHERE seq = 26",
+		    path, sizeof(path));
+		c = verify(path, NULL);
+		ok(c.first_bad == 27 && c.bad >= 1, "column seq of the last entry "
+		    "changed: named (%s)", c.first);
+	}
 
 	make_case("delete", "DELETE FROM audit WHERE seq = 7", path, sizeof(path));
 	c = verify(path, NULL);
