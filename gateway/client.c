@@ -182,7 +182,7 @@ kp_answer_verify(struct kp_gateway *gw, const struct kp_profile *partner,
 	if (kp_env_inspect(doc, 1, &env, err) != KP_OK ||
 	    kp_wss_verify(&env, &policy, &sig, err) != KP_OK ||
 	    kp_env_check_timestamp(&env, kp_now_ms(), gw->cfg->clock_skew,
-	    gw->cfg->max_lifetime, err) != KP_OK ||
+	    gw->cfg->max_lifetime, gw->cfg->timestamp_max_age, err) != KP_OK ||
 	    kp_env_check_addressing(&env, NULL, NULL, NULL, err) != KP_OK)
 		goto out;
 	relates = kp_env_text(env.relates_to);

@@ -84,6 +84,9 @@ static const struct opt options[] = {
 	  300, NULL, "seconds between Created and Expires in what we sign" },
 	{ "max_lifetime", OPT_INT, OFF(max_lifetime), 0, 10, 3600, 3600, NULL,
 	  "longest Timestamp lifetime we accept, in seconds" },
+	{ "timestamp_max_age", OPT_INT, OFF(timestamp_max_age), 0, 10, 3600,
+	  300, NULL, "oldest a Timestamp's Created may be, in seconds, when it "
+	  "has no Expires (Digikoppeling WB002 makes Expires optional)" },
 	{ "idle_timeout", OPT_INT, OFF(idle_timeout), 0, 1, 3600, 60, NULL,
 	  "seconds an idle kept-alive connection stays open" },
 	{ "handshake_timeout", OPT_INT, OFF(handshake_timeout), 0, 1, 300, 10,
@@ -145,7 +148,8 @@ static const struct opt options[] = {
  */
 static const char *const reloadable[] = {
 	"log_level", "context_contacts", "clock_skew", "timestamp_lifetime",
-	"max_lifetime", "send_timeout", "application", "name",
+	"max_lifetime", "timestamp_max_age", "send_timeout", "application",
+	"name",
 };
 
 static int

@@ -43,6 +43,7 @@ struct kp_config {
 	int64_t	 min_body_rate;		/* bytes/s a body keeps up on average */
 	int64_t	 max_unauthenticated_per_address;
 	int64_t	 max_pending_writes;	/* then 503 (load shedding) */
+	int64_t	 timestamp_max_age;	/* seconds, a Created without Expires */
 	int64_t	 log_level;
 	int64_t	 partitions;		/* P: streams per partner we send on */
 	int64_t	 send_timeout;		/* seconds for one exchange with a partner */

@@ -229,6 +229,10 @@ static const struct {
 	{ NS_WSA, "MessageID", "wsa:MessageID" },
 	{ NS_WSA, "From", "wsa:From" },
 	{ NS_WSA, "RelatesTo", "wsa:RelatesTo" },
+	{ NS_WSA, "ReplyTo", "wsa:ReplyTo" },
+	{ NS_WSA, "FaultTo", "wsa:FaultTo" },
+	{ NS_WSU, "Created", "wsu:Created" },
+	{ NS_WSU, "Expires", "wsu:Expires" },
 };
 #define N_UNIQUE (sizeof(unique_elements) / sizeof(unique_elements[0]))
 
@@ -269,16 +273,21 @@ only_whitespace_text(xmlNodePtr parent)
 	return 1;
 }
 
-enum { H_TO, H_ACTION, H_MESSAGEID, H_FROM, H_RELATESTO, H_SECURITY, H_MAX };
+enum { H_TO, H_ACTION, H_MESSAGEID, H_FROM, H_RELATESTO, H_REPLYTO,
+	H_FAULTTO, H_SECURITY, H_MAX };
 
+/*
+ * The header blocks, in any order (Digikoppeling fixes none and toolkits
+ * differ); count_unique() has refused a second of any.
+ */
 static int
 inspect_header(struct kp_env *env, struct kp_err *err)
 {
 	static const char *names[H_MAX] = { "To", "Action", "MessageID",
-	    "From", "RelatesTo", "Security" };
+	    "From", "RelatesTo", "ReplyTo", "FaultTo", "Security" };
 	xmlNodePtr *slots[H_MAX] = { &env->to, &env->action, &env->message_id,
-	    &env->from, &env->relates_to, &env->security };
-	int last = -1;
+	    &env->from, &env->relates_to, &env->reply_to, &env->fault_to,
+	    &env->security };
 
 	if (!only_whitespace_text(env->header))
 		return kp_reject(err, KP_F_002, "text directly in soap:Header");
@@ -295,25 +304,21 @@ inspect_header(struct kp_env *env, struct kp_err *err)
 			    "header block %s on line %ld is not allowed (only "
 			    "WS-Addressing and wsse:Security, Digikoppeling WS007)",
 			    (const char *)c->name, (long)xmlGetLineNo(c));
-		if (which <= last)
-			return kp_reject(err, KP_F_002,
-			    "header block %s on line %ld is out of order",
-			    (const char *)c->name, (long)xmlGetLineNo(c));
-		last = which;
 		*slots[which] = c;
 	}
 	if (env->action == NULL || env->message_id == NULL ||
 	    env->security == NULL)
 		return kp_reject(err, KP_F_002,
 		    "header needs wsa:Action, wsa:MessageID and wsse:Security");
-	if (!env->response && (env->to == NULL || env->from == NULL ||
-	    env->relates_to != NULL))
+	/* wsa:From is optional in a request (Digikoppeling WA001) */
+	if (!env->response && (env->to == NULL || env->relates_to != NULL))
 		return kp_reject(err, KP_F_002,
-		    "a request carries wsa:To and wsa:From and no wsa:RelatesTo");
+		    "a request carries wsa:To and no wsa:RelatesTo");
 	if (env->response && (env->to != NULL || env->from != NULL ||
+	    env->reply_to != NULL || env->fault_to != NULL ||
 	    env->relates_to == NULL))
-		return kp_reject(err, KP_F_002,
-		    "a response carries wsa:RelatesTo and no wsa:To or wsa:From");
+		return kp_reject(err, KP_F_002, "a response carries "
+		    "wsa:RelatesTo and no wsa:To, From, ReplyTo or FaultTo");
 	return KP_OK;
 }
 
@@ -353,13 +358,14 @@ inspect_security(struct kp_env *env, struct kp_err *err)
 		    "wsse:Security needs one wsu:Timestamp, one "
 		    "BinarySecurityToken%s and one ds:Signature",
 		    env->response ? ", one SignatureConfirmation" : "");
+	/* Expires is optional (Digikoppeling WB002) */
 	env->created = kp_xml_first(env->timestamp);
 	env->expires = kp_xml_next(env->created);
 	if (!kp_xml_is(env->created, NS_WSU, "Created") ||
-	    !kp_xml_is(env->expires, NS_WSU, "Expires") ||
-	    kp_xml_next(env->expires) != NULL)
-		return kp_reject(err, KP_F_002,
-		    "wsu:Timestamp holds wsu:Created then wsu:Expires, nothing else");
+	    (env->expires != NULL && (!kp_xml_is(env->expires, NS_WSU,
+	    "Expires") || kp_xml_next(env->expires) != NULL)))
+		return kp_reject(err, KP_F_002, "wsu:Timestamp holds wsu:Created "
+		    "and maybe then wsu:Expires, nothing else");
 	return KP_OK;
 }
 
@@ -403,16 +409,17 @@ kp_env_inspect(xmlDocPtr doc, int response, struct kp_env *env,
 
 int
 kp_env_check_timestamp(const struct kp_env *env, int64_t now_ms,
-    int64_t skew_s, int64_t max_lifetime_s, struct kp_err *err)
+    int64_t skew_s, int64_t max_lifetime_s, int64_t max_age_s,
+    struct kp_err *err)
 {
 	char *created = kp_env_text(env->created);
-	char *expires = kp_env_text(env->expires);
+	char *expires = env->expires != NULL ? kp_env_text(env->expires) : NULL;
 	int64_t c_ms, e_ms;
 	int ret = KP_OK;
 
-	if (created == NULL || expires == NULL ||
+	if (created == NULL || (env->expires != NULL && expires == NULL) ||
 	    kp_time_parse_iso(created, &c_ms) != 0 ||
-	    kp_time_parse_iso(expires, &e_ms) != 0) {
+	    (expires != NULL && kp_time_parse_iso(expires, &e_ms) != 0)) {
 		ret = kp_reject(err, KP_F_012,
 		    "wsu:Created and wsu:Expires must be UTC "
 		    "YYYY-MM-DDThh:mm:ss(.sss)Z");
@@ -420,6 +427,12 @@ kp_env_check_timestamp(const struct kp_env *env, int64_t now_ms,
 		ret = kp_reject(err, KP_F_012,
 		    "wsu:Created %s lies more than %llds in the future; check "
 		    "the sender's clock", created, (long long)skew_s);
+	} else if (expires == NULL) {
+		/* no Expires (WB002): our own limit on Created's age */
+		if (now_ms - c_ms > max_age_s * 1000)
+			ret = kp_reject(err, KP_F_012, "wsu:Created %s is more "
+			    "than %llds old and no wsu:Expires says longer",
+			    created, (long long)max_age_s);
 	} else if (e_ms <= now_ms) {
 		ret = kp_reject(err, KP_F_012, "message expired at %s", expires);
 	} else if (e_ms <= c_ms) {
@@ -431,6 +444,34 @@ kp_env_check_timestamp(const struct kp_env *env, int64_t now_ms,
 	}
 	free(created);
 	free(expires);
+	return ret;
+}
+
+/*
+ * A request's ReplyTo or FaultTo (what toolkits cannot leave out): only
+ * the anonymous or none address, as for a synchronous exchange over the
+ * same connection; nothing but the wsa:Address.
+ */
+static int
+reply_address(xmlNodePtr block, const char *label, struct kp_err *err)
+{
+	xmlNodePtr address;
+	char *a;
+	int ret = KP_OK;
+
+	if (block == NULL)
+		return KP_OK;
+	address = kp_xml_first(block);
+	if (!kp_xml_is(address, NS_WSA, "Address") || kp_xml_next(address) != NULL)
+		return kp_reject(err, KP_F_002, "%s holds one wsa:Address, "
+		    "nothing else", label);
+	a = kp_env_text(address);
+	if (a == NULL || (strcmp(a, WSA_ANONYMOUS) != 0 &&
+	    strcmp(a, WSA_NONE) != 0))
+		ret = kp_reject(err, KP_F_003, "%s must be the anonymous (or "
+		    "none) address: answers come on this connection, not to "
+		    "%.80s", label, a != NULL ? a : "(empty)");
+	free(a);
 	return ret;
 }
 
@@ -469,6 +510,10 @@ kp_env_check_addressing(const struct kp_env *env, const char *endpoint,
 			goto out;
 		}
 	}
+	if (!env->response &&
+	    ((ret = reply_address(env->reply_to, "wsa:ReplyTo", err)) != KP_OK ||
+	    (ret = reply_address(env->fault_to, "wsa:FaultTo", err)) != KP_OK))
+		goto out;
 	if (!env->response) {
 		size_t elen = strlen(endpoint);
 

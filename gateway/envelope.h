@@ -28,6 +28,8 @@
 #define WSS_X509V3 "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
 #define WSS_BASE64 "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 #define WSA_UNSPECIFIED "http://www.w3.org/2005/08/addressing/unspecified"
+#define WSA_ANONYMOUS	"http://www.w3.org/2005/08/addressing/anonymous"
+#define WSA_NONE	"http://www.w3.org/2005/08/addressing/none"
 
 /* Pointers into doc; doc owns everything. */
 struct kp_env {
@@ -35,7 +37,9 @@ struct kp_env {
 	int		response;
 	xmlNodePtr	envelope, header, body, body_root;
 	xmlNodePtr	to, action, message_id, from, relates_to;
+	xmlNodePtr	reply_to, fault_to;	/* requests, tolerated (§2) */
 	xmlNodePtr	security, timestamp, created, expires, bst, sigconf;
+						/* expires: NULL when absent */
 	xmlNodePtr	signature;
 };
 
@@ -61,17 +65,25 @@ struct kp_env_params {
 int	kp_env_build(const struct kp_env_params *p, xmlNodePtr body_root,
 	    struct kp_env *env, struct kp_err *err);
 
-/* Rule 2.1.2: shape, counts, header order.  KP002 on failure. */
+/*
+ * Rule 2.1.2: shape and counts; header blocks in any order, each known
+ * block at most once, nothing else (WS007).  KP002 on failure.
+ */
 int	kp_env_inspect(xmlDocPtr doc, int response, struct kp_env *env,
 	    struct kp_err *err);
 
-/* Rule 2.1.5: KP012 on failure. */
+/*
+ * Rule 2.1.5: KP012 on failure.  Without wsu:Expires, Created may be at
+ * most max_age_s old.
+ */
 int	kp_env_check_timestamp(const struct kp_env *env, int64_t now_ms,
-	    int64_t skew_s, int64_t max_lifetime_s, struct kp_err *err);
+	    int64_t skew_s, int64_t max_lifetime_s, int64_t max_age_s,
+	    struct kp_err *err);
 
 /*
  * Rule 2.1.6 for requests: To is our endpoint (optionally ?OIN=our_oin),
- * Action names the body root, a non-empty SOAPAction equals Action.
+ * Action names the body root, a non-empty SOAPAction equals Action,
+ * ReplyTo and FaultTo (when present) have the anonymous or none address.
  * For responses only the Action rule.  KP003 on failure.
  */
 int	kp_env_check_addressing(const struct kp_env *env, const char *endpoint,

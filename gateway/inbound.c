@@ -112,7 +112,7 @@ stage_timestamp(struct kp_inbound_call *in, struct kp_err *err)
 	const struct kp_config *cfg = in->gw->cfg;
 
 	return kp_env_check_timestamp(&in->env, kp_now_ms(), cfg->clock_skew,
-	    cfg->max_lifetime, err);
+	    cfg->max_lifetime, cfg->timestamp_max_age, err);
 }
 
 static int
@@ -164,6 +164,27 @@ stage_body(struct kp_inbound_call *in, struct kp_err *err)
 	return KP_OK;
 }
 
+/*
+ * wsa:From is optional (WA001); when its Address names an OIN
+ * (?OIN=...), it is the sender's.
+ */
+static int
+from_oin_check(struct kp_inbound_call *in, struct kp_err *err)
+{
+	char *address, *oin;
+	int ret = KP_OK;
+
+	if (in->env.from == NULL)
+		return KP_OK;
+	address = kp_env_text(kp_xml_child(in->env.from, NS_WSA, "Address"));
+	if (address != NULL && (oin = strstr(address, "?OIN=")) != NULL &&
+	    strcmp(oin + 5, in->req->peer_oin) != 0)
+		ret = kp_reject(err, KP_F_011, "wsa:From names OIN %.24s, not "
+		    "the connecting partner %s", oin + 5, in->req->peer_oin);
+	free(address);
+	return ret;
+}
+
 static int
 stage_identities(struct kp_inbound_call *in, struct kp_err *err)
 {
@@ -175,7 +196,7 @@ stage_identities(struct kp_inbound_call *in, struct kp_err *err)
 		return kp_reject(err, KP_F_003,
 		    "ontvanger/organisatie %s is not this gateway (%s)",
 		    in->sg.ontvanger_oin, in->gw->cfg->oin);
-	return KP_OK;
+	return from_oin_check(in, err);
 }
 
 /*

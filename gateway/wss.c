@@ -291,7 +291,7 @@ id_target(xmlDocPtr doc, const char *uri)
 	return attr->parent;
 }
 
-#define MAX_REFS 8
+#define MAX_REFS 10
 
 struct expected {
 	xmlNodePtr	node[MAX_REFS];
@@ -388,10 +388,24 @@ check_signed_info(struct kp_env *env, xmlNodePtr signed_info,
 		if (target == env->body)
 			*body_ref = digest_value;
 	}
-	for (int i = 0; i < x->n; i++)
-		if (!x->seen[i])
-			return kp_reject(err, KP_F_010, "%s is not signed",
-			    x->label[i]);
+	{
+		/* name every block left unsigned, as a toolkit's user needs */
+		char missing[300] = "";
+		int nmissing = 0;
+
+		for (int i = 0; i < x->n; i++)
+			if (!x->seen[i]) {
+				nmissing++;
+				snprintf(missing + strlen(missing),
+				    sizeof(missing) - strlen(missing), "%s%s",
+				    missing[0] ? ", " : "", x->label[i]);
+			}
+		if (nmissing > 0)
+			return kp_reject(err, KP_F_010, "%s %s not signed "
+			    "(every WS-Addressing header present must be, "
+			    "Digikoppeling WB004)", missing, nmissing == 1 ? "is" :
+			    "are");
+	}
 	return KP_OK;
 }
 
@@ -557,6 +571,8 @@ kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 	expect(&x, env->message_id, "wsa:MessageID");
 	expect(&x, env->from, "wsa:From");
 	expect(&x, env->relates_to, "wsa:RelatesTo");
+	expect(&x, env->reply_to, "wsa:ReplyTo");
+	expect(&x, env->fault_to, "wsa:FaultTo");
 	expect(&x, env->sigconf, "wsse11:SignatureConfirmation");
 	if (check_signed_info(env, signed_info, &x, &body_ref, err) != KP_OK ||
 	    check_key_info(env, key_info, err) != KP_OK)

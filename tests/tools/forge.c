@@ -313,6 +313,101 @@ m_extra_header(struct kp_env *env, const struct forge_opts *o, const char *arg)
 	return xmlAddPrevSibling(env->security, block) != NULL ? 0 : -1;
 }
 
+/*
+ * A WS-Addressing block a toolkit adds: arg "NAME ADDRESS" (signed, with a
+ * wsu:Id and a reference) or "NAME ADDRESS unsigned"; before Security.
+ */
+static int
+m_wsa_block(struct kp_env *env, const struct forge_opts *o, const char *arg)
+{
+	char name[32], address[200], flag[16] = "", id[48];
+	static int serial;
+	xmlNodePtr block, a;
+	xmlNsPtr wsu = xmlSearchNsByHref(env->doc, env->timestamp,
+	    (const xmlChar *)NS_WSU);
+
+	if (sscanf(arg, "%31s %199s %15s", name, address, flag) < 2 ||
+	    (block = xmlNewDocNode(env->doc, env->action->ns,
+	    (const xmlChar *)name, NULL)) == NULL)
+		return -1;
+	a = xmlNewChild(block, env->action->ns, (const xmlChar *)"Address",
+	    (const xmlChar *)address);
+	snprintf(id, sizeof(id), "id-%s-%d", name, ++serial);
+	if (a == NULL || xmlNewNsProp(block, wsu, (const xmlChar *)"Id",
+	    (const xmlChar *)id) == NULL ||
+	    xmlAddPrevSibling(env->security, block) == NULL)
+		return -1;
+	if (strcmp(flag, "unsigned") == 0)
+		return 0;
+	snprintf(id, sizeof(id), "#id-%s-%d", name, serial);
+	return m_add_ref(env, o, id);
+}
+
+/* Two of a block: arg as for m_wsa_block, added twice. */
+static int
+m_wsa_twice(struct kp_env *env, const struct forge_opts *o, const char *arg)
+{
+	return m_wsa_block(env, o, arg) == 0 && m_wsa_block(env, o, arg) == 0 ?
+	    0 : -1;
+}
+
+/* Leave out an optional element, and its reference when it has one. */
+static int
+m_leave_out(struct kp_env *env, const struct forge_opts *o, const char *arg)
+{
+	xmlNodePtr n = strcmp(arg, "from") == 0 ? env->from : env->expires;
+
+	if (n == NULL)
+		return -1;
+	if (strcmp(arg, "from") == 0 && m_drop_ref(env, o, "#id-from") != 0)
+		return -1;
+	xmlUnlinkNode(n);
+	xmlFreeNode(n);
+	return 0;
+}
+
+/* wsa:From naming another OIN than the sender's (still signed). */
+static int
+m_from_oin(struct kp_env *env, const struct forge_opts *o, const char *arg)
+{
+	xmlNodePtr a = kp_xml_first(env->from);
+	char *text = kp_xml_text(a), *q, url[1024];
+
+	(void)o;
+	if (text == NULL || (q = strstr(text, "?OIN=")) == NULL) {
+		free(text);
+		return -1;
+	}
+	*q = '\0';
+	snprintf(url, sizeof(url), "%s?OIN=%s", text, arg);
+	free(text);
+	xmlNodeSetContent(a, (const xmlChar *)url);
+	return 0;
+}
+
+/* After signing: the header blocks in another order (o->header_order). */
+static int
+reorder_header(struct kp_env *env, const char *order)
+{
+	xmlNodePtr blocks[16];
+	int n = 0;
+
+	for (xmlNodePtr c = kp_xml_first(env->header); c != NULL && n < 16;
+	    c = kp_xml_next(c))
+		blocks[n++] = c;
+	for (const char *p = order; *p != '\0';) {
+		char *end;
+		long i = strtol(p, &end, 10);
+
+		if (end == p || i < 0 || i >= n)
+			return -1;
+		xmlUnlinkNode(blocks[i]);
+		xmlAddChild(env->header, blocks[i]);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
 #define SHA1 "http://www.w3.org/2000/09/xmldsig#sha1"
 #define RSA_SHA1 "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
 #define HMAC_SHA256 "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"
@@ -350,6 +445,18 @@ static const struct mutation mutations[] = {
 	{ "extra-header", POST, m_extra_header, NULL },
 	{ "utf16-bom", BYTES, NULL, NULL },
 	{ "truncated", BYTES, NULL, NULL },
+	/* what standard toolkits send (PROTOCOL.md 2) */
+	{ "no-from", PRE, m_leave_out, "from" },
+	{ "no-expires", PRE, m_leave_out, "expires" },
+	{ "reply-to-anonymous", PRE, m_wsa_block, "ReplyTo " WSA_ANONYMOUS },
+	{ "reply-to-none", PRE, m_wsa_block, "ReplyTo " WSA_NONE },
+	{ "fault-to-anonymous", PRE, m_wsa_block, "FaultTo " WSA_ANONYMOUS },
+	{ "reply-to-address", PRE, m_wsa_block,
+	  "ReplyTo https://partner.example/antwoorden" },
+	{ "reply-to-unsigned", PRE, m_wsa_block,
+	  "ReplyTo " WSA_ANONYMOUS " unsigned" },
+	{ "two-reply-to", PRE, m_wsa_twice, "ReplyTo " WSA_ANONYMOUS },
+	{ "from-other-oin", PRE, m_from_oin, "00000009009000000000" },
 };
 #define N_MUTATIONS (sizeof(mutations) / sizeof(mutations[0]))
 
@@ -362,7 +469,10 @@ const char *const forge_mutations[N_MUTATIONS + 1] = {
 	"two-security", "two-signatures", "wrap-header-first",
 	"wrap-header-last", "wrap-in-security", "duplicate-id", "keyvalue",
 	"x509data", "altered-body", "comment-in-field", "no-must-understand",
-	"extra-header", "utf16-bom", "truncated", NULL
+	"extra-header", "utf16-bom", "truncated", "no-from", "no-expires",
+	"reply-to-anonymous", "reply-to-none", "fault-to-anonymous",
+	"reply-to-address", "reply-to-unsigned", "two-reply-to",
+	"from-other-oin", NULL
 };
 
 int
@@ -408,6 +518,12 @@ forge_build(struct kp_gateway *gw, const struct kp_profile *to,
 	if (m != NULL && m->phase == POST && m->fn != NULL &&
 	    m->fn(&env, o, m->arg) != 0) {
 		ret = kp_fail(err, KP_ERR_XML, "mutation %s failed", m->name);
+		goto out;
+	}
+	if (o->header_order != NULL &&
+	    reorder_header(&env, o->header_order) != 0) {
+		ret = kp_fail(err, KP_ERR_USAGE, "header order %s: not indices "
+		    "of the header's blocks", o->header_order);
 		goto out;
 	}
 	if ((ret = kp_env_serialize(env.doc, out, len, err)) != KP_OK)

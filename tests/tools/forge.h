@@ -27,6 +27,11 @@ struct forge_opts {
 	const char		*wsa_to;	/* NULL: the partner's endpoint */
 	const char		*action;	/* NULL: from the body root */
 	int			 external_port;	/* for external-uri */
+	/*
+	 * After signing, the header blocks in this order: their indices as
+	 * signed, e.g. "4,0,3,1,2" (NULL: as built).  Order is not signed.
+	 */
+	const char		*header_order;
 };
 
 int	forge_build(struct kp_gateway *sender, const struct kp_profile *to,

@@ -113,6 +113,117 @@ forged(const char *what, const char *template_name, const char *from,
 	xmlFreeDoc(body);
 }
 
+/* A forged request that must be accepted: 0, or what went wrong. */
+static const char *
+accepted(const struct forge_opts *o)
+{
+	static int n;
+	static char why[160];
+	struct counts before = counts(), after;
+	struct kp_response resp;
+	char ref[32], *bytes = NULL;
+	size_t len;
+	struct kp_err err;
+	xmlDocPtr body;
+
+	snprintf(ref, sizeof(ref), "toolkit-%d", ++n);
+	body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF, ref, "111222333");
+	if (body == NULL || forge_build(fx.partner, fx.self_at_partner,
+	    xmlDocGetRootElement(body), o, &bytes, &len, &err) != KP_OK) {
+		xmlFreeDoc(body);
+		return "could not forge";
+	}
+	deliver(bytes, len, OIN_PARTNER, "text/xml; charset=utf-8", NULL, &resp);
+	after = counts();
+	why[0] = '\0';
+	if (resp.fault != KP_F_NONE || resp.http_status != 200)
+		snprintf(why, sizeof(why), "%s (HTTP %d): %.100s",
+		    kp_fault_code(resp.fault), resp.http_status,
+		    resp.body != NULL && strstr(resp.body, "omschrijving>") ?
+		    strstr(resp.body, "omschrijving>") + 13 : "");
+	else if (after.message != before.message + 1)
+		snprintf(why, sizeof(why), "accepted but not stored");
+	kp_response_clear(&resp);
+	free(bytes);
+	xmlFreeDoc(body);
+	return why[0] ? why : NULL;
+}
+
+/*
+ * PROTOCOL.md 2 as a receiver reads it: what standard Digikoppeling
+ * toolkits send is accepted, and refused only for what is wrong.
+ */
+static void
+toolkits(void)
+{
+	static const char *const forms[][2] = {
+		{ "no-from", "a request without wsa:From (WA001)" },
+		{ "no-expires", "a Timestamp without Expires (WB002)" },
+		{ "reply-to-anonymous", "a signed ReplyTo, anonymous" },
+		{ "reply-to-none", "a signed ReplyTo, none" },
+		{ "fault-to-anonymous", "a signed FaultTo, anonymous" },
+	};
+	struct forge_opts o = { 0 };
+	char order[32];
+	int idx[5] = { 0, 1, 2, 3, 4 }, perms = 0, good = 0;
+	const char *why = NULL, *bad = NULL;
+
+	/* every order of the five blocks (To, Action, MessageID, From,
+	 * Security), by Heap's algorithm */
+	for (int c[5] = { 0 }, i = 0;; ) {
+		snprintf(order, sizeof(order), "%d,%d,%d,%d,%d", idx[0], idx[1],
+		    idx[2], idx[3], idx[4]);
+		o.header_order = order;
+		perms++;
+		if ((why = accepted(&o)) == NULL)
+			good++;
+		else if (bad == NULL)
+			bad = why;
+		while (i < 5 && c[i] >= i) {
+			c[i] = 0;
+			i++;
+		}
+		if (i == 5)
+			break;
+		{
+			int j = i % 2 == 0 ? 0 : c[i], t = idx[j];
+
+			idx[j] = idx[i];
+			idx[i] = t;
+		}
+		c[i]++;
+		i = 0;
+	}
+	o.header_order = NULL;
+	ok(perms == 120 && good == 120, "all %d orders of the header blocks "
+	    "accepted (%d)%s%s", perms, good, bad ? ": " : "", bad ? bad : "");
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		o.mutation = forms[i][0];
+		why = accepted(&o);
+		ok(why == NULL, "%s: accepted%s%s", forms[i][1], why ? ": " : "",
+		    why ? why : "");
+	}
+	o.mutation = "reply-to-address";
+	forged("a ReplyTo with a real address", "zakLk01", OIN_PARTNER,
+	    "111222333", &o, OIN_PARTNER, NULL, KP_F_003);
+	o.mutation = "reply-to-unsigned";
+	forged("an unsigned ReplyTo", "zakLk01", OIN_PARTNER, "111222333", &o,
+	    OIN_PARTNER, NULL, KP_F_010);
+	o.mutation = "two-reply-to";
+	forged("two ReplyTo blocks", "zakLk01", OIN_PARTNER, "111222333", &o,
+	    OIN_PARTNER, NULL, KP_F_002);
+	o.mutation = "extra-header";
+	forged("an unknown header block", "zakLk01", OIN_PARTNER, "111222333", &o,
+	    OIN_PARTNER, NULL, KP_F_002);
+	o.mutation = "from-other-oin";
+	forged("wsa:From naming another OIN", "zakLk01", OIN_PARTNER,
+	    "111222333", &o, OIN_PARTNER, NULL, KP_F_011);
+	o.mutation = "no-expires";
+	o.created_offset_s = -400;
+	forged("no Expires and a Created older than timestamp_max_age",
+	    "zakLk01", OIN_PARTNER, "111222333", &o, OIN_PARTNER, NULL, KP_F_012);
+}
+
 int
 main(void)
 {
@@ -182,6 +293,7 @@ main(void)
 	xmlFreeDoc(body);
 
 	/* The body rules, identities and policy. */
+	toolkits();
 	forged("invalid BSN", "zakLk01", OIN_PARTNER, "123456789", &o, OIN_PARTNER,
 	    NULL, KP_F_040);
 	forged("schema-invalid body", "zakLk01-baddate", OIN_PARTNER, "111222333",

@@ -48,7 +48,7 @@ verdict(const struct forge_opts *o, const char *peer_oin, char *msg,
 	if ((doc = kp_xml_parse(bytes, len, &err)) == NULL ||
 	    kp_env_inspect(doc, 0, &env, &err) != KP_OK ||
 	    kp_wss_verify(&env, &policy, &res, &err) != KP_OK ||
-	    kp_env_check_timestamp(&env, kp_now_ms(), 60, 3600, &err) != KP_OK ||
+	    kp_env_check_timestamp(&env, kp_now_ms(), 60, 3600, 300, &err) != KP_OK ||
 	    kp_env_check_addressing(&env, fx.self->cfg->endpoint, OIN_SELF, NULL,
 	    &err) != KP_OK)
 		f = err.fault;
