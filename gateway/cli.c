@@ -32,7 +32,8 @@
 static int
 fail_msg(const char *cmd, const struct kp_err *err)
 {
-	fprintf(stderr, "ketenpoort %s: %s\n", cmd, err->msg);
+	/* a partner's words may be in it (a refusal's omschrijving) */
+	kp_text_line(stderr, "ketenpoort %s: %s", cmd, err->msg);
 	return 2;
 }
 
@@ -772,6 +773,11 @@ print_link(void *arg, const struct kp_link_status *ls)
 	    (long long)ls->pending, (long long)ls->parked,
 	    ls->oldest_undelivered[0] ? "; oldest undelivered queued " : "",
 	    ls->oldest_undelivered);
+	if (ls->conflicts > 0)
+		printf("  out: %lld refused with KP031 (the partner applied "
+		    "another notice under that volgnummer): see queue list "
+		    "--state parked; queue retry ID renumbers\n",
+		    (long long)ls->conflicts);
 	printf("  in:  %lld notices applied on %lld streams\n",
 	    (long long)ls->next_in_total, (long long)ls->streams_in);
 	if (ls->checked_at[0] == '\0')

@@ -266,9 +266,11 @@ link_row(void *arg, const struct kp_link_status *s)
 	json_field(j->out, "partner", s->partner_oin, 0);
 	json_field(j->out, "naam", p != NULL ? p->naam : NULL, 0);
 	fprintf(j->out, "\"out\": {\"streams\": %lld, \"numbered\": %lld, "
-	    "\"delivered\": %lld, \"pending\": %lld, \"parked\": %lld, ",
-	    (long long)s->streams_out, (long long)s->next_out_total,
-	    (long long)s->delivered, (long long)s->pending, (long long)s->parked);
+	    "\"delivered\": %lld, \"pending\": %lld, \"parked\": %lld, "
+	    "\"stream_conflicts\": %lld, ", (long long)s->streams_out,
+	    (long long)s->next_out_total, (long long)s->delivered,
+	    (long long)s->pending, (long long)s->parked,
+	    (long long)s->conflicts);
 	json_field(j->out, "oldest_undelivered", s->oldest_undelivered, 1);
 	fprintf(j->out, "}, \"in\": {\"streams\": %lld, \"applied\": %lld}, "
 	    "\"digests\": {", (long long)s->streams_in,

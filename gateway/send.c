@@ -39,11 +39,11 @@ send_one(const char *prog, struct kp_client *client,
 	int ret = 2;
 
 	if (kp_read_file(file, BODY_FILE_MAX, &text, &len, &err) != KP_OK) {
-		fprintf(stderr, "%s: %s\n", prog, err.msg);
+		kp_text_line(stderr, "%s: %s", prog, err.msg);
 		goto out;
 	}
 	if ((body = kp_xml_parse(text, len, &err)) == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", prog, file, err.msg);
+		kp_text_line(stderr, "%s: %s: %s", prog, file, err.msg);
 		goto out;
 	}
 	root = xmlDocGetRootElement(body);
@@ -58,25 +58,29 @@ send_one(const char *prog, struct kp_client *client,
 		goto out;
 	}
 	if (kp_client_exchange(client, root, &outcome, &err) != KP_OK) {
-		fprintf(stderr, "%s: %s to %s (%s): %s%s%s\n", prog, file,
+		kp_text_line(stderr, "%s: %s to %s (%s): %s%s%s", prog, file,
 		    partner->naam, partner->oin,
 		    err.status == KP_ERR_PROTOCOL ? kp_fault_code(err.fault) : "",
 		    err.status == KP_ERR_PROTOCOL ? " in the answer: " : "", err.msg);
 		goto out;
 	}
 	if (outcome.fault == KP_F_NONE) {
-		printf("%s: %s from %s (%s): accepted; MessageID %s\n", file,
+		kp_text_line(stdout, "%s: %s from %s (%s): accepted; MessageID %s", file,
 		    outcome.answer_root, partner->naam, partner->oin,
 		    outcome.message_id);
 		ret = 0;
 	} else {
-		printf("%s: Fo03 from %s (%s): %s %s; MessageID %s\n", file,
+		kp_text_line(stdout, "%s: Fo03 from %s (%s): %s %s; MessageID %s", file,
 		    partner->naam, partner->oin, kp_fault_code(outcome.fault),
 		    outcome.omschrijving, outcome.message_id);
 		ret = 1;
 	}
-	if (flags & KP_SEND_SHOW_ANSWER)
-		printf("%.*s\n", (int)outcome.response_len, outcome.response);
+	if (flags & KP_SEND_SHOW_ANSWER) {
+		/* the partner's bytes, as a terminal may show them */
+		kp_text_write(stdout, outcome.response, outcome.response_len,
+		    KP_TEXT_LINES);
+		fputc('\n', stdout);
+	}
 out:
 	kp_outcome_clear(&outcome);
 	xmlFreeDoc(body);

@@ -19,7 +19,7 @@ set -u
 WORK=$(mktemp -d /tmp/kp-streams.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..24"
+echo "1..25"
 
 KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
     kp_pair || { echo "Bail out! no PKI"; exit 1; }
@@ -86,6 +86,8 @@ code=$(curl -s -o "$WORK/health" -w '%{http_code}' "http://127.0.0.1:$A1/healthz
 is "  /healthz is unready (503)" 503 "$code"
 check "  naming the link and what to do" \
     grep -q "^FAIL link to $GGD: 1 notice refused with KP031 .*queue retry ID renumbers it" "$WORK/health"
+check "  sync status says so too" \
+    grep -q "^  out: 1 refused with KP031" <<< "$("$KP" sync status -c "$GCONF")"
 
 # 4. the operator looks and renumbers
 id=$(kp_sql gemeente "SELECT id FROM outbox WHERE identificatie = 'ZAAK-OUTBOX-1'")
