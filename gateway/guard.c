@@ -267,7 +267,7 @@ admit(struct gconn *c)
 	evhttp_connection_set_closecb(evcon, on_close, c);
 	peer_address(c);
 	c->active_ms = kp_now_ms();
-	if (!g->lim.tls) {
+	if (c->authenticated) {	/* plain, or a handshake done already */
 		set_state(c, G_IDLE);
 		return;
 	}
@@ -337,6 +337,7 @@ on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 	if (info->n_added == 0)
 		return;
 	c->active_ms = kp_now_ms();
+	/* (before admission the timer is the admission's: leave it) */
 	if (c->st == G_IDLE) {
 		c->prev_lf = 0;
 		set_state(c, G_HEADERS);
@@ -452,7 +453,7 @@ kp_guard_authenticated(struct kp_guard *g, struct bufferevent *bev)
 		return;
 	c->authenticated = 1;
 	g->nunauth--;
-	if (c->st == G_HANDSHAKE || c->st == G_NEW)
+	if (c->st == G_HANDSHAKE)
 		set_state(c, G_IDLE);
 	c->active_ms = kp_now_ms();
 	if (g->lim.max_conn <= 0 || g->nconn - g->nunauth <= g->lim.max_conn)
@@ -477,7 +478,8 @@ kp_guard_request(struct kp_guard *g, struct evhttp_request *req,
 	if (answer_later)
 		c->busy++;
 	c->active_ms = kp_now_ms();
-	set_state(c, G_IDLE);
+	if (c->st != G_NEW)	/* the admission, still to come, sets it */
+		set_state(c, G_IDLE);
 }
 
 void
