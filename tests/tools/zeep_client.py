@@ -13,7 +13,9 @@ protocol has no WSDL for zeep to read.
 
 MODE default: zeep's BinarySignature as it comes, which signs the Body and
 the Timestamp only.  MODE addressing: a small subclass that also signs the
-WS-Addressing headers.  Prints the HTTP status and the answer; with
+WS-Addressing headers.  MODE sha1: zeep's own defaults for the algorithms
+(RSA-SHA1, SHA-1).  MODE no-timestamp: a Security header without a
+Timestamp.  Prints the HTTP status and the answer; with
 SERVER_CERT, also whether the answer's signature verifies (python3-xmlsec)
 with that certificate's key.
 """
@@ -57,7 +59,7 @@ class SignAddressing(BinarySignature):
             zeep_signature._sign_node = plain
 
 
-def envelope_for(body_file, url):
+def envelope_for(body_file, url, timestamp=True):
     body_root = etree.parse(body_file).getroot()
     action = "urn:ketenpoort:ketendossier:1:" + etree.QName(body_root).localname
     env = etree.Element("{%s}Envelope" % SOAP,
@@ -73,6 +75,8 @@ def envelope_for(body_file, url):
     security = get_security_header(env)
     security.set("{%s}mustUnderstand" % SOAP, "1")
     now = datetime.datetime.utcnow()
+    if not timestamp:
+        return env, action
     security.append(WSU.Timestamp(
         WSU.Created(get_timestamp(now, zulu_timestamp=True)),
         WSU.Expires(get_timestamp(now + datetime.timedelta(minutes=5),
@@ -100,11 +104,14 @@ def verify_answer(text, server_cert):
 def main():
     mode, url, cert, key, ca, body_file = sys.argv[1:7]
     server_cert = sys.argv[7] if len(sys.argv) > 7 else None
-    env, action = envelope_for(body_file, url)
-    signer = (SignAddressing if mode == "addressing" else BinarySignature)(
-        key, cert,
-        signature_method=xmlsec.constants.TransformRsaSha256,
-        digest_method=xmlsec.constants.TransformSha256)
+    env, action = envelope_for(body_file, url, mode != "no-timestamp")
+    if mode == "sha1":
+        signer = SignAddressing(key, cert)	# zeep's defaults: RSA-SHA1, SHA-1
+    else:
+        signer = (SignAddressing if mode != "default" else BinarySignature)(
+            key, cert,
+            signature_method=xmlsec.constants.TransformRsaSha256,
+            digest_method=xmlsec.constants.TransformSha256)
     signer.apply(env, {})
     data = etree.tostring(env, xml_declaration=True, encoding="utf-8")
     r = requests.post(url, data=data, cert=(cert, key), verify=ca, timeout=20,
