@@ -17,273 +17,18 @@
 #include "kd.h"
 #include "log.h"
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
-#define COL_TEXT(stmt, i)	((const char *)sqlite3_column_text((stmt), (i)))
-
-/* Statements prepared once per connection and reused. */
-enum stmt_slot {
-	STMT_AUDIT, STMT_MESSAGE, STMT_REPLAY_INSERT, STMT_REPLAY_WRITER,
-	STMT_REPLAY_READER, STMT_STREAM_GET, STMT_STREAM_SET, STMT_RECORD_GET,
-	STMT_RECORD_PUT, STMT_OUT_NEXT, STMT_OUT_SET, STMT_OUTBOX_PUT,
-	STMT_AUDIT_HEAD, STMT_OUTBOX_LAST, STMT_CONSENT_MARK, STMT_APPLIED_GET,
-	STMT_APPLIED_PUT, STMT_MAX
-};
-
-struct kp_store {
-	sqlite3_stmt	*stmts[STMT_MAX];
-	sqlite3		*db;		/* writes, under lock */
-	pthread_mutex_t	 lock;
-	sqlite3		*reader;	/* the replay check, under read_lock */
-	pthread_mutex_t	 read_lock;	/* recursive: callbacks may read */
-	char		*path;
-	unsigned char	 audit_key[KP_AUDIT_KEY_LEN];
-	struct kp_audit_hasher *hasher;	/* under lock */
-	int		 have_audit_key;
-	/* group commit */
-	pthread_mutex_t	 queue_lock;
-	pthread_cond_t	 queue_cond;
-	struct kp_store_job *queue_head, *queue_tail;
-	size_t		 queued;
-	int		 writer_running, writer_stopping;
-	pthread_t	 writer;
-	/* the last batch's failure, "" after a batch that committed */
-	char		 write_error[sizeof(((struct kp_err *)0)->msg)];	/* queue_lock */
-	int64_t		 write_error_ms;
-};
-
-/* Each entry moves the schema from version i to i + 1.  Never edit one. */
-static const char *const migrations[] = {
-	/* 1: messages, replay table, audit trail */
-	"CREATE TABLE message ("
-	"  id INTEGER PRIMARY KEY,"
-	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
-	"  partner_oin TEXT NOT NULL,"
-	"  message_id TEXT NOT NULL,"
-	"  referentienummer TEXT,"
-	"  berichtcode TEXT,"
-	"  entiteittype TEXT,"
-	"  root TEXT,"
-	"  at TEXT NOT NULL,"
-	"  bytes_sha256 TEXT NOT NULL,"
-	"  bytes BLOB NOT NULL,"
-	"  response BLOB,"
-	"  outcome TEXT NOT NULL"
-	");"
-	"CREATE INDEX message_partner ON message (partner_oin, message_id);"
-	"CREATE TABLE replay ("
-	"  partner_oin TEXT NOT NULL,"
-	"  message_id TEXT NOT NULL,"
-	"  referentienummer TEXT NOT NULL,"
-	"  body_digest TEXT NOT NULL,"
-	"  message INTEGER NOT NULL REFERENCES message (id),"
-	"  at TEXT NOT NULL,"
-	"  PRIMARY KEY (partner_oin, message_id)"
-	");"
-	"CREATE UNIQUE INDEX replay_referentie ON replay (partner_oin, referentienummer);"
-	"CREATE TABLE audit ("
-	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  at TEXT NOT NULL,"
-	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
-	"  partner_oin TEXT,"
-	"  message_id TEXT,"
-	"  berichtcode TEXT,"
-	"  entiteittype TEXT,"
-	"  outcome TEXT NOT NULL,"
-	"  code TEXT,"
-	"  bytes_sha256 TEXT,"
-	"  detail TEXT"
-	");",
-	/* 2: records (PROTOCOL.md 4.2) and incoming streams (4.1) */
-	"CREATE TABLE record ("
-	"  entiteittype TEXT NOT NULL,"
-	"  bron TEXT NOT NULL,"
-	"  identificatie TEXT NOT NULL,"
-	"  bronversie INTEGER NOT NULL,"
-	"  bsn TEXT NOT NULL,"
-	"  deleted INTEGER NOT NULL DEFAULT 0,"	/* a tombstone */
-	"  fields TEXT NOT NULL,"			/* canonical, see kd.h */
-	"  fields_sha256 TEXT NOT NULL,"
-	"  received_from TEXT,"			/* NULL: our own */
-	"  message INTEGER REFERENCES message (id),"
-	"  updated_at TEXT NOT NULL,"
-	"  PRIMARY KEY (entiteittype, bron, identificatie)"
-	");"
-	"CREATE INDEX record_bsn ON record (bsn);"
-	"CREATE TABLE stream_in ("
-	"  partner_oin TEXT NOT NULL,"
-	"  partitie INTEGER NOT NULL,"
-	"  next_expected INTEGER NOT NULL,"
-	"  PRIMARY KEY (partner_oin, partitie)"
-	");",
-	/* 3: local changes (audit direction 'local'), the outbox, streams out */
-	"CREATE TABLE audit_3 ("
-	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  at TEXT NOT NULL,"
-	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out', 'local')),"
-	"  partner_oin TEXT,"
-	"  message_id TEXT,"
-	"  berichtcode TEXT,"
-	"  entiteittype TEXT,"
-	"  outcome TEXT NOT NULL,"
-	"  code TEXT,"
-	"  bytes_sha256 TEXT,"
-	"  detail TEXT"
-	");"
-	"INSERT INTO audit_3 SELECT * FROM audit;"
-	"DROP TABLE audit;"
-	"ALTER TABLE audit_3 RENAME TO audit;"
-	"CREATE TABLE outbox ("
-	"  id INTEGER PRIMARY KEY,"
-	"  partner_oin TEXT NOT NULL,"
-	"  partitie INTEGER NOT NULL,"
-	"  volgnummer INTEGER NOT NULL,"
-	"  mutatiesoort TEXT NOT NULL CHECK (mutatiesoort IN ('T', 'W', 'V')),"
-	"  entiteittype TEXT NOT NULL,"
-	"  bron TEXT NOT NULL,"
-	"  identificatie TEXT NOT NULL,"
-	"  bronversie INTEGER NOT NULL,"
-	"  bsn TEXT NOT NULL,"
-	"  fields TEXT NOT NULL,"	/* the projection this partner may see */
-	"  state TEXT NOT NULL DEFAULT 'pending'"
-	"    CHECK (state IN ('pending', 'delivered', 'parked')),"
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
-	"  last_error TEXT,"
-	"  created_at TEXT NOT NULL,"
-	"  delivered_at TEXT,"
-	"  UNIQUE (partner_oin, partitie, volgnummer)"
-	");"
-	"CREATE INDEX outbox_state ON outbox (state, partner_oin, partitie, volgnummer);"
-	"CREATE TABLE stream_out ("
-	"  partner_oin TEXT NOT NULL,"
-	"  partitie INTEGER NOT NULL,"
-	"  next_volgnummer INTEGER NOT NULL,"
-	"  PRIMARY KEY (partner_oin, partitie)"
-	");",
-	/* 4: rows an operator skipped, kept for the record */
-	"CREATE TABLE outbox_skipped ("
-	"  id INTEGER PRIMARY KEY,"
-	"  partner_oin TEXT NOT NULL,"
-	"  partitie INTEGER NOT NULL,"
-	"  volgnummer INTEGER NOT NULL,"
-	"  mutatiesoort TEXT NOT NULL,"
-	"  entiteittype TEXT NOT NULL,"
-	"  bron TEXT NOT NULL,"
-	"  identificatie TEXT NOT NULL,"
-	"  bronversie INTEGER NOT NULL,"
-	"  bsn TEXT NOT NULL,"
-	"  fields TEXT NOT NULL,"
-	"  attempts INTEGER NOT NULL,"
-	"  last_error TEXT,"
-	"  created_at TEXT NOT NULL,"
-	"  skipped_at TEXT NOT NULL"
-	");",
-	/* 5: digests (PROTOCOL.md 4.3): lookups by link and citizen; verifies */
-	"CREATE INDEX record_from ON record (received_from, bsn) "
-	"  WHERE received_from IS NOT NULL;"
-	"CREATE INDEX outbox_record ON outbox (partner_oin, bsn, entiteittype,"
-	"  bron, identificatie, id);"
-	"CREATE TABLE sync_check ("
-	"  id INTEGER PRIMARY KEY,"
-	"  partner_oin TEXT NOT NULL,"
-	"  at TEXT NOT NULL,"
-	"  citizens INTEGER NOT NULL,"
-	"  differ INTEGER NOT NULL,"
-	"  in_flight INTEGER NOT NULL,"
-	"  error TEXT"
-	");",
-	/*
-	 * 6: the audit trail as a hash chain (PROTOCOL.md 6) with the
-	 * citizen's pseudonym, disclosed fields, basis, purpose and the
-	 * archived message; what an outbox row was disclosed on; retractions;
-	 * our signed checkpoints and the ones partners sent us to witness.
-	 */
-	"ALTER TABLE audit ADD COLUMN subject TEXT;"
-	"ALTER TABLE audit ADD COLUMN record TEXT;"
-	"ALTER TABLE audit ADD COLUMN velden TEXT;"
-	"ALTER TABLE audit ADD COLUMN basis TEXT;"
-	"ALTER TABLE audit ADD COLUMN doel TEXT;"
-	"ALTER TABLE audit ADD COLUMN message INTEGER;"
-	"ALTER TABLE audit ADD COLUMN hash TEXT;"
-	"CREATE INDEX audit_subject ON audit (subject) WHERE subject IS NOT NULL;"
-	"CREATE INDEX audit_message_id ON audit (message_id) "
-	"  WHERE message_id IS NOT NULL;"
-	"ALTER TABLE outbox ADD COLUMN reden TEXT;"
-	"ALTER TABLE outbox ADD COLUMN basis TEXT;"
-	"ALTER TABLE outbox ADD COLUMN doel TEXT;"
-	"CREATE TABLE checkpoint ("
-	"  id INTEGER PRIMARY KEY,"
-	"  seq INTEGER NOT NULL,"
-	"  hash TEXT NOT NULL,"
-	"  at TEXT NOT NULL,"
-	"  signature TEXT NOT NULL,"	/* base64, over kp_checkpoint_text() */
-	"  cert TEXT NOT NULL"		/* base64 DER of the signer's certificate */
-	");"
-	"CREATE TABLE checkpoint_sent ("
-	"  checkpoint INTEGER NOT NULL REFERENCES checkpoint (id),"
-	"  partner_oin TEXT NOT NULL,"
-	"  at TEXT NOT NULL,"
-	"  PRIMARY KEY (checkpoint, partner_oin)"
-	");"
-	"CREATE TABLE witnessed ("
-	"  id INTEGER PRIMARY KEY,"
-	"  partner_oin TEXT NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  hash TEXT NOT NULL,"
-	"  at TEXT NOT NULL,"
-	"  signature TEXT NOT NULL,"
-	"  cert TEXT NOT NULL,"
-	"  message INTEGER REFERENCES message (id),"
-	"  received_at TEXT NOT NULL,"
-	"  UNIQUE (partner_oin, seq, hash)"
-	");"
-	/* citizens whose consents changed: their disclosures to reconsider */
-	"CREATE TABLE consent_dirty ("
-	"  bsn TEXT PRIMARY KEY,"
-	"  mark INTEGER NOT NULL,"	/* unmarked only if not marked again */
-	"  at TEXT NOT NULL"
-	");",
-	/*
-	 * 7: PROTOCOL.md 4.1 (KP031): the identity of the notice applied
-	 * under each incoming volgnummer, so that a notice behind the stream
-	 * is acknowledged only when it is that very notice.  Numbers below
-	 * kept_from were applied before identities were kept.  Why a parked
-	 * outbox row was refused, and the number the partner expected then.
-	 */
-	"CREATE TABLE stream_applied ("
-	"  partner_oin TEXT NOT NULL,"
-	"  partitie INTEGER NOT NULL,"
-	"  volgnummer INTEGER NOT NULL,"
-	"  entiteittype TEXT NOT NULL,"
-	"  bron TEXT NOT NULL,"
-	"  identificatie TEXT NOT NULL,"
-	"  bronversie INTEGER NOT NULL,"
-	"  mutatiesoort TEXT NOT NULL,"
-	"  PRIMARY KEY (partner_oin, partitie, volgnummer)"
-	") WITHOUT ROWID;"
-	"ALTER TABLE stream_in ADD COLUMN kept_from INTEGER NOT NULL DEFAULT 1;"
-	"UPDATE stream_in SET kept_from = next_expected;"
-	"ALTER TABLE outbox ADD COLUMN code TEXT;"
-	"ALTER TABLE outbox ADD COLUMN verwacht INTEGER;",
-};
-#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
 int
-kp_store_latest_version(void)
-{
-	return N_MIGRATIONS;
-}
-
-static int
-db_fail(struct kp_store *st, struct kp_err *err, const char *what)
+store_fail(struct kp_store *st, struct kp_err *err, const char *what)
 {
 	return kp_fail(err, KP_ERR_STORE, "%s: %s: %s", st->path, what,
 	    sqlite3_errmsg(st->db));
 }
 
-static int
-exec(struct kp_store *st, const char *sql, struct kp_err *err)
+int
+store_exec(struct kp_store *st, const char *sql, struct kp_err *err)
 {
 	char *msg = NULL;
 
@@ -320,21 +65,21 @@ migrate(struct kp_store *st, struct kp_err *err)
 	char sql[64];
 
 	if (v < 0)
-		return db_fail(st, err, "cannot read schema version");
-	if (v > N_MIGRATIONS)
+		return store_fail(st, err, "cannot read schema version");
+	if (v > kp_store_nmigrations)
 		return kp_fail(err, KP_ERR_STORE,
 		    "%s: store has schema version %d, this program knows up to "
-		    "%d; use a newer ketenpoort", st->path, v, N_MIGRATIONS);
-	for (; v < N_MIGRATIONS; v++) {
-		if (exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
+		    "%d; use a newer ketenpoort", st->path, v, kp_store_nmigrations);
+	for (; v < kp_store_nmigrations; v++) {
+		if (store_exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
 			return KP_ERR_STORE;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if (exec(st, migrations[v], err) != KP_OK ||
-		    exec(st, sql, err) != KP_OK) {
-			exec(st, "ROLLBACK", NULL);
+		if (store_exec(st, kp_store_migrations[v], err) != KP_OK ||
+		    store_exec(st, sql, err) != KP_OK) {
+			store_exec(st, "ROLLBACK", NULL);
 			return KP_ERR_STORE;
 		}
-		if (exec(st, "COMMIT", err) != KP_OK)
+		if (store_exec(st, "COMMIT", err) != KP_OK)
 			return KP_ERR_STORE;
 	}
 	return KP_OK;
@@ -389,7 +134,7 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 	if (sqlite3_open_v2(path, &st->db, (readonly ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX,
 	    NULL) != SQLITE_OK) {
-		db_fail(st, err, "cannot open");
+		store_fail(st, err, "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
@@ -397,11 +142,11 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 		/* An auditor's look (maybe at a copy): no migration, no writes. */
 		int v = user_version(st);
 
-		if (v != N_MIGRATIONS) {
+		if (v != kp_store_nmigrations) {
 			kp_fail(err, KP_ERR_STORE, "%s: %s (schema version %d; this "
 			    "program reads version %d)", path, v <= 0 ?
 			    "not a ketenpoort store" : "a store of another "
-			    "ketenpoort version", v, N_MIGRATIONS);
+			    "ketenpoort version", v, kp_store_nmigrations);
 			goto fail;
 		}
 	}
@@ -409,9 +154,9 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 	 * WAL with synchronous=FULL: every commit is on disk before we answer,
 	 * so an acknowledged message survives a power cut.
 	 */
-	if (!readonly && (exec(st, "PRAGMA journal_mode = WAL", err) != KP_OK ||
-	    exec(st, "PRAGMA synchronous = FULL", err) != KP_OK ||
-	    exec(st, "PRAGMA foreign_keys = ON", err) != KP_OK ||
+	if (!readonly && (store_exec(st, "PRAGMA journal_mode = WAL", err) != KP_OK ||
+	    store_exec(st, "PRAGMA synchronous = FULL", err) != KP_OK ||
+	    store_exec(st, "PRAGMA foreign_keys = ON", err) != KP_OK ||
 	    migrate(st, err) != KP_OK || chain_unchained(st, err) != KP_OK))
 		goto fail;
 	if (sqlite3_open_v2(path, &st->reader, SQLITE_OPEN_READONLY |
@@ -460,8 +205,8 @@ kp_store_limit(struct kp_store *st, int64_t max_mb, struct kp_err *err)
 	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
 	    (long long)pages);
 	pthread_mutex_lock(&st->lock);
-	if (exec(st, "PRAGMA page_size", err) != KP_OK ||
-	    exec(st, sql, err) != KP_OK) {
+	if (store_exec(st, "PRAGMA page_size", err) != KP_OK ||
+	    store_exec(st, sql, err) != KP_OK) {
 		pthread_mutex_unlock(&st->lock);
 		return KP_ERR_STORE;
 	}
@@ -490,8 +235,8 @@ kp_store_version(struct kp_store *st)
  * The statement of slot on db, prepared on first use; the caller holds the
  * connection's lock and calls done_stmt() after stepping.
  */
-static sqlite3_stmt *
-stmt_get(struct kp_store *st, sqlite3 *db, enum stmt_slot slot,
+sqlite3_stmt *
+store_stmt_get(struct kp_store *st, sqlite3 *db, enum stmt_slot slot,
     const char *sql)
 {
 	if (st->stmts[slot] == NULL &&
@@ -503,15 +248,15 @@ stmt_get(struct kp_store *st, sqlite3 *db, enum stmt_slot slot,
 	return st->stmts[slot];
 }
 
-static void
-stmt_done(sqlite3_stmt *stmt)
+void
+store_stmt_done(sqlite3_stmt *stmt)
 {
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
 }
 
-static void
-bind_text(sqlite3_stmt *stmt, int i, const char *s)
+void
+store_bind_text(sqlite3_stmt *stmt, int i, const char *s)
 {
 	if (s == NULL)
 		sqlite3_bind_null(stmt, i);
@@ -519,8 +264,8 @@ bind_text(sqlite3_stmt *stmt, int i, const char *s)
 		sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
 }
 
-static void
-bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len)
+void
+store_bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len)
 {
 	if (p == NULL)
 		sqlite3_bind_null(stmt, i);
@@ -540,25 +285,25 @@ audit_head(struct kp_store *st, int64_t *seq, char hash[65],
 
 	*seq = 0;
 	hash[0] = '\0';
-	if ((stmt = stmt_get(st, st->db, STMT_AUDIT_HEAD, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare audit head");
+	if ((stmt = store_stmt_get(st, st->db, STMT_AUDIT_HEAD, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare audit head");
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(stmt, 1);
 
 		*seq = sqlite3_column_int64(stmt, 0);
 		snprintf(hash, 65, "%s", h != NULL ? h : "");
 	}
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? KP_OK :
-	    db_fail(st, err, "cannot read audit head");
+	    store_fail(st, err, "cannot read audit head");
 }
 
 /*
  * Append a to the chain, inside the caller's transaction: the next seq,
  * the citizen as a pseudonym, hash over the previous entry's hash.
  */
-static int
-audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
+int
+store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 {
 	static const char sql[] = "INSERT INTO audit (seq, at, direction, "
 	    "partner_oin, message_id, berichtcode, entiteittype, subject, record, "
@@ -593,33 +338,33 @@ audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 		return kp_fail(err, KP_ERR_STORE, "%s: audit entry %lld follows a "
 		    "damaged entry (run ketenpoort audit verify)", st->path,
 		    (long long)e.seq);
-	if ((stmt = stmt_get(st, st->db, STMT_AUDIT, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare audit");
+	if ((stmt = store_stmt_get(st, st->db, STMT_AUDIT, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare audit");
 	sqlite3_bind_int64(stmt, 1, e.seq);
-	bind_text(stmt, 2, e.at);
-	bind_text(stmt, 3, e.direction);
-	bind_text(stmt, 4, e.partner_oin);
-	bind_text(stmt, 5, e.message_id);
-	bind_text(stmt, 6, e.berichtcode);
-	bind_text(stmt, 7, e.entiteittype);
-	bind_text(stmt, 8, e.subject);
-	bind_text(stmt, 9, e.record);
-	bind_text(stmt, 10, e.velden);
-	bind_text(stmt, 11, e.basis);
-	bind_text(stmt, 12, e.doel);
-	bind_text(stmt, 13, e.outcome);
-	bind_text(stmt, 14, e.code);
-	bind_text(stmt, 15, e.bytes_sha256);
+	store_bind_text(stmt, 2, e.at);
+	store_bind_text(stmt, 3, e.direction);
+	store_bind_text(stmt, 4, e.partner_oin);
+	store_bind_text(stmt, 5, e.message_id);
+	store_bind_text(stmt, 6, e.berichtcode);
+	store_bind_text(stmt, 7, e.entiteittype);
+	store_bind_text(stmt, 8, e.subject);
+	store_bind_text(stmt, 9, e.record);
+	store_bind_text(stmt, 10, e.velden);
+	store_bind_text(stmt, 11, e.basis);
+	store_bind_text(stmt, 12, e.doel);
+	store_bind_text(stmt, 13, e.outcome);
+	store_bind_text(stmt, 14, e.code);
+	store_bind_text(stmt, 15, e.bytes_sha256);
 	if (e.message > 0)
 		sqlite3_bind_int64(stmt, 16, e.message);
 	else
 		sqlite3_bind_null(stmt, 16);
-	bind_text(stmt, 17, e.detail);
-	bind_text(stmt, 18, hash);
+	store_bind_text(stmt, 17, e.detail);
+	store_bind_text(stmt, 18, hash);
 	rc = sqlite3_step(stmt);
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot write audit row");
+		return store_fail(st, err, "cannot write audit row");
 	return KP_OK;
 }
 
@@ -641,18 +386,18 @@ chain_unchained(struct kp_store *st, struct kp_err *err)
 
 	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM audit "
 	    "WHERE hash IS NULL", -1, &stmt, NULL) != SQLITE_OK)
-		return db_fail(st, err, "cannot read audit");
+		return store_fail(st, err, "cannot read audit");
 	rc = sqlite3_step(stmt);
 	from = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
 	sqlite3_finalize(stmt);
 	if (from == 0)
 		return KP_OK;
-	if (exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
+	if (store_exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
 		return KP_ERR_STORE;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "UPDATE audit SET hash = ? WHERE seq = ?",
 	    -1, &upd, NULL) != SQLITE_OK) {
-		ret = db_fail(st, err, "cannot chain the audit entries");
+		ret = store_fail(st, err, "cannot chain the audit entries");
 		goto out;
 	}
 	sqlite3_bind_int64(stmt, 1, 0);
@@ -680,20 +425,20 @@ chain_unchained(struct kp_store *st, struct kp_err *err)
 		sqlite3_bind_text(upd, 1, hash, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(upd, 2, e.seq);
 		if (sqlite3_step(upd) != SQLITE_DONE) {
-			ret = db_fail(st, err, "cannot chain the audit entries");
+			ret = store_fail(st, err, "cannot chain the audit entries");
 			goto out;
 		}
 		sqlite3_reset(upd);
 		memcpy(prev, hash, sizeof(prev));
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, "cannot chain the audit entries");
+		ret = store_fail(st, err, "cannot chain the audit entries");
 out:
 	sqlite3_finalize(stmt);
 	sqlite3_finalize(upd);
-	if (ret == KP_OK && exec(st, "COMMIT", err) == KP_OK)
+	if (ret == KP_OK && store_exec(st, "COMMIT", err) == KP_OK)
 		return KP_OK;
-	exec(st, "ROLLBACK", NULL);
+	store_exec(st, "ROLLBACK", NULL);
 	return KP_ERR_STORE;
 }
 
@@ -724,13 +469,13 @@ replay_locked(struct kp_store *st, sqlite3 *db, const char *partner_oin,
 		*response = NULL;
 	if (response_len != NULL)
 		*response_len = 0;
-	if ((stmt = stmt_get(st, db, db == st->reader ? STMT_REPLAY_READER :
+	if ((stmt = store_stmt_get(st, db, db == st->reader ? STMT_REPLAY_READER :
 	    STMT_REPLAY_WRITER, sql)) == NULL)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot prepare replay "
 		    "check: %s", st->path, sqlite3_errmsg(db));
-	bind_text(stmt, 1, partner_oin);
-	bind_text(stmt, 2, message_id);
-	bind_text(stmt, 3, referentienummer);
+	store_bind_text(stmt, 1, partner_oin);
+	store_bind_text(stmt, 2, message_id);
+	store_bind_text(stmt, 3, referentienummer);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		const char *digest = (const char *)sqlite3_column_text(stmt, 0);
@@ -750,11 +495,11 @@ replay_locked(struct kp_store *st, sqlite3 *db, const char *partner_oin,
 			*result = KP_REPLAY_CONFLICT;
 		}
 	} else if (rc != SQLITE_DONE) {
-		stmt_done(stmt);
+		store_stmt_done(stmt);
 		return kp_fail(err, KP_ERR_STORE, "%s: replay check failed: %s",
 		    st->path, sqlite3_errmsg(db));
 	}
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	return KP_OK;
 }
 
@@ -773,8 +518,8 @@ kp_store_replay_check(struct kp_store *st, const char *partner_oin,
 	return ret;
 }
 
-static int
-insert_message(struct kp_store *st, const char *direction,
+int
+store_insert_message(struct kp_store *st, const char *direction,
     const char *partner_oin, const char *message_id, const char *refnr,
     const char *berichtcode, const char *entiteittype, const char *root,
     const char *bytes, size_t len, const char *sha, const char *response,
@@ -789,24 +534,24 @@ insert_message(struct kp_store *st, const char *direction,
 	int rc;
 
 	kp_time_iso(kp_now_ms(), now);
-	if ((stmt = stmt_get(st, st->db, STMT_MESSAGE, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare message insert");
-	bind_text(stmt, 1, direction);
-	bind_text(stmt, 2, partner_oin);
-	bind_text(stmt, 3, message_id);
-	bind_text(stmt, 4, refnr);
-	bind_text(stmt, 5, berichtcode);
-	bind_text(stmt, 6, entiteittype);
-	bind_text(stmt, 7, root);
-	bind_text(stmt, 8, now);
-	bind_text(stmt, 9, sha);
-	bind_blob(stmt, 10, bytes, len);
-	bind_blob(stmt, 11, response, response_len);
-	bind_text(stmt, 12, outcome);
+	if ((stmt = store_stmt_get(st, st->db, STMT_MESSAGE, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare message insert");
+	store_bind_text(stmt, 1, direction);
+	store_bind_text(stmt, 2, partner_oin);
+	store_bind_text(stmt, 3, message_id);
+	store_bind_text(stmt, 4, refnr);
+	store_bind_text(stmt, 5, berichtcode);
+	store_bind_text(stmt, 6, entiteittype);
+	store_bind_text(stmt, 7, root);
+	store_bind_text(stmt, 8, now);
+	store_bind_text(stmt, 9, sha);
+	store_bind_blob(stmt, 10, bytes, len);
+	store_bind_blob(stmt, 11, response, response_len);
+	store_bind_text(stmt, 12, outcome);
 	rc = sqlite3_step(stmt);
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot store message");
+		return store_fail(st, err, "cannot store message");
 	return KP_OK;
 }
 
@@ -823,9 +568,9 @@ stream_expected(struct kp_store *st, const char *partner, uint32_t partitie,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if ((stmt = stmt_get(st, st->db, STMT_STREAM_GET, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare stream read");
-	bind_text(stmt, 1, partner);
+	if ((stmt = store_stmt_get(st, st->db, STMT_STREAM_GET, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare stream read");
+	store_bind_text(stmt, 1, partner);
 	sqlite3_bind_int64(stmt, 2, partitie);
 	*expected = 1;
 	*kept_from = 1;
@@ -833,9 +578,9 @@ stream_expected(struct kp_store *st, const char *partner, uint32_t partitie,
 		*expected = (uint64_t)sqlite3_column_int64(stmt, 0);
 		*kept_from = (uint64_t)sqlite3_column_int64(stmt, 1);
 	}
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot read stream");
+		return store_fail(st, err, "cannot read stream");
 	return KP_OK;
 }
 
@@ -851,20 +596,20 @@ stream_applied_put(struct kp_store *st, const char *partner,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if ((stmt = stmt_get(st, st->db, STMT_APPLIED_PUT, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare stream identity write");
-	bind_text(stmt, 1, partner);
+	if ((stmt = store_stmt_get(st, st->db, STMT_APPLIED_PUT, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare stream identity write");
+	store_bind_text(stmt, 1, partner);
 	sqlite3_bind_int64(stmt, 2, n->partitie);
 	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
-	bind_text(stmt, 4, n->entiteittype);
-	bind_text(stmt, 5, n->bron);
-	bind_text(stmt, 6, n->identificatie);
+	store_bind_text(stmt, 4, n->entiteittype);
+	store_bind_text(stmt, 5, n->bron);
+	store_bind_text(stmt, 6, n->identificatie);
 	sqlite3_bind_int64(stmt, 7, (sqlite3_int64)n->bronversie);
-	bind_text(stmt, 8, soort);
+	store_bind_text(stmt, 8, soort);
 	rc = sqlite3_step(stmt);
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	return rc == SQLITE_DONE ? KP_OK :
-	    db_fail(st, err, "cannot keep the stream identity");
+	    store_fail(st, err, "cannot keep the stream identity");
 }
 
 /*
@@ -893,15 +638,15 @@ stream_behind(struct kp_store *st, const char *partner,
 		if (sqlite3_prepare_v2(st->db, "SELECT bronversie FROM record "
 		    "WHERE entiteittype = ? AND bron = ? AND identificatie = ?",
 		    -1, &stmt, NULL) != SQLITE_OK)
-			return db_fail(st, err, "cannot prepare record read");
-		bind_text(stmt, 1, n->entiteittype);
-		bind_text(stmt, 2, n->bron);
-		bind_text(stmt, 3, n->identificatie);
+			return store_fail(st, err, "cannot prepare record read");
+		store_bind_text(stmt, 1, n->entiteittype);
+		store_bind_text(stmt, 2, n->bron);
+		store_bind_text(stmt, 3, n->identificatie);
 		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 			held = sqlite3_column_int64(stmt, 0);
 		sqlite3_finalize(stmt);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return db_fail(st, err, "cannot read record");
+			return store_fail(st, err, "cannot read record");
 		*same = n->intrekking ? held < 0 :
 		    held >= (int64_t)n->bronversie;
 		if (!*same)
@@ -912,9 +657,9 @@ stream_behind(struct kp_store *st, const char *partner,
 			    (unsigned long long)n->bronversie);
 		return KP_OK;
 	}
-	if ((stmt = stmt_get(st, st->db, STMT_APPLIED_GET, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare stream identity read");
-	bind_text(stmt, 1, partner);
+	if ((stmt = store_stmt_get(st, st->db, STMT_APPLIED_GET, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare stream identity read");
+	store_bind_text(stmt, 1, partner);
 	sqlite3_bind_int64(stmt, 2, n->partitie);
 	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -934,9 +679,9 @@ stream_behind(struct kp_store *st, const char *partner,
 	} else if (rc == SQLITE_DONE) {
 		snprintf(why, whylen, "a notice whose identity is not kept");
 	}
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot read stream identity");
+		return store_fail(st, err, "cannot read stream identity");
 	return KP_OK;
 }
 
@@ -950,14 +695,14 @@ stream_advance(struct kp_store *st, const char *partner, uint32_t partitie,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if ((stmt = stmt_get(st, st->db, STMT_STREAM_SET, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare stream update");
-	bind_text(stmt, 1, partner);
+	if ((stmt = store_stmt_get(st, st->db, STMT_STREAM_SET, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare stream update");
+	store_bind_text(stmt, 1, partner);
 	sqlite3_bind_int64(stmt, 2, partitie);
 	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)next);
 	rc = sqlite3_step(stmt);
-	stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot advance stream");
+	store_stmt_done(stmt);
+	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
 }
 
 /* A citizen's consents changed: their disclosures are to be reconsidered. */
@@ -973,13 +718,13 @@ consent_mark(struct kp_store *st, const char *bsn, struct kp_err *err)
 	int rc;
 
 	kp_time_iso(kp_now_ms(), now);
-	if ((stmt = stmt_get(st, st->db, STMT_CONSENT_MARK, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare consent mark");
-	bind_text(stmt, 1, bsn);
-	bind_text(stmt, 2, now);
+	if ((stmt = store_stmt_get(st, st->db, STMT_CONSENT_MARK, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare consent mark");
+	store_bind_text(stmt, 1, bsn);
+	store_bind_text(stmt, 2, now);
 	rc = sqlite3_step(stmt);
-	stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot mark consent");
+	store_stmt_done(stmt);
+	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot mark consent");
 }
 
 enum record_outcome { RECORD_APPLIED, RECORD_SAME, RECORD_STALE };
@@ -1012,11 +757,11 @@ record_apply(struct kp_store *st, const struct kp_notice *n,
 	int rc;
 
 	*held_version = 0;
-	if ((stmt = stmt_get(st, st->db, STMT_RECORD_GET, get_sql)) == NULL)
-		return db_fail(st, err, "cannot prepare record read");
-	bind_text(stmt, 1, n->entiteittype);
-	bind_text(stmt, 2, n->bron);
-	bind_text(stmt, 3, n->identificatie);
+	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_GET, get_sql)) == NULL)
+		return store_fail(st, err, "cannot prepare record read");
+	store_bind_text(stmt, 1, n->entiteittype);
+	store_bind_text(stmt, 2, n->bron);
+	store_bind_text(stmt, 3, n->identificatie);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		uint64_t held = (uint64_t)sqlite3_column_int64(stmt, 0);
@@ -1028,34 +773,34 @@ record_apply(struct kp_store *st, const struct kp_notice *n,
 			*out = n->bronversie == held && deleted == is_delete &&
 			    sha != NULL && strcmp(sha, n->fields_sha256) == 0 ?
 			    RECORD_SAME : RECORD_STALE;
-			stmt_done(stmt);
+			store_stmt_done(stmt);
 			return KP_OK;
 		}
 	}
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot read record");
-	if ((stmt = stmt_get(st, st->db, STMT_RECORD_PUT, put_sql)) == NULL)
-		return db_fail(st, err, "cannot prepare record write");
+		return store_fail(st, err, "cannot read record");
+	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_PUT, put_sql)) == NULL)
+		return store_fail(st, err, "cannot prepare record write");
 	kp_time_iso(kp_now_ms(), now);
-	bind_text(stmt, 1, n->entiteittype);
-	bind_text(stmt, 2, n->bron);
-	bind_text(stmt, 3, n->identificatie);
+	store_bind_text(stmt, 1, n->entiteittype);
+	store_bind_text(stmt, 2, n->bron);
+	store_bind_text(stmt, 3, n->identificatie);
 	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)n->bronversie);
-	bind_text(stmt, 5, n->bsn);
+	store_bind_text(stmt, 5, n->bsn);
 	sqlite3_bind_int(stmt, 6, is_delete);
-	bind_text(stmt, 7, is_delete ? "" : n->fields);
-	bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
-	bind_text(stmt, 9, from_oin);
+	store_bind_text(stmt, 7, is_delete ? "" : n->fields);
+	store_bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
+	store_bind_text(stmt, 9, from_oin);
 	if (message_rowid > 0)
 		sqlite3_bind_int64(stmt, 10, message_rowid);
 	else
 		sqlite3_bind_null(stmt, 10);	/* our own: no message */
-	bind_text(stmt, 11, now);
+	store_bind_text(stmt, 11, now);
 	rc = sqlite3_step(stmt);
-	stmt_done(stmt);
+	store_stmt_done(stmt);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot write record");
+		return store_fail(st, err, "cannot write record");
 	*out = RECORD_APPLIED;
 	if (strcmp(n->entiteittype, "TST") == 0)
 		return consent_mark(st, n->bsn, err);
@@ -1083,10 +828,10 @@ record_retract(struct kp_store *st, const struct kp_notice *n,
 	if (sqlite3_prepare_v2(st->db, "SELECT received_from FROM record WHERE "
 	    "entiteittype = ? AND bron = ? AND identificatie = ? AND deleted = 0",
 	    -1, &stmt, NULL) != SQLITE_OK)
-		return db_fail(st, err, "cannot prepare record read");
-	bind_text(stmt, 1, n->entiteittype);
-	bind_text(stmt, 2, n->bron);
-	bind_text(stmt, 3, n->identificatie);
+		return store_fail(st, err, "cannot prepare record read");
+	store_bind_text(stmt, 1, n->entiteittype);
+	store_bind_text(stmt, 2, n->bron);
+	store_bind_text(stmt, 3, n->identificatie);
 	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *f = (const char *)sqlite3_column_text(stmt, 0);
 
@@ -1094,7 +839,7 @@ record_retract(struct kp_store *st, const struct kp_notice *n,
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot read record");
+		return store_fail(st, err, "cannot read record");
 	if (rc == SQLITE_DONE)
 		return KP_OK;
 	if (from == NULL)
@@ -1112,28 +857,19 @@ record_retract(struct kp_store *st, const struct kp_notice *n,
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM record WHERE "
 	    "entiteittype = ? AND bron = ? AND identificatie = ?", -1, &stmt,
 	    NULL) != SQLITE_OK)
-		return db_fail(st, err, "cannot prepare record removal");
-	bind_text(stmt, 1, n->entiteittype);
-	bind_text(stmt, 2, n->bron);
-	bind_text(stmt, 3, n->identificatie);
+		return store_fail(st, err, "cannot prepare record removal");
+	store_bind_text(stmt, 1, n->entiteittype);
+	store_bind_text(stmt, 2, n->bron);
+	store_bind_text(stmt, 3, n->identificatie);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot remove the retracted record");
+		return store_fail(st, err, "cannot remove the retracted record");
 	*out = RECORD_APPLIED;
 	if (strcmp(n->entiteittype, "TST") == 0)
 		return consent_mark(st, n->bsn, err);
 	return KP_OK;
 }
-
-static int	exec_bound(struct kp_store *, const char *, const char *,
-		    int64_t, int64_t, struct kp_err *);
-static int	apply_delivered(struct kp_store *, struct kp_store_job *,
-		    struct kp_err *);
-enum enqueue_mode { ENQ_CHANGE, ENQ_RECONCILE, ENQ_FORCE };
-static int	enqueue_locked(struct kp_store *, const struct kp_notice *,
-		    const struct kp_fanout *, size_t, enum enqueue_mode,
-		    const char *, size_t *, struct kp_err *);
 
 /* Keep a partner's checkpoint, with the message that brought it. */
 static int
@@ -1148,20 +884,20 @@ witness_locked(struct kp_store *st, const struct kp_checkpoint *c,
 	int rc;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return db_fail(st, err, "cannot prepare witnessed checkpoint");
+		return store_fail(st, err, "cannot prepare witnessed checkpoint");
 	kp_time_iso(kp_now_ms(), now);
-	bind_text(stmt, 1, c->partner_oin);
+	store_bind_text(stmt, 1, c->partner_oin);
 	sqlite3_bind_int64(stmt, 2, c->seq);
-	bind_text(stmt, 3, c->hash);
-	bind_text(stmt, 4, c->at);
-	bind_text(stmt, 5, c->signature);
-	bind_text(stmt, 6, c->cert);
+	store_bind_text(stmt, 3, c->hash);
+	store_bind_text(stmt, 4, c->at);
+	store_bind_text(stmt, 5, c->signature);
+	store_bind_text(stmt, 6, c->cert);
 	sqlite3_bind_int64(stmt, 7, message_rowid);
-	bind_text(stmt, 8, now);
+	store_bind_text(stmt, 8, now);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? KP_OK :
-	    db_fail(st, err, "cannot keep the witnessed checkpoint");
+	    store_fail(st, err, "cannot keep the witnessed checkpoint");
 }
 
 /* The rows of an accepted message; inside the caller's savepoint. */
@@ -1194,7 +930,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		return ret;
 	if (job->race == KP_REPLAY_SAME) {
 		a.outcome = "duplicate";
-		return audit_locked(st, &a, err);
+		return store_audit_locked(st, &a, err);
 	}
 	if (job->race == KP_REPLAY_CONFLICT) {
 		snprintf(detail, sizeof(detail), "wsa:MessageID or "
@@ -1203,7 +939,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		a.outcome = "rejected";
 		a.code = "KP013";
 		a.detail = detail;
-		return audit_locked(st, &a, err);
+		return store_audit_locked(st, &a, err);
 	}
 	if (c->notice != NULL) {
 		kp_audit_record(record, sizeof(record), c->notice->entiteittype,
@@ -1250,7 +986,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		    c->notice->partitie, (unsigned long long)expected);
 		goto refused;
 	}
-	if ((ret = insert_message(st, "in", c->partner_oin, c->message_id,
+	if ((ret = store_insert_message(st, "in", c->partner_oin, c->message_id,
 	    c->referentienummer, c->berichtcode, c->entiteittype, c->root,
 	    c->bytes, c->len, c->bytes_sha256, c->response, c->response_len,
 	    "accepted", err)) != KP_OK)
@@ -1296,26 +1032,26 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		    err)) != KP_OK)
 			return ret;
 		/* Applied here: it goes on to the partners entitled to it. */
-		if (rec == RECORD_APPLIED && (ret = enqueue_locked(st, c->notice,
+		if (rec == RECORD_APPLIED && (ret = store_enqueue_locked(st, c->notice,
 		    c->fanout, c->nfanout, ENQ_CHANGE, "relayed", &job->queued,
 		    err)) != KP_OK)
 			return ret;
 	}
 	kp_time_iso(kp_now_ms(), now);
-	if ((stmt = stmt_get(st, st->db, STMT_REPLAY_INSERT, replay_sql)) == NULL)
-		return db_fail(st, err, "cannot prepare replay insert");
-	bind_text(stmt, 1, c->partner_oin);
-	bind_text(stmt, 2, c->message_id);
-	bind_text(stmt, 3, c->referentienummer);
-	bind_text(stmt, 4, c->body_digest);
+	if ((stmt = store_stmt_get(st, st->db, STMT_REPLAY_INSERT, replay_sql)) == NULL)
+		return store_fail(st, err, "cannot prepare replay insert");
+	store_bind_text(stmt, 1, c->partner_oin);
+	store_bind_text(stmt, 2, c->message_id);
+	store_bind_text(stmt, 3, c->referentienummer);
+	store_bind_text(stmt, 4, c->body_digest);
 	sqlite3_bind_int64(stmt, 5, message_rowid);
-	bind_text(stmt, 6, now);
+	store_bind_text(stmt, 6, now);
 	ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
-	    db_fail(st, err, "cannot write replay row");
-	stmt_done(stmt);
+	    store_fail(st, err, "cannot write replay row");
+	store_stmt_done(stmt);
 	if (ret != KP_OK)
 		return ret;
-	if ((ret = audit_locked(st, &a, err)) != KP_OK)
+	if ((ret = store_audit_locked(st, &a, err)) != KP_OK)
 		return ret;
 	/* a context answer: each record disclosed or withheld, after it */
 	for (size_t i = 0; i < c->ndecisions; i++) {
@@ -1323,7 +1059,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 
 		d.message = message_rowid;
 		d.message_id = c->message_id;
-		if ((ret = audit_locked(st, &d, err)) != KP_OK)
+		if ((ret = store_audit_locked(st, &d, err)) != KP_OK)
 			return ret;
 	}
 	return KP_OK;
@@ -1331,196 +1067,7 @@ refused:
 	a.outcome = "rejected";
 	a.code = kp_fault_code(job->verdict);
 	a.detail = job->verdict_msg;
-	return audit_locked(st, &a, err);
-}
-
-/* Take the next volgnummer of our stream to partner on partitie. */
-static int
-stream_out_take(struct kp_store *st, const char *partner, uint32_t partitie,
-    uint64_t *volgnummer, struct kp_err *err)
-{
-	static const char get_sql[] = "SELECT next_volgnummer FROM stream_out "
-	    "WHERE partner_oin = ? AND partitie = ?";
-	static const char set_sql[] = "INSERT INTO stream_out (partner_oin, "
-	    "partitie, next_volgnummer) VALUES (?, ?, ?) ON CONFLICT "
-	    "(partner_oin, partitie) DO UPDATE SET "
-	    "next_volgnummer = excluded.next_volgnummer";
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = stmt_get(st, st->db, STMT_OUT_NEXT, get_sql)) == NULL)
-		return db_fail(st, err, "cannot prepare stream read");
-	bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
-	*volgnummer = 1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		*volgnummer = (uint64_t)sqlite3_column_int64(stmt, 0);
-	stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(st, err, "cannot read stream");
-	if ((stmt = stmt_get(st, st->db, STMT_OUT_SET, set_sql)) == NULL)
-		return db_fail(st, err, "cannot prepare stream update");
-	bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)(*volgnummer + 1));
-	rc = sqlite3_step(stmt);
-	stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot advance stream");
-}
-
-/*
- * Does partner hold a copy of n's record from us: is the newest row we
- * queued for it there (delivered or not) anything but a V?  *held_version
- * is that row's bronversie (0 when none).
- */
-static int
-partner_holds(struct kp_store *st, const char *partner,
-    const struct kp_notice *n, int *holds, uint64_t *held_version,
-    struct kp_err *err)
-{
-	static const char sql[] = "SELECT mutatiesoort, bronversie FROM outbox "
-	    "WHERE partner_oin = ? AND bsn = ? AND entiteittype = ? AND bron = ? "
-	    "AND identificatie = ? ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *stmt;
-	int rc;
-
-	*holds = 0;
-	*held_version = 0;
-	if ((stmt = stmt_get(st, st->db, STMT_OUTBOX_LAST, sql)) == NULL)
-		return db_fail(st, err, "cannot prepare outbox read");
-	bind_text(stmt, 1, partner);
-	bind_text(stmt, 2, n->bsn);
-	bind_text(stmt, 3, n->entiteittype);
-	bind_text(stmt, 4, n->bron);
-	bind_text(stmt, 5, n->identificatie);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *soort = (const char *)sqlite3_column_text(stmt, 0);
-
-		*holds = soort != NULL && soort[0] != 'V';
-		*held_version = (uint64_t)sqlite3_column_int64(stmt, 1);
-	}
-	stmt_done(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? KP_OK :
-	    db_fail(st, err, "cannot read outbox");
-}
-
-/*
- * One outbox row per fan-out entry for notice n that calls for one, each on
- * the next volgnummer of that partner's stream, with its audit entry;
- * inside the caller's transaction.  why says what made it (a local change,
- * a relay, a repair, a consent change) in the audit entries.
- *
- * mode ENQ_CHANGE (n just changed): DISCLOSE always; DELETE and RETRACT
- * only to a partner that holds a copy; WITHHOLD retracts a copy the
- * partner holds, else it is audited as withheld.  ENQ_RECONCILE (consents
- * changed, n did not): only what changes the partner's state — a DISCLOSE
- * of a version it does not hold yet, a retraction of a copy it holds.
- * ENQ_FORCE (repair): DISCLOSE and DELETE always, retractions as they are.
- */
-static int
-enqueue_locked(struct kp_store *st, const struct kp_notice *n,
-    const struct kp_fanout *fanout, size_t nfanout, enum enqueue_mode mode,
-    const char *why, size_t *queued, struct kp_err *err)
-{
-	static const char put_sql[] = "INSERT INTO outbox (partner_oin, partitie, "
-	    "volgnummer, mutatiesoort, entiteittype, bron, identificatie, "
-	    "bronversie, bsn, fields, created_at, reden, basis, doel) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	char now[32], record[160];
-	sqlite3_stmt *stmt;
-	uint64_t volg = 0, held_version;
-	int ret, holds;
-
-	kp_time_iso(kp_now_ms(), now);
-	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
-	    n->identificatie, n->bronversie);
-	for (size_t i = 0; i < nfanout; i++) {
-		const struct kp_fanout *f = &fanout[i];
-		struct kp_audit q = {
-			.direction = "out", .partner_oin = f->partner_oin,
-			.entiteittype = n->entiteittype, .bsn = n->bsn,
-			.record = record, .outcome = "queued",
-		};
-		char qdetail[400], soort[2] = { n->mutatiesoort, '\0' };
-		int retract = 0;
-
-		/* What the partner holds matters, but for a plain disclosure. */
-		holds = 0;
-		if ((f->kind != KP_FAN_DISCLOSE || mode == ENQ_RECONCILE) &&
-		    (ret = partner_holds(st, f->partner_oin, n, &holds,
-		    &held_version, err)) != KP_OK)
-			return ret;
-		switch (f->kind) {
-		case KP_FAN_DISCLOSE:
-			if (mode == ENQ_RECONCILE && holds &&
-			    held_version >= n->bronversie)
-				continue;
-			q.velden = f->velden;
-			q.basis = f->basis;
-			q.doel = f->doel;
-			break;
-		case KP_FAN_DELETE:
-			if (!holds && mode != ENQ_FORCE)
-				continue;
-			soort[0] = 'V';
-			break;
-		case KP_FAN_RETRACT:
-		case KP_FAN_WITHHOLD:
-			if (holds) {
-				retract = 1;
-				soort[0] = 'V';
-				q.outcome = "retracted";
-				q.basis = f->reason;
-				break;
-			}
-			if (f->kind == KP_FAN_WITHHOLD && mode == ENQ_CHANGE) {
-				/* the decision not to disclose, on the record */
-				q.outcome = "withheld";
-				q.code = "KP021";
-				q.doel = NULL;
-				snprintf(qdetail, sizeof(qdetail), "%s: %s", why,
-				    f->reason);
-				q.detail = qdetail;
-				if ((ret = audit_locked(st, &q, err)) != KP_OK)
-					return ret;
-			}
-			continue;
-		}
-		if ((ret = stream_out_take(st, f->partner_oin, f->partitie, &volg,
-		    err)) != KP_OK)
-			return ret;
-		if ((stmt = stmt_get(st, st->db, STMT_OUTBOX_PUT, put_sql)) == NULL)
-			return db_fail(st, err, "cannot prepare outbox insert");
-		bind_text(stmt, 1, f->partner_oin);
-		sqlite3_bind_int64(stmt, 2, f->partitie);
-		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)volg);
-		bind_text(stmt, 4, soort);
-		bind_text(stmt, 5, n->entiteittype);
-		bind_text(stmt, 6, n->bron);
-		bind_text(stmt, 7, n->identificatie);
-		sqlite3_bind_int64(stmt, 8, (sqlite3_int64)n->bronversie);
-		bind_text(stmt, 9, n->bsn);
-		bind_text(stmt, 10, soort[0] == 'V' ? "" : f->fields);
-		bind_text(stmt, 11, now);
-		bind_text(stmt, 12, retract ? "intrekking" : NULL);
-		bind_text(stmt, 13, soort[0] == 'V' ? NULL : f->basis);
-		bind_text(stmt, 14, soort[0] == 'V' ? NULL : f->doel);
-		ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
-		    db_fail(st, err, "cannot write outbox row");
-		stmt_done(stmt);
-		if (ret != KP_OK)
-			return ret;
-		snprintf(qdetail, sizeof(qdetail), "%s: %s%s %s of %s bronversie "
-		    "%llu on partitie %u volgnummer %llu", why, soort,
-		    retract ? " intrekking" : "", n->identificatie, n->bron,
-		    (unsigned long long)n->bronversie, f->partitie,
-		    (unsigned long long)volg);
-		q.detail = qdetail;
-		if ((ret = audit_locked(st, &q, err)) != KP_OK)
-			return ret;
-		(*queued)++;
-	}
-	return KP_OK;
+	return store_audit_locked(st, &a, err);
 }
 
 /*
@@ -1563,16 +1110,16 @@ apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		    "held, nothing sent", n->entiteittype, n->identificatie,
 		    (unsigned long long)n->bronversie);
 		a.detail = detail;
-		return audit_locked(st, &a, err);
+		return store_audit_locked(st, &a, err);
 	}
-	if ((ret = enqueue_locked(st, n, lc->fanout, lc->nfanout, ENQ_CHANGE,
+	if ((ret = store_enqueue_locked(st, n, lc->fanout, lc->nfanout, ENQ_CHANGE,
 	    "local change", &job->queued, err)) != KP_OK)
 		return ret;
 	snprintf(detail, sizeof(detail), "%s %s %s bronversie %llu; queued for "
 	    "%zu partners", soort, n->entiteittype, n->identificatie,
 	    (unsigned long long)n->bronversie, lc->nfanout);
 	a.detail = detail;
-	return audit_locked(st, &a, err);
+	return store_audit_locked(st, &a, err);
 }
 
 /* A notice refused inside its savepoint (stale): only its audit row stays. */
@@ -1597,7 +1144,7 @@ refuse_after_rollback(struct kp_store *st, struct kp_store_job *job,
 		a.bytes_sha256 = NULL;
 		a.bsn = job->local.notice->bsn;
 	}
-	return audit_locked(st, &a, err);
+	return store_audit_locked(st, &a, err);
 }
 
 /*
@@ -1613,13 +1160,13 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 	int batch_ok;
 
 	pthread_mutex_lock(&st->lock);
-	batch_ok = exec(st, "BEGIN IMMEDIATE", &err) == KP_OK;
+	batch_ok = store_exec(st, "BEGIN IMMEDIATE", &err) == KP_OK;
 	for (job = jobs; job != NULL; job = job->next) {
 		job->race = KP_REPLAY_NEW;
 		job->prior = NULL;
 		job->prior_len = 0;
 		job->status = KP_ERR_STORE;
-		if (!batch_ok || exec(st, "SAVEPOINT job", &err) != KP_OK)
+		if (!batch_ok || store_exec(st, "SAVEPOINT job", &err) != KP_OK)
 			continue;
 		switch (job->kind) {
 		case KP_JOB_COMMIT:
@@ -1629,10 +1176,10 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 			job->status = apply_local(st, job, &err);
 			break;
 		case KP_JOB_DELIVERED:
-			job->status = apply_delivered(st, job, &err);
+			job->status = store_apply_delivered(st, job, &err);
 			break;
 		default:
-			job->status = audit_locked(st, &job->audit, &err);
+			job->status = store_audit_locked(st, &job->audit, &err);
 			break;
 		}
 		if (job->status != KP_OK) {
@@ -1640,14 +1187,14 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 				log_warnx("%s; not acknowledged", err.msg);
 			free(job->prior);
 			job->prior = NULL;
-			exec(st, "ROLLBACK TO job", NULL);
+			store_exec(st, "ROLLBACK TO job", NULL);
 		}
-		exec(st, "RELEASE job", NULL);
+		store_exec(st, "RELEASE job", NULL);
 		if (job->status == KP_ERR_PROTOCOL)
 			job->status = refuse_after_rollback(st, job, &err);
 	}
-	if (batch_ok && exec(st, "COMMIT", &err) != KP_OK) {
-		exec(st, "ROLLBACK", NULL);
+	if (batch_ok && store_exec(st, "COMMIT", &err) != KP_OK) {
+		store_exec(st, "ROLLBACK", NULL);
 		batch_ok = 0;
 	}
 	if (!batch_ok)
@@ -1811,8 +1358,8 @@ open_latch(struct kp_store_job *job, void *arg)
 }
 
 /* Submit and wait for it, whether a writer runs or not. */
-static void
-submit_wait(struct kp_store *st, struct kp_store_job *job)
+void
+store_submit_wait(struct kp_store *st, struct kp_store_job *job)
 {
 	struct kp_latch latch;
 
@@ -1830,7 +1377,7 @@ kp_store_local_change(struct kp_store *st, const struct kp_local_change *lc,
 {
 	struct kp_store_job job = { .kind = KP_JOB_LOCAL, .local = *lc };
 
-	submit_wait(st, &job);
+	store_submit_wait(st, &job);
 	*verdict = job.verdict;
 	*queued = job.queued;
 	snprintf(msg, msglen, "%s", job.verdict_msg);
@@ -1847,7 +1394,7 @@ kp_store_audit(struct kp_store *st, const struct kp_audit *a,
 {
 	struct kp_store_job job = { .kind = KP_JOB_AUDIT, .audit = *a };
 
-	submit_wait(st, &job);
+	store_submit_wait(st, &job);
 	if (job.status != KP_OK)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot write audit row",
 		    st->path);
@@ -1861,7 +1408,7 @@ kp_store_commit_inbound(struct kp_store *st, const struct kp_inbound_commit *c,
 {
 	struct kp_store_job job = { .kind = KP_JOB_COMMIT, .commit = *c };
 
-	submit_wait(st, &job);
+	store_submit_wait(st, &job);
 	*result = job.race;
 	*response = job.prior;
 	*response_len = job.prior_len;
@@ -1887,31 +1434,20 @@ kp_store_record_outbound(struct kp_store *st,
 
 	kp_sha256_hex(r->bytes, r->len, sha);
 	pthread_mutex_lock(&st->lock);
-	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
 		goto out;
-	if ((ret = insert_message(st, "out", r->partner_oin, r->message_id,
+	if ((ret = store_insert_message(st, "out", r->partner_oin, r->message_id,
 	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
 	    r->bytes, r->len, sha, r->response, r->response_len, r->outcome,
 	    err)) != KP_OK ||
 	    (a.message = sqlite3_last_insert_rowid(st->db),
-	    (ret = audit_locked(st, &a, err)) != KP_OK) ||
-	    (ret = exec(st, "COMMIT", err)) != KP_OK)
-		exec(st, "ROLLBACK", NULL);
+	    (ret = store_audit_locked(st, &a, err)) != KP_OK) ||
+	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
+		store_exec(st, "ROLLBACK", NULL);
 out:
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
-
-/*
- * A read-only query on the reader connection: its parameters bound by the
- * caller's values (text or integer, in order), each row handed to row(),
- * which returns non-zero to stop.  One frame for every listing below.
- */
-struct param {
-	const char	*text;	/* NULL: bind integer (or NULL when is_null) */
-	int64_t		 integer;
-	int		 is_null;
-};
 
 /* The query on db (the path names it in errors). */
 static int
@@ -1944,8 +1480,8 @@ read_rows(sqlite3 *db, const char *path, const char *sql, const char *what,
 	return ret;
 }
 
-static int
-read_each(struct kp_store *st, const char *sql, const char *what,
+int
+store_read_each(struct kp_store *st, const char *sql, const char *what,
     const struct param *params, int nparams,
     int (*row)(sqlite3_stmt *stmt, void *arg), void *arg, struct kp_err *err)
 {
@@ -1957,12 +1493,6 @@ read_each(struct kp_store *st, const char *sql, const char *what,
 	pthread_mutex_unlock(&st->read_lock);
 	return ret;
 }
-
-/* The caller's callback and argument, for the row adapters. */
-struct each {
-	void	(*fn)(void);	/* the caller's callback, cast back by type */
-	void	*arg;
-};
 
 static int
 message_row(sqlite3_stmt *stmt, void *arg)
@@ -1994,7 +1524,7 @@ kp_store_each_message(struct kp_store *st, const char *direction,
 	struct param p[] = { { direction, 0, direction == NULL } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "messages", p, 1, message_row, &e, err);
+	return store_read_each(st, sql, "messages", p, 1, message_row, &e, err);
 }
 
 int
@@ -2007,7 +1537,7 @@ kp_store_message(struct kp_store *st, int64_t id,
 	struct param p[] = { { NULL, id, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "the message", p, 1, message_row, &e, err);
+	return store_read_each(st, sql, "the message", p, 1, message_row, &e, err);
 }
 
 static int
@@ -2045,410 +1575,7 @@ kp_store_each_record(struct kp_store *st, const char *bsn,
 	    { entiteittype, 0, entiteittype == NULL } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "records", p, 2, record_row, &e, err);
-}
-
-static int
-head_row(sqlite3_stmt *stmt, void *arg)
-{
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_outbox_row *) =
-	    (int (*)(void *, const struct kp_outbox_row *))e->fn;
-	struct kp_outbox_row row;
-	const char *t = COL_TEXT(stmt, 4);
-
-	memset(&row, 0, sizeof(row));
-	row.id = sqlite3_column_int64(stmt, 0);
-	snprintf(row.partner_oin, sizeof(row.partner_oin), "%s", COL_TEXT(stmt, 1));
-	row.partitie = (uint32_t)sqlite3_column_int64(stmt, 2);
-	row.volgnummer = (uint64_t)sqlite3_column_int64(stmt, 3);
-	row.mutatiesoort = t != NULL ? t[0] : 'T';
-	snprintf(row.entiteittype, sizeof(row.entiteittype), "%s",
-	    COL_TEXT(stmt, 5));
-	snprintf(row.bron, sizeof(row.bron), "%s", COL_TEXT(stmt, 6));
-	snprintf(row.identificatie, sizeof(row.identificatie), "%s",
-	    COL_TEXT(stmt, 7));
-	row.bronversie = (uint64_t)sqlite3_column_int64(stmt, 8);
-	snprintf(row.bsn, sizeof(row.bsn), "%s", COL_TEXT(stmt, 9));
-	row.fields = (char *)COL_TEXT(stmt, 10);
-	row.attempts = sqlite3_column_int(stmt, 11);
-	row.intrekking = COL_TEXT(stmt, 12) != NULL &&
-	    strcmp(COL_TEXT(stmt, 12), "intrekking") == 0;
-	snprintf(row.basis, sizeof(row.basis), "%s",
-	    COL_TEXT(stmt, 13) != NULL ? COL_TEXT(stmt, 13) : "");
-	snprintf(row.doel, sizeof(row.doel), "%s",
-	    COL_TEXT(stmt, 14) != NULL ? COL_TEXT(stmt, 14) : "");
-	return fn(e->arg, &row);
-}
-
-int
-kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
-    int (*fn)(void *arg, const struct kp_outbox_row *row), void *arg,
-    struct kp_err *err)
-{
-	/*
-	 * Stream by stream (CROSS JOIN fixes that order): its lowest
-	 * undelivered volgnummer is the lower of the lowest pending and the
-	 * lowest parked, each one index seek; so a poll costs the number of
-	 * streams, not the size of the backlog.
-	 */
-	static const char sql[] = "SELECT o.id, o.partner_oin, o.partitie, "
-	    "o.volgnummer, o.mutatiesoort, o.entiteittype, o.bron, "
-	    "o.identificatie, o.bronversie, o.bsn, o.fields, o.attempts, "
-	    "o.reden, o.basis, o.doel "
-	    "FROM stream_out s CROSS JOIN outbox o "
-	    "ON o.partner_oin = s.partner_oin AND o.partitie = s.partitie "
-	    "AND o.volgnummer = min("
-	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
-	    "  x.state = 'pending' AND x.partner_oin = s.partner_oin AND "
-	    "  x.partitie = s.partitie), 9223372036854775807), "
-	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
-	    "  x.state = 'parked' AND x.partner_oin = s.partner_oin AND "
-	    "  x.partitie = s.partitie), 9223372036854775807)) "
-	    "WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 "
-	    "ORDER BY o.id LIMIT ?2";
-	struct param p[] = { { NULL, now_ms, 0 }, { NULL, max, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
-
-	return read_each(st, sql, "the outbox", p, 2, head_row, &e, err);
-}
-
-/* Run one statement with ?1 text (may be NULL), ?2 and ?3 integers. */
-static int
-exec_bound(struct kp_store *st, const char *sql, const char *t1,
-    int64_t i2, int64_t i3, struct kp_err *err)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return db_fail(st, err, "cannot prepare outbox update");
-	bind_text(stmt, 1, t1);
-	sqlite3_bind_int64(stmt, 2, i2);
-	sqlite3_bind_int64(stmt, 3, i3);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? KP_OK : db_fail(st, err, "cannot update outbox");
-}
-
-/* The rows of an acknowledged outbox row; inside the caller's savepoint. */
-static int
-apply_delivered(struct kp_store *st, struct kp_store_job *job,
-    struct kp_err *err)
-{
-	const struct kp_outbox_row *row = job->delivery.row;
-	const struct kp_outbound_record *r = job->delivery.record;
-	char sha[KP_SHA256_HEX_LEN + 1], now[32], record[160], velden[400];
-	struct kp_audit a = {
-		.direction = "out", .partner_oin = r->partner_oin,
-		.message_id = r->message_id, .berichtcode = r->berichtcode,
-		.entiteittype = r->entiteittype, .outcome = "delivered",
-		.bytes_sha256 = sha, .bsn = row->bsn, .record = record,
-		.basis = row->basis[0] ? row->basis : NULL,
-		.doel = row->doel[0] ? row->doel : NULL,
-		.detail = row->intrekking ? "intrekking" : NULL,
-	};
-	int64_t message_rowid;
-	int ret;
-
-	kp_audit_record(record, sizeof(record), row->entiteittype, row->bron,
-	    row->identificatie, row->bronversie);
-	if (row->mutatiesoort != 'V') {
-		kp_field_names(row->fields, velden, sizeof(velden));
-		a.velden = velden;
-	}
-	kp_sha256_hex(r->bytes, r->len, sha);
-	kp_time_iso(kp_now_ms(), now);
-	if ((ret = insert_message(st, "out", r->partner_oin, r->message_id,
-	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
-	    r->bytes, r->len, sha, r->response, r->response_len, "delivered",
-	    err)) != KP_OK)
-		return ret;
-	message_rowid = sqlite3_last_insert_rowid(st->db);
-	if ((ret = exec_bound(st, "UPDATE outbox SET state = 'delivered', "
-	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
-	    0, err)) != KP_OK)
-		return ret;
-	a.message = message_rowid;
-	return audit_locked(st, &a, err);
-}
-
-int
-kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
-    const struct kp_outbound_record *r, struct kp_err *err)
-{
-	struct kp_store_job job = { .kind = KP_JOB_DELIVERED,
-	    .delivery = { row, r } };
-
-	submit_wait(st, &job);
-	if (job.status != KP_OK)
-		return kp_fail(err, KP_ERR_STORE, "%s: cannot mark outbox row "
-		    "%lld delivered", st->path, (long long)row->id);
-	return KP_OK;
-}
-
-int
-kp_store_outbox_retry(struct kp_store *st, int64_t id, int64_t next_ms,
-    const char *why, struct kp_err *err)
-{
-	int ret;
-
-	pthread_mutex_lock(&st->lock);
-	ret = exec_bound(st, "UPDATE outbox SET attempts = attempts + 1, "
-	    "last_error = ?1, next_attempt_ms = ?3 WHERE id = ?2", why, id,
-	    next_ms, err);
-	pthread_mutex_unlock(&st->lock);
-	return ret;
-}
-
-int
-kp_store_outbox_park(struct kp_store *st, const struct kp_outbox_row *row,
-    const char *code, uint64_t verwacht, const char *why, struct kp_err *err)
-{
-	struct kp_audit a = {
-		.direction = "out", .partner_oin = row->partner_oin,
-		.entiteittype = row->entiteittype, .outcome = "parked",
-		.code = code, .detail = why,
-	};
-	int ret;
-
-	pthread_mutex_lock(&st->lock);
-	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
-		goto out;
-	if ((ret = exec_bound(st, "UPDATE outbox SET state = 'parked', "
-	    "attempts = attempts + 1, last_error = ?1 WHERE id = ?2", why,
-	    row->id, 0, err)) != KP_OK ||
-	    (ret = exec_bound(st, "UPDATE outbox SET code = ?1, verwacht = "
-	    "nullif(?3, 0) WHERE id = ?2", code, row->id, (int64_t)verwacht,
-	    err)) != KP_OK ||
-	    (ret = audit_locked(st, &a, err)) != KP_OK ||
-	    (ret = exec(st, "COMMIT", err)) != KP_OK)
-		exec(st, "ROLLBACK", NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return ret;
-}
-
-int
-kp_store_outbox_rewind(struct kp_store *st, const char *partner_oin,
-    uint32_t partitie, uint64_t from, struct kp_err *err)
-{
-	int ret;
-
-	pthread_mutex_lock(&st->lock);
-	ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
-	    "next_attempt_ms = 0 WHERE partner_oin = ?1 AND partitie = ?2 AND "
-	    "volgnummer >= ?3 AND state != 'parked'", partner_oin, partitie,
-	    (int64_t)from, err);
-	pthread_mutex_unlock(&st->lock);
-	return ret;
-}
-
-static int
-queue_row(sqlite3_stmt *stmt, void *arg)
-{
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_queue_row *) =
-	    (int (*)(void *, const struct kp_queue_row *))e->fn;
-	struct kp_queue_row r = {
-		.id = sqlite3_column_int64(stmt, 0),
-		.partner_oin = COL_TEXT(stmt, 1),
-		.partitie = sqlite3_column_int64(stmt, 2),
-		.volgnummer = sqlite3_column_int64(stmt, 3),
-		.mutatiesoort = COL_TEXT(stmt, 4),
-		.entiteittype = COL_TEXT(stmt, 5),
-		.bron = COL_TEXT(stmt, 6),
-		.identificatie = COL_TEXT(stmt, 7),
-		.bronversie = sqlite3_column_int64(stmt, 8),
-		.state = COL_TEXT(stmt, 9),
-		.attempts = sqlite3_column_int(stmt, 10),
-		.next_attempt_ms = sqlite3_column_int64(stmt, 11),
-		.last_error = COL_TEXT(stmt, 12),
-		.created_at = COL_TEXT(stmt, 13),
-		.delivered_at = COL_TEXT(stmt, 14),
-		.fields = COL_TEXT(stmt, 15),
-	};
-
-	return fn(e->arg, &r);
-}
-
-int
-kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
-    const char *state, int64_t id,
-    int (*fn)(void *arg, const struct kp_queue_row *row), void *arg,
-    struct kp_err *err)
-{
-	static const char sql[] = "SELECT id, partner_oin, partitie, volgnummer, "
-	    "mutatiesoort, entiteittype, bron, identificatie, bronversie, state, "
-	    "attempts, next_attempt_ms, coalesce(last_error, ''), created_at, "
-	    "coalesce(delivered_at, ''), fields FROM outbox "
-	    "WHERE (?1 IS NULL OR partner_oin = ?1) AND (?2 IS NULL OR state = ?2) "
-	    "AND (?3 = 0 OR id = ?3) ORDER BY partner_oin, partitie, volgnummer";
-	struct param p[] = { { partner_oin, 0, partner_oin == NULL },
-	    { state, 0, state == NULL }, { NULL, id, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
-
-	return read_each(st, sql, "the outbox", p, 3, queue_row, &e, err);
-}
-
-/* One integer (?1 integer, ?2 text) from the writer connection, under lock. */
-static int64_t
-query_int(struct kp_store *st, const char *sql, int64_t a, const char *b)
-{
-	sqlite3_stmt *stmt;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, a);
-	bind_text(stmt, 2, b);
-	if (sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return v;
-}
-
-/*
- * Move the undelivered rows of a stream from volgnummer from on by shift
- * (and the stream's next number with them), in two steps so that no two
- * rows share a number in between.
- */
-static int
-renumber(struct kp_store *st, const char *partner, int64_t partitie,
-    int64_t from, int64_t shift, struct kp_err *err)
-{
-	char sql[256];
-	int ret;
-
-	snprintf(sql, sizeof(sql), "UPDATE outbox SET volgnummer = "
-	    "-(volgnummer + %lld) WHERE partner_oin = ?1 AND partitie = ?2 AND "
-	    "volgnummer >= ?3 AND state != 'delivered'", (long long)shift);
-	if ((ret = exec_bound(st, sql, partner, partitie, from, err)) != KP_OK ||
-	    (ret = exec_bound(st, "UPDATE outbox SET volgnummer = -volgnummer "
-	    "WHERE partner_oin = ?1 AND partitie = ?2 AND volgnummer < 0",
-	    partner, partitie, 0, err)) != KP_OK)
-		return ret;
-	snprintf(sql, sizeof(sql), "UPDATE stream_out SET next_volgnummer = "
-	    "next_volgnummer + %lld WHERE partner_oin = ?1 AND partitie = ?2",
-	    (long long)shift);
-	return exec_bound(st, sql, partner, partitie, 0, err);
-}
-
-int
-kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
-    const char *operator_note, char *msg, size_t msglen, struct kp_err *err)
-{
-	struct kp_audit a = { .direction = "out", .outcome = skip ? "skipped" :
-	    "retried", .detail = msg };
-	char partner[24] = "", now[32];
-	int64_t partitie, volg, head, verwacht;
-	int code031;
-	sqlite3_stmt *stmt;
-	int ret;
-
-	kp_time_iso(kp_now_ms(), now);
-	pthread_mutex_lock(&st->lock);
-	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
-		goto out;
-	if (sqlite3_prepare_v2(st->db, "SELECT partner_oin, partitie, "
-	    "volgnummer, state, code, coalesce(verwacht, 0) FROM outbox "
-	    "WHERE id = ?", -1, &stmt,
-	    NULL) != SQLITE_OK) {
-		ret = db_fail(st, err, "cannot read the outbox");
-		goto rollback;
-	}
-	sqlite3_bind_int64(stmt, 1, id);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
-		ret = kp_fail(err, KP_ERR_NOTFOUND, "no outbox row %lld; see "
-		    "ketenpoort queue list", (long long)id);
-		goto rollback;
-	}
-	snprintf(partner, sizeof(partner), "%s", sqlite3_column_text(stmt, 0));
-	partitie = sqlite3_column_int64(stmt, 1);
-	volg = sqlite3_column_int64(stmt, 2);
-	verwacht = sqlite3_column_int64(stmt, 5);
-	code031 = strcmp((const char *)sqlite3_column_text(stmt, 3), "parked")
-	    == 0 && sqlite3_column_text(stmt, 4) != NULL &&
-	    strcmp((const char *)sqlite3_column_text(stmt, 4), "KP031") == 0 &&
-	    verwacht > volg;
-	if (strcmp((const char *)sqlite3_column_text(stmt, 3), "delivered") == 0) {
-		sqlite3_finalize(stmt);
-		ret = kp_fail(err, KP_ERR_USAGE, "row %lld was delivered; nothing "
-		    "to do", (long long)id);
-		goto rollback;
-	}
-	sqlite3_finalize(stmt);
-	a.partner_oin = partner;
-	if (skip || code031) {
-		/* Only the head of a stream moves the numbers after it. */
-		head = query_int(st, "SELECT min(volgnummer) FROM outbox WHERE "
-		    "partner_oin = ?2 AND partitie = ?1 AND state != 'delivered'",
-		    partitie, partner);
-		if (head != volg) {
-			ret = kp_fail(err, KP_ERR_USAGE, "row %lld is not the first "
-			    "undelivered notice of its stream (#%lld is); %s that "
-			    "one first", (long long)id, (long long)head,
-			    skip ? "skip" : "retry");
-			goto rollback;
-		}
-	}
-	if (!skip) {
-		if (code031) {
-			/*
-			 * The partner applied other notices under volg ..
-			 * verwacht - 1 (another sender on our numbers, or a
-			 * store restored from an old backup): ours follow.
-			 */
-			snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) "
-			    "renumbered to #%lld, the number the partner expects "
-			    "(it applied other notices under #%lld..#%lld); the "
-			    "notices after it move up %lld; sent again now%s%s",
-			    (long long)id, (long long)partitie, (long long)volg,
-			    partner, (long long)verwacht, (long long)volg,
-			    (long long)verwacht - 1, (long long)(verwacht - volg),
-			    operator_note ? ": " : "",
-			    operator_note ? operator_note : "");
-			if ((ret = renumber(st, partner, partitie, volg,
-			    verwacht - volg, err)) != KP_OK)
-				goto rollback;
-		} else {
-			snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) "
-			    "will be sent again now%s%s", (long long)id,
-			    (long long)partitie, (long long)volg, partner,
-			    operator_note ? ": " : "",
-			    operator_note ? operator_note : "");
-		}
-		if ((ret = exec_bound(st, "UPDATE outbox SET state = 'pending', "
-		    "attempts = 0, next_attempt_ms = 0, code = NULL, verwacht = "
-		    "NULL WHERE id = ?2", NULL, id, 0, err)) != KP_OK)
-			goto rollback;
-	} else {
-		snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) skipped; "
-		    "the notices after it move up one number%s%s", (long long)id,
-		    (long long)partitie, (long long)volg, partner,
-		    operator_note ? ": " : "", operator_note ? operator_note : "");
-		if ((ret = exec_bound(st, "INSERT INTO outbox_skipped SELECT id, "
-		    "partner_oin, partitie, volgnummer, mutatiesoort, entiteittype, "
-		    "bron, identificatie, bronversie, bsn, fields, attempts, "
-		    "last_error, created_at, ?1 FROM outbox WHERE id = ?2", now, id,
-		    0, err)) != KP_OK ||
-		    (ret = exec_bound(st, "DELETE FROM outbox WHERE id = ?2", NULL,
-		    id, 0, err)) != KP_OK ||
-		    (ret = renumber(st, partner, partitie, volg + 1, -1,
-		    err)) != KP_OK)
-			goto rollback;
-	}
-	if ((ret = audit_locked(st, &a, err)) != KP_OK ||
-	    (ret = exec(st, "COMMIT", err)) != KP_OK)
-		goto rollback;
-	goto out;
-rollback:
-	exec(st, "ROLLBACK", NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return ret;
+	return store_read_each(st, sql, "records", p, 2, record_row, &e, err);
 }
 
 static int
@@ -2511,7 +1638,7 @@ kp_store_link_status(struct kp_store *st,
 	    "ORDER BY p.partner_oin";
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "streams", NULL, 0, link_row, &e, err);
+	return store_read_each(st, sql, "streams", NULL, 0, link_row, &e, err);
 }
 
 static int
@@ -2541,7 +1668,7 @@ kp_store_each_stream(struct kp_store *st, const char *partner_oin,
 	struct param p[] = { { partner_oin, 0, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "streams", p, 1, stream_row, &e, err);
+	return store_read_each(st, sql, "streams", p, 1, stream_row, &e, err);
 }
 
 static int
@@ -2581,7 +1708,7 @@ kp_store_each_held(struct kp_store *st, const char *partner_oin,
 	    { bsn != NULL ? bsn : after != NULL ? after : "", 0, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, bsn != NULL ? one_sql : page_sql, "records", p, 2,
+	return store_read_each(st, bsn != NULL ? one_sql : page_sql, "records", p, 2,
 	    digest_row, &e, err);
 }
 
@@ -2611,7 +1738,7 @@ kp_store_each_disclosed(struct kp_store *st, const char *partner_oin,
 	    { bsn != NULL ? bsn : "", 0, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, bsn != NULL ? one_sql : all_sql, "the outbox", p, 2,
+	return store_read_each(st, bsn != NULL ? one_sql : all_sql, "the outbox", p, 2,
 	    digest_row, &e, err);
 }
 
@@ -2628,17 +1755,17 @@ kp_store_sync_checked(struct kp_store *st, const struct kp_sync_check *c,
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO sync_check (partner_oin, at, "
 	    "citizens, differ, in_flight, error) VALUES (?, ?, ?, ?, ?, ?)", -1,
 	    &stmt, NULL) != SQLITE_OK) {
-		rc = db_fail(st, err, "cannot prepare sync check");
+		rc = store_fail(st, err, "cannot prepare sync check");
 		goto out;
 	}
-	bind_text(stmt, 1, c->partner_oin);
-	bind_text(stmt, 2, now);
+	store_bind_text(stmt, 1, c->partner_oin);
+	store_bind_text(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, c->citizens);
 	sqlite3_bind_int64(stmt, 4, c->differ);
 	sqlite3_bind_int64(stmt, 5, c->in_flight);
-	bind_text(stmt, 6, c->error);
+	store_bind_text(stmt, 6, c->error);
 	rc = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
-	    db_fail(st, err, "cannot record sync check");
+	    store_fail(st, err, "cannot record sync check");
 	sqlite3_finalize(stmt);
 out:
 	pthread_mutex_unlock(&st->lock);
@@ -2654,12 +1781,12 @@ kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
 
 	*queued = 0;
 	pthread_mutex_lock(&st->lock);
-	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
 		goto out;
-	if ((ret = enqueue_locked(st, n, fanout, nfanout, reconcile ?
+	if ((ret = store_enqueue_locked(st, n, fanout, nfanout, reconcile ?
 	    ENQ_RECONCILE : ENQ_FORCE, why, queued, err)) != KP_OK ||
-	    (ret = exec(st, "COMMIT", err)) != KP_OK) {
-		exec(st, "ROLLBACK", NULL);
+	    (ret = store_exec(st, "COMMIT", err)) != KP_OK) {
+		store_exec(st, "ROLLBACK", NULL);
 		*queued = 0;
 	}
 out:
@@ -2687,7 +1814,7 @@ kp_store_consent_dirty(struct kp_store *st, int64_t max,
 	struct param p[] = { { NULL, max > 0 ? max : -1, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "the consents to reconsider", p, 1, dirty_row,
+	return store_read_each(st, sql, "the consents to reconsider", p, 1, dirty_row,
 	    &e, err);
 }
 
@@ -2698,7 +1825,7 @@ kp_store_consent_done(struct kp_store *st, const char *bsn, int64_t mark,
 	int ret;
 
 	pthread_mutex_lock(&st->lock);
-	ret = exec_bound(st, "DELETE FROM consent_dirty WHERE bsn = ?1 AND "
+	ret = store_exec_bound(st, "DELETE FROM consent_dirty WHERE bsn = ?1 AND "
 	    "mark = ?2", bsn, mark, 0, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
@@ -2712,7 +1839,7 @@ kp_store_consent_mark_all(struct kp_store *st, struct kp_err *err)
 
 	kp_time_iso(kp_now_ms(), now);
 	pthread_mutex_lock(&st->lock);
-	ret = exec_bound(st, "INSERT INTO consent_dirty (bsn, mark, at) "
+	ret = store_exec_bound(st, "INSERT INTO consent_dirty (bsn, mark, at) "
 	    "SELECT bsn, (SELECT coalesce(max(mark), 0) FROM consent_dirty) + "
 	    "row_number() OVER (ORDER BY bsn), ?1 FROM "
 	    "(SELECT DISTINCT bsn FROM record WHERE entiteittype = 'TST') "
@@ -2769,7 +1896,7 @@ kp_store_each_audit(struct kp_store *st, const char *where,
 	if (asprintf(&sql, "SELECT " AUDIT_COLUMNS " FROM audit %s%s ORDER BY "
 	    "seq", where != NULL ? "WHERE " : "", where != NULL ? where : "") == -1)
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	ret = read_each(st, sql, "the audit log", p, nparams, audit_row, &e, err);
+	ret = store_read_each(st, sql, "the audit log", p, nparams, audit_row, &e, err);
 	free(sql);
 	return ret;
 }
@@ -2822,7 +1949,7 @@ kp_store_audit_bounds(struct kp_store *st, int64_t *first, int64_t *last,
 	 * Both ends of the rowid, each its own subquery: no scan (count(*),
 	 * or min and max in one select, would read every page).
 	 */
-	ret = read_each(st, "SELECT coalesce((SELECT min(seq) FROM audit), 0), "
+	ret = store_read_each(st, "SELECT coalesce((SELECT min(seq) FROM audit), 0), "
 	    "coalesce((SELECT max(seq) FROM audit), 0)", "the audit log", NULL,
 	    0, bounds_row, b, err);
 	*first = b[0];
@@ -2857,27 +1984,27 @@ kp_store_checkpoint_add(struct kp_store *st, const struct kp_checkpoint *c,
 	    "hash %s", (long long)c->seq, c->hash);
 	a.detail = detail;
 	pthread_mutex_lock(&st->lock);
-	if ((ret = exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
 		goto out;
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		ret = db_fail(st, err, "cannot prepare checkpoint");
+		ret = store_fail(st, err, "cannot prepare checkpoint");
 		goto fail;
 	}
 	sqlite3_bind_int64(stmt, 1, c->seq);
-	bind_text(stmt, 2, c->hash);
-	bind_text(stmt, 3, c->at);
-	bind_text(stmt, 4, c->signature);
-	bind_text(stmt, 5, c->cert);
+	store_bind_text(stmt, 2, c->hash);
+	store_bind_text(stmt, 3, c->at);
+	store_bind_text(stmt, 4, c->signature);
+	store_bind_text(stmt, 5, c->cert);
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		ret = db_fail(st, err, "cannot store checkpoint");
+		ret = store_fail(st, err, "cannot store checkpoint");
 		goto fail;
 	}
-	if ((ret = audit_locked(st, &a, err)) != KP_OK ||
-	    (ret = exec(st, "COMMIT", err)) != KP_OK)
+	if ((ret = store_audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
 		goto fail;
 	goto out;
 fail:
-	exec(st, "ROLLBACK", NULL);
+	store_exec(st, "ROLLBACK", NULL);
 out:
 	sqlite3_finalize(stmt);
 	pthread_mutex_unlock(&st->lock);
@@ -2891,7 +2018,7 @@ kp_store_checkpoint_was_sent(struct kp_store *st, int64_t id,
 	int64_t n;
 
 	pthread_mutex_lock(&st->lock);
-	n = query_int(st, "SELECT count(*) FROM checkpoint_sent WHERE "
+	n = store_query_int(st, "SELECT count(*) FROM checkpoint_sent WHERE "
 	    "checkpoint = ?1 AND partner_oin = ?2", id, partner_oin);
 	pthread_mutex_unlock(&st->lock);
 	if (n < 0)
@@ -2908,7 +2035,7 @@ kp_store_checkpoint_mark_sent(struct kp_store *st, int64_t id,
 	int ret;
 
 	pthread_mutex_lock(&st->lock);
-	ret = exec_bound(st, "INSERT INTO checkpoint_sent (checkpoint, "
+	ret = store_exec_bound(st, "INSERT INTO checkpoint_sent (checkpoint, "
 	    "partner_oin, at) VALUES (?3, ?1, strftime('%Y-%m-%dT%H:%M:%fZ')) "
 	    "ON CONFLICT DO NOTHING", partner_oin, 0, id, err);
 	pthread_mutex_unlock(&st->lock);
@@ -2941,7 +2068,7 @@ kp_store_newest_checkpoint(struct kp_store *st,
 	    "NULL FROM checkpoint ORDER BY id DESC LIMIT 1";
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, sql, "checkpoints", NULL, 0, checkpoint_row, &e,
+	return store_read_each(st, sql, "checkpoints", NULL, 0, checkpoint_row, &e,
 	    err);
 }
 
@@ -2958,7 +2085,7 @@ kp_store_each_checkpoint(struct kp_store *st, const char *witnessed_from,
 	struct param p[] = { { witnessed_from, 0, 0 } };
 	struct each e = { (void (*)(void))fn, arg };
 
-	return read_each(st, witnessed_from != NULL ? witnessed_sql : own_sql,
+	return store_read_each(st, witnessed_from != NULL ? witnessed_sql : own_sql,
 	    "checkpoints", p, witnessed_from != NULL ? 1 : 0, checkpoint_row, &e,
 	    err);
 }
@@ -2988,4 +2115,40 @@ kp_store_count(struct kp_store *st, const char *table)
 	}
 	pthread_mutex_unlock(&st->lock);
 	return n;
+}
+
+/* Run one statement with ?1 text (may be NULL), ?2 and ?3 integers. */
+int
+store_exec_bound(struct kp_store *st, const char *sql, const char *t1,
+    int64_t i2, int64_t i3, struct kp_err *err)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot prepare outbox update");
+	store_bind_text(stmt, 1, t1);
+	sqlite3_bind_int64(stmt, 2, i2);
+	sqlite3_bind_int64(stmt, 3, i3);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot update outbox");
+}
+
+/* One integer (?1 integer, ?2 text) from the writer connection, under lock. */
+int64_t
+store_query_int(struct kp_store *st, const char *sql, int64_t a, const char *b)
+{
+	sqlite3_stmt *stmt;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, a);
+	store_bind_text(stmt, 2, b);
+	if (sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
 }

@@ -1,0 +1,114 @@
+/*
+ * store_int — what the store's rooms share, and nobody else: the store
+ * object, the prepared-statement slots, and the core's helpers for
+ * statements, transactions and reads (store.c).  The rooms: the schema's
+ * migrations (store_schema.c), the outbox and the outgoing streams
+ * (store_outbox.c); the rest still in store.c.
+ */
+#ifndef KP_STORE_INT_H
+#define KP_STORE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "auditlog.h"
+#include "err.h"
+#include "store.h"
+
+#define COL_TEXT(stmt, i)	((const char *)sqlite3_column_text((stmt), (i)))
+
+/* Statements prepared once per connection and reused. */
+enum stmt_slot {
+	STMT_AUDIT, STMT_MESSAGE, STMT_REPLAY_INSERT, STMT_REPLAY_WRITER,
+	STMT_REPLAY_READER, STMT_STREAM_GET, STMT_STREAM_SET, STMT_RECORD_GET,
+	STMT_RECORD_PUT, STMT_OUT_NEXT, STMT_OUT_SET, STMT_OUTBOX_PUT,
+	STMT_AUDIT_HEAD, STMT_OUTBOX_LAST, STMT_CONSENT_MARK, STMT_APPLIED_GET,
+	STMT_APPLIED_PUT, STMT_MAX
+};
+
+struct kp_store {
+	sqlite3_stmt	*stmts[STMT_MAX];
+	sqlite3		*db;		/* writes, under lock */
+	pthread_mutex_t	 lock;
+	sqlite3		*reader;	/* the replay check, under read_lock */
+	pthread_mutex_t	 read_lock;	/* recursive: callbacks may read */
+	char		*path;
+	unsigned char	 audit_key[KP_AUDIT_KEY_LEN];
+	struct kp_audit_hasher *hasher;	/* under lock */
+	int		 have_audit_key;
+	/* group commit */
+	pthread_mutex_t	 queue_lock;
+	pthread_cond_t	 queue_cond;
+	struct kp_store_job *queue_head, *queue_tail;
+	size_t		 queued;
+	int		 writer_running, writer_stopping;
+	pthread_t	 writer;
+	/* the last batch's failure, "" after a batch that committed */
+	char		 write_error[sizeof(((struct kp_err *)0)->msg)];	/* queue_lock */
+	int64_t		 write_error_ms;
+};
+
+
+/* The migrations, in order (store_schema.c). */
+extern const char *const kp_store_migrations[];
+extern const int kp_store_nmigrations;
+
+/*
+ * A read-only query on the reader connection: its parameters bound by the
+ * caller's values (text or integer, in order), each row handed to row(),
+ * which returns non-zero to stop.  One frame for every listing below.
+ */
+struct param {
+	const char	*text;	/* NULL: bind integer (or NULL when is_null) */
+	int64_t		 integer;
+	int		 is_null;
+};
+
+/* The caller's callback and argument, for the row adapters. */
+struct each {
+	void	(*fn)(void);	/* the caller's callback, cast back by type */
+	void	*arg;
+};
+
+
+int	store_fail(struct kp_store *st, struct kp_err *err, const char *what);
+int	store_exec(struct kp_store *st, const char *sql, struct kp_err *err);
+/* Run one statement with ?1 text (may be NULL), ?2 and ?3 integers. */
+int	store_exec_bound(struct kp_store *st, const char *sql, const char *t1,
+	    int64_t i2, int64_t i3, struct kp_err *err);
+/* One integer from sql with ?1 integer and ?2 text (-1: none). */
+int64_t	store_query_int(struct kp_store *st, const char *sql, int64_t a,
+	    const char *b);
+sqlite3_stmt *store_stmt_get(struct kp_store *st, sqlite3 *db,
+	    enum stmt_slot slot, const char *sql);
+void	store_stmt_done(sqlite3_stmt *stmt);
+void	store_bind_text(sqlite3_stmt *stmt, int i, const char *s);
+void	store_bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len);
+int	store_read_each(struct kp_store *st, const char *sql, const char *what,
+	    const struct param *params, int nparams,
+	    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg,
+	    struct kp_err *err);
+/* Under st->lock, inside the caller's transaction. */
+int	store_audit_locked(struct kp_store *st, const struct kp_audit *a,
+	    struct kp_err *err);
+int	store_insert_message(struct kp_store *st, const char *direction,
+	    const char *partner_oin, const char *message_id, const char *refnr,
+	    const char *berichtcode, const char *entiteittype, const char *root,
+	    const char *bytes, size_t len, const char *sha,
+	    const char *response, size_t response_len, const char *outcome,
+	    struct kp_err *err);
+void	store_submit_wait(struct kp_store *st, struct kp_store_job *job);
+
+/* The outbox (store_outbox.c), under st->lock in a transaction. */
+enum enqueue_mode { ENQ_CHANGE, ENQ_RECONCILE, ENQ_FORCE };
+int	store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
+	    const struct kp_fanout *fanout, size_t nfanout,
+	    enum enqueue_mode mode, const char *why, size_t *queued,
+	    struct kp_err *err);
+int	store_apply_delivered(struct kp_store *st, struct kp_store_job *job,
+	    struct kp_err *err);
+
+#endif

@@ -1,0 +1,580 @@
+/*
+ * store_outbox — the store's outbox room: the outgoing streams' numbers,
+ * the rows a change queues for each entitled partner (inside the caller's
+ * transaction), and what the delivery worker and the operator do with
+ * them (store.h: kp_store_outbox_*).  A parked row's stream waits; retry
+ * and skip keep every stream gap-free.
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "auditlog.h"
+#include "kd.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+/* Take the next volgnummer of our stream to partner on partitie. */
+static int
+stream_out_take(struct kp_store *st, const char *partner, uint32_t partitie,
+    uint64_t *volgnummer, struct kp_err *err)
+{
+	static const char get_sql[] = "SELECT next_volgnummer FROM stream_out "
+	    "WHERE partner_oin = ? AND partitie = ?";
+	static const char set_sql[] = "INSERT INTO stream_out (partner_oin, "
+	    "partitie, next_volgnummer) VALUES (?, ?, ?) ON CONFLICT "
+	    "(partner_oin, partitie) DO UPDATE SET "
+	    "next_volgnummer = excluded.next_volgnummer";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = store_stmt_get(st, st->db, STMT_OUT_NEXT, get_sql)) == NULL)
+		return store_fail(st, err, "cannot prepare stream read");
+	store_bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, partitie);
+	*volgnummer = 1;
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		*volgnummer = (uint64_t)sqlite3_column_int64(stmt, 0);
+	store_stmt_done(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot read stream");
+	if ((stmt = store_stmt_get(st, st->db, STMT_OUT_SET, set_sql)) == NULL)
+		return store_fail(st, err, "cannot prepare stream update");
+	store_bind_text(stmt, 1, partner);
+	sqlite3_bind_int64(stmt, 2, partitie);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)(*volgnummer + 1));
+	rc = sqlite3_step(stmt);
+	store_stmt_done(stmt);
+	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
+}
+
+/*
+ * Does partner hold a copy of n's record from us: is the newest row we
+ * queued for it there (delivered or not) anything but a V?  *held_version
+ * is that row's bronversie (0 when none).
+ */
+static int
+partner_holds(struct kp_store *st, const char *partner,
+    const struct kp_notice *n, int *holds, uint64_t *held_version,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT mutatiesoort, bronversie FROM outbox "
+	    "WHERE partner_oin = ? AND bsn = ? AND entiteittype = ? AND bron = ? "
+	    "AND identificatie = ? ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*holds = 0;
+	*held_version = 0;
+	if ((stmt = store_stmt_get(st, st->db, STMT_OUTBOX_LAST, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare outbox read");
+	store_bind_text(stmt, 1, partner);
+	store_bind_text(stmt, 2, n->bsn);
+	store_bind_text(stmt, 3, n->entiteittype);
+	store_bind_text(stmt, 4, n->bron);
+	store_bind_text(stmt, 5, n->identificatie);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *soort = (const char *)sqlite3_column_text(stmt, 0);
+
+		*holds = soort != NULL && soort[0] != 'V';
+		*held_version = (uint64_t)sqlite3_column_int64(stmt, 1);
+	}
+	store_stmt_done(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? KP_OK :
+	    store_fail(st, err, "cannot read outbox");
+}
+
+/*
+ * One outbox row per fan-out entry for notice n that calls for one, each on
+ * the next volgnummer of that partner's stream, with its audit entry;
+ * inside the caller's transaction.  why says what made it (a local change,
+ * a relay, a repair, a consent change) in the audit entries.
+ *
+ * mode ENQ_CHANGE (n just changed): DISCLOSE always; DELETE and RETRACT
+ * only to a partner that holds a copy; WITHHOLD retracts a copy the
+ * partner holds, else it is audited as withheld.  ENQ_RECONCILE (consents
+ * changed, n did not): only what changes the partner's state — a DISCLOSE
+ * of a version it does not hold yet, a retraction of a copy it holds.
+ * ENQ_FORCE (repair): DISCLOSE and DELETE always, retractions as they are.
+ */
+int
+store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
+    const struct kp_fanout *fanout, size_t nfanout, enum enqueue_mode mode,
+    const char *why, size_t *queued, struct kp_err *err)
+{
+	static const char put_sql[] = "INSERT INTO outbox (partner_oin, partitie, "
+	    "volgnummer, mutatiesoort, entiteittype, bron, identificatie, "
+	    "bronversie, bsn, fields, created_at, reden, basis, doel) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	char now[32], record[160];
+	sqlite3_stmt *stmt;
+	uint64_t volg = 0, held_version;
+	int ret, holds;
+
+	kp_time_iso(kp_now_ms(), now);
+	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
+	    n->identificatie, n->bronversie);
+	for (size_t i = 0; i < nfanout; i++) {
+		const struct kp_fanout *f = &fanout[i];
+		struct kp_audit q = {
+			.direction = "out", .partner_oin = f->partner_oin,
+			.entiteittype = n->entiteittype, .bsn = n->bsn,
+			.record = record, .outcome = "queued",
+		};
+		char qdetail[400], soort[2] = { n->mutatiesoort, '\0' };
+		int retract = 0;
+
+		/* What the partner holds matters, but for a plain disclosure. */
+		holds = 0;
+		if ((f->kind != KP_FAN_DISCLOSE || mode == ENQ_RECONCILE) &&
+		    (ret = partner_holds(st, f->partner_oin, n, &holds,
+		    &held_version, err)) != KP_OK)
+			return ret;
+		switch (f->kind) {
+		case KP_FAN_DISCLOSE:
+			if (mode == ENQ_RECONCILE && holds &&
+			    held_version >= n->bronversie)
+				continue;
+			q.velden = f->velden;
+			q.basis = f->basis;
+			q.doel = f->doel;
+			break;
+		case KP_FAN_DELETE:
+			if (!holds && mode != ENQ_FORCE)
+				continue;
+			soort[0] = 'V';
+			break;
+		case KP_FAN_RETRACT:
+		case KP_FAN_WITHHOLD:
+			if (holds) {
+				retract = 1;
+				soort[0] = 'V';
+				q.outcome = "retracted";
+				q.basis = f->reason;
+				break;
+			}
+			if (f->kind == KP_FAN_WITHHOLD && mode == ENQ_CHANGE) {
+				/* the decision not to disclose, on the record */
+				q.outcome = "withheld";
+				q.code = "KP021";
+				q.doel = NULL;
+				snprintf(qdetail, sizeof(qdetail), "%s: %s", why,
+				    f->reason);
+				q.detail = qdetail;
+				if ((ret = store_audit_locked(st, &q, err)) != KP_OK)
+					return ret;
+			}
+			continue;
+		}
+		if ((ret = stream_out_take(st, f->partner_oin, f->partitie, &volg,
+		    err)) != KP_OK)
+			return ret;
+		if ((stmt = store_stmt_get(st, st->db, STMT_OUTBOX_PUT, put_sql)) == NULL)
+			return store_fail(st, err, "cannot prepare outbox insert");
+		store_bind_text(stmt, 1, f->partner_oin);
+		sqlite3_bind_int64(stmt, 2, f->partitie);
+		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)volg);
+		store_bind_text(stmt, 4, soort);
+		store_bind_text(stmt, 5, n->entiteittype);
+		store_bind_text(stmt, 6, n->bron);
+		store_bind_text(stmt, 7, n->identificatie);
+		sqlite3_bind_int64(stmt, 8, (sqlite3_int64)n->bronversie);
+		store_bind_text(stmt, 9, n->bsn);
+		store_bind_text(stmt, 10, soort[0] == 'V' ? "" : f->fields);
+		store_bind_text(stmt, 11, now);
+		store_bind_text(stmt, 12, retract ? "intrekking" : NULL);
+		store_bind_text(stmt, 13, soort[0] == 'V' ? NULL : f->basis);
+		store_bind_text(stmt, 14, soort[0] == 'V' ? NULL : f->doel);
+		ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
+		    store_fail(st, err, "cannot write outbox row");
+		store_stmt_done(stmt);
+		if (ret != KP_OK)
+			return ret;
+		snprintf(qdetail, sizeof(qdetail), "%s: %s%s %s of %s bronversie "
+		    "%llu on partitie %u volgnummer %llu", why, soort,
+		    retract ? " intrekking" : "", n->identificatie, n->bron,
+		    (unsigned long long)n->bronversie, f->partitie,
+		    (unsigned long long)volg);
+		q.detail = qdetail;
+		if ((ret = store_audit_locked(st, &q, err)) != KP_OK)
+			return ret;
+		(*queued)++;
+	}
+	return KP_OK;
+}
+
+static int
+head_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_outbox_row *) =
+	    (int (*)(void *, const struct kp_outbox_row *))e->fn;
+	struct kp_outbox_row row;
+	const char *t = COL_TEXT(stmt, 4);
+
+	memset(&row, 0, sizeof(row));
+	row.id = sqlite3_column_int64(stmt, 0);
+	snprintf(row.partner_oin, sizeof(row.partner_oin), "%s", COL_TEXT(stmt, 1));
+	row.partitie = (uint32_t)sqlite3_column_int64(stmt, 2);
+	row.volgnummer = (uint64_t)sqlite3_column_int64(stmt, 3);
+	row.mutatiesoort = t != NULL ? t[0] : 'T';
+	snprintf(row.entiteittype, sizeof(row.entiteittype), "%s",
+	    COL_TEXT(stmt, 5));
+	snprintf(row.bron, sizeof(row.bron), "%s", COL_TEXT(stmt, 6));
+	snprintf(row.identificatie, sizeof(row.identificatie), "%s",
+	    COL_TEXT(stmt, 7));
+	row.bronversie = (uint64_t)sqlite3_column_int64(stmt, 8);
+	snprintf(row.bsn, sizeof(row.bsn), "%s", COL_TEXT(stmt, 9));
+	row.fields = (char *)COL_TEXT(stmt, 10);
+	row.attempts = sqlite3_column_int(stmt, 11);
+	row.intrekking = COL_TEXT(stmt, 12) != NULL &&
+	    strcmp(COL_TEXT(stmt, 12), "intrekking") == 0;
+	snprintf(row.basis, sizeof(row.basis), "%s",
+	    COL_TEXT(stmt, 13) != NULL ? COL_TEXT(stmt, 13) : "");
+	snprintf(row.doel, sizeof(row.doel), "%s",
+	    COL_TEXT(stmt, 14) != NULL ? COL_TEXT(stmt, 14) : "");
+	return fn(e->arg, &row);
+}
+
+int
+kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
+    int (*fn)(void *arg, const struct kp_outbox_row *row), void *arg,
+    struct kp_err *err)
+{
+	/*
+	 * Stream by stream (CROSS JOIN fixes that order): its lowest
+	 * undelivered volgnummer is the lower of the lowest pending and the
+	 * lowest parked, each one index seek; so a poll costs the number of
+	 * streams, not the size of the backlog.
+	 */
+	static const char sql[] = "SELECT o.id, o.partner_oin, o.partitie, "
+	    "o.volgnummer, o.mutatiesoort, o.entiteittype, o.bron, "
+	    "o.identificatie, o.bronversie, o.bsn, o.fields, o.attempts, "
+	    "o.reden, o.basis, o.doel "
+	    "FROM stream_out s CROSS JOIN outbox o "
+	    "ON o.partner_oin = s.partner_oin AND o.partitie = s.partitie "
+	    "AND o.volgnummer = min("
+	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
+	    "  x.state = 'pending' AND x.partner_oin = s.partner_oin AND "
+	    "  x.partitie = s.partitie), 9223372036854775807), "
+	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
+	    "  x.state = 'parked' AND x.partner_oin = s.partner_oin AND "
+	    "  x.partitie = s.partitie), 9223372036854775807)) "
+	    "WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 "
+	    "ORDER BY o.id LIMIT ?2";
+	struct param p[] = { { NULL, now_ms, 0 }, { NULL, max, 0 } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return store_read_each(st, sql, "the outbox", p, 2, head_row, &e, err);
+}
+
+
+/* The rows of an acknowledged outbox row; inside the caller's savepoint. */
+int
+store_apply_delivered(struct kp_store *st, struct kp_store_job *job,
+    struct kp_err *err)
+{
+	const struct kp_outbox_row *row = job->delivery.row;
+	const struct kp_outbound_record *r = job->delivery.record;
+	char sha[KP_SHA256_HEX_LEN + 1], now[32], record[160], velden[400];
+	struct kp_audit a = {
+		.direction = "out", .partner_oin = r->partner_oin,
+		.message_id = r->message_id, .berichtcode = r->berichtcode,
+		.entiteittype = r->entiteittype, .outcome = "delivered",
+		.bytes_sha256 = sha, .bsn = row->bsn, .record = record,
+		.basis = row->basis[0] ? row->basis : NULL,
+		.doel = row->doel[0] ? row->doel : NULL,
+		.detail = row->intrekking ? "intrekking" : NULL,
+	};
+	int64_t message_rowid;
+	int ret;
+
+	kp_audit_record(record, sizeof(record), row->entiteittype, row->bron,
+	    row->identificatie, row->bronversie);
+	if (row->mutatiesoort != 'V') {
+		kp_field_names(row->fields, velden, sizeof(velden));
+		a.velden = velden;
+	}
+	kp_sha256_hex(r->bytes, r->len, sha);
+	kp_time_iso(kp_now_ms(), now);
+	if ((ret = store_insert_message(st, "out", r->partner_oin, r->message_id,
+	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
+	    r->bytes, r->len, sha, r->response, r->response_len, "delivered",
+	    err)) != KP_OK)
+		return ret;
+	message_rowid = sqlite3_last_insert_rowid(st->db);
+	if ((ret = store_exec_bound(st, "UPDATE outbox SET state = 'delivered', "
+	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
+	    0, err)) != KP_OK)
+		return ret;
+	a.message = message_rowid;
+	return store_audit_locked(st, &a, err);
+}
+
+int
+kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
+    const struct kp_outbound_record *r, struct kp_err *err)
+{
+	struct kp_store_job job = { .kind = KP_JOB_DELIVERED,
+	    .delivery = { row, r } };
+
+	store_submit_wait(st, &job);
+	if (job.status != KP_OK)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot mark outbox row "
+		    "%lld delivered", st->path, (long long)row->id);
+	return KP_OK;
+}
+
+int
+kp_store_outbox_retry(struct kp_store *st, int64_t id, int64_t next_ms,
+    const char *why, struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = store_exec_bound(st, "UPDATE outbox SET attempts = attempts + 1, "
+	    "last_error = ?1, next_attempt_ms = ?3 WHERE id = ?2", why, id,
+	    next_ms, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_outbox_park(struct kp_store *st, const struct kp_outbox_row *row,
+    const char *code, uint64_t verwacht, const char *why, struct kp_err *err)
+{
+	struct kp_audit a = {
+		.direction = "out", .partner_oin = row->partner_oin,
+		.entiteittype = row->entiteittype, .outcome = "parked",
+		.code = code, .detail = why,
+	};
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if ((ret = store_exec_bound(st, "UPDATE outbox SET state = 'parked', "
+	    "attempts = attempts + 1, last_error = ?1 WHERE id = ?2", why,
+	    row->id, 0, err)) != KP_OK ||
+	    (ret = store_exec_bound(st, "UPDATE outbox SET code = ?1, verwacht = "
+	    "nullif(?3, 0) WHERE id = ?2", code, row->id, (int64_t)verwacht,
+	    err)) != KP_OK ||
+	    (ret = store_audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
+		store_exec(st, "ROLLBACK", NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_outbox_rewind(struct kp_store *st, const char *partner_oin,
+    uint32_t partitie, uint64_t from, struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = store_exec_bound(st, "UPDATE outbox SET state = 'pending', "
+	    "next_attempt_ms = 0 WHERE partner_oin = ?1 AND partitie = ?2 AND "
+	    "volgnummer >= ?3 AND state != 'parked'", partner_oin, partitie,
+	    (int64_t)from, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+static int
+queue_row(sqlite3_stmt *stmt, void *arg)
+{
+	struct each *e = arg;
+	int (*fn)(void *, const struct kp_queue_row *) =
+	    (int (*)(void *, const struct kp_queue_row *))e->fn;
+	struct kp_queue_row r = {
+		.id = sqlite3_column_int64(stmt, 0),
+		.partner_oin = COL_TEXT(stmt, 1),
+		.partitie = sqlite3_column_int64(stmt, 2),
+		.volgnummer = sqlite3_column_int64(stmt, 3),
+		.mutatiesoort = COL_TEXT(stmt, 4),
+		.entiteittype = COL_TEXT(stmt, 5),
+		.bron = COL_TEXT(stmt, 6),
+		.identificatie = COL_TEXT(stmt, 7),
+		.bronversie = sqlite3_column_int64(stmt, 8),
+		.state = COL_TEXT(stmt, 9),
+		.attempts = sqlite3_column_int(stmt, 10),
+		.next_attempt_ms = sqlite3_column_int64(stmt, 11),
+		.last_error = COL_TEXT(stmt, 12),
+		.created_at = COL_TEXT(stmt, 13),
+		.delivered_at = COL_TEXT(stmt, 14),
+		.fields = COL_TEXT(stmt, 15),
+	};
+
+	return fn(e->arg, &r);
+}
+
+int
+kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
+    const char *state, int64_t id,
+    int (*fn)(void *arg, const struct kp_queue_row *row), void *arg,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT id, partner_oin, partitie, volgnummer, "
+	    "mutatiesoort, entiteittype, bron, identificatie, bronversie, state, "
+	    "attempts, next_attempt_ms, coalesce(last_error, ''), created_at, "
+	    "coalesce(delivered_at, ''), fields FROM outbox "
+	    "WHERE (?1 IS NULL OR partner_oin = ?1) AND (?2 IS NULL OR state = ?2) "
+	    "AND (?3 = 0 OR id = ?3) ORDER BY partner_oin, partitie, volgnummer";
+	struct param p[] = { { partner_oin, 0, partner_oin == NULL },
+	    { state, 0, state == NULL }, { NULL, id, 0 } };
+	struct each e = { (void (*)(void))fn, arg };
+
+	return store_read_each(st, sql, "the outbox", p, 3, queue_row, &e, err);
+}
+
+
+/*
+ * Move the undelivered rows of a stream from volgnummer from on by shift
+ * (and the stream's next number with them), in two steps so that no two
+ * rows share a number in between.
+ */
+static int
+renumber(struct kp_store *st, const char *partner, int64_t partitie,
+    int64_t from, int64_t shift, struct kp_err *err)
+{
+	char sql[256];
+	int ret;
+
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET volgnummer = "
+	    "-(volgnummer + %lld) WHERE partner_oin = ?1 AND partitie = ?2 AND "
+	    "volgnummer >= ?3 AND state != 'delivered'", (long long)shift);
+	if ((ret = store_exec_bound(st, sql, partner, partitie, from, err)) != KP_OK ||
+	    (ret = store_exec_bound(st, "UPDATE outbox SET volgnummer = -volgnummer "
+	    "WHERE partner_oin = ?1 AND partitie = ?2 AND volgnummer < 0",
+	    partner, partitie, 0, err)) != KP_OK)
+		return ret;
+	snprintf(sql, sizeof(sql), "UPDATE stream_out SET next_volgnummer = "
+	    "next_volgnummer + %lld WHERE partner_oin = ?1 AND partitie = ?2",
+	    (long long)shift);
+	return store_exec_bound(st, sql, partner, partitie, 0, err);
+}
+
+int
+kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
+    const char *operator_note, char *msg, size_t msglen, struct kp_err *err)
+{
+	struct kp_audit a = { .direction = "out", .outcome = skip ? "skipped" :
+	    "retried", .detail = msg };
+	char partner[24] = "", now[32];
+	int64_t partitie, volg, head, verwacht;
+	int code031;
+	sqlite3_stmt *stmt;
+	int ret;
+
+	kp_time_iso(kp_now_ms(), now);
+	pthread_mutex_lock(&st->lock);
+	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if (sqlite3_prepare_v2(st->db, "SELECT partner_oin, partitie, "
+	    "volgnummer, state, code, coalesce(verwacht, 0) FROM outbox "
+	    "WHERE id = ?", -1, &stmt,
+	    NULL) != SQLITE_OK) {
+		ret = store_fail(st, err, "cannot read the outbox");
+		goto rollback;
+	}
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sqlite3_finalize(stmt);
+		ret = kp_fail(err, KP_ERR_NOTFOUND, "no outbox row %lld; see "
+		    "ketenpoort queue list", (long long)id);
+		goto rollback;
+	}
+	snprintf(partner, sizeof(partner), "%s", sqlite3_column_text(stmt, 0));
+	partitie = sqlite3_column_int64(stmt, 1);
+	volg = sqlite3_column_int64(stmt, 2);
+	verwacht = sqlite3_column_int64(stmt, 5);
+	code031 = strcmp((const char *)sqlite3_column_text(stmt, 3), "parked")
+	    == 0 && sqlite3_column_text(stmt, 4) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(stmt, 4), "KP031") == 0 &&
+	    verwacht > volg;
+	if (strcmp((const char *)sqlite3_column_text(stmt, 3), "delivered") == 0) {
+		sqlite3_finalize(stmt);
+		ret = kp_fail(err, KP_ERR_USAGE, "row %lld was delivered; nothing "
+		    "to do", (long long)id);
+		goto rollback;
+	}
+	sqlite3_finalize(stmt);
+	a.partner_oin = partner;
+	if (skip || code031) {
+		/* Only the head of a stream moves the numbers after it. */
+		head = store_query_int(st, "SELECT min(volgnummer) FROM outbox WHERE "
+		    "partner_oin = ?2 AND partitie = ?1 AND state != 'delivered'",
+		    partitie, partner);
+		if (head != volg) {
+			ret = kp_fail(err, KP_ERR_USAGE, "row %lld is not the first "
+			    "undelivered notice of its stream (#%lld is); %s that "
+			    "one first", (long long)id, (long long)head,
+			    skip ? "skip" : "retry");
+			goto rollback;
+		}
+	}
+	if (!skip) {
+		if (code031) {
+			/*
+			 * The partner applied other notices under volg ..
+			 * verwacht - 1 (another sender on our numbers, or a
+			 * store restored from an old backup): ours follow.
+			 */
+			snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) "
+			    "renumbered to #%lld, the number the partner expects "
+			    "(it applied other notices under #%lld..#%lld); the "
+			    "notices after it move up %lld; sent again now%s%s",
+			    (long long)id, (long long)partitie, (long long)volg,
+			    partner, (long long)verwacht, (long long)volg,
+			    (long long)verwacht - 1, (long long)(verwacht - volg),
+			    operator_note ? ": " : "",
+			    operator_note ? operator_note : "");
+			if ((ret = renumber(st, partner, partitie, volg,
+			    verwacht - volg, err)) != KP_OK)
+				goto rollback;
+		} else {
+			snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) "
+			    "will be sent again now%s%s", (long long)id,
+			    (long long)partitie, (long long)volg, partner,
+			    operator_note ? ": " : "",
+			    operator_note ? operator_note : "");
+		}
+		if ((ret = store_exec_bound(st, "UPDATE outbox SET state = 'pending', "
+		    "attempts = 0, next_attempt_ms = 0, code = NULL, verwacht = "
+		    "NULL WHERE id = ?2", NULL, id, 0, err)) != KP_OK)
+			goto rollback;
+	} else {
+		snprintf(msg, msglen, "row %lld (stream %lld #%lld to %s) skipped; "
+		    "the notices after it move up one number%s%s", (long long)id,
+		    (long long)partitie, (long long)volg, partner,
+		    operator_note ? ": " : "", operator_note ? operator_note : "");
+		if ((ret = store_exec_bound(st, "INSERT INTO outbox_skipped SELECT id, "
+		    "partner_oin, partitie, volgnummer, mutatiesoort, entiteittype, "
+		    "bron, identificatie, bronversie, bsn, fields, attempts, "
+		    "last_error, created_at, ?1 FROM outbox WHERE id = ?2", now, id,
+		    0, err)) != KP_OK ||
+		    (ret = store_exec_bound(st, "DELETE FROM outbox WHERE id = ?2", NULL,
+		    id, 0, err)) != KP_OK ||
+		    (ret = renumber(st, partner, partitie, volg + 1, -1,
+		    err)) != KP_OK)
+			goto rollback;
+	}
+	if ((ret = store_audit_locked(st, &a, err)) != KP_OK ||
+	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
+		goto rollback;
+	goto out;
+rollback:
+	store_exec(st, "ROLLBACK", NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
