@@ -3,7 +3,8 @@
  * object, the prepared-statement slots, and the core's helpers for
  * statements, transactions and reads (store.c).  The rooms: the schema's
  * migrations (store_schema.c), the outbox and the outgoing streams
- * (store_outbox.c); the rest still in store.c.
+ * (store_outbox.c), the audit chain and checkpoints (store_audit.c); the
+ * rest still in store.c.
  */
 #ifndef KP_STORE_INT_H
 #define KP_STORE_INT_H
@@ -87,6 +88,11 @@ sqlite3_stmt *store_stmt_get(struct kp_store *st, sqlite3 *db,
 void	store_stmt_done(sqlite3_stmt *stmt);
 void	store_bind_text(sqlite3_stmt *stmt, int i, const char *s);
 void	store_bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len);
+/* The query on db (path names it in errors); store_read_each: the reader. */
+int	store_read_rows(sqlite3 *db, const char *path, const char *sql,
+	    const char *what, const struct param *params, int nparams,
+	    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg,
+	    struct kp_err *err);
 int	store_read_each(struct kp_store *st, const char *sql, const char *what,
 	    const struct param *params, int nparams,
 	    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg,
@@ -101,6 +107,9 @@ int	store_insert_message(struct kp_store *st, const char *direction,
 	    const char *response, size_t response_len, const char *outcome,
 	    struct kp_err *err);
 void	store_submit_wait(struct kp_store *st, struct kp_store_job *job);
+
+/* The audit room (store_audit.c): entries before this version, chained. */
+int	store_chain_unchained(struct kp_store *st, struct kp_err *err);
 
 /* The outbox (store_outbox.c), under st->lock in a transaction. */
 enum enqueue_mode { ENQ_CHANGE, ENQ_RECONCILE, ENQ_FORCE };
