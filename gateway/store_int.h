@@ -3,8 +3,10 @@
  * object, the prepared-statement slots, and the core's helpers for
  * statements, transactions and reads (store.c).  The rooms: the schema's
  * migrations (store_schema.c), the outbox and the outgoing streams
- * (store_outbox.c), the audit chain and checkpoints (store_audit.c); the
- * rest still in store.c.
+ * (store_outbox.c), the audit chain and checkpoints (store_audit.c), the
+ * links' streams, digests and checks (store_sync.c), the consent marks
+ * (store_consent.c); the rest (records, replay, the inbound apply, reads)
+ * still in store.c.
  */
 #ifndef KP_STORE_INT_H
 #define KP_STORE_INT_H

@@ -578,3 +578,24 @@ out:
 	return ret;
 }
 
+int
+kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
+    const struct kp_fanout *fanout, size_t nfanout, int reconcile,
+    const char *why, size_t *queued, struct kp_err *err)
+{
+	int ret;
+
+	*queued = 0;
+	pthread_mutex_lock(&st->lock);
+	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+		goto out;
+	if ((ret = store_enqueue_locked(st, n, fanout, nfanout, reconcile ?
+	    ENQ_RECONCILE : ENQ_FORCE, why, queued, err)) != KP_OK ||
+	    (ret = store_exec(st, "COMMIT", err)) != KP_OK) {
+		store_exec(st, "ROLLBACK", NULL);
+		*queued = 0;
+	}
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
