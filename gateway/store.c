@@ -377,322 +377,6 @@ store_insert_message(struct kp_store *st, const char *direction,
 	return KP_OK;
 }
 
-/*
- * The stream position expected next from partner on partitie (1: new) and
- * the first volgnummer whose notice's identity is kept (see migration 7).
- */
-static int
-stream_expected(struct kp_store *st, const char *partner, uint32_t partitie,
-    uint64_t *expected, uint64_t *kept_from, struct kp_err *err)
-{
-	static const char sql[] = "SELECT next_expected, kept_from FROM stream_in "
-	    "WHERE partner_oin = ? AND partitie = ?";
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = store_stmt_get(st, st->db, STMT_STREAM_GET, sql)) == NULL)
-		return store_fail(st, err, "cannot prepare stream read");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
-	*expected = 1;
-	*kept_from = 1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		*expected = (uint64_t)sqlite3_column_int64(stmt, 0);
-		*kept_from = (uint64_t)sqlite3_column_int64(stmt, 1);
-	}
-	store_stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot read stream");
-	return KP_OK;
-}
-
-/* Keep the identity of the notice applied under its volgnummer. */
-static int
-stream_applied_put(struct kp_store *st, const char *partner,
-    const struct kp_notice *n, struct kp_err *err)
-{
-	static const char sql[] = "INSERT INTO stream_applied (partner_oin, "
-	    "partitie, volgnummer, entiteittype, bron, identificatie, bronversie, "
-	    "mutatiesoort) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-	char soort[2] = { n->mutatiesoort, '\0' };
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = store_stmt_get(st, st->db, STMT_APPLIED_PUT, sql)) == NULL)
-		return store_fail(st, err, "cannot prepare stream identity write");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, n->partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
-	store_bind_text(stmt, 4, n->entiteittype);
-	store_bind_text(stmt, 5, n->bron);
-	store_bind_text(stmt, 6, n->identificatie);
-	sqlite3_bind_int64(stmt, 7, (sqlite3_int64)n->bronversie);
-	store_bind_text(stmt, 8, soort);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK :
-	    store_fail(st, err, "cannot keep the stream identity");
-}
-
-/*
- * PROTOCOL.md 4.1: n is behind the stream.  *same = 1 when it is the
- * notice applied under its volgnummer (a resend); otherwise why says what
- * was applied there.  For a number applied before identities were kept
- * (below kept_from) a resend is recognised by its record: held at this
- * bronversie or later (a retraction: no copy held any more).
- */
-static int
-stream_behind(struct kp_store *st, const char *partner,
-    const struct kp_notice *n, uint64_t kept_from, int *same, char *why,
-    size_t whylen, struct kp_err *err)
-{
-	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
-	    "bronversie, mutatiesoort FROM stream_applied WHERE partner_oin = ? "
-	    "AND partitie = ? AND volgnummer = ?";
-	sqlite3_stmt *stmt;
-	int rc;
-
-	*same = 0;
-	why[0] = '\0';
-	if (n->volgnummer < kept_from) {
-		int64_t held = -1;
-
-		if (sqlite3_prepare_v2(st->db, "SELECT bronversie FROM record "
-		    "WHERE entiteittype = ? AND bron = ? AND identificatie = ?",
-		    -1, &stmt, NULL) != SQLITE_OK)
-			return store_fail(st, err, "cannot prepare record read");
-		store_bind_text(stmt, 1, n->entiteittype);
-		store_bind_text(stmt, 2, n->bron);
-		store_bind_text(stmt, 3, n->identificatie);
-		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-			held = sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store_fail(st, err, "cannot read record");
-		*same = n->intrekking ? held < 0 :
-		    held >= (int64_t)n->bronversie;
-		if (!*same)
-			snprintf(why, whylen, "a notice applied before this "
-			    "gateway kept stream identities, and %s %s of %s is "
-			    "not held at bronversie %llu", n->entiteittype,
-			    n->identificatie, n->bron,
-			    (unsigned long long)n->bronversie);
-		return KP_OK;
-	}
-	if ((stmt = store_stmt_get(st, st->db, STMT_APPLIED_GET, sql)) == NULL)
-		return store_fail(st, err, "cannot prepare stream identity read");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, n->partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *et = (const char *)sqlite3_column_text(stmt, 0);
-		const char *bron = (const char *)sqlite3_column_text(stmt, 1);
-		const char *id = (const char *)sqlite3_column_text(stmt, 2);
-		uint64_t versie = (uint64_t)sqlite3_column_int64(stmt, 3);
-		const char *soort = (const char *)sqlite3_column_text(stmt, 4);
-
-		*same = strcmp(et, n->entiteittype) == 0 &&
-		    strcmp(bron, n->bron) == 0 &&
-		    strcmp(id, n->identificatie) == 0 &&
-		    versie == n->bronversie && soort[0] == n->mutatiesoort;
-		if (!*same)
-			snprintf(why, whylen, "%s %s %s of %s bronversie %llu",
-			    soort, et, id, bron, (unsigned long long)versie);
-	} else if (rc == SQLITE_DONE) {
-		snprintf(why, whylen, "a notice whose identity is not kept");
-	}
-	store_stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot read stream identity");
-	return KP_OK;
-}
-
-static int
-stream_advance(struct kp_store *st, const char *partner, uint32_t partitie,
-    uint64_t next, struct kp_err *err)
-{
-	static const char sql[] = "INSERT INTO stream_in (partner_oin, partitie, "
-	    "next_expected) VALUES (?, ?, ?) ON CONFLICT (partner_oin, partitie) "
-	    "DO UPDATE SET next_expected = excluded.next_expected";
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = store_stmt_get(st, st->db, STMT_STREAM_SET, sql)) == NULL)
-		return store_fail(st, err, "cannot prepare stream update");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)next);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
-}
-
-/* A citizen's consents changed: their disclosures are to be reconsidered. */
-static int
-consent_mark(struct kp_store *st, const char *bsn, struct kp_err *err)
-{
-	static const char sql[] = "INSERT INTO consent_dirty (bsn, mark, at) "
-	    "VALUES (?1, (SELECT coalesce(max(mark), 0) + 1 FROM consent_dirty), "
-	    "?2) ON CONFLICT (bsn) DO UPDATE SET mark = excluded.mark, "
-	    "at = excluded.at";
-	sqlite3_stmt *stmt;
-	char now[32];
-	int rc;
-
-	kp_time_iso(kp_now_ms(), now);
-	if ((stmt = store_stmt_get(st, st->db, STMT_CONSENT_MARK, sql)) == NULL)
-		return store_fail(st, err, "cannot prepare consent mark");
-	store_bind_text(stmt, 1, bsn);
-	store_bind_text(stmt, 2, now);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot mark consent");
-}
-
-enum record_outcome { RECORD_APPLIED, RECORD_SAME, RECORD_STALE };
-
-/*
- * PROTOCOL.md 4.2: apply n if its bronversie is higher than the version
- * held; a V leaves a tombstone with its version.  The same version with the
- * same content is a duplicate; anything else not higher is stale.
- */
-static int
-record_apply(struct kp_store *st, const struct kp_notice *n,
-    const char *from_oin, int64_t message_rowid, enum record_outcome *out,
-    uint64_t *held_version, struct kp_err *err)
-{
-	static const char get_sql[] = "SELECT bronversie, deleted, fields_sha256 "
-	    "FROM record WHERE entiteittype = ? AND bron = ? AND identificatie = ?";
-	static const char put_sql[] = "INSERT INTO record (entiteittype, bron, "
-	    "identificatie, bronversie, bsn, deleted, fields, fields_sha256, "
-	    "received_from, message, updated_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-	    "ON CONFLICT (entiteittype, bron, identificatie) DO UPDATE SET "
-	    "bronversie = excluded.bronversie, bsn = excluded.bsn, "
-	    "deleted = excluded.deleted, fields = excluded.fields, "
-	    "fields_sha256 = excluded.fields_sha256, "
-	    "received_from = excluded.received_from, message = excluded.message, "
-	    "updated_at = excluded.updated_at";
-	int is_delete = n->mutatiesoort == 'V';
-	sqlite3_stmt *stmt;
-	char now[32];
-	int rc;
-
-	*held_version = 0;
-	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_GET, get_sql)) == NULL)
-		return store_fail(st, err, "cannot prepare record read");
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		uint64_t held = (uint64_t)sqlite3_column_int64(stmt, 0);
-		int deleted = sqlite3_column_int(stmt, 1);
-		const char *sha = (const char *)sqlite3_column_text(stmt, 2);
-
-		*held_version = held;
-		if (n->bronversie <= held) {
-			*out = n->bronversie == held && deleted == is_delete &&
-			    sha != NULL && strcmp(sha, n->fields_sha256) == 0 ?
-			    RECORD_SAME : RECORD_STALE;
-			store_stmt_done(stmt);
-			return KP_OK;
-		}
-	}
-	store_stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot read record");
-	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_PUT, put_sql)) == NULL)
-		return store_fail(st, err, "cannot prepare record write");
-	kp_time_iso(kp_now_ms(), now);
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)n->bronversie);
-	store_bind_text(stmt, 5, n->bsn);
-	sqlite3_bind_int(stmt, 6, is_delete);
-	store_bind_text(stmt, 7, is_delete ? "" : n->fields);
-	store_bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
-	store_bind_text(stmt, 9, from_oin);
-	if (message_rowid > 0)
-		sqlite3_bind_int64(stmt, 10, message_rowid);
-	else
-		sqlite3_bind_null(stmt, 10);	/* our own: no message */
-	store_bind_text(stmt, 11, now);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot write record");
-	*out = RECORD_APPLIED;
-	if (strcmp(n->entiteittype, "TST") == 0)
-		return consent_mark(st, n->bsn, err);
-	return KP_OK;
-}
-
-/*
- * PROTOCOL.md 5: a retraction (V reden=intrekking) removes the copy that
- * from_oin delivered to us and leaves no tombstone, so that a later
- * disclosure is applied again.  Only the partner that delivered the copy
- * may retract it (KP022 in *verdict_msg otherwise); a copy we do not hold
- * is already retracted (RECORD_SAME).
- */
-static int
-record_retract(struct kp_store *st, const struct kp_notice *n,
-    const char *from_oin, enum record_outcome *out, char *why, size_t whylen,
-    struct kp_err *err)
-{
-	sqlite3_stmt *stmt;
-	char *from = NULL;
-	int rc;
-
-	*out = RECORD_SAME;
-	why[0] = '\0';
-	if (sqlite3_prepare_v2(st->db, "SELECT received_from FROM record WHERE "
-	    "entiteittype = ? AND bron = ? AND identificatie = ? AND deleted = 0",
-	    -1, &stmt, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot prepare record read");
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *f = (const char *)sqlite3_column_text(stmt, 0);
-
-		from = strdup(f != NULL ? f : "");
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot read record");
-	if (rc == SQLITE_DONE)
-		return KP_OK;
-	if (from == NULL)
-		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	if (strcmp(from, from_oin) != 0) {
-		snprintf(why, whylen, "%s %s of %s was delivered to us by %s, "
-		    "not by you: only that partner may retract it",
-		    n->entiteittype, n->identificatie, n->bron,
-		    from[0] ? from : "nobody (it is ours)");
-		free(from);
-		*out = RECORD_STALE;
-		return KP_OK;
-	}
-	free(from);
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM record WHERE "
-	    "entiteittype = ? AND bron = ? AND identificatie = ?", -1, &stmt,
-	    NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot prepare record removal");
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot remove the retracted record");
-	*out = RECORD_APPLIED;
-	if (strcmp(n->entiteittype, "TST") == 0)
-		return consent_mark(st, n->bsn, err);
-	return KP_OK;
-}
-
 /* Keep a partner's checkpoint, with the message that brought it. */
 static int
 witness_locked(struct kp_store *st, const struct kp_checkpoint *c,
@@ -768,7 +452,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		    c->notice->bron, c->notice->identificatie,
 		    c->notice->bronversie);
 		a.record = record;
-		if ((ret = stream_expected(st, c->partner_oin,
+		if ((ret = store_stream_expected(st, c->partner_oin,
 		    c->notice->partitie, &expected, &kept_from, err)) != KP_OK)
 			return ret;
 	}
@@ -776,7 +460,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		char applied[200];
 		int same;
 
-		if ((ret = stream_behind(st, c->partner_oin, c->notice,
+		if ((ret = store_stream_behind(st, c->partner_oin, c->notice,
 		    kept_from, &same, applied, sizeof(applied), err)) != KP_OK)
 			return ret;
 		if (!same) {
@@ -785,7 +469,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 			job->expected = expected;
 			snprintf(job->verdict_msg, sizeof(job->verdict_msg),
 			    "volgnummer %llu on partitie %u was used by another "
-			    "notice (%s); nothing applied; expected %llu",
+			    "notice (%.100s); nothing applied; expected %llu",
 			    (unsigned long long)c->notice->volgnummer,
 			    c->notice->partitie, applied,
 			    (unsigned long long)expected);
@@ -826,7 +510,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		uint64_t held;
 
 		if (c->notice->intrekking) {
-			if ((ret = record_retract(st, c->notice, c->partner_oin,
+			if ((ret = store_record_retract(st, c->notice, c->partner_oin,
 			    &rec, job->verdict_msg, sizeof(job->verdict_msg),
 			    err)) != KP_OK)
 				return ret;
@@ -834,7 +518,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 				job->verdict = KP_F_022;
 				return KP_ERR_PROTOCOL;
 			}
-		} else if ((ret = record_apply(st, c->notice, c->partner_oin,
+		} else if ((ret = store_record_apply(st, c->notice, c->partner_oin,
 		    message_rowid, &rec, &held, err)) != KP_OK)
 			return ret;
 		if (rec == RECORD_STALE) {
@@ -848,9 +532,9 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 			/* the caller's savepoint rollback undoes the message */
 			return KP_ERR_PROTOCOL;
 		}
-		if ((ret = stream_advance(st, c->partner_oin,
+		if ((ret = store_stream_advance(st, c->partner_oin,
 		    c->notice->partitie, expected + 1, err)) != KP_OK ||
-		    (ret = stream_applied_put(st, c->partner_oin, c->notice,
+		    (ret = store_stream_applied_put(st, c->partner_oin, c->notice,
 		    err)) != KP_OK)
 			return ret;
 		/* Applied here: it goes on to the partners entitled to it. */
@@ -916,7 +600,7 @@ apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	job->queued = 0;
 	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
 	    n->identificatie, n->bronversie);
-	if ((ret = record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
+	if ((ret = store_record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
 		return ret;
 	if (rec == RECORD_STALE) {
 		job->verdict = KP_F_023;
@@ -1314,90 +998,6 @@ store_read_each(struct kp_store *st, const char *sql, const char *what,
 	    arg, err);
 	pthread_mutex_unlock(&st->read_lock);
 	return ret;
-}
-
-static int
-message_row(sqlite3_stmt *stmt, void *arg)
-{
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_stored_message *) =
-	    (int (*)(void *, const struct kp_stored_message *))e->fn;
-	struct kp_stored_message m = {
-		.id = sqlite3_column_int64(stmt, 0),
-		.direction = COL_TEXT(stmt, 1),
-		.partner_oin = COL_TEXT(stmt, 2),
-		.message_id = COL_TEXT(stmt, 3),
-		.at = COL_TEXT(stmt, 4),
-		.bytes = sqlite3_column_blob(stmt, 5),
-		.len = (size_t)sqlite3_column_bytes(stmt, 5),
-	};
-
-	return fn(e->arg, &m);
-}
-
-int
-kp_store_each_message(struct kp_store *st, const char *direction,
-    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
-    struct kp_err *err)
-{
-	static const char sql[] = "SELECT id, direction, partner_oin, "
-	    "message_id, at, bytes FROM message "
-	    "WHERE ?1 IS NULL OR direction = ?1 ORDER BY id";
-	struct param p[] = { { direction, 0, direction == NULL } };
-	struct each e = { (void (*)(void))fn, arg };
-
-	return store_read_each(st, sql, "messages", p, 1, message_row, &e, err);
-}
-
-int
-kp_store_message(struct kp_store *st, int64_t id,
-    int (*fn)(void *arg, const struct kp_stored_message *m), void *arg,
-    struct kp_err *err)
-{
-	static const char sql[] = "SELECT id, direction, partner_oin, "
-	    "message_id, at, bytes FROM message WHERE id = ?1";
-	struct param p[] = { { NULL, id, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
-
-	return store_read_each(st, sql, "the message", p, 1, message_row, &e, err);
-}
-
-static int
-record_row(sqlite3_stmt *stmt, void *arg)
-{
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_stored_record *) =
-	    (int (*)(void *, const struct kp_stored_record *))e->fn;
-	struct kp_stored_record r = {
-		.entiteittype = COL_TEXT(stmt, 0),
-		.bron = COL_TEXT(stmt, 1),
-		.identificatie = COL_TEXT(stmt, 2),
-		.bsn = COL_TEXT(stmt, 3),
-		.bronversie = sqlite3_column_int64(stmt, 4),
-		.deleted = sqlite3_column_int(stmt, 5),
-		.fields = COL_TEXT(stmt, 6),
-		.received_from = COL_TEXT(stmt, 7),
-		.updated_at = COL_TEXT(stmt, 8),
-	};
-
-	return fn(e->arg, &r);
-}
-
-int
-kp_store_each_record(struct kp_store *st, const char *bsn,
-    const char *entiteittype,
-    int (*fn)(void *arg, const struct kp_stored_record *r), void *arg,
-    struct kp_err *err)
-{
-	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
-	    "bsn, bronversie, deleted, fields, received_from, updated_at "
-	    "FROM record WHERE bsn = ?1 AND (?2 IS NULL OR entiteittype = ?2) "
-	    "ORDER BY entiteittype, bron, identificatie";
-	struct param p[] = { { bsn, 0, 0 },
-	    { entiteittype, 0, entiteittype == NULL } };
-	struct each e = { (void (*)(void))fn, arg };
-
-	return store_read_each(st, sql, "records", p, 2, record_row, &e, err);
 }
 
 int64_t

@@ -5,8 +5,9 @@
  * migrations (store_schema.c), the outbox and the outgoing streams
  * (store_outbox.c), the audit chain and checkpoints (store_audit.c), the
  * links' streams, digests and checks (store_sync.c), the consent marks
- * (store_consent.c); the rest (records, replay, the inbound apply, reads)
- * still in store.c.
+ * (store_consent.c), incoming streams (store_streams.c), records and
+ * their reads (store_records.c); the core (open, statements, replay, the
+ * group-commit writer and the apply) in store.c.
  */
 #ifndef KP_STORE_INT_H
 #define KP_STORE_INT_H
@@ -19,6 +20,7 @@
 
 #include "auditlog.h"
 #include "err.h"
+#include "kd.h"
 #include "store.h"
 
 #define COL_TEXT(stmt, i)	((const char *)sqlite3_column_text((stmt), (i)))
@@ -112,6 +114,28 @@ void	store_submit_wait(struct kp_store *st, struct kp_store_job *job);
 
 /* The audit room (store_audit.c): entries before this version, chained. */
 int	store_chain_unchained(struct kp_store *st, struct kp_err *err);
+
+/* Incoming streams (store_streams.c), inside the apply's transaction. */
+int	store_stream_expected(struct kp_store *st, const char *partner,
+	    uint32_t partitie, uint64_t *expected, uint64_t *kept_from,
+	    struct kp_err *err);
+int	store_stream_applied_put(struct kp_store *st, const char *partner,
+	    const struct kp_notice *n, struct kp_err *err);
+int	store_stream_behind(struct kp_store *st, const char *partner,
+	    const struct kp_notice *n, uint64_t kept_from, int *same, char *why,
+	    size_t whylen, struct kp_err *err);
+int	store_stream_advance(struct kp_store *st, const char *partner,
+	    uint32_t partitie, uint64_t next, struct kp_err *err);
+
+/* Records (store_records.c), inside the caller's transaction. */
+enum record_outcome { RECORD_APPLIED, RECORD_SAME, RECORD_STALE };
+int	store_record_apply(struct kp_store *st, const struct kp_notice *n,
+	    const char *from_oin, int64_t message_rowid,
+	    enum record_outcome *out, uint64_t *held_version,
+	    struct kp_err *err);
+int	store_record_retract(struct kp_store *st, const struct kp_notice *n,
+	    const char *from_oin, enum record_outcome *out, char *why,
+	    size_t whylen, struct kp_err *err);
 
 /* The outbox (store_outbox.c), under st->lock in a transaction. */
 enum enqueue_mode { ENQ_CHANGE, ENQ_RECONCILE, ENQ_FORCE };
