@@ -15,27 +15,6 @@
 #include "tap.h"
 #include "util.h"
 
-/* Load a config text; problems collected into out. */
-static int
-load(struct fixture *fx, const char *text, char *out, size_t outlen)
-{
-	const char *path = fixture_write(fx, "t.conf", text);
-	char ppath[512];
-	FILE *problems;
-	struct kp_config *cfg;
-	struct kp_err err;
-	size_t n;
-
-	snprintf(ppath, sizeof(ppath), "%s/problems", fx->dir);
-	problems = fopen(ppath, "w+");
-	cfg = kp_config_load(path, problems, &err);
-	rewind(problems);
-	n = fread(out, 1, outlen - 1, problems);
-	out[n] = '\0';
-	fclose(problems);
-	kp_config_free(cfg);
-	return cfg != NULL ? 0 : -1;
-}
 
 #define BASE "oin 00000002002000000000\nname Zelf\nlisten 127.0.0.1:1\n" \
 	"endpoint https://127.0.0.1:1/wus/v1\ncert pki/self.crt\n" \
@@ -171,6 +150,13 @@ small_holes(struct fixture *fx)
 	    1000 + (s3.st_mode & 0777), 0600 * 1000000 + 0600 * 1000 + 0600,
 	    "a new store and its -wal and -shm: 0600 under umask 0");
 	kp_store_close(st);
+}
+
+/* Load a config text; problems collected into out. */
+static int
+load(struct fixture *fx, const char *text, char *out, size_t outlen)
+{
+	return load_path(fx, fixture_write(fx, "t.conf", text), out, outlen);
 }
 
 /*
