@@ -138,7 +138,7 @@ main(int argc, char **argv)
 		EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
 
 		gw.store = kp_store_open_mode(path, 1, &err);
-		kp_store_each_audit(gw.store, NULL, NULL, 0, keep_canon, &canon,
+		kp_store_each_audit(gw.store, NULL, keep_canon, &canon,
 		    &err);
 		for (int r = 0; r < runs; r++) {
 			double t0 = now_s();

@@ -31,16 +31,16 @@ echo "bound: end-to-end exchange rate (bench_exchange, median of $RUNS): $bound 
 : > "$WORK/catchup" ; : > "$WORK/ratio"; : > "$WORK/p50"; : > "$WORK/p99"
 for run in $(seq 1 "$RUNS"); do
 	rm -rf "$WORK/gemeente" "$WORK/ggd" "$WORK/pki"
-	KP_ONTVANGEN='<ontvangen><entiteit type="ZAK"><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' kp_pair
+	KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' kp_pair
 	[ -n "${PARTITIONS:-}" ] && echo "partitions $PARTITIONS" >> "$WORK/gemeente/ketenpoort.conf"
 	rm -rf "$WORK/c"; mkdir -p "$WORK/c"
 	for i in $(seq 1 "$N"); do
 		kp_local_change "$WORK/c/$i.xml" T ZAK $GEM "Z$i" 1 "$(kp_bsn $((i % 997 + 1)))"
 	done
-	kp_start gemeente >/dev/null
+	kp_start gemeente >/dev/null || exit 1
 	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c/*.xml > /dev/null
 	t0=$(now_ms)
-	kp_start ggd >/dev/null
+	kp_start ggd >/dev/null || exit 1
 	until [ "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state != 'delivered'")" = 0 ]; do
 		sleep 0.05
 	done

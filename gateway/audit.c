@@ -423,8 +423,7 @@ ranges_plan(struct verifying *v, int64_t first, int64_t last,
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct range *r = &v->rs[i];
-		char before[24];
-		const char *params[1] = { before };
+		struct kp_audit_where w = { .seq_from = 0 };
 		struct held_checkpoint key = { .seq = 0 };
 		size_t lo = 0, hi = v->ncps;
 
@@ -448,11 +447,12 @@ ranges_plan(struct verifying *v, int64_t first, int64_t last,
 				hi = mid;
 		}
 		r->next_cp = lo;
-		snprintf(before, sizeof(before), "%lld", (long long)r->first);
-		if ((ret = kp_store_each_audit(v->gw->store, "seq >= coalesce(("
-		    "SELECT max(seq) FROM audit WHERE seq < ?1 AND length(hash) "
-		    "= 64 AND hash NOT GLOB '*[^0-9a-f]*'), 0) AND seq < ?1",
-		    params, 1, range_prev, r, err)) != KP_OK)
+		/* from the last intact-looking entry before it */
+		w.seq_before = r->first;
+		if ((ret = kp_store_audit_resume(v->gw->store, r->first,
+		    &w.seq_from, err)) != KP_OK ||
+		    (ret = kp_store_each_audit(v->gw->store, &w, range_prev, r,
+		    err)) != KP_OK)
 			return ret;
 		if (r->found.failed)
 			return kp_fail(err, KP_ERR_NOMEM, "out of memory");
@@ -618,62 +618,33 @@ report_entry(void *arg, const struct kp_audit_entry *e)
 	return 0;
 }
 
-/* AND cond to where when value is set; '#' in cond is value's ?number. */
-static void
-add_filter(char *where, size_t size, const char **params, int *n,
-    const char *value, const char *cond)
-{
-	size_t o = strlen(where);
-
-	if (value == NULL)
-		return;
-	params[(*n)++] = value;
-	if (o > 0)
-		o += (size_t)snprintf(where + o, size - o, " AND ");
-	for (; *cond != '\0' && o + 4 < size; cond++) {
-		if (*cond == '#')
-			o += (size_t)snprintf(where + o, size - o, "%d", *n);
-		else
-			where[o++] = *cond;
-	}
-	where[o] = '\0';
-}
-
 int
 kp_audit_query(struct kp_gateway *gw, const struct kp_audit_filter *f,
     enum kp_report_format format, FILE *out, int64_t *count,
     struct kp_err *err)
 {
 	struct reporting r = { format, out, 0 };
-	const char *params[8];
-	char where[512] = "", subject[65], until[40];
-	int n = 0, ret;
+	struct kp_audit_where w = { .at_from = f->from,
+	    .partner_oin = f->partner_oin, .direction = f->direction,
+	    .outcome = f->outcome, .kind = f->berichtcode };
+	char subject[65], until[40];
+	int ret;
 
 	if (f->bsn != NULL) {
 		if ((ret = pseudonym_of(gw, f->bsn, subject, err)) != KP_OK)
 			return ret;
-		add_filter(where, sizeof(where), params, &n, subject,
-		    "subject = ?#");
+		w.subject = subject;
 	}
-	add_filter(where, sizeof(where), params, &n, f->from, "at >= ?#");
 	if (f->until != NULL) {
 		/* a date means the whole day */
 		snprintf(until, sizeof(until), "%s%s", f->until,
 		    strlen(f->until) == 10 ? "T99" : "");
-		add_filter(where, sizeof(where), params, &n, until, "at <= ?#");
+		w.at_until = until;
 	}
-	add_filter(where, sizeof(where), params, &n, f->partner_oin,
-	    "partner_oin = ?#");
-	add_filter(where, sizeof(where), params, &n, f->direction,
-	    "direction = ?#");
-	add_filter(where, sizeof(where), params, &n, f->outcome, "outcome = ?#");
-	add_filter(where, sizeof(where), params, &n, f->berichtcode,
-	    "(berichtcode = ?# OR entiteittype = ?#)");
 	if (format == KP_REPORT_TABLE)
 		fprintf(out, "   seq time                    dir   partner              "
 		    "code ent outcome    fault detail\n");
-	ret = kp_store_each_audit(gw->store, where[0] ? where : NULL, params, n,
-	    report_entry, &r, err);
+	ret = kp_store_each_audit(gw->store, &w, report_entry, &r, err);
 	*count = r.n;
 	return ret;
 }
@@ -805,7 +776,7 @@ kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
 {
 	struct inzage z = { gw, format, out, 0 };
 	char subject[65], now[32];
-	const char *params[1] = { subject };
+	struct kp_audit_where w = { .subject = subject };
 	int ret;
 
 	if ((ret = pseudonym_of(gw, bsn, subject, err)) != KP_OK)
@@ -845,8 +816,7 @@ kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
 		    gw->cfg->oin, now);
 		break;
 	}
-	ret = kp_store_each_audit(gw->store, "subject = ?1", params, 1,
-	    inzage_entry, &z, err);
+	ret = kp_store_each_audit(gw->store, &w, inzage_entry, &z, err);
 	switch (format) {
 	case KP_REPORT_JSON:
 		fputs(z.n > 0 ? "\n]}\n" : "]}\n", out);
@@ -916,12 +886,12 @@ kp_audit_show(struct kp_gateway *gw, const char *message_id, FILE *out,
 {
 	struct showing s = { out, 0, 0 };
 	struct show_message sm = { gw, out, 0 };
-	const char *params[1] = { message_id };
+	struct kp_audit_where w = { .message_id = message_id };
 	int ret;
 
 	kp_text_line(out, "audit entries of message %s:", message_id);
-	if ((ret = kp_store_each_audit(gw->store, "message_id = ?1", params, 1,
-	    show_entry, &s, err)) != KP_OK)
+	if ((ret = kp_store_each_audit(gw->store, &w, show_entry, &s,
+	    err)) != KP_OK)
 		return ret;
 	if (s.entries == 0)
 		return kp_fail(err, KP_ERR_USAGE, "no audit entry names message "

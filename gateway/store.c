@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include "auditlog.h"
 #include "kd.h"
@@ -24,57 +23,54 @@ int
 store_fail(struct kp_store *st, struct kp_err *err, const char *what)
 {
 	return kp_fail(err, KP_ERR_STORE, "%s: %s: %s", st->path, what,
-	    sqlite3_errmsg(st->db));
+	    kp_db_errmsg(st->db));
 }
 
 int
 store_exec(struct kp_store *st, const char *sql, struct kp_err *err)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		kp_fail(err, KP_ERR_STORE, "%s: %s", st->path,
-		    msg != NULL ? msg : "failed");
-		sqlite3_free(msg);
-		return KP_ERR_STORE;
-	}
-	return KP_OK;
+	return kp_db_exec(st->db, sql, err);
 }
 
+int
+store_begin(struct kp_store *st, struct kp_err *err)
+{
+	return st->ops->begin(st->db, err);
+}
 
 static int
-user_version(struct kp_store *st)
+count_migrations(const struct kp_db_ops *ops)
 {
-	sqlite3_stmt *stmt;
-	int v = -1;
+	int n = 0;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt,
-	    NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	return v;
+	while (ops->migrations[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Every engine has the same versions; the embedded one counts them. */
+int
+kp_store_latest_version(void)
+{
+	return count_migrations(&kp_db_sqlite);
 }
 
 static int
 migrate(struct kp_store *st, struct kp_err *err)
 {
-	int v = user_version(st);
-	char sql[64];
+	int v = st->ops->version(st->db), latest = count_migrations(st->ops);
 
 	if (v < 0)
 		return store_fail(st, err, "cannot read schema version");
-	if (v > kp_store_nmigrations)
+	if (v > latest)
 		return kp_fail(err, KP_ERR_STORE,
 		    "%s: store has schema version %d, this program knows up to "
-		    "%d; use a newer ketenpoort", st->path, v, kp_store_nmigrations);
-	for (; v < kp_store_nmigrations; v++) {
-		if (store_exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
+		    "%d; use a newer ketenpoort", st->path, v, latest);
+	for (; v < latest; v++) {
+		if (store_begin(st, err) != KP_OK)
 			return KP_ERR_STORE;
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if (store_exec(st, kp_store_migrations[v], err) != KP_OK ||
-		    store_exec(st, sql, err) != KP_OK) {
+		if (store_exec(st, st->ops->migrations[v], err) != KP_OK ||
+		    st->ops->set_version(st->db, v + 1, err) != KP_OK) {
 			store_exec(st, "ROLLBACK", NULL);
 			return KP_ERR_STORE;
 		}
@@ -120,51 +116,28 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 	}
 	pthread_mutex_init(&st->queue_lock, NULL);
 	pthread_cond_init(&st->queue_cond, NULL);
-	if (!readonly) {
-		/*
-		 * A new store is ours alone, whatever the umask: SQLite makes
-		 * its -wal and -shm files with the database file's mode.
-		 */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-		if (fd != -1)
-			close(fd);
-	}
-	if (sqlite3_open_v2(path, &st->db, (readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX,
-	    NULL) != SQLITE_OK) {
-		store_fail(st, err, "cannot open");
+	st->ops = kp_db_engine(path);
+	if (st->ops->open(path, readonly ? KP_DB_READ : KP_DB_WRITE, &st->db,
+	    err) != KP_OK)
 		goto fail;
-	}
-	sqlite3_busy_timeout(st->db, 10000);
 	if (readonly) {
 		/* An auditor's look (maybe at a copy): no migration, no writes. */
-		int v = user_version(st);
+		int v = st->ops->version(st->db), latest =
+		    count_migrations(st->ops);
 
-		if (v != kp_store_nmigrations) {
+		if (v != latest) {
 			kp_fail(err, KP_ERR_STORE, "%s: %s (schema version %d; this "
 			    "program reads version %d)", path, v <= 0 ?
 			    "not a ketenpoort store" : "a store of another "
-			    "ketenpoort version", v, kp_store_nmigrations);
+			    "ketenpoort version", v, latest);
 			goto fail;
 		}
 	}
-	/*
-	 * WAL with synchronous=FULL: every commit is on disk before we answer,
-	 * so an acknowledged message survives a power cut.
-	 */
-	if (!readonly && (store_exec(st, "PRAGMA journal_mode = WAL", err) != KP_OK ||
-	    store_exec(st, "PRAGMA synchronous = FULL", err) != KP_OK ||
-	    store_exec(st, "PRAGMA foreign_keys = ON", err) != KP_OK ||
-	    migrate(st, err) != KP_OK || store_chain_unchained(st, err) != KP_OK))
+	if (!readonly && (migrate(st, err) != KP_OK ||
+	    store_chain_unchained(st, err) != KP_OK))
 		goto fail;
-	if (sqlite3_open_v2(path, &st->reader, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-		kp_fail(err, KP_ERR_STORE, "%s: cannot open for reading: %s",
-		    path, sqlite3_errmsg(st->reader));
+	if (st->ops->open(path, KP_DB_READ, &st->reader, err) != KP_OK)
 		goto fail;
-	}
-	sqlite3_busy_timeout(st->reader, 10000);
 	return st;
 fail:
 	kp_store_close(st);
@@ -178,9 +151,11 @@ kp_store_close(struct kp_store *st)
 		return;
 	kp_store_writer_stop(st);
 	for (int i = 0; i < STMT_MAX; i++)
-		sqlite3_finalize(st->stmts[i]);
-	sqlite3_close(st->reader);
-	sqlite3_close(st->db);
+		kp_db_finalize(st->stmts[i]);
+	if (st->reader != NULL)
+		st->ops->close(st->reader);
+	if (st->db != NULL)
+		st->ops->close(st->db);
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->read_lock);
 	pthread_mutex_destroy(&st->queue_lock);
@@ -194,23 +169,14 @@ kp_store_close(struct kp_store *st)
 int
 kp_store_limit(struct kp_store *st, int64_t max_mb, struct kp_err *err)
 {
-	char sql[96];
-	int64_t pages;
+	int ret;
 
 	if (max_mb <= 0)
 		return KP_OK;
-	/* SQLite refuses to grow past max_page_count: SQLITE_FULL, as a disk. */
-	pages = max_mb * 1024 * 1024 / 4096;
-	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
-	    (long long)pages);
 	pthread_mutex_lock(&st->lock);
-	if (store_exec(st, "PRAGMA page_size", err) != KP_OK ||
-	    store_exec(st, sql, err) != KP_OK) {
-		pthread_mutex_unlock(&st->lock);
-		return KP_ERR_STORE;
-	}
+	ret = st->ops->limit(st->db, max_mb, err);
 	pthread_mutex_unlock(&st->lock);
-	return KP_OK;
+	return ret;
 }
 
 const char *
@@ -225,7 +191,7 @@ kp_store_version(struct kp_store *st)
 	int v;
 
 	pthread_mutex_lock(&st->lock);
-	v = user_version(st);
+	v = st->ops->version(st->db);
 	pthread_mutex_unlock(&st->lock);
 	return v;
 }
@@ -234,46 +200,17 @@ kp_store_version(struct kp_store *st)
  * The statement of slot on db, prepared on first use; the caller holds the
  * connection's lock and calls done_stmt() after stepping.
  */
-sqlite3_stmt *
-store_stmt_get(struct kp_store *st, sqlite3 *db, enum stmt_slot slot,
+struct kp_stmt *
+store_stmt_get(struct kp_store *st, struct kp_db *db, enum stmt_slot slot,
     const char *sql)
 {
-	if (st->stmts[slot] == NULL &&
-	    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st->stmts[slot], NULL) != SQLITE_OK) {
-		st->stmts[slot] = NULL;
-		return NULL;
-	}
+	if (st->stmts[slot] == NULL)
+		st->stmts[slot] = db->ops->prepare(db, sql, 1);
 	return st->stmts[slot];
 }
 
-void
-store_stmt_done(sqlite3_stmt *stmt)
-{
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-}
-
-void
-store_bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(stmt, i);
-	else
-		sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
-}
-
-void
-store_bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len)
-{
-	if (p == NULL)
-		sqlite3_bind_null(stmt, i);
-	else
-		sqlite3_bind_blob64(stmt, i, p, len, SQLITE_STATIC);
-}
-
 static int
-replay_locked(struct kp_store *st, sqlite3 *db, const char *partner_oin,
+replay_locked(struct kp_store *st, struct kp_db *db, const char *partner_oin,
     const char *message_id, const char *referentienummer,
     const char *body_digest, enum kp_replay *result, char **response,
     size_t *response_len, struct kp_err *err)
@@ -283,7 +220,7 @@ replay_locked(struct kp_store *st, sqlite3 *db, const char *partner_oin,
 	    "WHERE r.partner_oin = ?1 AND (r.message_id = ?2 OR "
 	    "(?3 IS NOT NULL AND r.referentienummer = ?3)) "
 	    "ORDER BY r.message_id = ?2 DESC LIMIT 1";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	*result = KP_REPLAY_NEW;
@@ -294,17 +231,17 @@ replay_locked(struct kp_store *st, sqlite3 *db, const char *partner_oin,
 	if ((stmt = store_stmt_get(st, db, db == st->reader ? STMT_REPLAY_READER :
 	    STMT_REPLAY_WRITER, sql)) == NULL)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot prepare replay "
-		    "check: %s", st->path, sqlite3_errmsg(db));
-	store_bind_text(stmt, 1, partner_oin);
-	store_bind_text(stmt, 2, message_id);
-	store_bind_text(stmt, 3, referentienummer);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		const char *digest = (const char *)sqlite3_column_text(stmt, 0);
+		    "check: %s", st->path, kp_db_errmsg(db));
+	kp_db_bind_text(stmt, 1, partner_oin);
+	kp_db_bind_text(stmt, 2, message_id);
+	kp_db_bind_text(stmt, 3, referentienummer);
+	rc = kp_db_step(stmt);
+	if (rc == KP_DB_ROW) {
+		const char *digest = kp_db_col_text(stmt, 0);
 
 		if (digest != NULL && strcmp(digest, body_digest) == 0) {
-			const void *blob = sqlite3_column_blob(stmt, 1);
-			int n = sqlite3_column_bytes(stmt, 1);
+			size_t n;
+			const void *blob = kp_db_col_blob(stmt, 1, &n);
 
 			*result = KP_REPLAY_SAME;
 			if (response != NULL &&
@@ -316,12 +253,12 @@ replay_locked(struct kp_store *st, sqlite3 *db, const char *partner_oin,
 		} else {
 			*result = KP_REPLAY_CONFLICT;
 		}
-	} else if (rc != SQLITE_DONE) {
-		store_stmt_done(stmt);
+	} else if (rc != KP_DB_DONE) {
+		kp_db_reset(stmt);
 		return kp_fail(err, KP_ERR_STORE, "%s: replay check failed: %s",
-		    st->path, sqlite3_errmsg(db));
+		    st->path, kp_db_errmsg(db));
 	}
-	store_stmt_done(stmt);
+	kp_db_reset(stmt);
 	return KP_OK;
 }
 
@@ -345,34 +282,35 @@ store_insert_message(struct kp_store *st, const char *direction,
     const char *partner_oin, const char *message_id, const char *refnr,
     const char *berichtcode, const char *entiteittype, const char *root,
     const char *bytes, size_t len, const char *sha, const char *response,
-    size_t response_len, const char *outcome, struct kp_err *err)
+    size_t response_len, const char *outcome, int64_t *id, struct kp_err *err)
 {
 	static const char sql[] = "INSERT INTO message (direction, partner_oin, "
 	    "message_id, referentienummer, berichtcode, entiteittype, root, at, "
 	    "bytes_sha256, bytes, response, outcome) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	sqlite3_stmt *stmt;
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
 
 	kp_time_iso(kp_now_ms(), now);
 	if ((stmt = store_stmt_get(st, st->db, STMT_MESSAGE, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare message insert");
-	store_bind_text(stmt, 1, direction);
-	store_bind_text(stmt, 2, partner_oin);
-	store_bind_text(stmt, 3, message_id);
-	store_bind_text(stmt, 4, refnr);
-	store_bind_text(stmt, 5, berichtcode);
-	store_bind_text(stmt, 6, entiteittype);
-	store_bind_text(stmt, 7, root);
-	store_bind_text(stmt, 8, now);
-	store_bind_text(stmt, 9, sha);
-	store_bind_blob(stmt, 10, bytes, len);
-	store_bind_blob(stmt, 11, response, response_len);
-	store_bind_text(stmt, 12, outcome);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	if (rc != SQLITE_DONE)
+	kp_db_bind_text(stmt, 1, direction);
+	kp_db_bind_text(stmt, 2, partner_oin);
+	kp_db_bind_text(stmt, 3, message_id);
+	kp_db_bind_text(stmt, 4, refnr);
+	kp_db_bind_text(stmt, 5, berichtcode);
+	kp_db_bind_text(stmt, 6, entiteittype);
+	kp_db_bind_text(stmt, 7, root);
+	kp_db_bind_text(stmt, 8, now);
+	kp_db_bind_text(stmt, 9, sha);
+	kp_db_bind_blob(stmt, 10, bytes, len);
+	kp_db_bind_blob(stmt, 11, response, response_len);
+	kp_db_bind_text(stmt, 12, outcome);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW)
+		*id = kp_db_col_int(stmt, 0);
+	kp_db_reset(stmt);
+	if (rc != KP_DB_ROW)
 		return store_fail(st, err, "cannot store message");
 	return KP_OK;
 }
@@ -385,24 +323,24 @@ witness_locked(struct kp_store *st, const struct kp_checkpoint *c,
 	static const char sql[] = "INSERT INTO witnessed (partner_oin, seq, "
 	    "hash, at, signature, cert, message, received_at) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = kp_db_prepare(st->db, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare witnessed checkpoint");
 	kp_time_iso(kp_now_ms(), now);
-	store_bind_text(stmt, 1, c->partner_oin);
-	sqlite3_bind_int64(stmt, 2, c->seq);
-	store_bind_text(stmt, 3, c->hash);
-	store_bind_text(stmt, 4, c->at);
-	store_bind_text(stmt, 5, c->signature);
-	store_bind_text(stmt, 6, c->cert);
-	sqlite3_bind_int64(stmt, 7, message_rowid);
-	store_bind_text(stmt, 8, now);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? KP_OK :
+	kp_db_bind_text(stmt, 1, c->partner_oin);
+	kp_db_bind_int(stmt, 2, c->seq);
+	kp_db_bind_text(stmt, 3, c->hash);
+	kp_db_bind_text(stmt, 4, c->at);
+	kp_db_bind_text(stmt, 5, c->signature);
+	kp_db_bind_text(stmt, 6, c->cert);
+	kp_db_bind_int(stmt, 7, message_rowid);
+	kp_db_bind_text(stmt, 8, now);
+	rc = kp_db_step(stmt);
+	kp_db_finalize(stmt);
+	return rc == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot keep the witnessed checkpoint");
 }
 
@@ -422,7 +360,7 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 		.bsn = c->notice != NULL ? c->notice->bsn : c->bsn,
 		.doel = c->doel,
 	};
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	char now[32], detail[160], record[160];
 	uint64_t expected = 0, kept_from = 1;
 	int64_t message_rowid;
@@ -495,9 +433,8 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	if ((ret = store_insert_message(st, "in", c->partner_oin, c->message_id,
 	    c->referentienummer, c->berichtcode, c->entiteittype, c->root,
 	    c->bytes, c->len, c->bytes_sha256, c->response, c->response_len,
-	    "accepted", err)) != KP_OK)
+	    "accepted", &message_rowid, err)) != KP_OK)
 		return ret;
-	message_rowid = sqlite3_last_insert_rowid(st->db);
 	a.message = message_rowid;
 	if (c->checkpoint != NULL && (ret = witness_locked(st, c->checkpoint,
 	    message_rowid, err)) != KP_OK)
@@ -546,15 +483,15 @@ apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
 	kp_time_iso(kp_now_ms(), now);
 	if ((stmt = store_stmt_get(st, st->db, STMT_REPLAY_INSERT, replay_sql)) == NULL)
 		return store_fail(st, err, "cannot prepare replay insert");
-	store_bind_text(stmt, 1, c->partner_oin);
-	store_bind_text(stmt, 2, c->message_id);
-	store_bind_text(stmt, 3, c->referentienummer);
-	store_bind_text(stmt, 4, c->body_digest);
-	sqlite3_bind_int64(stmt, 5, message_rowid);
-	store_bind_text(stmt, 6, now);
-	ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
+	kp_db_bind_text(stmt, 1, c->partner_oin);
+	kp_db_bind_text(stmt, 2, c->message_id);
+	kp_db_bind_text(stmt, 3, c->referentienummer);
+	kp_db_bind_text(stmt, 4, c->body_digest);
+	kp_db_bind_int(stmt, 5, message_rowid);
+	kp_db_bind_text(stmt, 6, now);
+	ret = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot write replay row");
-	store_stmt_done(stmt);
+	kp_db_reset(stmt);
 	if (ret != KP_OK)
 		return ret;
 	if ((ret = store_audit_locked(st, &a, err)) != KP_OK)
@@ -666,7 +603,7 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 	int batch_ok;
 
 	pthread_mutex_lock(&st->lock);
-	batch_ok = store_exec(st, "BEGIN IMMEDIATE", &err) == KP_OK;
+	batch_ok = store_begin(st, &err) == KP_OK;
 	for (job = jobs; job != NULL; job = job->next) {
 		job->race = KP_REPLAY_NEW;
 		job->prior = NULL;
@@ -693,9 +630,9 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 				log_warnx("%s; not acknowledged", err.msg);
 			free(job->prior);
 			job->prior = NULL;
-			store_exec(st, "ROLLBACK TO job", NULL);
+			store_exec(st, "ROLLBACK TO SAVEPOINT job", NULL);
 		}
-		store_exec(st, "RELEASE job", NULL);
+		store_exec(st, "RELEASE SAVEPOINT job", NULL);
 		if (job->status == KP_ERR_PROTOCOL)
 			job->status = refuse_after_rollback(st, job, &err);
 	}
@@ -827,7 +764,7 @@ kp_store_health(struct kp_store *st, char *why, size_t len)
 	free(probe);
 	if (bad)
 		return -1;
-	if (sqlite3_db_readonly(st->db, "main") == 1) {
+	if (st->ops->readonly(st->db)) {
 		snprintf(why, len, "%s is open read-only (check its and its "
 		    "directory's permissions)", st->path);
 		return -1;
@@ -940,14 +877,13 @@ kp_store_record_outbound(struct kp_store *st,
 
 	kp_sha256_hex(r->bytes, r->len, sha);
 	pthread_mutex_lock(&st->lock);
-	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_begin(st, err)) != KP_OK)
 		goto out;
 	if ((ret = store_insert_message(st, "out", r->partner_oin, r->message_id,
 	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
 	    r->bytes, r->len, sha, r->response, r->response_len, r->outcome,
-	    err)) != KP_OK ||
-	    (a.message = sqlite3_last_insert_rowid(st->db),
-	    (ret = store_audit_locked(st, &a, err)) != KP_OK) ||
+	    &a.message, err)) != KP_OK ||
+	    (ret = store_audit_locked(st, &a, err)) != KP_OK ||
 	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
 		store_exec(st, "ROLLBACK", NULL);
 out:
@@ -957,39 +893,38 @@ out:
 
 /* The query on db (the path names it in errors). */
 int
-store_read_rows(sqlite3 *db, const char *path, const char *sql, const char *what,
+store_read_rows(struct kp_db *db, const char *path, const char *sql, const char *what,
     const struct param *params, int nparams,
-    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg, struct kp_err *err)
+    int (*row)(struct kp_stmt *stmt, void *arg), void *arg, struct kp_err *err)
 {
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc, ret = KP_OK;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = kp_db_prepare(db, sql)) == NULL)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
-		    path, what, sqlite3_errmsg(db));
+		    path, what, kp_db_errmsg(db));
 	for (int i = 0; i < nparams; i++) {
 		if (params[i].is_null)
-			sqlite3_bind_null(stmt, i + 1);
+			kp_db_bind_null(stmt, i + 1);
 		else if (params[i].text != NULL)
-			sqlite3_bind_text(stmt, i + 1, params[i].text, -1,
-			    SQLITE_STATIC);
+			kp_db_bind_text(stmt, i + 1, params[i].text);
 		else
-			sqlite3_bind_int64(stmt, i + 1, params[i].integer);
+			kp_db_bind_int(stmt, i + 1, params[i].integer);
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	while ((rc = kp_db_step(stmt)) == KP_DB_ROW)
 		if (row(stmt, arg) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
 		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
-		    path, what, sqlite3_errmsg(db));
-	sqlite3_finalize(stmt);
+		    path, what, kp_db_errmsg(db));
+	kp_db_finalize(stmt);
 	return ret;
 }
 
 int
 store_read_each(struct kp_store *st, const char *sql, const char *what,
     const struct param *params, int nparams,
-    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg, struct kp_err *err)
+    int (*row)(struct kp_stmt *stmt, void *arg), void *arg, struct kp_err *err)
 {
 	int ret;
 
@@ -1000,65 +935,37 @@ store_read_each(struct kp_store *st, const char *sql, const char *what,
 	return ret;
 }
 
-int64_t
-kp_store_count(struct kp_store *st, const char *table)
-{
-	static const char *const allowed[] = { "message", "replay", "audit",
-	    "record", "stream_in", "outbox", "stream_out", "outbox_skipped",
-	    "sync_check" };
-	sqlite3_stmt *stmt;
-	char sql[64];
-	int64_t n = -1;
-	size_t i;
-
-	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		if (strcmp(allowed[i], table) == 0)
-			break;
-	if (i == sizeof(allowed) / sizeof(allowed[0]))
-		return -1;
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	pthread_mutex_lock(&st->lock);
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			n = sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
-	}
-	pthread_mutex_unlock(&st->lock);
-	return n;
-}
-
 /* Run one statement with ?1 text (may be NULL), ?2 and ?3 integers. */
 int
 store_exec_bound(struct kp_store *st, const char *sql, const char *t1,
     int64_t i2, int64_t i3, struct kp_err *err)
 {
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = kp_db_prepare(st->db, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare outbox update");
-	store_bind_text(stmt, 1, t1);
-	sqlite3_bind_int64(stmt, 2, i2);
-	sqlite3_bind_int64(stmt, 3, i3);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot update outbox");
+	kp_db_bind_text(stmt, 1, t1);
+	kp_db_bind_int(stmt, 2, i2);
+	kp_db_bind_int(stmt, 3, i3);
+	rc = kp_db_step(stmt);
+	kp_db_finalize(stmt);
+	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot update outbox");
 }
 
 /* One integer (?1 integer, ?2 text) from the writer connection, under lock. */
 int64_t
 store_query_int(struct kp_store *st, const char *sql, int64_t a, const char *b)
 {
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = kp_db_prepare(st->db, sql)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, a);
-	store_bind_text(stmt, 2, b);
-	if (sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	kp_db_bind_int(stmt, 1, a);
+	kp_db_bind_text(stmt, 2, b);
+	if (kp_db_step(stmt) == KP_DB_ROW && !kp_db_col_null(stmt, 0))
+		v = kp_db_col_int(stmt, 0);
+	kp_db_finalize(stmt);
 	return v;
 }

@@ -452,15 +452,35 @@ int	kp_store_consent_mark_all(struct kp_store *store, struct kp_err *err);
 
 struct kp_audit_entry;
 
+/* Which audit entries to read: each field set narrows, NULL or 0 does not. */
+struct kp_audit_where {
+	const char	*subject;	/* the citizen's pseudonym */
+	const char	*message_id;
+	const char	*partner_oin;
+	const char	*direction;	/* in, out, local */
+	const char	*outcome;
+	const char	*kind;		/* the berichtcode or the entiteittype */
+	const char	*at_from;	/* at >= at_from (ISO 8601) */
+	const char	*at_until;	/* at <= at_until */
+	int64_t		 seq_from;	/* seq >= seq_from */
+	int64_t		 seq_before;	/* seq < seq_before */
+};
+
 /*
- * The audit entries (auditlog.h) in seq order; where: an SQL condition on
- * the audit table with text parameters ?1 … (at most 16; NULL: every
- * entry).  fn returns 0 to go on.
+ * The audit entries (auditlog.h) that where selects (NULL: every entry),
+ * in seq order.  fn returns 0 to go on.
  */
-int	kp_store_each_audit(struct kp_store *store, const char *where,
-	    const char *const *params, int nparams,
+int	kp_store_each_audit(struct kp_store *store,
+	    const struct kp_audit_where *where,
 	    int (*fn)(void *arg, const struct kp_audit_entry *e), void *arg,
 	    struct kp_err *err);
+/*
+ * Where a check of the chain from entry first on can start: the seq of
+ * the last entry before it whose stored hash is well-formed (64 hex
+ * digits), 0 when there is none.
+ */
+int	kp_store_audit_resume(struct kp_store *store, int64_t first,
+	    int64_t *from, struct kp_err *err);
 /*
  * The entries first <= seq <= last in seq order, read on a read-only
  * connection of this call's own: several threads may each read a range
@@ -505,9 +525,5 @@ int	kp_store_each_checkpoint(struct kp_store *store,
 	    const char *witnessed_from,
 	    int (*fn)(void *arg, const struct kp_checkpoint *c), void *arg,
 	    struct kp_err *err);
-
-/* Counts for tests and status: rows in a table ("message", "audit", …). */
-/* also "record" and "stream_in". */
-int64_t	kp_store_count(struct kp_store *store, const char *table);
 
 #endif

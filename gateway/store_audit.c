@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include "auditlog.h"
 #include "checkpoint.h"
@@ -29,21 +28,21 @@ audit_head(struct kp_store *st, int64_t *seq, char hash[65],
 {
 	static const char sql[] = "SELECT seq, hash FROM audit "
 	    "ORDER BY seq DESC LIMIT 1";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	*seq = 0;
 	hash[0] = '\0';
 	if ((stmt = store_stmt_get(st, st->db, STMT_AUDIT_HEAD, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare audit head");
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(stmt, 1);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
+		const char *h = kp_db_col_text(stmt, 1);
 
-		*seq = sqlite3_column_int64(stmt, 0);
+		*seq = kp_db_col_int(stmt, 0);
 		snprintf(hash, 65, "%s", h != NULL ? h : "");
 	}
-	store_stmt_done(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? KP_OK :
+	kp_db_reset(stmt);
+	return rc == KP_DB_ROW || rc == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot read audit head");
 }
 
@@ -67,7 +66,7 @@ store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err 
 		.message = a->message, .detail = a->detail,
 	};
 	char now[32], prev[65], hash[65], subject[65];
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc, ret;
 
 	if (a->bsn != NULL && a->bsn[0] != '\0') {
@@ -89,30 +88,30 @@ store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err 
 		    (long long)e.seq);
 	if ((stmt = store_stmt_get(st, st->db, STMT_AUDIT, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare audit");
-	sqlite3_bind_int64(stmt, 1, e.seq);
-	store_bind_text(stmt, 2, e.at);
-	store_bind_text(stmt, 3, e.direction);
-	store_bind_text(stmt, 4, e.partner_oin);
-	store_bind_text(stmt, 5, e.message_id);
-	store_bind_text(stmt, 6, e.berichtcode);
-	store_bind_text(stmt, 7, e.entiteittype);
-	store_bind_text(stmt, 8, e.subject);
-	store_bind_text(stmt, 9, e.record);
-	store_bind_text(stmt, 10, e.velden);
-	store_bind_text(stmt, 11, e.basis);
-	store_bind_text(stmt, 12, e.doel);
-	store_bind_text(stmt, 13, e.outcome);
-	store_bind_text(stmt, 14, e.code);
-	store_bind_text(stmt, 15, e.bytes_sha256);
+	kp_db_bind_int(stmt, 1, e.seq);
+	kp_db_bind_text(stmt, 2, e.at);
+	kp_db_bind_text(stmt, 3, e.direction);
+	kp_db_bind_text(stmt, 4, e.partner_oin);
+	kp_db_bind_text(stmt, 5, e.message_id);
+	kp_db_bind_text(stmt, 6, e.berichtcode);
+	kp_db_bind_text(stmt, 7, e.entiteittype);
+	kp_db_bind_text(stmt, 8, e.subject);
+	kp_db_bind_text(stmt, 9, e.record);
+	kp_db_bind_text(stmt, 10, e.velden);
+	kp_db_bind_text(stmt, 11, e.basis);
+	kp_db_bind_text(stmt, 12, e.doel);
+	kp_db_bind_text(stmt, 13, e.outcome);
+	kp_db_bind_text(stmt, 14, e.code);
+	kp_db_bind_text(stmt, 15, e.bytes_sha256);
 	if (e.message > 0)
-		sqlite3_bind_int64(stmt, 16, e.message);
+		kp_db_bind_int(stmt, 16, e.message);
 	else
-		sqlite3_bind_null(stmt, 16);
-	store_bind_text(stmt, 17, e.detail);
-	store_bind_text(stmt, 18, hash);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	if (rc != SQLITE_DONE)
+		kp_db_bind_null(stmt, 16);
+	kp_db_bind_text(stmt, 17, e.detail);
+	kp_db_bind_text(stmt, 18, hash);
+	rc = kp_db_step(stmt);
+	kp_db_reset(stmt);
+	if (rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot write audit row");
 	return KP_OK;
 }
@@ -128,63 +127,62 @@ store_chain_unchained(struct kp_store *st, struct kp_err *err)
 	    "message_id, berichtcode, entiteittype, subject, record, velden, "
 	    "basis, doel, outcome, code, bytes_sha256, message, detail FROM audit "
 	    "WHERE seq > ? ORDER BY seq";
-	sqlite3_stmt *stmt = NULL, *upd = NULL;
+	struct kp_stmt *stmt = NULL, *upd = NULL;
 	char prev[65] = "", hash[65];
 	int64_t from = 0;
 	int rc, ret = KP_OK;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(seq), 0) FROM audit "
-	    "WHERE hash IS NULL", -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = kp_db_prepare(st->db, "SELECT coalesce(max(seq), 0) FROM "
+	    "audit WHERE hash IS NULL")) == NULL)
 		return store_fail(st, err, "cannot read audit");
-	rc = sqlite3_step(stmt);
-	from = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
+	rc = kp_db_step(stmt);
+	from = rc == KP_DB_ROW ? kp_db_col_int(stmt, 0) : 0;
+	kp_db_finalize(stmt);
 	if (from == 0)
 		return KP_OK;
-	if (store_exec(st, "BEGIN IMMEDIATE", err) != KP_OK)
+	if (store_begin(st, err) != KP_OK)
 		return KP_ERR_STORE;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, "UPDATE audit SET hash = ? WHERE seq = ?",
-	    -1, &upd, NULL) != SQLITE_OK) {
+	if ((stmt = kp_db_prepare(st->db, sql)) == NULL ||
+	    (upd = kp_db_prepare(st->db, "UPDATE audit SET hash = ? WHERE seq = ?")) == NULL) {
 		ret = store_fail(st, err, "cannot chain the audit entries");
 		goto out;
 	}
-	sqlite3_bind_int64(stmt, 1, 0);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	kp_db_bind_int(stmt, 1, 0);
+	while ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
 		struct kp_audit_entry e = {
-			.seq = sqlite3_column_int64(stmt, 0),
-			.at = COL_TEXT(stmt, 1), .direction = COL_TEXT(stmt, 2),
-			.partner_oin = COL_TEXT(stmt, 3),
-			.message_id = COL_TEXT(stmt, 4),
-			.berichtcode = COL_TEXT(stmt, 5),
-			.entiteittype = COL_TEXT(stmt, 6),
-			.subject = COL_TEXT(stmt, 7), .record = COL_TEXT(stmt, 8),
-			.velden = COL_TEXT(stmt, 9),
-			.basis = COL_TEXT(stmt, 10), .doel = COL_TEXT(stmt, 11),
-			.outcome = COL_TEXT(stmt, 12), .code = COL_TEXT(stmt, 13),
-			.bytes_sha256 = COL_TEXT(stmt, 14),
-			.message = sqlite3_column_int64(stmt, 15),
-			.detail = COL_TEXT(stmt, 16),
+			.seq = kp_db_col_int(stmt, 0),
+			.at = kp_db_col_text(stmt, 1), .direction = kp_db_col_text(stmt, 2),
+			.partner_oin = kp_db_col_text(stmt, 3),
+			.message_id = kp_db_col_text(stmt, 4),
+			.berichtcode = kp_db_col_text(stmt, 5),
+			.entiteittype = kp_db_col_text(stmt, 6),
+			.subject = kp_db_col_text(stmt, 7), .record = kp_db_col_text(stmt, 8),
+			.velden = kp_db_col_text(stmt, 9),
+			.basis = kp_db_col_text(stmt, 10), .doel = kp_db_col_text(stmt, 11),
+			.outcome = kp_db_col_text(stmt, 12), .code = kp_db_col_text(stmt, 13),
+			.bytes_sha256 = kp_db_col_text(stmt, 14),
+			.message = kp_db_col_int(stmt, 15),
+			.detail = kp_db_col_text(stmt, 16),
 		};
 
 		if (kp_audit_hash(st->hasher, prev, &e, hash) != 0) {
 			ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		sqlite3_bind_text(upd, 1, hash, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(upd, 2, e.seq);
-		if (sqlite3_step(upd) != SQLITE_DONE) {
+		kp_db_bind_text(upd, 1, hash);
+		kp_db_bind_int(upd, 2, e.seq);
+		if (kp_db_step(upd) != KP_DB_DONE) {
 			ret = store_fail(st, err, "cannot chain the audit entries");
 			goto out;
 		}
-		sqlite3_reset(upd);
+		kp_db_reset(upd);
 		memcpy(prev, hash, sizeof(prev));
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != KP_DB_DONE)
 		ret = store_fail(st, err, "cannot chain the audit entries");
 out:
-	sqlite3_finalize(stmt);
-	sqlite3_finalize(upd);
+	kp_db_finalize(stmt);
+	kp_db_finalize(upd);
 	if (ret == KP_OK && store_exec(st, "COMMIT", err) == KP_OK)
 		return KP_OK;
 	store_exec(st, "ROLLBACK", NULL);
@@ -199,27 +197,31 @@ kp_store_set_audit_key(struct kp_store *st,
 	st->have_audit_key = 1;
 }
 
+/* The caller's callback for audit_row, typed. */
+struct each_audit {
+	int	(*fn)(void *, const struct kp_audit_entry *);
+	void	*arg;
+};
+
 static int
-audit_row(sqlite3_stmt *stmt, void *arg)
+audit_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_audit_entry *) =
-	    (int (*)(void *, const struct kp_audit_entry *))e->fn;
+	struct each_audit *e = arg;
 	struct kp_audit_entry a = {
-		.seq = sqlite3_column_int64(stmt, 0),
-		.at = COL_TEXT(stmt, 1), .direction = COL_TEXT(stmt, 2),
-		.partner_oin = COL_TEXT(stmt, 3), .message_id = COL_TEXT(stmt, 4),
-		.berichtcode = COL_TEXT(stmt, 5),
-		.entiteittype = COL_TEXT(stmt, 6), .subject = COL_TEXT(stmt, 7),
-		.record = COL_TEXT(stmt, 8), .velden = COL_TEXT(stmt, 9),
-		.basis = COL_TEXT(stmt, 10), .doel = COL_TEXT(stmt, 11),
-		.outcome = COL_TEXT(stmt, 12), .code = COL_TEXT(stmt, 13),
-		.bytes_sha256 = COL_TEXT(stmt, 14),
-		.message = sqlite3_column_int64(stmt, 15),
-		.detail = COL_TEXT(stmt, 16), .hash = COL_TEXT(stmt, 17),
+		.seq = kp_db_col_int(stmt, 0),
+		.at = kp_db_col_text(stmt, 1), .direction = kp_db_col_text(stmt, 2),
+		.partner_oin = kp_db_col_text(stmt, 3), .message_id = kp_db_col_text(stmt, 4),
+		.berichtcode = kp_db_col_text(stmt, 5),
+		.entiteittype = kp_db_col_text(stmt, 6), .subject = kp_db_col_text(stmt, 7),
+		.record = kp_db_col_text(stmt, 8), .velden = kp_db_col_text(stmt, 9),
+		.basis = kp_db_col_text(stmt, 10), .doel = kp_db_col_text(stmt, 11),
+		.outcome = kp_db_col_text(stmt, 12), .code = kp_db_col_text(stmt, 13),
+		.bytes_sha256 = kp_db_col_text(stmt, 14),
+		.message = kp_db_col_int(stmt, 15),
+		.detail = kp_db_col_text(stmt, 16), .hash = kp_db_col_text(stmt, 17),
 	};
 
-	return fn(e->arg, &a);
+	return e->fn(e->arg, &a);
 }
 
 #define AUDIT_COLUMNS "seq, at, direction, partner_oin, message_id, " \
@@ -227,29 +229,92 @@ audit_row(sqlite3_stmt *stmt, void *arg)
 	"outcome, code, bytes_sha256, message, detail, hash"
 
 int
-kp_store_each_audit(struct kp_store *st, const char *where,
-    const char *const *params, int nparams,
+kp_store_each_audit(struct kp_store *st, const struct kp_audit_where *w,
     int (*fn)(void *arg, const struct kp_audit_entry *e), void *arg,
     struct kp_err *err)
 {
-	struct param p[16];
-	struct each e = { (void (*)(void))fn, arg };
-	char *sql;
-	int ret;
+	/* Each condition names its value ?N once or twice. */
+	const struct {
+		const char	*value;
+		const char	*cond;
+	} terms[] = {
+		{ w != NULL ? w->subject : NULL, "subject = ?%d" },
+		{ w != NULL ? w->message_id : NULL, "message_id = ?%d" },
+		{ w != NULL ? w->partner_oin : NULL, "partner_oin = ?%d" },
+		{ w != NULL ? w->direction : NULL, "direction = ?%d" },
+		{ w != NULL ? w->outcome : NULL, "outcome = ?%d" },
+		{ w != NULL ? w->kind : NULL,
+		    "(berichtcode = ?%d OR entiteittype = ?%d)" },
+		{ w != NULL ? w->at_from : NULL, "at >= ?%d" },
+		{ w != NULL ? w->at_until : NULL, "at <= ?%d" },
+	};
+	struct param p[10];
+	struct each_audit e = { fn, arg };
+	char sql[1024], cond[64];
+	size_t len;
+	int n = 0;
 
-	if (nparams > 16)
-		return kp_fail(err, KP_ERR_USAGE, "too many audit filters");
-	for (int i = 0; i < nparams; i++) {
-		p[i].text = params[i];
-		p[i].integer = 0;
-		p[i].is_null = params[i] == NULL;
+	len = (size_t)snprintf(sql, sizeof(sql), "SELECT " AUDIT_COLUMNS
+	    " FROM audit WHERE 1 = 1");
+	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++) {
+		if (terms[i].value == NULL)
+			continue;
+		p[n++] = (struct param){ .text = terms[i].value };
+		snprintf(cond, sizeof(cond), terms[i].cond, n, n);
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND %s",
+		    cond);
 	}
-	if (asprintf(&sql, "SELECT " AUDIT_COLUMNS " FROM audit %s%s ORDER BY "
-	    "seq", where != NULL ? "WHERE " : "", where != NULL ? where : "") == -1)
-		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	ret = store_read_each(st, sql, "the audit log", p, nparams, audit_row, &e, err);
-	free(sql);
-	return ret;
+	if (w != NULL && w->seq_from > 0) {
+		p[n++] = (struct param){ .integer = w->seq_from };
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " AND seq >= ?%d", n);
+	}
+	if (w != NULL && w->seq_before > 0) {
+		p[n++] = (struct param){ .integer = w->seq_before };
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " AND seq < ?%d", n);
+	}
+	snprintf(sql + len, sizeof(sql) - len, " ORDER BY seq");
+	return store_read_each(st, sql, "the audit log", p, n, audit_row, &e,
+	    err);
+}
+
+/* The hash as the chain stores it: 64 lowercase hex digits. */
+static int
+hash_wellformed(const char *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return 0;
+	for (i = 0; h[i] != '\0'; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
+static int
+resume_row(struct kp_stmt *stmt, void *arg)
+{
+	int64_t *from = arg;
+
+	if (!hash_wellformed(kp_db_col_text(stmt, 1)))
+		return 0;
+	*from = kp_db_col_int(stmt, 0);
+	return 1;
+}
+
+int
+kp_store_audit_resume(struct kp_store *st, int64_t first, int64_t *from,
+    struct kp_err *err)
+{
+	static const char sql[] = "SELECT seq, hash FROM audit WHERE seq < ?1 "
+	    "ORDER BY seq DESC";
+	struct param p[] = { { .integer = first } };
+
+	*from = 0;
+	return store_read_each(st, sql, "the audit log", p, 1, resume_row, from,
+	    err);
 }
 
 int
@@ -260,32 +325,26 @@ kp_store_each_audit_range(struct kp_store *st, int64_t first, int64_t last,
 	static const char sql[] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE "
 	    "seq BETWEEN ?1 AND ?2 ORDER BY seq";
 	struct param p[2] = { { .integer = first }, { .integer = last } };
-	struct each e = { (void (*)(void))fn, arg };
-	sqlite3 *db;
+	struct each_audit e = { fn, arg };
+	struct kp_db *db;
 	int ret;
 
-	/* This thread's alone: no shared lock, no per-call mutex. */
-	if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot open for reading: "
-		    "%s", st->path, sqlite3_errmsg(db));
-		sqlite3_close(db);
+	/* This thread's alone: no shared lock. */
+	if ((ret = st->ops->open(st->path, KP_DB_READ, &db, err)) != KP_OK)
 		return ret;
-	}
-	sqlite3_busy_timeout(db, 10000);
 	ret = store_read_rows(db, st->path, sql, "the audit log", p, 2, audit_row, &e,
 	    err);
-	sqlite3_close(db);
+	st->ops->close(db);
 	return ret;
 }
 
 static int
-bounds_row(sqlite3_stmt *stmt, void *arg)
+bounds_row(struct kp_stmt *stmt, void *arg)
 {
 	int64_t *b = arg;
 
-	b[0] = sqlite3_column_int64(stmt, 0);
-	b[1] = sqlite3_column_int64(stmt, 1);
+	b[0] = kp_db_col_int(stmt, 0);
+	b[1] = kp_db_col_int(stmt, 1);
 	return 1;
 }
 
@@ -328,25 +387,25 @@ kp_store_checkpoint_add(struct kp_store *st, const struct kp_checkpoint *c,
 	    "signature, cert) VALUES (?, ?, ?, ?, ?)";
 	struct kp_audit a = { .direction = "local", .outcome = "checkpoint" };
 	char detail[200];
-	sqlite3_stmt *stmt = NULL;
+	struct kp_stmt *stmt = NULL;
 	int ret;
 
 	snprintf(detail, sizeof(detail), "signed the chain head: entry %lld, "
 	    "hash %s", (long long)c->seq, c->hash);
 	a.detail = detail;
 	pthread_mutex_lock(&st->lock);
-	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_begin(st, err)) != KP_OK)
 		goto out;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+	if ((stmt = kp_db_prepare(st->db, sql)) == NULL) {
 		ret = store_fail(st, err, "cannot prepare checkpoint");
 		goto fail;
 	}
-	sqlite3_bind_int64(stmt, 1, c->seq);
-	store_bind_text(stmt, 2, c->hash);
-	store_bind_text(stmt, 3, c->at);
-	store_bind_text(stmt, 4, c->signature);
-	store_bind_text(stmt, 5, c->cert);
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	kp_db_bind_int(stmt, 1, c->seq);
+	kp_db_bind_text(stmt, 2, c->hash);
+	kp_db_bind_text(stmt, 3, c->at);
+	kp_db_bind_text(stmt, 4, c->signature);
+	kp_db_bind_text(stmt, 5, c->cert);
+	if (kp_db_step(stmt) != KP_DB_DONE) {
 		ret = store_fail(st, err, "cannot store checkpoint");
 		goto fail;
 	}
@@ -357,7 +416,7 @@ kp_store_checkpoint_add(struct kp_store *st, const struct kp_checkpoint *c,
 fail:
 	store_exec(st, "ROLLBACK", NULL);
 out:
-	sqlite3_finalize(stmt);
+	kp_db_finalize(stmt);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
@@ -393,21 +452,25 @@ kp_store_checkpoint_mark_sent(struct kp_store *st, int64_t id,
 	return ret;
 }
 
+/* The caller's callback for checkpoint_row, typed. */
+struct each_checkpoint {
+	int	(*fn)(void *, const struct kp_checkpoint *);
+	void	*arg;
+};
+
 static int
-checkpoint_row(sqlite3_stmt *stmt, void *arg)
+checkpoint_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_checkpoint *) =
-	    (int (*)(void *, const struct kp_checkpoint *))e->fn;
+	struct each_checkpoint *e = arg;
 	struct kp_checkpoint c = {
-		.id = sqlite3_column_int64(stmt, 0),
-		.seq = sqlite3_column_int64(stmt, 1),
-		.hash = COL_TEXT(stmt, 2), .at = COL_TEXT(stmt, 3),
-		.signature = COL_TEXT(stmt, 4), .cert = COL_TEXT(stmt, 5),
-		.partner_oin = COL_TEXT(stmt, 6),
+		.id = kp_db_col_int(stmt, 0),
+		.seq = kp_db_col_int(stmt, 1),
+		.hash = kp_db_col_text(stmt, 2), .at = kp_db_col_text(stmt, 3),
+		.signature = kp_db_col_text(stmt, 4), .cert = kp_db_col_text(stmt, 5),
+		.partner_oin = kp_db_col_text(stmt, 6),
 	};
 
-	return fn(e->arg, &c);
+	return e->fn(e->arg, &c);
 }
 
 int
@@ -417,7 +480,7 @@ kp_store_newest_checkpoint(struct kp_store *st,
 {
 	static const char sql[] = "SELECT id, seq, hash, at, signature, cert, "
 	    "NULL FROM checkpoint ORDER BY id DESC LIMIT 1";
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_checkpoint e = { fn, arg };
 
 	return store_read_each(st, sql, "checkpoints", NULL, 0, checkpoint_row, &e,
 	    err);
@@ -434,7 +497,7 @@ kp_store_each_checkpoint(struct kp_store *st, const char *witnessed_from,
 	    "signature, cert, partner_oin FROM witnessed WHERE partner_oin = ? "
 	    "ORDER BY seq";
 	struct param p[] = { { witnessed_from, 0, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_checkpoint e = { fn, arg };
 
 	return store_read_each(st, witnessed_from != NULL ? witnessed_sql : own_sql,
 	    "checkpoints", p, witnessed_from != NULL ? 1 : 0, checkpoint_row, &e,

@@ -11,20 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
 
-static int
-dirty_row(sqlite3_stmt *stmt, void *arg)
-{
-	struct each *e = arg;
-	int (*fn)(void *, const char *, int64_t) =
-	    (int (*)(void *, const char *, int64_t))e->fn;
+/* The caller's callback for dirty_row, typed. */
+struct each_dirty {
+	int	(*fn)(void *, const char *, int64_t);
+	void	*arg;
+};
 
-	return fn(e->arg, COL_TEXT(stmt, 0), sqlite3_column_int64(stmt, 1));
+static int
+dirty_row(struct kp_stmt *stmt, void *arg)
+{
+	struct each_dirty *e = arg;
+
+	return e->fn(e->arg, kp_db_col_text(stmt, 0), kp_db_col_int(stmt, 1));
 }
 
 int
@@ -35,7 +38,7 @@ kp_store_consent_dirty(struct kp_store *st, int64_t max,
 	static const char sql[] = "SELECT bsn, mark FROM consent_dirty "
 	    "ORDER BY mark LIMIT ?";
 	struct param p[] = { { NULL, max > 0 ? max : -1, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_dirty e = { fn, arg };
 
 	return store_read_each(st, sql, "the consents to reconsider", p, 1, dirty_row,
 	    &e, err);

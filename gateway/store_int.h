@@ -2,7 +2,8 @@
  * store_int — what the store's rooms share, and nobody else: the store
  * object, the prepared-statement slots, and the core's helpers for
  * statements, transactions and reads (store.c).  The rooms: the schema's
- * migrations (store_schema.c), the outbox and the outgoing streams
+ * migrations (db_sqlite_schema.c, through db.h), the outbox and the
+ * outgoing streams
  * (store_outbox.c), the audit chain and checkpoints (store_audit.c), the
  * links' streams, digests and checks (store_sync.c), the consent marks
  * (store_consent.c), incoming streams (store_streams.c), records and
@@ -16,14 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
 
 #include "auditlog.h"
+#include "db.h"
 #include "err.h"
 #include "kd.h"
 #include "store.h"
 
-#define COL_TEXT(stmt, i)	((const char *)sqlite3_column_text((stmt), (i)))
 
 /* Statements prepared once per connection and reused. */
 enum stmt_slot {
@@ -35,10 +35,11 @@ enum stmt_slot {
 };
 
 struct kp_store {
-	sqlite3_stmt	*stmts[STMT_MAX];
-	sqlite3		*db;		/* writes, under lock */
+	struct kp_stmt	*stmts[STMT_MAX];
+	const struct kp_db_ops *ops;	/* the engine (db.h) */
+	struct kp_db	*db;		/* writes, under lock */
 	pthread_mutex_t	 lock;
-	sqlite3		*reader;	/* the replay check, under read_lock */
+	struct kp_db	*reader;	/* the replay check, under read_lock */
 	pthread_mutex_t	 read_lock;	/* recursive: callbacks may read */
 	char		*path;
 	unsigned char	 audit_key[KP_AUDIT_KEY_LEN];
@@ -57,9 +58,6 @@ struct kp_store {
 };
 
 
-/* The migrations, in order (store_schema.c). */
-extern const char *const kp_store_migrations[];
-extern const int kp_store_nmigrations;
 
 /*
  * A read-only query on the reader connection: its parameters bound by the
@@ -72,34 +70,28 @@ struct param {
 	int		 is_null;
 };
 
-/* The caller's callback and argument, for the row adapters. */
-struct each {
-	void	(*fn)(void);	/* the caller's callback, cast back by type */
-	void	*arg;
-};
 
 
 int	store_fail(struct kp_store *st, struct kp_err *err, const char *what);
 int	store_exec(struct kp_store *st, const char *sql, struct kp_err *err);
+/* A write transaction on the writer connection, taken now. */
+int	store_begin(struct kp_store *st, struct kp_err *err);
 /* Run one statement with ?1 text (may be NULL), ?2 and ?3 integers. */
 int	store_exec_bound(struct kp_store *st, const char *sql, const char *t1,
 	    int64_t i2, int64_t i3, struct kp_err *err);
 /* One integer from sql with ?1 integer and ?2 text (-1: none). */
 int64_t	store_query_int(struct kp_store *st, const char *sql, int64_t a,
 	    const char *b);
-sqlite3_stmt *store_stmt_get(struct kp_store *st, sqlite3 *db,
+struct kp_stmt *store_stmt_get(struct kp_store *st, struct kp_db *db,
 	    enum stmt_slot slot, const char *sql);
-void	store_stmt_done(sqlite3_stmt *stmt);
-void	store_bind_text(sqlite3_stmt *stmt, int i, const char *s);
-void	store_bind_blob(sqlite3_stmt *stmt, int i, const char *p, size_t len);
 /* The query on db (path names it in errors); store_read_each: the reader. */
-int	store_read_rows(sqlite3 *db, const char *path, const char *sql,
+int	store_read_rows(struct kp_db *db, const char *path, const char *sql,
 	    const char *what, const struct param *params, int nparams,
-	    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg,
+	    int (*row)(struct kp_stmt *stmt, void *arg), void *arg,
 	    struct kp_err *err);
 int	store_read_each(struct kp_store *st, const char *sql, const char *what,
 	    const struct param *params, int nparams,
-	    int (*row)(sqlite3_stmt *stmt, void *arg), void *arg,
+	    int (*row)(struct kp_stmt *stmt, void *arg), void *arg,
 	    struct kp_err *err);
 /* Under st->lock, inside the caller's transaction. */
 int	store_audit_locked(struct kp_store *st, const struct kp_audit *a,
@@ -109,7 +101,7 @@ int	store_insert_message(struct kp_store *st, const char *direction,
 	    const char *berichtcode, const char *entiteittype, const char *root,
 	    const char *bytes, size_t len, const char *sha,
 	    const char *response, size_t response_len, const char *outcome,
-	    struct kp_err *err);
+	    int64_t *id, struct kp_err *err);
 void	store_submit_wait(struct kp_store *st, struct kp_store_job *job);
 
 /* The audit room (store_audit.c): entries before this version, chained. */

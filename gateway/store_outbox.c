@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "auditlog.h"
 #include "kd.h"
@@ -31,27 +30,27 @@ stream_out_take(struct kp_store *st, const char *partner, uint32_t partitie,
 	    "partitie, next_volgnummer) VALUES (?, ?, ?) ON CONFLICT "
 	    "(partner_oin, partitie) DO UPDATE SET "
 	    "next_volgnummer = excluded.next_volgnummer";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	if ((stmt = store_stmt_get(st, st->db, STMT_OUT_NEXT, get_sql)) == NULL)
 		return store_fail(st, err, "cannot prepare stream read");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
+	kp_db_bind_text(stmt, 1, partner);
+	kp_db_bind_int(stmt, 2, partitie);
 	*volgnummer = 1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		*volgnummer = (uint64_t)sqlite3_column_int64(stmt, 0);
-	store_stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW)
+		*volgnummer = (uint64_t)kp_db_col_int(stmt, 0);
+	kp_db_reset(stmt);
+	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot read stream");
 	if ((stmt = store_stmt_get(st, st->db, STMT_OUT_SET, set_sql)) == NULL)
 		return store_fail(st, err, "cannot prepare stream update");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)(*volgnummer + 1));
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
+	kp_db_bind_text(stmt, 1, partner);
+	kp_db_bind_int(stmt, 2, partitie);
+	kp_db_bind_int(stmt, 3, (int64_t)(*volgnummer + 1));
+	rc = kp_db_step(stmt);
+	kp_db_reset(stmt);
+	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
 }
 
 /*
@@ -67,26 +66,26 @@ partner_holds(struct kp_store *st, const char *partner,
 	static const char sql[] = "SELECT mutatiesoort, bronversie FROM outbox "
 	    "WHERE partner_oin = ? AND bsn = ? AND entiteittype = ? AND bron = ? "
 	    "AND identificatie = ? ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	*holds = 0;
 	*held_version = 0;
 	if ((stmt = store_stmt_get(st, st->db, STMT_OUTBOX_LAST, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare outbox read");
-	store_bind_text(stmt, 1, partner);
-	store_bind_text(stmt, 2, n->bsn);
-	store_bind_text(stmt, 3, n->entiteittype);
-	store_bind_text(stmt, 4, n->bron);
-	store_bind_text(stmt, 5, n->identificatie);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *soort = (const char *)sqlite3_column_text(stmt, 0);
+	kp_db_bind_text(stmt, 1, partner);
+	kp_db_bind_text(stmt, 2, n->bsn);
+	kp_db_bind_text(stmt, 3, n->entiteittype);
+	kp_db_bind_text(stmt, 4, n->bron);
+	kp_db_bind_text(stmt, 5, n->identificatie);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
+		const char *soort = kp_db_col_text(stmt, 0);
 
 		*holds = soort != NULL && soort[0] != 'V';
-		*held_version = (uint64_t)sqlite3_column_int64(stmt, 1);
+		*held_version = (uint64_t)kp_db_col_int(stmt, 1);
 	}
-	store_stmt_done(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? KP_OK :
+	kp_db_reset(stmt);
+	return rc == KP_DB_ROW || rc == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot read outbox");
 }
 
@@ -113,7 +112,7 @@ store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 	    "bronversie, bsn, fields, created_at, reden, basis, doel) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	char now[32], record[160];
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	uint64_t volg = 0, held_version;
 	int ret, holds;
 
@@ -177,23 +176,23 @@ store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 			return ret;
 		if ((stmt = store_stmt_get(st, st->db, STMT_OUTBOX_PUT, put_sql)) == NULL)
 			return store_fail(st, err, "cannot prepare outbox insert");
-		store_bind_text(stmt, 1, f->partner_oin);
-		sqlite3_bind_int64(stmt, 2, f->partitie);
-		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)volg);
-		store_bind_text(stmt, 4, soort);
-		store_bind_text(stmt, 5, n->entiteittype);
-		store_bind_text(stmt, 6, n->bron);
-		store_bind_text(stmt, 7, n->identificatie);
-		sqlite3_bind_int64(stmt, 8, (sqlite3_int64)n->bronversie);
-		store_bind_text(stmt, 9, n->bsn);
-		store_bind_text(stmt, 10, soort[0] == 'V' ? "" : f->fields);
-		store_bind_text(stmt, 11, now);
-		store_bind_text(stmt, 12, retract ? "intrekking" : NULL);
-		store_bind_text(stmt, 13, soort[0] == 'V' ? NULL : f->basis);
-		store_bind_text(stmt, 14, soort[0] == 'V' ? NULL : f->doel);
-		ret = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
+		kp_db_bind_text(stmt, 1, f->partner_oin);
+		kp_db_bind_int(stmt, 2, f->partitie);
+		kp_db_bind_int(stmt, 3, (int64_t)volg);
+		kp_db_bind_text(stmt, 4, soort);
+		kp_db_bind_text(stmt, 5, n->entiteittype);
+		kp_db_bind_text(stmt, 6, n->bron);
+		kp_db_bind_text(stmt, 7, n->identificatie);
+		kp_db_bind_int(stmt, 8, (int64_t)n->bronversie);
+		kp_db_bind_text(stmt, 9, n->bsn);
+		kp_db_bind_text(stmt, 10, soort[0] == 'V' ? "" : f->fields);
+		kp_db_bind_text(stmt, 11, now);
+		kp_db_bind_text(stmt, 12, retract ? "intrekking" : NULL);
+		kp_db_bind_text(stmt, 13, soort[0] == 'V' ? NULL : f->basis);
+		kp_db_bind_text(stmt, 14, soort[0] == 'V' ? NULL : f->doel);
+		ret = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
 		    store_fail(st, err, "cannot write outbox row");
-		store_stmt_done(stmt);
+		kp_db_reset(stmt);
 		if (ret != KP_OK)
 			return ret;
 		snprintf(qdetail, sizeof(qdetail), "%s: %s%s %s of %s bronversie "
@@ -209,37 +208,41 @@ store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 	return KP_OK;
 }
 
+/* The caller's callback for head_row, typed. */
+struct each_head {
+	int	(*fn)(void *, const struct kp_outbox_row *);
+	void	*arg;
+};
+
 static int
-head_row(sqlite3_stmt *stmt, void *arg)
+head_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_outbox_row *) =
-	    (int (*)(void *, const struct kp_outbox_row *))e->fn;
+	struct each_head *e = arg;
 	struct kp_outbox_row row;
-	const char *t = COL_TEXT(stmt, 4);
+	const char *t = kp_db_col_text(stmt, 4);
 
 	memset(&row, 0, sizeof(row));
-	row.id = sqlite3_column_int64(stmt, 0);
-	snprintf(row.partner_oin, sizeof(row.partner_oin), "%s", COL_TEXT(stmt, 1));
-	row.partitie = (uint32_t)sqlite3_column_int64(stmt, 2);
-	row.volgnummer = (uint64_t)sqlite3_column_int64(stmt, 3);
+	row.id = kp_db_col_int(stmt, 0);
+	snprintf(row.partner_oin, sizeof(row.partner_oin), "%s", kp_db_col_text(stmt, 1));
+	row.partitie = (uint32_t)kp_db_col_int(stmt, 2);
+	row.volgnummer = (uint64_t)kp_db_col_int(stmt, 3);
 	row.mutatiesoort = t != NULL ? t[0] : 'T';
 	snprintf(row.entiteittype, sizeof(row.entiteittype), "%s",
-	    COL_TEXT(stmt, 5));
-	snprintf(row.bron, sizeof(row.bron), "%s", COL_TEXT(stmt, 6));
+	    kp_db_col_text(stmt, 5));
+	snprintf(row.bron, sizeof(row.bron), "%s", kp_db_col_text(stmt, 6));
 	snprintf(row.identificatie, sizeof(row.identificatie), "%s",
-	    COL_TEXT(stmt, 7));
-	row.bronversie = (uint64_t)sqlite3_column_int64(stmt, 8);
-	snprintf(row.bsn, sizeof(row.bsn), "%s", COL_TEXT(stmt, 9));
-	row.fields = (char *)COL_TEXT(stmt, 10);
-	row.attempts = sqlite3_column_int(stmt, 11);
-	row.intrekking = COL_TEXT(stmt, 12) != NULL &&
-	    strcmp(COL_TEXT(stmt, 12), "intrekking") == 0;
+	    kp_db_col_text(stmt, 7));
+	row.bronversie = (uint64_t)kp_db_col_int(stmt, 8);
+	snprintf(row.bsn, sizeof(row.bsn), "%s", kp_db_col_text(stmt, 9));
+	row.fields = (char *)kp_db_col_text(stmt, 10);
+	row.attempts = (int)kp_db_col_int(stmt, 11);
+	row.intrekking = kp_db_col_text(stmt, 12) != NULL &&
+	    strcmp(kp_db_col_text(stmt, 12), "intrekking") == 0;
 	snprintf(row.basis, sizeof(row.basis), "%s",
-	    COL_TEXT(stmt, 13) != NULL ? COL_TEXT(stmt, 13) : "");
+	    kp_db_col_text(stmt, 13) != NULL ? kp_db_col_text(stmt, 13) : "");
 	snprintf(row.doel, sizeof(row.doel), "%s",
-	    COL_TEXT(stmt, 14) != NULL ? COL_TEXT(stmt, 14) : "");
-	return fn(e->arg, &row);
+	    kp_db_col_text(stmt, 14) != NULL ? kp_db_col_text(stmt, 14) : "");
+	return e->fn(e->arg, &row);
 }
 
 int
@@ -269,7 +272,7 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
 	    "WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 "
 	    "ORDER BY o.id LIMIT ?2";
 	struct param p[] = { { NULL, now_ms, 0 }, { NULL, max, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_head e = { fn, arg };
 
 	return store_read_each(st, sql, "the outbox", p, 2, head_row, &e, err);
 }
@@ -306,9 +309,8 @@ store_apply_delivered(struct kp_store *st, struct kp_store_job *job,
 	if ((ret = store_insert_message(st, "out", r->partner_oin, r->message_id,
 	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
 	    r->bytes, r->len, sha, r->response, r->response_len, "delivered",
-	    err)) != KP_OK)
+	    &message_rowid, err)) != KP_OK)
 		return ret;
-	message_rowid = sqlite3_last_insert_rowid(st->db);
 	if ((ret = store_exec_bound(st, "UPDATE outbox SET state = 'delivered', "
 	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
 	    0, err)) != KP_OK)
@@ -357,7 +359,7 @@ kp_store_outbox_park(struct kp_store *st, const struct kp_outbox_row *row,
 	int ret;
 
 	pthread_mutex_lock(&st->lock);
-	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_begin(st, err)) != KP_OK)
 		goto out;
 	if ((ret = store_exec_bound(st, "UPDATE outbox SET state = 'parked', "
 	    "attempts = attempts + 1, last_error = ?1 WHERE id = ?2", why,
@@ -388,32 +390,36 @@ kp_store_outbox_rewind(struct kp_store *st, const char *partner_oin,
 	return ret;
 }
 
+/* The caller's callback for queue_row, typed. */
+struct each_queue {
+	int	(*fn)(void *, const struct kp_queue_row *);
+	void	*arg;
+};
+
 static int
-queue_row(sqlite3_stmt *stmt, void *arg)
+queue_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_queue_row *) =
-	    (int (*)(void *, const struct kp_queue_row *))e->fn;
+	struct each_queue *e = arg;
 	struct kp_queue_row r = {
-		.id = sqlite3_column_int64(stmt, 0),
-		.partner_oin = COL_TEXT(stmt, 1),
-		.partitie = sqlite3_column_int64(stmt, 2),
-		.volgnummer = sqlite3_column_int64(stmt, 3),
-		.mutatiesoort = COL_TEXT(stmt, 4),
-		.entiteittype = COL_TEXT(stmt, 5),
-		.bron = COL_TEXT(stmt, 6),
-		.identificatie = COL_TEXT(stmt, 7),
-		.bronversie = sqlite3_column_int64(stmt, 8),
-		.state = COL_TEXT(stmt, 9),
-		.attempts = sqlite3_column_int(stmt, 10),
-		.next_attempt_ms = sqlite3_column_int64(stmt, 11),
-		.last_error = COL_TEXT(stmt, 12),
-		.created_at = COL_TEXT(stmt, 13),
-		.delivered_at = COL_TEXT(stmt, 14),
-		.fields = COL_TEXT(stmt, 15),
+		.id = kp_db_col_int(stmt, 0),
+		.partner_oin = kp_db_col_text(stmt, 1),
+		.partitie = kp_db_col_int(stmt, 2),
+		.volgnummer = kp_db_col_int(stmt, 3),
+		.mutatiesoort = kp_db_col_text(stmt, 4),
+		.entiteittype = kp_db_col_text(stmt, 5),
+		.bron = kp_db_col_text(stmt, 6),
+		.identificatie = kp_db_col_text(stmt, 7),
+		.bronversie = kp_db_col_int(stmt, 8),
+		.state = kp_db_col_text(stmt, 9),
+		.attempts = (int)kp_db_col_int(stmt, 10),
+		.next_attempt_ms = kp_db_col_int(stmt, 11),
+		.last_error = kp_db_col_text(stmt, 12),
+		.created_at = kp_db_col_text(stmt, 13),
+		.delivered_at = kp_db_col_text(stmt, 14),
+		.fields = kp_db_col_text(stmt, 15),
 	};
 
-	return fn(e->arg, &r);
+	return e->fn(e->arg, &r);
 }
 
 int
@@ -430,7 +436,7 @@ kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
 	    "AND (?3 = 0 OR id = ?3) ORDER BY partner_oin, partitie, volgnummer";
 	struct param p[] = { { partner_oin, 0, partner_oin == NULL },
 	    { state, 0, state == NULL }, { NULL, id, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_queue e = { fn, arg };
 
 	return store_read_each(st, sql, "the outbox", p, 3, queue_row, &e, err);
 }
@@ -471,42 +477,41 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 	char partner[24] = "", now[32];
 	int64_t partitie, volg, head, verwacht;
 	int code031;
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int ret;
 
 	kp_time_iso(kp_now_ms(), now);
 	pthread_mutex_lock(&st->lock);
-	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_begin(st, err)) != KP_OK)
 		goto out;
-	if (sqlite3_prepare_v2(st->db, "SELECT partner_oin, partitie, "
+	if ((stmt = kp_db_prepare(st->db, "SELECT partner_oin, partitie, "
 	    "volgnummer, state, code, coalesce(verwacht, 0) FROM outbox "
-	    "WHERE id = ?", -1, &stmt,
-	    NULL) != SQLITE_OK) {
+	    "WHERE id = ?")) == NULL) {
 		ret = store_fail(st, err, "cannot read the outbox");
 		goto rollback;
 	}
-	sqlite3_bind_int64(stmt, 1, id);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
+	kp_db_bind_int(stmt, 1, id);
+	if (kp_db_step(stmt) != KP_DB_ROW) {
+		kp_db_finalize(stmt);
 		ret = kp_fail(err, KP_ERR_NOTFOUND, "no outbox row %lld; see "
 		    "ketenpoort queue list", (long long)id);
 		goto rollback;
 	}
-	snprintf(partner, sizeof(partner), "%s", sqlite3_column_text(stmt, 0));
-	partitie = sqlite3_column_int64(stmt, 1);
-	volg = sqlite3_column_int64(stmt, 2);
-	verwacht = sqlite3_column_int64(stmt, 5);
-	code031 = strcmp((const char *)sqlite3_column_text(stmt, 3), "parked")
-	    == 0 && sqlite3_column_text(stmt, 4) != NULL &&
-	    strcmp((const char *)sqlite3_column_text(stmt, 4), "KP031") == 0 &&
+	snprintf(partner, sizeof(partner), "%s", kp_db_col_text(stmt, 0));
+	partitie = kp_db_col_int(stmt, 1);
+	volg = kp_db_col_int(stmt, 2);
+	verwacht = kp_db_col_int(stmt, 5);
+	code031 = strcmp(kp_db_col_text(stmt, 3), "parked")
+	    == 0 && kp_db_col_text(stmt, 4) != NULL &&
+	    strcmp(kp_db_col_text(stmt, 4), "KP031") == 0 &&
 	    verwacht > volg;
-	if (strcmp((const char *)sqlite3_column_text(stmt, 3), "delivered") == 0) {
-		sqlite3_finalize(stmt);
+	if (strcmp(kp_db_col_text(stmt, 3), "delivered") == 0) {
+		kp_db_finalize(stmt);
 		ret = kp_fail(err, KP_ERR_USAGE, "row %lld was delivered; nothing "
 		    "to do", (long long)id);
 		goto rollback;
 	}
-	sqlite3_finalize(stmt);
+	kp_db_finalize(stmt);
 	a.partner_oin = partner;
 	if (skip || code031) {
 		/* Only the head of a stream moves the numbers after it. */
@@ -587,7 +592,7 @@ kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
 
 	*queued = 0;
 	pthread_mutex_lock(&st->lock);
-	if ((ret = store_exec(st, "BEGIN IMMEDIATE", err)) != KP_OK)
+	if ((ret = store_begin(st, err)) != KP_OK)
 		goto out;
 	if ((ret = store_enqueue_locked(st, n, fanout, nfanout, reconcile ?
 	    ENQ_RECONCILE : ENQ_FORCE, why, queued, err)) != KP_OK ||

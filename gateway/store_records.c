@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "kd.h"
 #include "store.h"
@@ -25,18 +24,18 @@ consent_mark(struct kp_store *st, const char *bsn, struct kp_err *err)
 	    "VALUES (?1, (SELECT coalesce(max(mark), 0) + 1 FROM consent_dirty), "
 	    "?2) ON CONFLICT (bsn) DO UPDATE SET mark = excluded.mark, "
 	    "at = excluded.at";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
 
 	kp_time_iso(kp_now_ms(), now);
 	if ((stmt = store_stmt_get(st, st->db, STMT_CONSENT_MARK, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare consent mark");
-	store_bind_text(stmt, 1, bsn);
-	store_bind_text(stmt, 2, now);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot mark consent");
+	kp_db_bind_text(stmt, 1, bsn);
+	kp_db_bind_text(stmt, 2, now);
+	rc = kp_db_step(stmt);
+	kp_db_reset(stmt);
+	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot mark consent");
 }
 
 /*
@@ -62,54 +61,54 @@ store_record_apply(struct kp_store *st, const struct kp_notice *n,
 	    "received_from = excluded.received_from, message = excluded.message, "
 	    "updated_at = excluded.updated_at";
 	int is_delete = n->mutatiesoort == 'V';
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
 
 	*held_version = 0;
 	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_GET, get_sql)) == NULL)
 		return store_fail(st, err, "cannot prepare record read");
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		uint64_t held = (uint64_t)sqlite3_column_int64(stmt, 0);
-		int deleted = sqlite3_column_int(stmt, 1);
-		const char *sha = (const char *)sqlite3_column_text(stmt, 2);
+	kp_db_bind_text(stmt, 1, n->entiteittype);
+	kp_db_bind_text(stmt, 2, n->bron);
+	kp_db_bind_text(stmt, 3, n->identificatie);
+	rc = kp_db_step(stmt);
+	if (rc == KP_DB_ROW) {
+		uint64_t held = (uint64_t)kp_db_col_int(stmt, 0);
+		int deleted = (int)kp_db_col_int(stmt, 1);
+		const char *sha = kp_db_col_text(stmt, 2);
 
 		*held_version = held;
 		if (n->bronversie <= held) {
 			*out = n->bronversie == held && deleted == is_delete &&
 			    sha != NULL && strcmp(sha, n->fields_sha256) == 0 ?
 			    RECORD_SAME : RECORD_STALE;
-			store_stmt_done(stmt);
+			kp_db_reset(stmt);
 			return KP_OK;
 		}
 	}
-	store_stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	kp_db_reset(stmt);
+	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot read record");
 	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_PUT, put_sql)) == NULL)
 		return store_fail(st, err, "cannot prepare record write");
 	kp_time_iso(kp_now_ms(), now);
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)n->bronversie);
-	store_bind_text(stmt, 5, n->bsn);
-	sqlite3_bind_int(stmt, 6, is_delete);
-	store_bind_text(stmt, 7, is_delete ? "" : n->fields);
-	store_bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
-	store_bind_text(stmt, 9, from_oin);
+	kp_db_bind_text(stmt, 1, n->entiteittype);
+	kp_db_bind_text(stmt, 2, n->bron);
+	kp_db_bind_text(stmt, 3, n->identificatie);
+	kp_db_bind_int(stmt, 4, (int64_t)n->bronversie);
+	kp_db_bind_text(stmt, 5, n->bsn);
+	kp_db_bind_int(stmt, 6, is_delete);
+	kp_db_bind_text(stmt, 7, is_delete ? "" : n->fields);
+	kp_db_bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
+	kp_db_bind_text(stmt, 9, from_oin);
 	if (message_rowid > 0)
-		sqlite3_bind_int64(stmt, 10, message_rowid);
+		kp_db_bind_int(stmt, 10, message_rowid);
 	else
-		sqlite3_bind_null(stmt, 10);	/* our own: no message */
-	store_bind_text(stmt, 11, now);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	if (rc != SQLITE_DONE)
+		kp_db_bind_null(stmt, 10);	/* our own: no message */
+	kp_db_bind_text(stmt, 11, now);
+	rc = kp_db_step(stmt);
+	kp_db_reset(stmt);
+	if (rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot write record");
 	*out = RECORD_APPLIED;
 	if (strcmp(n->entiteittype, "TST") == 0)
@@ -129,28 +128,27 @@ store_record_retract(struct kp_store *st, const struct kp_notice *n,
     const char *from_oin, enum record_outcome *out, char *why, size_t whylen,
     struct kp_err *err)
 {
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	char *from = NULL;
 	int rc;
 
 	*out = RECORD_SAME;
 	why[0] = '\0';
-	if (sqlite3_prepare_v2(st->db, "SELECT received_from FROM record WHERE "
-	    "entiteittype = ? AND bron = ? AND identificatie = ? AND deleted = 0",
-	    -1, &stmt, NULL) != SQLITE_OK)
+	if ((stmt = kp_db_prepare(st->db, "SELECT received_from FROM record WHERE "
+	    "entiteittype = ? AND bron = ? AND identificatie = ? AND deleted = 0")) == NULL)
 		return store_fail(st, err, "cannot prepare record read");
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *f = (const char *)sqlite3_column_text(stmt, 0);
+	kp_db_bind_text(stmt, 1, n->entiteittype);
+	kp_db_bind_text(stmt, 2, n->bron);
+	kp_db_bind_text(stmt, 3, n->identificatie);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
+		const char *f = kp_db_col_text(stmt, 0);
 
 		from = strdup(f != NULL ? f : "");
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	kp_db_finalize(stmt);
+	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot read record");
-	if (rc == SQLITE_DONE)
+	if (rc == KP_DB_DONE)
 		return KP_OK;
 	if (from == NULL)
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
@@ -164,16 +162,15 @@ store_record_retract(struct kp_store *st, const struct kp_notice *n,
 		return KP_OK;
 	}
 	free(from);
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM record WHERE "
-	    "entiteittype = ? AND bron = ? AND identificatie = ?", -1, &stmt,
-	    NULL) != SQLITE_OK)
+	if ((stmt = kp_db_prepare(st->db, "DELETE FROM record WHERE "
+	    "entiteittype = ? AND bron = ? AND identificatie = ?")) == NULL)
 		return store_fail(st, err, "cannot prepare record removal");
-	store_bind_text(stmt, 1, n->entiteittype);
-	store_bind_text(stmt, 2, n->bron);
-	store_bind_text(stmt, 3, n->identificatie);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
+	kp_db_bind_text(stmt, 1, n->entiteittype);
+	kp_db_bind_text(stmt, 2, n->bron);
+	kp_db_bind_text(stmt, 3, n->identificatie);
+	rc = kp_db_step(stmt);
+	kp_db_finalize(stmt);
+	if (rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot remove the retracted record");
 	*out = RECORD_APPLIED;
 	if (strcmp(n->entiteittype, "TST") == 0)
@@ -181,23 +178,27 @@ store_record_retract(struct kp_store *st, const struct kp_notice *n,
 	return KP_OK;
 }
 
+/* The caller's callback for message_row, typed. */
+struct each_message {
+	int	(*fn)(void *, const struct kp_stored_message *);
+	void	*arg;
+};
+
 static int
-message_row(sqlite3_stmt *stmt, void *arg)
+message_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_stored_message *) =
-	    (int (*)(void *, const struct kp_stored_message *))e->fn;
+	struct each_message *e = arg;
 	struct kp_stored_message m = {
-		.id = sqlite3_column_int64(stmt, 0),
-		.direction = COL_TEXT(stmt, 1),
-		.partner_oin = COL_TEXT(stmt, 2),
-		.message_id = COL_TEXT(stmt, 3),
-		.at = COL_TEXT(stmt, 4),
-		.bytes = sqlite3_column_blob(stmt, 5),
-		.len = (size_t)sqlite3_column_bytes(stmt, 5),
+		.id = kp_db_col_int(stmt, 0),
+		.direction = kp_db_col_text(stmt, 1),
+		.partner_oin = kp_db_col_text(stmt, 2),
+		.message_id = kp_db_col_text(stmt, 3),
+		.at = kp_db_col_text(stmt, 4),
 	};
 
-	return fn(e->arg, &m);
+	m.bytes = kp_db_col_blob(stmt, 5, &m.len);
+
+	return e->fn(e->arg, &m);
 }
 
 int
@@ -209,7 +210,7 @@ kp_store_each_message(struct kp_store *st, const char *direction,
 	    "message_id, at, bytes FROM message "
 	    "WHERE ?1 IS NULL OR direction = ?1 ORDER BY id";
 	struct param p[] = { { direction, 0, direction == NULL } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_message e = { fn, arg };
 
 	return store_read_each(st, sql, "messages", p, 1, message_row, &e, err);
 }
@@ -222,30 +223,34 @@ kp_store_message(struct kp_store *st, int64_t id,
 	static const char sql[] = "SELECT id, direction, partner_oin, "
 	    "message_id, at, bytes FROM message WHERE id = ?1";
 	struct param p[] = { { NULL, id, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_message e = { fn, arg };
 
 	return store_read_each(st, sql, "the message", p, 1, message_row, &e, err);
 }
 
+/* The caller's callback for record_row, typed. */
+struct each_record {
+	int	(*fn)(void *, const struct kp_stored_record *);
+	void	*arg;
+};
+
 static int
-record_row(sqlite3_stmt *stmt, void *arg)
+record_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_stored_record *) =
-	    (int (*)(void *, const struct kp_stored_record *))e->fn;
+	struct each_record *e = arg;
 	struct kp_stored_record r = {
-		.entiteittype = COL_TEXT(stmt, 0),
-		.bron = COL_TEXT(stmt, 1),
-		.identificatie = COL_TEXT(stmt, 2),
-		.bsn = COL_TEXT(stmt, 3),
-		.bronversie = sqlite3_column_int64(stmt, 4),
-		.deleted = sqlite3_column_int(stmt, 5),
-		.fields = COL_TEXT(stmt, 6),
-		.received_from = COL_TEXT(stmt, 7),
-		.updated_at = COL_TEXT(stmt, 8),
+		.entiteittype = kp_db_col_text(stmt, 0),
+		.bron = kp_db_col_text(stmt, 1),
+		.identificatie = kp_db_col_text(stmt, 2),
+		.bsn = kp_db_col_text(stmt, 3),
+		.bronversie = kp_db_col_int(stmt, 4),
+		.deleted = (int)kp_db_col_int(stmt, 5),
+		.fields = kp_db_col_text(stmt, 6),
+		.received_from = kp_db_col_text(stmt, 7),
+		.updated_at = kp_db_col_text(stmt, 8),
 	};
 
-	return fn(e->arg, &r);
+	return e->fn(e->arg, &r);
 }
 
 int
@@ -260,7 +265,7 @@ kp_store_each_record(struct kp_store *st, const char *bsn,
 	    "ORDER BY entiteittype, bron, identificatie";
 	struct param p[] = { { bsn, 0, 0 },
 	    { entiteittype, 0, entiteittype == NULL } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_record e = { fn, arg };
 
 	return store_read_each(st, sql, "records", p, 2, record_row, &e, err);
 }

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "kd.h"
 #include "store.h"
@@ -29,21 +28,21 @@ store_stream_expected(struct kp_store *st, const char *partner, uint32_t partiti
 {
 	static const char sql[] = "SELECT next_expected, kept_from FROM stream_in "
 	    "WHERE partner_oin = ? AND partitie = ?";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	if ((stmt = store_stmt_get(st, st->db, STMT_STREAM_GET, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare stream read");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
+	kp_db_bind_text(stmt, 1, partner);
+	kp_db_bind_int(stmt, 2, partitie);
 	*expected = 1;
 	*kept_from = 1;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		*expected = (uint64_t)sqlite3_column_int64(stmt, 0);
-		*kept_from = (uint64_t)sqlite3_column_int64(stmt, 1);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
+		*expected = (uint64_t)kp_db_col_int(stmt, 0);
+		*kept_from = (uint64_t)kp_db_col_int(stmt, 1);
 	}
-	store_stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	kp_db_reset(stmt);
+	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot read stream");
 	return KP_OK;
 }
@@ -57,22 +56,22 @@ store_stream_applied_put(struct kp_store *st, const char *partner,
 	    "partitie, volgnummer, entiteittype, bron, identificatie, bronversie, "
 	    "mutatiesoort) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 	char soort[2] = { n->mutatiesoort, '\0' };
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	if ((stmt = store_stmt_get(st, st->db, STMT_APPLIED_PUT, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare stream identity write");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, n->partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
-	store_bind_text(stmt, 4, n->entiteittype);
-	store_bind_text(stmt, 5, n->bron);
-	store_bind_text(stmt, 6, n->identificatie);
-	sqlite3_bind_int64(stmt, 7, (sqlite3_int64)n->bronversie);
-	store_bind_text(stmt, 8, soort);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK :
+	kp_db_bind_text(stmt, 1, partner);
+	kp_db_bind_int(stmt, 2, n->partitie);
+	kp_db_bind_int(stmt, 3, (int64_t)n->volgnummer);
+	kp_db_bind_text(stmt, 4, n->entiteittype);
+	kp_db_bind_text(stmt, 5, n->bron);
+	kp_db_bind_text(stmt, 6, n->identificatie);
+	kp_db_bind_int(stmt, 7, (int64_t)n->bronversie);
+	kp_db_bind_text(stmt, 8, soort);
+	rc = kp_db_step(stmt);
+	kp_db_reset(stmt);
+	return rc == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot keep the stream identity");
 }
 
@@ -91,7 +90,7 @@ store_stream_behind(struct kp_store *st, const char *partner,
 	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
 	    "bronversie, mutatiesoort FROM stream_applied WHERE partner_oin = ? "
 	    "AND partitie = ? AND volgnummer = ?";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	*same = 0;
@@ -99,17 +98,16 @@ store_stream_behind(struct kp_store *st, const char *partner,
 	if (n->volgnummer < kept_from) {
 		int64_t held = -1;
 
-		if (sqlite3_prepare_v2(st->db, "SELECT bronversie FROM record "
-		    "WHERE entiteittype = ? AND bron = ? AND identificatie = ?",
-		    -1, &stmt, NULL) != SQLITE_OK)
+		if ((stmt = kp_db_prepare(st->db, "SELECT bronversie FROM record "
+		    "WHERE entiteittype = ? AND bron = ? AND identificatie = ?")) == NULL)
 			return store_fail(st, err, "cannot prepare record read");
-		store_bind_text(stmt, 1, n->entiteittype);
-		store_bind_text(stmt, 2, n->bron);
-		store_bind_text(stmt, 3, n->identificatie);
-		if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-			held = sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		kp_db_bind_text(stmt, 1, n->entiteittype);
+		kp_db_bind_text(stmt, 2, n->bron);
+		kp_db_bind_text(stmt, 3, n->identificatie);
+		if ((rc = kp_db_step(stmt)) == KP_DB_ROW)
+			held = kp_db_col_int(stmt, 0);
+		kp_db_finalize(stmt);
+		if (rc != KP_DB_ROW && rc != KP_DB_DONE)
 			return store_fail(st, err, "cannot read record");
 		*same = n->intrekking ? held < 0 :
 		    held >= (int64_t)n->bronversie;
@@ -123,15 +121,15 @@ store_stream_behind(struct kp_store *st, const char *partner,
 	}
 	if ((stmt = store_stmt_get(st, st->db, STMT_APPLIED_GET, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare stream identity read");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, n->partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n->volgnummer);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *et = (const char *)sqlite3_column_text(stmt, 0);
-		const char *bron = (const char *)sqlite3_column_text(stmt, 1);
-		const char *id = (const char *)sqlite3_column_text(stmt, 2);
-		uint64_t versie = (uint64_t)sqlite3_column_int64(stmt, 3);
-		const char *soort = (const char *)sqlite3_column_text(stmt, 4);
+	kp_db_bind_text(stmt, 1, partner);
+	kp_db_bind_int(stmt, 2, n->partitie);
+	kp_db_bind_int(stmt, 3, (int64_t)n->volgnummer);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
+		const char *et = kp_db_col_text(stmt, 0);
+		const char *bron = kp_db_col_text(stmt, 1);
+		const char *id = kp_db_col_text(stmt, 2);
+		uint64_t versie = (uint64_t)kp_db_col_int(stmt, 3);
+		const char *soort = kp_db_col_text(stmt, 4);
 
 		*same = strcmp(et, n->entiteittype) == 0 &&
 		    strcmp(bron, n->bron) == 0 &&
@@ -140,11 +138,11 @@ store_stream_behind(struct kp_store *st, const char *partner,
 		if (!*same)
 			snprintf(why, whylen, "%s %s %s of %s bronversie %llu",
 			    soort, et, id, bron, (unsigned long long)versie);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == KP_DB_DONE) {
 		snprintf(why, whylen, "a notice whose identity is not kept");
 	}
-	store_stmt_done(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	kp_db_reset(stmt);
+	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
 		return store_fail(st, err, "cannot read stream identity");
 	return KP_OK;
 }
@@ -156,15 +154,15 @@ store_stream_advance(struct kp_store *st, const char *partner, uint32_t partitie
 	static const char sql[] = "INSERT INTO stream_in (partner_oin, partitie, "
 	    "next_expected) VALUES (?, ?, ?) ON CONFLICT (partner_oin, partitie) "
 	    "DO UPDATE SET next_expected = excluded.next_expected";
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	int rc;
 
 	if ((stmt = store_stmt_get(st, st->db, STMT_STREAM_SET, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare stream update");
-	store_bind_text(stmt, 1, partner);
-	sqlite3_bind_int64(stmt, 2, partitie);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)next);
-	rc = sqlite3_step(stmt);
-	store_stmt_done(stmt);
-	return rc == SQLITE_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
+	kp_db_bind_text(stmt, 1, partner);
+	kp_db_bind_int(stmt, 2, partitie);
+	kp_db_bind_int(stmt, 3, (int64_t)next);
+	rc = kp_db_step(stmt);
+	kp_db_reset(stmt);
+	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
 }

@@ -11,37 +11,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
 
+/* The caller's callback for link_row, typed. */
+struct each_link {
+	int	(*fn)(void *, const struct kp_link_status *);
+	void	*arg;
+};
+
 static int
-link_row(sqlite3_stmt *stmt, void *arg)
+link_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_link_status *) =
-	    (int (*)(void *, const struct kp_link_status *))e->fn;
+	struct each_link *e = arg;
 	struct kp_link_status ls = {
-		.partner_oin = COL_TEXT(stmt, 0),
-		.streams_out = sqlite3_column_int64(stmt, 1),
-		.next_out_total = sqlite3_column_int64(stmt, 2),
-		.pending = sqlite3_column_int64(stmt, 3),
-		.parked = sqlite3_column_int64(stmt, 4),
-		.delivered = sqlite3_column_int64(stmt, 5),
-		.oldest_undelivered = COL_TEXT(stmt, 6),
-		.streams_in = sqlite3_column_int64(stmt, 7),
-		.next_in_total = sqlite3_column_int64(stmt, 8),
-		.checked_at = COL_TEXT(stmt, 9),
-		.checked_citizens = sqlite3_column_int64(stmt, 10),
-		.checked_differ = sqlite3_column_int64(stmt, 11),
-		.checked_in_flight = sqlite3_column_int64(stmt, 12),
-		.check_error = COL_TEXT(stmt, 13),
-		.conflicts = sqlite3_column_int64(stmt, 14),
+		.partner_oin = kp_db_col_text(stmt, 0),
+		.streams_out = kp_db_col_int(stmt, 1),
+		.next_out_total = kp_db_col_int(stmt, 2),
+		.pending = kp_db_col_int(stmt, 3),
+		.parked = kp_db_col_int(stmt, 4),
+		.delivered = kp_db_col_int(stmt, 5),
+		.oldest_undelivered = kp_db_col_text(stmt, 6),
+		.streams_in = kp_db_col_int(stmt, 7),
+		.next_in_total = kp_db_col_int(stmt, 8),
+		.checked_at = kp_db_col_text(stmt, 9),
+		.checked_citizens = kp_db_col_int(stmt, 10),
+		.checked_differ = kp_db_col_int(stmt, 11),
+		.checked_in_flight = kp_db_col_int(stmt, 12),
+		.check_error = kp_db_col_text(stmt, 13),
+		.conflicts = kp_db_col_int(stmt, 14),
 	};
 
-	return fn(e->arg, &ls);
+	return e->fn(e->arg, &ls);
 }
 
 int
@@ -75,20 +78,24 @@ kp_store_link_status(struct kp_store *st,
 	    "FROM partners p LEFT JOIN sync_check c ON c.id = (SELECT max(id) "
 	    "  FROM sync_check s WHERE s.partner_oin = p.partner_oin) "
 	    "ORDER BY p.partner_oin";
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_link e = { fn, arg };
 
 	return store_read_each(st, sql, "streams", NULL, 0, link_row, &e, err);
 }
 
-static int
-stream_row(sqlite3_stmt *stmt, void *arg)
-{
-	struct each *e = arg;
-	int (*fn)(void *, int64_t, int64_t, int64_t) =
-	    (int (*)(void *, int64_t, int64_t, int64_t))e->fn;
+/* The caller's callback for stream_row, typed. */
+struct each_stream {
+	int	(*fn)(void *, int64_t, int64_t, int64_t);
+	void	*arg;
+};
 
-	return fn(e->arg, sqlite3_column_int64(stmt, 0),
-	    sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2));
+static int
+stream_row(struct kp_stmt *stmt, void *arg)
+{
+	struct each_stream *e = arg;
+
+	return e->fn(e->arg, kp_db_col_int(stmt, 0),
+	    kp_db_col_int(stmt, 1), kp_db_col_int(stmt, 2));
 }
 
 int
@@ -105,29 +112,33 @@ kp_store_each_stream(struct kp_store *st, const char *partner_oin,
 	    "i.partner_oin = ?1 AND i.partitie = p.partitie), 0) "
 	    "FROM p ORDER BY p.partitie";
 	struct param p[] = { { partner_oin, 0, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_stream e = { fn, arg };
 
 	return store_read_each(st, sql, "streams", p, 1, stream_row, &e, err);
 }
 
+/* The caller's callback for digest_row, typed. */
+struct each_digest {
+	int	(*fn)(void *, const struct kp_digest_row *);
+	void	*arg;
+};
+
 static int
-digest_row(sqlite3_stmt *stmt, void *arg)
+digest_row(struct kp_stmt *stmt, void *arg)
 {
-	struct each *e = arg;
-	int (*fn)(void *, const struct kp_digest_row *) =
-	    (int (*)(void *, const struct kp_digest_row *))e->fn;
+	struct each_digest *e = arg;
 	struct kp_digest_row r = {
-		.bsn = COL_TEXT(stmt, 0),
-		.entiteittype = COL_TEXT(stmt, 1),
-		.bron = COL_TEXT(stmt, 2),
-		.identificatie = COL_TEXT(stmt, 3),
-		.bronversie = sqlite3_column_int64(stmt, 4),
-		.fields_sha256 = COL_TEXT(stmt, 5),
-		.fields = COL_TEXT(stmt, 6),
-		.undelivered = sqlite3_column_int(stmt, 7),
+		.bsn = kp_db_col_text(stmt, 0),
+		.entiteittype = kp_db_col_text(stmt, 1),
+		.bron = kp_db_col_text(stmt, 2),
+		.identificatie = kp_db_col_text(stmt, 3),
+		.bronversie = kp_db_col_int(stmt, 4),
+		.fields_sha256 = kp_db_col_text(stmt, 5),
+		.fields = kp_db_col_text(stmt, 6),
+		.undelivered = (int)kp_db_col_int(stmt, 7),
 	};
 
-	return fn(e->arg, &r);
+	return e->fn(e->arg, &r);
 }
 
 int
@@ -145,7 +156,7 @@ kp_store_each_held(struct kp_store *st, const char *partner_oin,
 	    "WHERE received_from = ?1 AND bsn > ?2 ORDER BY bsn";
 	struct param p[] = { { partner_oin, 0, 0 },
 	    { bsn != NULL ? bsn : after != NULL ? after : "", 0, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_digest e = { fn, arg };
 
 	return store_read_each(st, bsn != NULL ? one_sql : page_sql, "records", p, 2,
 	    digest_row, &e, err);
@@ -175,7 +186,7 @@ kp_store_each_disclosed(struct kp_store *st, const char *partner_oin,
 #undef DISCLOSED_SQL
 	struct param p[] = { { partner_oin, 0, 0 },
 	    { bsn != NULL ? bsn : "", 0, 0 } };
-	struct each e = { (void (*)(void))fn, arg };
+	struct each_digest e = { fn, arg };
 
 	return store_read_each(st, bsn != NULL ? one_sql : all_sql, "the outbox", p, 2,
 	    digest_row, &e, err);
@@ -185,27 +196,27 @@ int
 kp_store_sync_checked(struct kp_store *st, const struct kp_sync_check *c,
     struct kp_err *err)
 {
-	sqlite3_stmt *stmt;
+	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
 
 	kp_time_iso(kp_now_ms(), now);
 	pthread_mutex_lock(&st->lock);
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO sync_check (partner_oin, at, "
-	    "citizens, differ, in_flight, error) VALUES (?, ?, ?, ?, ?, ?)", -1,
-	    &stmt, NULL) != SQLITE_OK) {
+	if ((stmt = kp_db_prepare(st->db, "INSERT INTO sync_check (partner_oin, "
+	    "at, citizens, differ, in_flight, error) VALUES (?, ?, ?, ?, ?, ?)"))
+	    == NULL) {
 		rc = store_fail(st, err, "cannot prepare sync check");
 		goto out;
 	}
-	store_bind_text(stmt, 1, c->partner_oin);
-	store_bind_text(stmt, 2, now);
-	sqlite3_bind_int64(stmt, 3, c->citizens);
-	sqlite3_bind_int64(stmt, 4, c->differ);
-	sqlite3_bind_int64(stmt, 5, c->in_flight);
-	store_bind_text(stmt, 6, c->error);
-	rc = sqlite3_step(stmt) == SQLITE_DONE ? KP_OK :
+	kp_db_bind_text(stmt, 1, c->partner_oin);
+	kp_db_bind_text(stmt, 2, now);
+	kp_db_bind_int(stmt, 3, c->citizens);
+	kp_db_bind_int(stmt, 4, c->differ);
+	kp_db_bind_int(stmt, 5, c->in_flight);
+	kp_db_bind_text(stmt, 6, c->error);
+	rc = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot record sync check");
-	sqlite3_finalize(stmt);
+	kp_db_finalize(stmt);
 out:
 	pthread_mutex_unlock(&st->lock);
 	return rc;

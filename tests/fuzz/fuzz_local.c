@@ -33,8 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ready = 1;
 	}
-	records = kp_store_count(fx.self->store, "record");
-	outbox = kp_store_count(fx.self->store, "outbox");
+	records = fixture_count(fx.self->store, "record");
+	outbox = fixture_count(fx.self->store, "outbox");
 	runs++;
 	if (kp_dossier_put(fx.self, (const char *)data, size, &res,
 	    &err) != KP_OK) {
@@ -43,8 +43,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		stored++;
 	} else {
 		refused++;
-		if (kp_store_count(fx.self->store, "record") != records ||
-		    kp_store_count(fx.self->store, "outbox") != outbox)
+		if (fixture_count(fx.self->store, "record") != records ||
+		    fixture_count(fx.self->store, "outbox") != outbox)
 			changed_on_refusal++;
 	}
 	return 0;

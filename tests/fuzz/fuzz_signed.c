@@ -55,14 +55,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	signed_runs++;
 	kreq.body = req.bytes;
 	kreq.len = req.len;
-	before = kp_store_count(fx.self->store, "message");
+	before = fixture_count(fx.self->store, "message");
 	kp_inbound_handle(fx.self, &kreq, &resp);
 	if (resp.body == NULL || (resp.http_status != 200 &&
 	    resp.http_status != 500))
 		bad_answers++;
 	if (resp.http_status == 200 && resp.fault == KP_F_NONE)
 		accepted++;
-	else if (kp_store_count(fx.self->store, "message") != before)
+	else if (fixture_count(fx.self->store, "message") != before)
 		stored_unaccepted++;
 	kp_response_clear(&resp);
 	kp_composed_clear(&req);

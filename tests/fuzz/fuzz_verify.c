@@ -50,7 +50,7 @@ one(const uint8_t *data, size_t size)
 	struct kp_request req = { OIN_PARTNER, "text/xml; charset=utf-8", NULL,
 	    (const char *)data, size };
 	struct kp_response resp;
-	int64_t before = kp_store_count(fx.self->store, "message");
+	int64_t before = fixture_count(fx.self->store, "message");
 
 	kp_inbound_handle(fx.self, &req, &resp);
 	stats.runs++;
@@ -73,9 +73,9 @@ one(const uint8_t *data, size_t size)
 	stats.last_duplicate = resp.duplicate;
 	if (stats.last_accepted)
 		stats.accepted++;
-	else if (kp_store_count(fx.self->store, "message") != before)
+	else if (fixture_count(fx.self->store, "message") != before)
 		stats.stored_unaccepted++;
-	stats.last_records = (long)kp_store_count(fx.self->store, "record");
+	stats.last_records = (long)fixture_count(fx.self->store, "record");
 	kp_response_clear(&resp);
 }
 

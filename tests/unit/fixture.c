@@ -1,5 +1,6 @@
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "fixture.h"
+#include "store_int.h"
 #include "gateway.h"
 #include "pki.h"
 #include "profile.h"
@@ -191,4 +193,31 @@ out:
 	free(text);
 	free(out);
 	return doc;
+}
+
+int64_t
+fixture_count(struct kp_store *st, const char *table)
+{
+	static const char *const allowed[] = { "message", "replay", "audit",
+	    "record", "stream_in", "outbox", "stream_out", "outbox_skipped",
+	    "sync_check" };
+	struct kp_stmt *stmt;
+	char sql[64];
+	int64_t n = -1;
+	size_t i;
+
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (strcmp(allowed[i], table) == 0)
+			break;
+	if (i == sizeof(allowed) / sizeof(allowed[0]))
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	pthread_mutex_lock(&st->lock);
+	if ((stmt = kp_db_prepare(st->db, sql)) != NULL) {
+		if (kp_db_step(stmt) == KP_DB_ROW)
+			n = kp_db_col_int(stmt, 0);
+		kp_db_finalize(stmt);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return n;
 }

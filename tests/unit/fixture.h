@@ -12,6 +12,7 @@
 #define KP_FIXTURE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libxml/tree.h>
 
@@ -46,5 +47,13 @@ xmlDocPtr fixture_body(const char *name, const char *from, const char *to,
 /* Write a file under the fixture directory; returns its path (static). */
 const char *fixture_write(struct fixture *fx, const char *name,
 	    const char *text);
+
+struct kp_store;
+/*
+ * Rows in one of the store's tables ("message", "audit", "record", …),
+ * -1 when it cannot be read: the tests' look inside the store, which is
+ * no part of its interface.
+ */
+int64_t	fixture_count(struct kp_store *st, const char *table);
 
 #endif

@@ -111,7 +111,7 @@ rehash(const char *path)
 	st = kp_store_open_mode(path, 1, &err);
 	sqlite3_open(path, &db);
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	kp_store_each_audit(st, NULL, NULL, 0, collect, db, &err);
+	kp_store_each_audit(st, NULL, collect, db, &err);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
 	kp_store_close(st);

@@ -30,9 +30,9 @@ static struct counts
 counts(void)
 {
 	struct counts c = {
-		kp_store_count(fx.self->store, "message"),
-		kp_store_count(fx.self->store, "audit"),
-		kp_store_count(fx.self->store, "replay"),
+		fixture_count(fx.self->store, "message"),
+		fixture_count(fx.self->store, "audit"),
+		fixture_count(fx.self->store, "replay"),
 	};
 	return c;
 }

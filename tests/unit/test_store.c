@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "store.h"
 #include "tap.h"
 
@@ -34,7 +35,7 @@ main(void)
 		return done_testing();
 	is_int(kp_store_version(st), kp_store_latest_version(),
 	    "schema is at the latest version");
-	is_int(kp_store_count(st, "message"), 0, "no messages yet");
+	is_int(fixture_count(st, "message"), 0, "no messages yet");
 
 	kp_store_replay_check(st, c.partner_oin, c.message_id, NULL,
 	    c.body_digest, &r, &resp, &len, &err);
@@ -42,9 +43,9 @@ main(void)
 	is_int(kp_store_commit_inbound(st, &c, &r, &resp, &len, &err), KP_OK,
 	    "commit succeeds");
 	is_int(r, KP_REPLAY_NEW, "commit stored a new message");
-	is_int(kp_store_count(st, "message"), 1, "one message stored");
-	is_int(kp_store_count(st, "replay"), 1, "one replay row");
-	is_int(kp_store_count(st, "audit"), 1, "one audit row, in the same transaction");
+	is_int(fixture_count(st, "message"), 1, "one message stored");
+	is_int(fixture_count(st, "replay"), 1, "one replay row");
+	is_int(fixture_count(st, "audit"), 1, "one audit row, in the same transaction");
 
 	kp_store_replay_check(st, c.partner_oin, c.message_id, NULL,
 	    c.body_digest, &r, &resp, &len, &err);
@@ -66,8 +67,8 @@ main(void)
 	c.body_digest = "digest-2";
 	kp_store_commit_inbound(st, &c, &r, &resp, &len, &err);
 	is_int(r, KP_REPLAY_CONFLICT, "a racing commit with another body is refused");
-	is_int(kp_store_count(st, "message"), 1, "and stores no message");
-	is_int(kp_store_count(st, "audit"), 2, "but audits the refusal");
+	is_int(fixture_count(st, "message"), 1, "and stores no message");
+	is_int(fixture_count(st, "audit"), 2, "but audits the refusal");
 
 	c.body_digest = "digest-1";
 	kp_store_commit_inbound(st, &c, &r, &resp, &len, &err);
@@ -76,11 +77,11 @@ main(void)
 	    "and gets the answer given then");
 	free(resp);
 	resp = NULL;
-	is_int(kp_store_count(st, "message"), 1, "still one message");
-	is_int(kp_store_count(st, "audit"), 3, "and the duplicate is audited");
+	is_int(fixture_count(st, "message"), 1, "still one message");
+	is_int(fixture_count(st, "audit"), 3, "and the duplicate is audited");
 
 	is_int(kp_store_audit(st, &a, &err), KP_OK, "a rejection audit row");
-	is_int(kp_store_count(st, "audit"), 4, "audit has four rows");
+	is_int(fixture_count(st, "audit"), 4, "audit has four rows");
 
 	/* The group-commit writer: many jobs, each acknowledged after commit. */
 	{
@@ -111,13 +112,13 @@ main(void)
 					all_ok = 0;
 			ok(all_ok, "every queued job was applied");
 		}
-		is_int(kp_store_count(st, "message"), 51, "50 more messages stored");
-		is_int(kp_store_count(st, "audit"), 54, "each with its audit row");
+		is_int(fixture_count(st, "message"), 51, "50 more messages stored");
+		is_int(fixture_count(st, "audit"), 54, "each with its audit row");
 	}
 	kp_store_close(st);
 
 	st = kp_store_open(path, &err);
-	ok(st != NULL && kp_store_count(st, "message") == 51,
+	ok(st != NULL && fixture_count(st, "message") == 51,
 	    "reopened store keeps its rows");
 	kp_store_close(st);
 

@@ -1,9 +1,16 @@
+/*
+ * db_sqlite_schema — the store's schema on SQLite, as migrations: each
+ * entry moves it from version i to i + 1 (PRAGMA user_version).  Never
+ * edit one; add the next.  Another engine keeps its own list with the same
+ * versions and the same tables (db.h).
+ */
 #include "autoconf.h"
 
-#include "store_int.h"
+#include <stddef.h>
 
-/* Each entry moves the schema from version i to i + 1.  Never edit one. */
-const char *const kp_store_migrations[] = {
+extern const char *const kp_sqlite_migrations[];
+
+const char *const kp_sqlite_migrations[] = {
 	/* 1: messages, replay table, audit trail */
 	"CREATE TABLE message ("
 	"  id INTEGER PRIMARY KEY,"
@@ -216,13 +223,5 @@ const char *const kp_store_migrations[] = {
 	"UPDATE stream_in SET kept_from = next_expected;"
 	"ALTER TABLE outbox ADD COLUMN code TEXT;"
 	"ALTER TABLE outbox ADD COLUMN verwacht INTEGER;",
+	NULL
 };
-const int kp_store_nmigrations =
-    (int)(sizeof(kp_store_migrations) / sizeof(kp_store_migrations[0]));
-
-int
-kp_store_latest_version(void)
-{
-	return kp_store_nmigrations;
-}
-

@@ -1,0 +1,186 @@
+/*
+ * db — the store's backend interface: one table of operations per database
+ * engine (OpenSMTPD's queue_backend shape, one level lower: connections,
+ * statements and rows, not queue verbs).  The store's rooms write their
+ * SQL once, in the subset below, and every engine runs it; an engine
+ * brings its own connection handling, transactions, schema version and
+ * migrations.  SQLite (db_sqlite.c) is the first and the embedded default.
+ *
+ * The SQL subset the rooms keep to (README, "The store"):
+ *   - parameters ? or ?N, bound by number: text, 64-bit integer, blob, NULL;
+ *   - INSERT … ON CONFLICT (…) DO UPDATE / DO NOTHING, never INSERT OR …;
+ *   - a new row's id with RETURNING id, never last_insert_rowid();
+ *   - times bound by the caller (kp_time_iso), never the engine's clock;
+ *   - no PRAGMA: what the rooms needed of them is an operation here.
+ *
+ * A connection is used by one thread at a time (the store's locks see to
+ * it).  Text and blobs bound to a statement must stay valid until it is
+ * reset; column values stay valid until the next step or reset.
+ */
+#ifndef KP_DB_H
+#define KP_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct kp_db;
+struct kp_stmt;
+
+/* kp_db_step */
+#define KP_DB_DONE	0	/* no (more) rows: the statement ran */
+#define KP_DB_ROW	1	/* a row is ready */
+#define KP_DB_ERROR	(-1)	/* kp_db_errmsg says why */
+
+/* kp_db_open */
+#define KP_DB_WRITE	0	/* migrate, then read and write */
+#define KP_DB_READ	1	/* read only, no migration: a reader, an auditor */
+
+struct kp_db_ops {
+	const char	*name;		/* "sqlite" */
+	/* where: the engine's address of the store (a path for SQLite) */
+	int		(*open)(const char *where, int mode, struct kp_db **db,
+			    struct kp_err *err);
+	void		(*close)(struct kp_db *db);
+	/* Statements without parameters, one or more (DDL, savepoints). */
+	int		(*exec)(struct kp_db *db, const char *sql,
+			    struct kp_err *err);
+	/* A write transaction: taken now, so that it cannot fail later on a
+	 * lock another writer holds. */
+	int		(*begin)(struct kp_db *db, struct kp_err *err);
+	/* keep: the statement is used again and again (a cached slot). */
+	struct kp_stmt	*(*prepare)(struct kp_db *db, const char *sql, int keep);
+	void		(*bind_int)(struct kp_stmt *s, int i, int64_t v);
+	void		(*bind_text)(struct kp_stmt *s, int i, const char *t);
+	void		(*bind_blob)(struct kp_stmt *s, int i, const void *p,
+			    size_t len);
+	void		(*bind_null)(struct kp_stmt *s, int i);
+	int		(*step)(struct kp_stmt *s);
+	int		(*col_null)(struct kp_stmt *s, int col);
+	int64_t		(*col_int)(struct kp_stmt *s, int col);
+	const char	*(*col_text)(struct kp_stmt *s, int col);
+	const void	*(*col_blob)(struct kp_stmt *s, int col, size_t *len);
+	/* Ready to bind and run again; the bindings cleared. */
+	void		(*reset)(struct kp_stmt *s);
+	void		(*finalize)(struct kp_stmt *s);
+	const char	*(*errmsg)(struct kp_db *db);
+	/* The schema version the store has, -1 when it cannot be read. */
+	int		(*version)(struct kp_db *db);
+	/* Inside the migration's transaction. */
+	int		(*set_version)(struct kp_db *db, int version,
+			    struct kp_err *err);
+	/* Refuse to grow past max_mb MiB, as a full disk would. */
+	int		(*limit)(struct kp_db *db, int64_t max_mb,
+			    struct kp_err *err);
+	/* 1 when the engine can only read (file permissions, a standby). */
+	int		(*readonly)(struct kp_db *db);
+	/*
+	 * The schema, version by version: migrations[v] takes it from v to
+	 * v + 1; a NULL ends the list.
+	 */
+	const char *const *migrations;
+};
+
+/* Every engine's connection and statement start with these. */
+struct kp_db {
+	const struct kp_db_ops	*ops;
+};
+struct kp_stmt {
+	const struct kp_db_ops	*ops;
+};
+
+extern const struct kp_db_ops kp_db_sqlite;
+
+/* The engine for a store address (today every address is a SQLite file). */
+const struct kp_db_ops *kp_db_engine(const char *where);
+
+static inline struct kp_stmt *
+kp_db_prepare(struct kp_db *db, const char *sql)
+{
+	return db->ops->prepare(db, sql, 0);
+}
+
+static inline int
+kp_db_exec(struct kp_db *db, const char *sql, struct kp_err *err)
+{
+	return db->ops->exec(db, sql, err);
+}
+
+static inline const char *
+kp_db_errmsg(struct kp_db *db)
+{
+	return db->ops->errmsg(db);
+}
+
+static inline void
+kp_db_bind_int(struct kp_stmt *s, int i, int64_t v)
+{
+	s->ops->bind_int(s, i, v);
+}
+
+/* NULL binds NULL. */
+static inline void
+kp_db_bind_text(struct kp_stmt *s, int i, const char *t)
+{
+	s->ops->bind_text(s, i, t);
+}
+
+/* NULL binds NULL. */
+static inline void
+kp_db_bind_blob(struct kp_stmt *s, int i, const void *p, size_t len)
+{
+	s->ops->bind_blob(s, i, p, len);
+}
+
+static inline void
+kp_db_bind_null(struct kp_stmt *s, int i)
+{
+	s->ops->bind_null(s, i);
+}
+
+static inline int
+kp_db_step(struct kp_stmt *s)
+{
+	return s->ops->step(s);
+}
+
+static inline int
+kp_db_col_null(struct kp_stmt *s, int col)
+{
+	return s->ops->col_null(s, col);
+}
+
+static inline int64_t
+kp_db_col_int(struct kp_stmt *s, int col)
+{
+	return s->ops->col_int(s, col);
+}
+
+/* NULL for NULL. */
+static inline const char *
+kp_db_col_text(struct kp_stmt *s, int col)
+{
+	return s->ops->col_text(s, col);
+}
+
+static inline const void *
+kp_db_col_blob(struct kp_stmt *s, int col, size_t *len)
+{
+	return s->ops->col_blob(s, col, len);
+}
+
+static inline void
+kp_db_reset(struct kp_stmt *s)
+{
+	s->ops->reset(s);
+}
+
+static inline void
+kp_db_finalize(struct kp_stmt *s)
+{
+	if (s != NULL)
+		s->ops->finalize(s);
+}
+
+#endif
