@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "profile.h"
 #include "server.h"
+#include "status.h"
 #include "store.h"
 #include "tls.h"
 #include "wss.h"
@@ -61,34 +62,26 @@ check_cert(FILE *out, const char *what, time_t not_after, time_t now,
 	return 0;
 }
 
-struct link_check {
-	FILE	*out;
-	int	 bad;
-};
-
 /*
  * A link whose notices the partner refused with KP031 stands still until a
  * human has looked: another sender used our numbers, or a store was
- * restored from an old backup.
+ * restored from an old backup.  1 when it does.
  */
 static int
-link_conflicts(void *arg, const struct kp_link_status *s)
+link_conflicts(FILE *out, const struct kp_link *l)
 {
-	struct link_check *lc = arg;
-
-	if (s->conflicts == 0)
+	if (l->conflicts == 0)
 		return 0;
-	lc->bad++;
-	if (lc->out != NULL)
-		fprintf(lc->out, "FAIL link to %s: %lld notice%s refused with "
+	if (out != NULL)
+		fprintf(out, "FAIL link to %s: %lld notice%s refused with "
 		    "KP031 (the partner applied another notice under that "
 		    "volgnummer); nothing of %s was applied and the stream "
 		    "waits: see ketenpoort queue list --state parked --partner "
 		    "%s, then queue retry ID renumbers it from the number the "
-		    "partner expects\n", s->partner_oin, (long long)s->conflicts,
-		    s->conflicts == 1 ? "" : "s", s->conflicts == 1 ? "it" :
-		    "them", s->partner_oin);
-	return 0;
+		    "partner expects\n", l->partner_oin, (long long)l->conflicts,
+		    l->conflicts == 1 ? "" : "s", l->conflicts == 1 ? "it" :
+		    "them", l->partner_oin);
+	return 1;
 }
 
 int
@@ -123,15 +116,17 @@ kp_health(struct kp_gateway *gw, FILE *out)
 	    gw->signer->cert), now, "partners refuse us: install a renewed one "
 	    "and restart");
 	if (gw->store != NULL) {
-		struct link_check lc = { out, 0 };
+		struct kp_links links;
 
-		if (kp_store_link_status(gw->store, link_conflicts, &lc,
-		    &err) != KP_OK) {
+		if (kp_status_links(gw, 0, &links, &err) != KP_OK) {
 			bad++;
 			if (out != NULL)
 				fprintf(out, "FAIL links: %s\n", err.msg);
+		} else {
+			for (size_t i = 0; i < links.n; i++)
+				bad += link_conflicts(out, &links.v[i]);
+			kp_status_links_clear(&links);
 		}
-		bad += lc.bad;
 	}
 	const struct kp_profiles *ps = gw->profiles;	/* one generation */
 

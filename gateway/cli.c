@@ -10,18 +10,22 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "cli_via.h"
 #include "client.h"
 #include "config.h"
 #include "consent.h"
+#include "consent_cmd.h"
 #include "context.h"
 #include "dossier.h"
 #include "gateway.h"
 #include "kd.h"
 #include "log.h"
+#include "outbound.h"
 #include "pki.h"
 #include "profile.h"
 #include "send.h"
 #include "server.h"
+#include "status.h"
 #include "store.h"
 #include "sync.h"
 #include "util.h"
@@ -411,6 +415,7 @@ cmd_consent(int argc, char **argv)
 	struct kp_consent_request r = { 0 };
 	const char *path = NULL, *verb;
 	struct kp_gateway *gw = NULL;
+	char *socket = NULL;
 	struct kp_err err;
 	char msg[400];
 	int ch, ret = 2, rc;
@@ -446,6 +451,11 @@ cmd_consent(int argc, char **argv)
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("consent", &err);
+	if (strcmp(verb, "list") != 0 &&
+	    (socket = via_gateway(path, "consent")) != NULL) {
+		ret = via_consent(socket, verb, &r);
+		goto out;
+	}
 	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
 	if (strcmp(verb, "list") == 0)
@@ -463,6 +473,7 @@ cmd_consent(int argc, char **argv)
 		printf("%s\n", msg);
 	ret = 0;
 out:
+	free(socket);
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();
 	return ret;
@@ -517,6 +528,7 @@ cmd_dossier(int argc, char **argv)
 	const char *sub;
 	struct kp_gateway *gw = NULL;
 	struct kp_err err;
+	char *socket = NULL;
 	int ch, ret = 2;
 
 	optind = 1;
@@ -548,6 +560,11 @@ cmd_dossier(int argc, char **argv)
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("dossier", &err);
+	if (strcmp(sub, "put") == 0 &&
+	    (socket = via_gateway(path, "dossier put")) != NULL) {
+		ret = via_put(socket, argv + optind + 1, argc - optind - 1);
+		goto out;
+	}
 	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
 	if (strcmp(sub, "context") == 0) {
@@ -574,7 +591,7 @@ cmd_dossier(int argc, char **argv)
 			ret = 2;
 			goto out;
 		}
-		if (kp_dossier_put(gw, text, len, &res, &err) != KP_OK) {
+		if (kp_outbound_put(gw, text, len, &res, &err) != KP_OK) {
 			free(text);
 			fail_msg("dossier put", &err);
 			ret = 2;
@@ -590,6 +607,7 @@ cmd_dossier(int argc, char **argv)
 		}
 	}
 out:
+	free(socket);
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();
 	return ret;
@@ -663,7 +681,7 @@ cmd_queue(int argc, char **argv)
 	struct kp_gateway *gw = NULL;
 	const struct kp_profile *p;
 	struct kp_err err;
-	char msg[512];
+	char msg[512], *socket = NULL;
 	int64_t id = 0;
 	int ch, n = 0, ret = 2;
 
@@ -696,6 +714,11 @@ cmd_queue(int argc, char **argv)
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("queue", &err);
+	if ((strcmp(verb, "retry") == 0 || strcmp(verb, "skip") == 0) &&
+	    (socket = via_gateway(path, "queue")) != NULL) {
+		ret = via_queue(socket, verb, id, note);
+		goto out;
+	}
 	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
 	if (partner != NULL) {
@@ -730,97 +753,55 @@ cmd_queue(int argc, char **argv)
 	printf("%s\n", msg);
 	ret = 0;
 out:
+	free(socket);
 	kp_gateway_close(gw);
 	kp_libraries_cleanup();
 	return ret;
 }
 
-struct status_ctx {
-	struct kp_gateway	*gw;
-	int			 n;
-};
-
-/* One "partitie: next out/next in" cell of sync status. */
-static int
-print_stream(void *arg, int64_t partitie, int64_t next_out, int64_t next_in)
+/* One link of sync status, as text. */
+static void
+print_link(const struct kp_link *l)
 {
-	int *n = arg;
-	char out[24] = "-", in[24] = "-";
-
-	if (next_out > 0)
-		snprintf(out, sizeof(out), "%lld", (long long)next_out);
-	if (next_in > 0)
-		snprintf(in, sizeof(in), "%lld", (long long)next_in);
-	printf("%s%lld: %s/%s", (*n)++ % 8 ? "  " : "\n    ",
-	    (long long)partitie, out, in);
-	return 0;
-}
-
-static int
-print_link(void *arg, const struct kp_link_status *ls)
-{
-	struct status_ctx *c = arg;
-	const struct kp_profile *p = kp_profiles_by_oin(c->gw->profiles,
-	    ls->partner_oin);
-	struct kp_err err;
-	int cells = 0;
-
-	c->n++;
-	printf("%s (%s)\n", p != NULL ? p->naam : "no profile", ls->partner_oin);
+	printf("%s (%s)\n", l->naam[0] ? l->naam : "no profile", l->partner_oin);
 	printf("  out: %lld notices numbered on %lld streams; %lld delivered, "
-	    "%lld waiting, %lld parked%s%s\n", (long long)ls->next_out_total,
-	    (long long)ls->streams_out, (long long)ls->delivered,
-	    (long long)ls->pending, (long long)ls->parked,
-	    ls->oldest_undelivered[0] ? "; oldest undelivered queued " : "",
-	    ls->oldest_undelivered);
-	if (ls->conflicts > 0)
+	    "%lld waiting, %lld parked%s%s\n", (long long)l->next_out_total,
+	    (long long)l->streams_out, (long long)l->delivered,
+	    (long long)l->pending, (long long)l->parked,
+	    l->oldest_undelivered[0] ? "; oldest undelivered queued " : "",
+	    l->oldest_undelivered);
+	if (l->conflicts > 0)
 		printf("  out: %lld refused with KP031 (the partner applied "
 		    "another notice under that volgnummer): see queue list "
 		    "--state parked; queue retry ID renumbers\n",
-		    (long long)ls->conflicts);
+		    (long long)l->conflicts);
 	printf("  in:  %lld notices applied on %lld streams\n",
-	    (long long)ls->next_in_total, (long long)ls->streams_in);
-	if (ls->checked_at[0] == '\0')
+	    (long long)l->next_in_total, (long long)l->streams_in);
+	if (l->checked_at[0] == '\0')
 		printf("  digests: not compared yet\n");
-	else if (ls->check_error[0] != '\0')
+	else if (l->check_error[0] != '\0')
 		kp_text_line(stdout, "  digests: compared %s: failed: %s",
-		    ls->checked_at, ls->check_error);
+		    l->checked_at, l->check_error);
 	else
 		printf("  digests: compared %s: %lld citizens, %lld differ, %lld "
-		    "in flight\n", ls->checked_at, (long long)ls->checked_citizens,
-		    (long long)ls->checked_differ,
-		    (long long)ls->checked_in_flight);
+		    "in flight\n", l->checked_at, (long long)l->checked_citizens,
+		    (long long)l->checked_differ,
+		    (long long)l->checked_in_flight);
 	printf("  next volgnummer per partitie, out/in:");
-	if (kp_store_each_stream(c->gw->store, ls->partner_oin, print_stream,
-	    &cells, &err) != KP_OK)
-		printf(" %s", err.msg);
-	printf("%s\n", cells ? "" : " none");
-	return 0;
-}
+	for (size_t i = 0; i < l->nstreams; i++) {
+		const struct kp_link_stream *ls = &l->streams[i];
+		char out[24] = "-", in[24] = "-";
 
-static void
-print_sync_report(const struct kp_profile *p, const struct kp_sync_report *rep)
-{
-	printf("digests with %s (%s): %lld citizens, %lld the same, %zu differ, "
-	    "%lld with notices not yet acknowledged\n", p->naam, p->oin,
-	    (long long)rep->citizens, (long long)rep->same, rep->ndiffs,
-	    (long long)rep->in_flight);
-	for (size_t i = 0; i < rep->ndiffs; i++) {
-		const struct kp_sync_diff *d = &rep->diffs[i];
-
-		printf("  differs: BSN %s: ", d->bsn);
-		if (d->ours < 0)
-			printf("we disclosed nothing, %s holds %lld record%s\n",
-			    p->naam, (long long)d->theirs, d->theirs == 1 ? "" : "s");
-		else if (d->theirs < 0)
-			printf("we disclosed %lld record%s, %s holds none\n",
-			    (long long)d->ours, d->ours == 1 ? "" : "s", p->naam);
-		else
-			printf("we disclosed %lld record%s, %s holds %lld\n",
-			    (long long)d->ours, d->ours == 1 ? "" : "s", p->naam,
-			    (long long)d->theirs);
+		if (ls->next_out > 0)
+			snprintf(out, sizeof(out), "%lld", (long long)ls->next_out);
+		if (ls->next_in > 0)
+			snprintf(in, sizeof(in), "%lld", (long long)ls->next_in);
+		printf("%s%lld: %s/%s", i % 8 ? "  " : "\n    ",
+		    (long long)ls->partitie, out, in);
 	}
+	printf("%s\n", l->nstreams ? "" : " none");
 }
+
 
 int
 cmd_sync(int argc, char **argv)
@@ -833,7 +814,9 @@ cmd_sync(int argc, char **argv)
 	};
 	const char *path = NULL, *partner_name = NULL, *bsn = NULL, *verb;
 	const struct kp_profile *partner;
-	struct status_ctx c = { 0 };
+	struct kp_gateway *gw = NULL;
+	struct kp_links links = { 0 };
+	char *socket = NULL;
 	struct kp_sync_report rep = { 0 };
 	struct kp_err err;
 	size_t queued = 0;
@@ -865,34 +848,41 @@ cmd_sync(int argc, char **argv)
 	}
 	if (kp_libraries_init(&err) != KP_OK)
 		return fail_msg("sync", &err);
-	if ((c.gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
+	if (strcmp(verb, "repair") == 0 &&
+	    (socket = via_gateway(path, "sync repair")) != NULL) {
+		ret = via_repair(socket, partner_name, bsn);
+		goto out;
+	}
+	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL)
 		goto out;
 	if (strcmp(verb, "status") == 0) {
-		if (kp_store_link_status(c.gw->store, print_link, &c,
-		    &err) != KP_OK) {
+		if (kp_status_links(gw, 1, &links, &err) != KP_OK) {
 			fail_msg("sync status", &err);
 			goto out;
 		}
-		if (c.n == 0)
+		for (size_t i = 0; i < links.n; i++)
+			print_link(&links.v[i]);
+		if (links.n == 0)
 			printf("no streams yet: nothing sent or received\n");
+		kp_status_links_clear(&links);
 		ret = 0;
 		goto out;
 	}
-	if ((partner = kp_profiles_find(c.gw->profiles, partner_name)) == NULL) {
+	if ((partner = kp_profiles_find(gw->profiles, partner_name)) == NULL) {
 		fprintf(stderr, "ketenpoort sync: no partner \"%s\" (an OIN, a "
 		    "profile file name or naam)\n", partner_name);
 		goto out;
 	}
-	if (kp_sync_verify(c.gw, partner, bsn, &rep, &err) != KP_OK) {
+	if (kp_sync_verify(gw, partner, bsn, &rep, &err) != KP_OK) {
 		fail_msg("sync", &err);
 		goto out;
 	}
-	print_sync_report(partner, &rep);
+	kp_sync_report_print(stdout, partner, &rep);
 	if (strcmp(verb, "verify") == 0) {
 		ret = rep.ndiffs > 0 ? 1 : 0;
 		goto out;
 	}
-	if (kp_sync_repair(c.gw, partner, &rep, &queued, &err) != KP_OK) {
+	if (kp_sync_repair(gw, partner, &rep, &queued, &err) != KP_OK) {
 		fail_msg("sync repair", &err);
 		goto out;
 	}
@@ -901,8 +891,9 @@ cmd_sync(int argc, char **argv)
 	    rep.ndiffs);
 	ret = 0;
 out:
+	free(socket);
 	kp_sync_report_clear(&rep);
-	kp_gateway_close(c.gw);
+	kp_gateway_close(gw);
 	kp_libraries_cleanup();
 	return ret;
 }

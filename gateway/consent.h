@@ -87,26 +87,4 @@ struct kp_consent_schedule {
 
 void	kp_consent_tick(void *schedule);
 
-/* The operator's commands. */
-struct kp_consent_request {
-	const char	*bsn;
-	const char	*partner;	/* profile name, stem or OIN */
-	const char	*doel;
-	const char	*ingangsdatum;	/* NULL: today */
-	const char	*einddatum;	/* NULL: open-ended */
-	const char	*via;		/* vastgelegdVia kanaal, NULL: none */
-	const char	*identificatie;	/* withdraw: which; NULL: by partner+doel */
-};
-
-int	kp_consent_list(struct kp_gateway *gw, const char *bsn, FILE *out,
-	    struct kp_err *err);
-/* Grant: a new TST record (or a W of the one for partner+doel); msg says. */
-int	kp_consent_grant(struct kp_gateway *gw,
-	    const struct kp_consent_request *r, char *msg, size_t msglen,
-	    struct kp_err *err);
-/* Withdraw: status ingetrokken, then retract what it alone disclosed. */
-int	kp_consent_withdraw(struct kp_gateway *gw,
-	    const struct kp_consent_request *r, char *msg, size_t msglen,
-	    struct kp_err *err);
-
 #endif

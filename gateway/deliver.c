@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
+#include "apply.h"
 #include "client.h"
 #include "compose.h"
 #include "config.h"
@@ -202,7 +203,7 @@ land(struct kp_deliver *d, struct transfer *t)
 	l->next = d->landing;
 	d->landing = l;
 	pthread_mutex_unlock(&d->landing_lock);
-	kp_store_submit(d->gw->store, &l->job);
+	kp_apply_submit(d->gw->store, &l->job);
 }
 
 /* Backoff with jitter: 0.5 s doubling per attempt up to a minute, +-25%. */

@@ -4,16 +4,11 @@
 #include <string.h>
 
 #include "config.h"
-#include "consent.h"
 #include "dossier.h"
 #include "gateway.h"
 #include "kd.h"
-#include "policy.h"
-#include "profile.h"
-#include "schema.h"
 #include "store.h"
 #include "util.h"
-#include "xmlsafe.h"
 
 /* The kd element of each entiteittype. */
 static const char *
@@ -182,83 +177,5 @@ kp_dossier_show(struct kp_gateway *gw, const char *bsn,
 		fprintf(out, "</kd:dossier>\n");
 		break;
 	}
-	return ret;
-}
-
-static int
-refuse(struct kp_put_result *r, const struct kp_err *e)
-{
-	r->verdict = e->fault;
-	memcpy(r->msg, e->msg, sizeof(r->msg));
-	return KP_OK;
-}
-
-int
-kp_dossier_change(struct kp_gateway *gw, const struct kp_notice *n,
-    struct kp_put_result *result, struct kp_err *err)
-{
-	struct kp_fanout *fanout = NULL;
-	struct kp_local_change lc = { 0 };
-	struct kp_consents consents;
-	struct kp_err e;
-	size_t nf = 0, citizens, requeued = 0;
-	int ret;
-
-	memset(result, 0, sizeof(*result));
-	if (strcmp(n->bron, gw->cfg->oin) != 0) {
-		kp_reject(&e, KP_F_022, "bron %s is not us (%s): only the owner "
-		    "changes a record", n->bron, gw->cfg->oin);
-		return refuse(result, &e);
-	}
-	/* Who may receive it, and what of it: one decision per partner. */
-	if ((ret = kp_consents_load(gw, n, &consents, err)) != KP_OK)
-		return ret;
-	ret = kp_policy_fanout(gw->profiles, n, NULL, NULL,
-	    (uint32_t)gw->cfg->partitions, &consents, &fanout, &nf, err);
-	kp_consents_clear(&consents);
-	if (ret != KP_OK)
-		return ret;
-	lc.notice = n;
-	lc.our_oin = gw->cfg->oin;
-	lc.fanout = fanout;
-	lc.nfanout = nf;
-	ret = kp_store_local_change(gw->store, &lc, &result->verdict,
-	    result->msg, sizeof(result->msg), &result->queued, err);
-	kp_fanout_free(fanout, nf);
-	if (ret != KP_OK || result->verdict != KP_F_NONE)
-		return ret;
-	/* A consent changed: what follows from it, now (consent.h). */
-	if (strcmp(n->entiteittype, "TST") == 0 &&
-	    (ret = kp_consent_reconcile_pending(gw, 0, &citizens, &requeued,
-	    err)) != KP_OK)
-		return ret;
-	snprintf(result->msg, sizeof(result->msg), "%c %s %s bronversie %llu "
-	    "stored; %zu notices queued", n->mutatiesoort, n->entiteittype,
-	    n->identificatie, (unsigned long long)n->bronversie,
-	    result->queued + requeued);
-	result->queued += requeued;
-	return KP_OK;
-}
-
-int
-kp_dossier_put(struct kp_gateway *gw, const char *bytes, size_t len,
-    struct kp_put_result *result, struct kp_err *err)
-{
-	struct kp_notice n;
-	struct kp_err e;
-	xmlDocPtr doc = NULL;
-	int ret;
-
-	memset(result, 0, sizeof(*result));
-	memset(&n, 0, sizeof(n));
-	if ((doc = kp_xml_parse(bytes, len, &e)) == NULL ||
-	    kp_schema_validate(gw->kd_schema, xmlDocGetRootElement(doc),
-	    &e) != KP_OK ||
-	    kp_kd_read_local(xmlDocGetRootElement(doc), &n, &e) != KP_OK)
-		ret = refuse(result, &e);
-	else
-		ret = kp_dossier_change(gw, &n, result, err);
-	kp_notice_clear(&n);
-	xmlFreeDoc(doc);
 	return ret;
 }

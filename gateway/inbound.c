@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apply.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "consent.h"
@@ -537,7 +538,7 @@ kp_inbound_start(struct kp_gateway *gw, const struct kp_request *req,
 	}
 	in->job.done = on_stored;
 	in->job.arg = in;
-	kp_store_submit(gw->store, &in->job);
+	kp_apply_submit(gw->store, &in->job);
 	return in;
 }
 

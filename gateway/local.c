@@ -23,9 +23,12 @@
 #include "gateway.h"
 #include "guard.h"
 #include "local.h"
+#include "local_int.h"
 #include "log.h"
+#include "outbound.h"
 #include "profile.h"
 #include "server.h"
+#include "status.h"
 #include "store.h"
 #include "util.h"
 
@@ -33,48 +36,24 @@
 /* Connections to the local interface at once (the party's own systems). */
 #define LOCAL_MAX_CONN	64
 
-struct kp_local {
-	struct kp_gateway	*gw;
-	struct event_base	*base;
-	struct evhttp		*http;
-	struct kp_guard		*guard;
-	int			 fd;
-	/* context questions on their own threads (they wait for a partner) */
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 idle;
-	int			 asking;
-};
-
-/* One context question: asked on a thread, answered on the base. */
+/* One context question: asked on a thread (it waits for the partner). */
 struct ask {
-	struct kp_local		*l;
-	struct evhttp_request	*req;	/* NULL once its connection is gone */
 	const struct kp_profile	*partner;
 	char			*bsn, *doel;
+};
+
+/* A request on a thread: answered on the base when it is done. */
+struct local_job {
+	struct kp_local		*l;
+	struct evhttp_request	*req;	/* NULL once its connection is gone */
+	local_run_fn		 fn;
+	void			*arg;
+	void			(*free_arg)(void *);
 	int			 code;
-	const char		*reason, *type;
+	const char		*type;
 	char			*text;
 	size_t			 len;
 };
-
-static void
-handle_put(struct kp_local *l, struct evhttp_request *req)
-{
-	struct evbuffer *body = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(body);
-	struct kp_put_result res;
-	struct kp_err err;
-
-	if (kp_dossier_put(l->gw, len > 0 ? (const char *)evbuffer_pullup(body,
-	    -1) : "", len, &res, &err) != KP_OK)
-		kp_http_reply_text(req, 500, "Internal Server Error", "not stored: %s\n",
-		    err.msg);
-	else if (res.verdict != KP_F_NONE)
-		kp_http_reply_text(req, 422, "Unprocessable Entity", "%s: %s\n",
-		    kp_fault_code(res.verdict), res.msg);
-	else
-		kp_http_reply_text(req, 200, "OK", "%s\n", res.msg);
-}
 
 static void
 handle_show(struct kp_local *l, struct evhttp_request *req)
@@ -255,120 +234,186 @@ handle_queue(struct kp_local *l, struct evhttp_request *req)
 	evhttp_clear_headers(&q);
 }
 
-static int
-link_row(void *arg, const struct kp_link_status *s)
+static void
+link_json(FILE *out, const struct kp_link *s)
 {
-	struct rows *j = arg;
-	const struct kp_profile *p = kp_profiles_by_oin(j->gw->profiles,
-	    s->partner_oin);
-
-	fprintf(j->out, "%s\n  {", j->n++ ? "," : "");
-	json_field(j->out, "partner", s->partner_oin, 0);
-	json_field(j->out, "naam", p != NULL ? p->naam : NULL, 0);
-	fprintf(j->out, "\"out\": {\"streams\": %lld, \"numbered\": %lld, "
+	json_field(out, "partner", s->partner_oin, 0);
+	json_field(out, "naam", s->naam[0] ? s->naam : NULL, 0);
+	fprintf(out, "\"out\": {\"streams\": %lld, \"numbered\": %lld, "
 	    "\"delivered\": %lld, \"pending\": %lld, \"parked\": %lld, "
 	    "\"stream_conflicts\": %lld, ", (long long)s->streams_out,
 	    (long long)s->next_out_total, (long long)s->delivered,
 	    (long long)s->pending, (long long)s->parked,
 	    (long long)s->conflicts);
-	json_field(j->out, "oldest_undelivered", s->oldest_undelivered, 1);
-	fprintf(j->out, "}, \"in\": {\"streams\": %lld, \"applied\": %lld}, "
+	json_field(out, "oldest_undelivered", s->oldest_undelivered, 1);
+	fprintf(out, "}, \"in\": {\"streams\": %lld, \"applied\": %lld}, "
 	    "\"digests\": {", (long long)s->streams_in,
 	    (long long)s->next_in_total);
-	json_field(j->out, "compared", s->checked_at, 0);
-	json_field(j->out, "error", s->check_error, 0);
-	fprintf(j->out, "\"citizens\": %lld, \"differ\": %lld, "
-	    "\"in_flight\": %lld}}", (long long)s->checked_citizens,
+	json_field(out, "compared", s->checked_at, 0);
+	json_field(out, "error", s->check_error, 0);
+	fprintf(out, "\"citizens\": %lld, \"differ\": %lld, "
+	    "\"in_flight\": %lld}", (long long)s->checked_citizens,
 	    (long long)s->checked_differ, (long long)s->checked_in_flight);
-	return 0;
 }
 
 static int
 write_sync(struct kp_local *l, FILE *out, void *arg, struct kp_err *err)
 {
-	struct rows j = { out, l->gw, 0 };
+	struct kp_links links;
 
 	(void)arg;
-	fputs("[", out);
-	if (kp_store_link_status(l->gw->store, link_row, &j, err) != KP_OK)
+	if (kp_status_links(l->gw, 0, &links, err) != KP_OK)
 		return KP_ERR_STORE;
-	fputs(j.n ? "\n]\n" : "]\n", out);
+	fputs("[", out);
+	for (size_t i = 0; i < links.n; i++) {
+		fprintf(out, "%s\n  {", i > 0 ? "," : "");
+		link_json(out, &links.v[i]);
+		fputs("}", out);
+	}
+	fputs(links.n ? "\n]\n" : "]\n", out);
+	kp_status_links_clear(&links);
 	return KP_OK;
 }
 
 static void
-ask_free(struct ask *a)
+job_free(struct local_job *j)
 {
-	free(a->bsn);
-	free(a->doel);
-	free(a->text);
-	free(a);
+	if (j->free_arg != NULL)
+		j->free_arg(j->arg);
+	free(j->text);
+	free(j);
 }
 
-/* On the base: the question's connection closed before its answer. */
+/* On the base: the request's connection closed before its answer. */
 static void
-ask_gone(void *arg)
+job_gone(void *arg)
 {
-	struct ask *a = arg;
+	struct local_job *j = arg;
 
-	a->req = NULL;
+	j->req = NULL;
+}
+
+static const char *
+reason_of(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 409: return "Conflict";
+	case 422: return "Unprocessable Entity";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
 }
 
 /* On the base: send the answer the thread prepared. */
 static void
-ask_done(evutil_socket_t fd, short what, void *arg)
+job_done(evutil_socket_t fd, short what, void *arg)
 {
-	struct ask *a = arg;
+	struct local_job *j = arg;
 
 	(void)fd;
 	(void)what;
-	if (a->req != NULL) {
-		kp_guard_on_close(a->l->guard, a->req, NULL, NULL);
-		kp_guard_answered(a->l->guard, a->req);
-		if (a->text == NULL)
-			evhttp_send_error(a->req, 500, NULL);
+	if (j->req != NULL) {
+		kp_guard_on_close(j->l->guard, j->req, NULL, NULL);
+		kp_guard_answered(j->l->guard, j->req);
+		if (j->text == NULL)
+			evhttp_send_error(j->req, 500, NULL);
 		else
-			kp_http_reply(a->req, a->code, a->reason, a->type, a->text, a->len);
+			kp_http_reply(j->req, j->code, reason_of(j->code),
+			    j->type != NULL ? j->type : "text/plain; charset=utf-8",
+			    j->text, j->len);
 	}
-	ask_free(a);
+	job_free(j);
 }
 
 static void *
-ask_main(void *arg)
+job_main(void *arg)
 {
-	struct ask *a = arg;
-	struct kp_local *l = a->l;
-	struct kp_context ctx;
-	struct kp_err err;
+	struct local_job *j = arg;
+	struct kp_local *l = j->l;
 	struct timeval now = { 0, 0 };
-	FILE *mem = open_memstream(&a->text, &a->len);
+	FILE *mem = open_memstream(&j->text, &j->len);
 
 	if (mem != NULL) {
-		if (kp_context_ask(l->gw, a->partner, a->bsn, a->doel, &ctx,
-		    &err) == KP_OK) {
-			a->code = 200;
-			a->reason = "OK";
-			a->type = "application/json";
-			kp_context_json(&ctx, a->partner->oin, a->bsn, a->doel, mem);
-			kp_context_clear(&ctx);
-		} else {
-			/* refused by the partner (its Fo03), or not asked at all */
-			a->code = err.status == KP_ERR_PROTOCOL ? 422 :
-			    err.status == KP_ERR_USAGE ? 400 : 502;
-			a->reason = a->code == 422 ? "Unprocessable Entity" :
-			    a->code == 400 ? "Bad Request" : "Bad Gateway";
-			a->type = "text/plain; charset=utf-8";
-			fprintf(mem, "%s\n", err.msg);
-		}
+		j->code = j->fn(l, j->arg, mem, &j->type);
 		fclose(mem);
 	}
-	if (event_base_once(l->base, -1, EV_TIMEOUT, ask_done, a, &now) != 0)
-		log_warnx("cannot hand a context answer back; dropped");
+	if (event_base_once(l->base, -1, EV_TIMEOUT, job_done, j, &now) != 0)
+		log_warnx("cannot hand a local answer back; dropped");
 	pthread_mutex_lock(&l->lock);
-	if (--l->asking == 0)
+	if (--l->running == 0)
 		pthread_cond_broadcast(&l->idle);
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
+}
+
+void
+local_on_thread(struct kp_local *l, struct evhttp_request *req,
+    local_run_fn fn, void *arg, void (*free_arg)(void *))
+{
+	struct local_job *j;
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		if (free_arg != NULL)
+			free_arg(arg);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	*j = (struct local_job){ .l = l, .req = req, .fn = fn, .arg = arg,
+	    .free_arg = free_arg };
+	kp_guard_on_close(l->guard, req, job_gone, j);
+	kp_guard_request(l->guard, req, 1);
+	pthread_mutex_lock(&l->lock);
+	l->running++;
+	pthread_mutex_unlock(&l->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&thread, &attr, job_main, j) != 0) {
+		pthread_mutex_lock(&l->lock);
+		l->running--;
+		pthread_mutex_unlock(&l->lock);
+		kp_guard_on_close(l->guard, req, NULL, NULL);
+		kp_guard_answered(l->guard, req);
+		kp_http_reply_text(req, 503, "Service Unavailable", "cannot "
+		    "take it now; try again\n");
+		job_free(j);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+static void
+ask_free(void *arg)
+{
+	struct ask *a = arg;
+
+	free(a->bsn);
+	free(a->doel);
+	free(a);
+}
+
+static int
+ask_run(struct kp_local *l, void *arg, FILE *out, const char **type)
+{
+	struct ask *a = arg;
+	struct kp_context ctx;
+	struct kp_err err;
+
+	if (kp_context_ask(l->gw, a->partner, a->bsn, a->doel, &ctx,
+	    &err) == KP_OK) {
+		*type = "application/json";
+		kp_context_json(&ctx, a->partner->oin, a->bsn, a->doel, out);
+		kp_context_clear(&ctx);
+		return 200;
+	}
+	/* refused by the partner (its Fo03), or not asked at all */
+	fprintf(out, "%s\n", err.msg);
+	return err.status == KP_ERR_PROTOCOL ? 422 :
+	    err.status == KP_ERR_USAGE ? 400 : 502;
 }
 
 /* GET /context?partner=P&bsn=N&doel=D: ask the partner, during a call. */
@@ -379,8 +424,6 @@ handle_context(struct kp_local *l, struct evhttp_request *req)
 	const char *partner, *bsn, *doel;
 	const struct kp_profile *p;
 	struct ask *a = NULL;
-	pthread_attr_t attr;
-	pthread_t thread;
 
 	if (query(req, &q, "GET /context?partner=P&bsn=N&doel=D") != 0)
 		return;
@@ -405,28 +448,9 @@ handle_context(struct kp_local *l, struct evhttp_request *req)
 		evhttp_send_error(req, 500, NULL);
 		goto out;
 	}
-	a->l = l;
-	a->req = req;
 	a->partner = p;
-	kp_guard_on_close(l->guard, req, ask_gone, a);
-	kp_guard_request(l->guard, req, 1);
-	pthread_mutex_lock(&l->lock);
-	l->asking++;
-	pthread_mutex_unlock(&l->lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, ask_main, a) != 0) {
-		pthread_mutex_lock(&l->lock);
-		l->asking--;
-		pthread_mutex_unlock(&l->lock);
-		kp_guard_on_close(l->guard, req, NULL, NULL);
-		kp_guard_answered(l->guard, req);
-		kp_http_reply_text(req, 503, "Service Unavailable", "cannot ask now; "
-		    "try again\n");
-	} else {
-		a = NULL;	/* the thread's now */
-	}
-	pthread_attr_destroy(&attr);
+	local_on_thread(l, req, ask_run, a, ask_free);
+	a = NULL;	/* the thread's now */
 out:
 	if (a != NULL)
 		ask_free(a);
@@ -441,7 +465,12 @@ static const char usage_text[] =
     "                                   ask a partner for context (JSON)\n"
     "  GET  /queue[?partner=P][&state=S] the outbox (JSON)\n"
     "  GET  /sync                       per partner: streams, backlog, "
-    "digests (JSON)\n";
+    "digests (JSON)\n"
+    "  POST /consent/grant              form: bsn, partner, doel[, from, "
+    "until, via]\n"
+    "  POST /consent/withdraw           form: bsn, (partner, doel | id)\n"
+    "  POST /queue/retry, /queue/skip   form: id[, note]\n"
+    "  POST /sync/repair                form: partner[, bsn]\n";
 
 static void
 handle(struct evhttp_request *req, void *arg)
@@ -456,9 +485,9 @@ handle(struct evhttp_request *req, void *arg)
 		return;
 	if (path == NULL)
 		path = "";
-	if (strcmp(path, "/dossier") == 0 && cmd == EVHTTP_REQ_POST)
-		handle_put(l, req);
-	else if (strcmp(path, "/dossier") == 0 && is_get)
+	if (local_write_route(l, req, path))
+		return;
+	if (strcmp(path, "/dossier") == 0 && is_get)
 		handle_show(l, req);
 	else if (strcmp(path, "/context") == 0 && is_get)
 		handle_context(l, req);
@@ -529,7 +558,7 @@ kp_local_stop(struct kp_local *l)
 		return;
 	/* Questions still out: wait for them, then send their answers. */
 	pthread_mutex_lock(&l->lock);
-	while (l->asking > 0)
+	while (l->running > 0)
 		pthread_cond_wait(&l->idle, &l->lock);
 	pthread_mutex_unlock(&l->lock);
 	event_base_loop(l->base, EVLOOP_NONBLOCK);

@@ -5,6 +5,11 @@
  *   POST /dossier          body: kd:lokaleWijziging  -> 200 text, or 422
  *                          "KPnnn: what" (nothing stored)
  *   GET  /dossier?bsn=N    -> 200 application/json, the dossier as held
+ *   GET  /context, /queue, /sync: a partner's context, the outbox, the
+ *                          links (JSON)
+ *   POST /consent/..., /queue/..., /sync/repair: the operator's commands
+ *                          (local_write.c), so that a running gateway's
+ *                          writer is the store's only writer
  *
  * Protection is the file system: the socket is created mode 0660, so only
  * the gateway's user and group can connect; give the group to the systems

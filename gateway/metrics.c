@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "metrics.h"
 #include "profile.h"
+#include "status.h"
 #include "store.h"
 #include "tls.h"
 #include "util.h"
@@ -222,40 +223,33 @@ messages(FILE *out, const char *name, const char *how,
 			    (uintmax_t)atomic_load(&counts[t * noutcomes + i]));
 }
 
-struct outbox_out {
-	FILE		*out;
-	int64_t		 now_ms;
-	int		 pass;	/* 0 backlog, 1 parked, 2 oldest age, 3 KP031 */
-};
-
-static int
-outbox_line(void *arg, const struct kp_link_status *s)
+/* One line of one of the outbox gauges (pass) for link l. */
+static void
+outbox_line(FILE *out, int pass, int64_t now_ms, const struct kp_link *l)
 {
-	struct outbox_out *o = arg;
 	int64_t created;
 
-	switch (o->pass) {
+	switch (pass) {
 	case 0:
-		fprintf(o->out, "ketenpoort_outbox_backlog{partner=\"%s\"} %lld\n",
-		    s->partner_oin, (long long)(s->pending + s->parked));
+		fprintf(out, "ketenpoort_outbox_backlog{partner=\"%s\"} %lld\n",
+		    l->partner_oin, (long long)(l->pending + l->parked));
 		break;
 	case 1:
-		fprintf(o->out, "ketenpoort_outbox_parked{partner=\"%s\"} %lld\n",
-		    s->partner_oin, (long long)s->parked);
+		fprintf(out, "ketenpoort_outbox_parked{partner=\"%s\"} %lld\n",
+		    l->partner_oin, (long long)l->parked);
 		break;
 	case 3:
-		fprintf(o->out, "ketenpoort_outbox_stream_conflicts{partner=\"%s\"} "
-		    "%lld\n", s->partner_oin, (long long)s->conflicts);
+		fprintf(out, "ketenpoort_outbox_stream_conflicts{partner=\"%s\"} "
+		    "%lld\n", l->partner_oin, (long long)l->conflicts);
 		break;
 	default:
-		fprintf(o->out, "ketenpoort_outbox_oldest_age_seconds{partner="
-		    "\"%s\"} %.3f\n", s->partner_oin,
-		    s->oldest_undelivered[0] != '\0' &&
-		    kp_time_parse_iso(s->oldest_undelivered, &created) == 0 &&
-		    created <= o->now_ms ? (double)(o->now_ms - created) / 1000 : 0.0);
+		fprintf(out, "ketenpoort_outbox_oldest_age_seconds{partner="
+		    "\"%s\"} %.3f\n", l->partner_oin,
+		    l->oldest_undelivered[0] != '\0' &&
+		    kp_time_parse_iso(l->oldest_undelivered, &created) == 0 &&
+		    created <= now_ms ? (double)(now_ms - created) / 1000 : 0.0);
 		break;
 	}
-	return 0;
 }
 
 static void
@@ -280,7 +274,8 @@ kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 		  "outbox rows parked because the partner had applied another "
 		  "notice under their volgnummer (KP031; queue retry renumbers)" },
 	};
-	struct outbox_out o = { .out = out, .now_ms = kp_now_ms() };
+	struct kp_links links = { 0 };
+	int64_t now_ms = kp_now_ms();
 	const struct kp_profiles *ps;
 	time_t now = time(NULL);
 
@@ -320,14 +315,17 @@ kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 	histogram(out, "ketenpoort_exchange_duration_seconds", "time of one "
 	    "exchange with a partner (connect, send, verified answer)",
 	    &latency[KP_METRIC_OUT]);
-	for (o.pass = 0; o.pass < 4; o.pass++) {
+	/* the outbox gauges: one reading of the links, four passes over it */
+	if (gw->store != NULL && kp_status_links(gw, 0, &links, err) != KP_OK)
+		return KP_ERR_STORE;
+	for (int pass = 0; pass < 4; pass++) {
 		fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n",
-		    outbox_help[o.pass][0], outbox_help[o.pass][1],
-		    outbox_help[o.pass][0]);
-		if (gw->store != NULL &&
-		    kp_store_link_status(gw->store, outbox_line, &o, err) != KP_OK)
-			return KP_ERR_STORE;
+		    outbox_help[pass][0], outbox_help[pass][1],
+		    outbox_help[pass][0]);
+		for (size_t i = 0; i < links.n; i++)
+			outbox_line(out, pass, now_ms, &links.v[i]);
 	}
+	kp_status_links_clear(&links);
 	fprintf(out, "# HELP ketenpoort_certificate_expiry_days days until a "
 	    "certificate expires (negative: expired): ours, and the newest each "
 	    "partner presented\n"

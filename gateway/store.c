@@ -17,6 +17,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_txn.h"
 #include "util.h"
 
 int
@@ -315,14 +316,62 @@ store_insert_message(struct kp_store *st, const char *direction,
 	return KP_OK;
 }
 
-/* Keep a partner's checkpoint, with the message that brought it. */
-static int
-witness_locked(struct kp_store *st, const struct kp_checkpoint *c,
-    int64_t message_rowid, struct kp_err *err)
+int
+kp_txn_replay(struct kp_txn *txn, const char *partner_oin,
+    const char *message_id, const char *referentienummer,
+    const char *body_digest, enum kp_replay *result, char **prior,
+    size_t *prior_len, struct kp_err *err)
+{
+	return replay_locked(txn->st, txn->st->db, partner_oin, message_id,
+	    referentienummer, body_digest, result, prior, prior_len, err);
+}
+
+int
+kp_txn_replay_put(struct kp_txn *txn, const char *partner_oin,
+    const char *message_id, const char *referentienummer,
+    const char *body_digest, int64_t message, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO replay (partner_oin, "
+	    "message_id, referentienummer, body_digest, message, at) "
+	    "VALUES (?, ?, ?, ?, ?, ?)";
+	struct kp_store *st = txn->st;
+	struct kp_stmt *stmt;
+	char now[32];
+	int ret;
+
+	kp_time_iso(kp_now_ms(), now);
+	if ((stmt = store_stmt_get(st, st->db, STMT_REPLAY_INSERT, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare replay insert");
+	kp_db_bind_text(stmt, 1, partner_oin);
+	kp_db_bind_text(stmt, 2, message_id);
+	kp_db_bind_text(stmt, 3, referentienummer);
+	kp_db_bind_text(stmt, 4, body_digest);
+	kp_db_bind_int(stmt, 5, message);
+	kp_db_bind_text(stmt, 6, now);
+	ret = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
+	    store_fail(st, err, "cannot write replay row");
+	kp_db_reset(stmt);
+	return ret;
+}
+
+int
+kp_txn_message_put(struct kp_txn *txn, const struct kp_inbound_commit *c,
+    int64_t *id, struct kp_err *err)
+{
+	return store_insert_message(txn->st, "in", c->partner_oin,
+	    c->message_id, c->referentienummer, c->berichtcode, c->entiteittype,
+	    c->root, c->bytes, c->len, c->bytes_sha256, c->response,
+	    c->response_len, "accepted", id, err);
+}
+
+int
+kp_txn_witness(struct kp_txn *txn, const struct kp_checkpoint *c,
+    int64_t message, struct kp_err *err)
 {
 	static const char sql[] = "INSERT INTO witnessed (partner_oin, seq, "
 	    "hash, at, signature, cert, message, received_at) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+	struct kp_store *st = txn->st;
 	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
@@ -336,258 +385,12 @@ witness_locked(struct kp_store *st, const struct kp_checkpoint *c,
 	kp_db_bind_text(stmt, 4, c->at);
 	kp_db_bind_text(stmt, 5, c->signature);
 	kp_db_bind_text(stmt, 6, c->cert);
-	kp_db_bind_int(stmt, 7, message_rowid);
+	kp_db_bind_int(stmt, 7, message);
 	kp_db_bind_text(stmt, 8, now);
 	rc = kp_db_step(stmt);
 	kp_db_finalize(stmt);
 	return rc == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot keep the witnessed checkpoint");
-}
-
-/* The rows of an accepted message; inside the caller's savepoint. */
-static int
-apply_commit(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
-{
-	static const char replay_sql[] = "INSERT INTO replay (partner_oin, "
-	    "message_id, referentienummer, body_digest, message, at) "
-	    "VALUES (?, ?, ?, ?, ?, ?)";
-	const struct kp_inbound_commit *c = &job->commit;
-	struct kp_audit a = {
-		.direction = "in", .partner_oin = c->partner_oin,
-		.message_id = c->message_id, .berichtcode = c->berichtcode,
-		.entiteittype = c->entiteittype, .outcome = "accepted",
-		.bytes_sha256 = c->bytes_sha256,
-		.bsn = c->notice != NULL ? c->notice->bsn : c->bsn,
-		.doel = c->doel,
-	};
-	struct kp_stmt *stmt;
-	char now[32], detail[160], record[160];
-	uint64_t expected = 0, kept_from = 1;
-	int64_t message_rowid;
-	int ret;
-
-	job->verdict = KP_F_NONE;
-	job->queued = 0;
-	if ((ret = replay_locked(st, st->db, c->partner_oin, c->message_id,
-	    c->referentienummer, c->body_digest, &job->race, &job->prior,
-	    &job->prior_len, err)) != KP_OK)
-		return ret;
-	if (job->race == KP_REPLAY_SAME) {
-		a.outcome = "duplicate";
-		return store_audit_locked(st, &a, err);
-	}
-	if (job->race == KP_REPLAY_CONFLICT) {
-		snprintf(detail, sizeof(detail), "wsa:MessageID or "
-		    "referentienummer %.40s was used before with another body",
-		    c->referentienummer != NULL ? c->referentienummer : "");
-		a.outcome = "rejected";
-		a.code = "KP013";
-		a.detail = detail;
-		return store_audit_locked(st, &a, err);
-	}
-	if (c->notice != NULL) {
-		kp_audit_record(record, sizeof(record), c->notice->entiteittype,
-		    c->notice->bron, c->notice->identificatie,
-		    c->notice->bronversie);
-		a.record = record;
-		if ((ret = store_stream_expected(st, c->partner_oin,
-		    c->notice->partitie, &expected, &kept_from, err)) != KP_OK)
-			return ret;
-	}
-	if (c->notice != NULL && c->notice->volgnummer < expected) {
-		char applied[200];
-		int same;
-
-		if ((ret = store_stream_behind(st, c->partner_oin, c->notice,
-		    kept_from, &same, applied, sizeof(applied), err)) != KP_OK)
-			return ret;
-		if (!same) {
-			/* Another notice under a used number: never lost silently. */
-			job->verdict = KP_F_031;
-			job->expected = expected;
-			snprintf(job->verdict_msg, sizeof(job->verdict_msg),
-			    "volgnummer %llu on partitie %u was used by another "
-			    "notice (%.100s); nothing applied; expected %llu",
-			    (unsigned long long)c->notice->volgnummer,
-			    c->notice->partitie, applied,
-			    (unsigned long long)expected);
-			goto refused;
-		}
-		a.outcome = "duplicate";
-		snprintf(detail, sizeof(detail), "volgnummer %llu on partitie %u "
-		    "was applied before: a resend, nothing applied",
-		    (unsigned long long)c->notice->volgnummer,
-		    c->notice->partitie);
-		a.detail = detail;
-	}
-	if (c->notice != NULL && c->notice->volgnummer > expected) {
-		/* A gap: the sender resends this stream from expected. */
-		job->verdict = KP_F_030;
-		job->expected = expected;
-		snprintf(job->verdict_msg, sizeof(job->verdict_msg), "volgnummer "
-		    "%llu on partitie %u, expected %llu: resend from there",
-		    (unsigned long long)c->notice->volgnummer,
-		    c->notice->partitie, (unsigned long long)expected);
-		goto refused;
-	}
-	if ((ret = store_insert_message(st, "in", c->partner_oin, c->message_id,
-	    c->referentienummer, c->berichtcode, c->entiteittype, c->root,
-	    c->bytes, c->len, c->bytes_sha256, c->response, c->response_len,
-	    "accepted", &message_rowid, err)) != KP_OK)
-		return ret;
-	a.message = message_rowid;
-	if (c->checkpoint != NULL && (ret = witness_locked(st, c->checkpoint,
-	    message_rowid, err)) != KP_OK)
-		return ret;
-	if (c->notice != NULL && c->notice->intrekking &&
-	    c->notice->volgnummer == expected)
-		a.outcome = "retraction applied";
-	if (c->notice != NULL && c->notice->volgnummer == expected) {
-		enum record_outcome rec = RECORD_APPLIED;
-		uint64_t held;
-
-		if (c->notice->intrekking) {
-			if ((ret = store_record_retract(st, c->notice, c->partner_oin,
-			    &rec, job->verdict_msg, sizeof(job->verdict_msg),
-			    err)) != KP_OK)
-				return ret;
-			if (rec == RECORD_STALE) {
-				job->verdict = KP_F_022;
-				return KP_ERR_PROTOCOL;
-			}
-		} else if ((ret = store_record_apply(st, c->notice, c->partner_oin,
-		    message_rowid, &rec, &held, err)) != KP_OK)
-			return ret;
-		if (rec == RECORD_STALE) {
-			job->verdict = KP_F_023;
-			snprintf(job->verdict_msg, sizeof(job->verdict_msg),
-			    "%s %s of %s: bronversie %llu is not higher than the "
-			    "%llu held", c->notice->entiteittype,
-			    c->notice->identificatie, c->notice->bron,
-			    (unsigned long long)c->notice->bronversie,
-			    (unsigned long long)held);
-			/* the caller's savepoint rollback undoes the message */
-			return KP_ERR_PROTOCOL;
-		}
-		if ((ret = store_stream_advance(st, c->partner_oin,
-		    c->notice->partitie, expected + 1, err)) != KP_OK ||
-		    (ret = store_stream_applied_put(st, c->partner_oin, c->notice,
-		    err)) != KP_OK)
-			return ret;
-		/* Applied here: it goes on to the partners entitled to it. */
-		if (rec == RECORD_APPLIED && (ret = store_enqueue_locked(st, c->notice,
-		    c->fanout, c->nfanout, ENQ_CHANGE, "relayed", &job->queued,
-		    err)) != KP_OK)
-			return ret;
-	}
-	kp_time_iso(kp_now_ms(), now);
-	if ((stmt = store_stmt_get(st, st->db, STMT_REPLAY_INSERT, replay_sql)) == NULL)
-		return store_fail(st, err, "cannot prepare replay insert");
-	kp_db_bind_text(stmt, 1, c->partner_oin);
-	kp_db_bind_text(stmt, 2, c->message_id);
-	kp_db_bind_text(stmt, 3, c->referentienummer);
-	kp_db_bind_text(stmt, 4, c->body_digest);
-	kp_db_bind_int(stmt, 5, message_rowid);
-	kp_db_bind_text(stmt, 6, now);
-	ret = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
-	    store_fail(st, err, "cannot write replay row");
-	kp_db_reset(stmt);
-	if (ret != KP_OK)
-		return ret;
-	if ((ret = store_audit_locked(st, &a, err)) != KP_OK)
-		return ret;
-	/* a context answer: each record disclosed or withheld, after it */
-	for (size_t i = 0; i < c->ndecisions; i++) {
-		struct kp_audit d = c->decisions[i];
-
-		d.message = message_rowid;
-		d.message_id = c->message_id;
-		if ((ret = store_audit_locked(st, &d, err)) != KP_OK)
-			return ret;
-	}
-	return KP_OK;
-refused:
-	a.outcome = "rejected";
-	a.code = kp_fault_code(job->verdict);
-	a.detail = job->verdict_msg;
-	return store_audit_locked(st, &a, err);
-}
-
-/*
- * A local change: the record, one outbox row per entitled partner with the
- * projection it may see, and the audit rows, in the caller's savepoint.
- */
-static int
-apply_local(struct kp_store *st, struct kp_store_job *job, struct kp_err *err)
-{
-	const struct kp_local_change *lc = &job->local;
-	const struct kp_notice *n = lc->notice;
-	char record[160];
-	struct kp_audit a = {
-		.direction = "local", .partner_oin = lc->our_oin,
-		.entiteittype = n->entiteittype, .outcome = "stored",
-		.bsn = n->bsn, .record = record,
-	};
-	enum record_outcome rec = RECORD_APPLIED;
-	char detail[200], soort[2] = { n->mutatiesoort, '\0' };
-	uint64_t held;
-	int ret;
-
-	job->verdict = KP_F_NONE;
-	job->queued = 0;
-	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
-	    n->identificatie, n->bronversie);
-	if ((ret = store_record_apply(st, n, NULL, 0, &rec, &held, err)) != KP_OK)
-		return ret;
-	if (rec == RECORD_STALE) {
-		job->verdict = KP_F_023;
-		snprintf(job->verdict_msg, sizeof(job->verdict_msg), "%s %s: "
-		    "bronversie %llu is not higher than the %llu held; raise it",
-		    n->entiteittype, n->identificatie,
-		    (unsigned long long)n->bronversie, (unsigned long long)held);
-		return KP_ERR_PROTOCOL;
-	}
-	if (rec == RECORD_SAME) {
-		a.outcome = "duplicate";
-		snprintf(detail, sizeof(detail), "%s %s bronversie %llu: already "
-		    "held, nothing sent", n->entiteittype, n->identificatie,
-		    (unsigned long long)n->bronversie);
-		a.detail = detail;
-		return store_audit_locked(st, &a, err);
-	}
-	if ((ret = store_enqueue_locked(st, n, lc->fanout, lc->nfanout, ENQ_CHANGE,
-	    "local change", &job->queued, err)) != KP_OK)
-		return ret;
-	snprintf(detail, sizeof(detail), "%s %s %s bronversie %llu; queued for "
-	    "%zu partners", soort, n->entiteittype, n->identificatie,
-	    (unsigned long long)n->bronversie, lc->nfanout);
-	a.detail = detail;
-	return store_audit_locked(st, &a, err);
-}
-
-/* A notice refused inside its savepoint (stale): only its audit row stays. */
-static int
-refuse_after_rollback(struct kp_store *st, struct kp_store_job *job,
-    struct kp_err *err)
-{
-	const struct kp_inbound_commit *c = &job->commit;
-	struct kp_audit a = {
-		.direction = "in", .partner_oin = c->partner_oin,
-		.message_id = c->message_id, .berichtcode = c->berichtcode,
-		.entiteittype = c->entiteittype, .outcome = "rejected",
-		.code = kp_fault_code(job->verdict), .bytes_sha256 = c->bytes_sha256,
-		.detail = job->verdict_msg,
-		.bsn = c->notice != NULL ? c->notice->bsn : NULL,
-	};
-
-	if (job->kind == KP_JOB_LOCAL) {
-		a.direction = "local";
-		a.partner_oin = job->local.our_oin;
-		a.entiteittype = job->local.notice->entiteittype;
-		a.bytes_sha256 = NULL;
-		a.bsn = job->local.notice->bsn;
-	}
-	return store_audit_locked(st, &a, err);
 }
 
 /*
@@ -599,6 +402,7 @@ static void
 apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 {
 	struct kp_store_job *job, *next;
+	struct kp_txn txn = { st };
 	struct kp_err err;
 	int batch_ok;
 
@@ -611,20 +415,9 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		job->status = KP_ERR_STORE;
 		if (!batch_ok || store_exec(st, "SAVEPOINT job", &err) != KP_OK)
 			continue;
-		switch (job->kind) {
-		case KP_JOB_COMMIT:
-			job->status = apply_commit(st, job, &err);
-			break;
-		case KP_JOB_LOCAL:
-			job->status = apply_local(st, job, &err);
-			break;
-		case KP_JOB_DELIVERED:
-			job->status = store_apply_delivered(st, job, &err);
-			break;
-		default:
-			job->status = store_audit_locked(st, &job->audit, &err);
-			break;
-		}
+		job->status = job->apply != NULL ? job->apply(&txn, job, &err) :
+		    kp_fail(&err, KP_ERR_STORE, "%s: a write that says not what "
+		    "it does", st->path);
 		if (job->status != KP_OK) {
 			if (job->status == KP_ERR_STORE)
 				log_warnx("%s; not acknowledged", err.msg);
@@ -634,7 +427,8 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		}
 		store_exec(st, "RELEASE SAVEPOINT job", NULL);
 		if (job->status == KP_ERR_PROTOCOL)
-			job->status = refuse_after_rollback(st, job, &err);
+			job->status = job->refused != NULL ?
+			    job->refused(&txn, job, &err) : KP_OK;
 	}
 	if (batch_ok && store_exec(st, "COMMIT", &err) != KP_OK) {
 		store_exec(st, "ROLLBACK", NULL);
@@ -802,7 +596,7 @@ open_latch(struct kp_store_job *job, void *arg)
 
 /* Submit and wait for it, whether a writer runs or not. */
 void
-store_submit_wait(struct kp_store *st, struct kp_store_job *job)
+kp_store_submit_wait(struct kp_store *st, struct kp_store_job *job)
 {
 	struct kp_latch latch;
 
@@ -811,54 +605,6 @@ store_submit_wait(struct kp_store *st, struct kp_store_job *job)
 	job->arg = &latch;
 	kp_store_submit(st, job);
 	kp_latch_wait(&latch);
-}
-
-int
-kp_store_local_change(struct kp_store *st, const struct kp_local_change *lc,
-    kp_fault *verdict, char *msg, size_t msglen, size_t *queued,
-    struct kp_err *err)
-{
-	struct kp_store_job job = { .kind = KP_JOB_LOCAL, .local = *lc };
-
-	store_submit_wait(st, &job);
-	*verdict = job.verdict;
-	*queued = job.queued;
-	snprintf(msg, msglen, "%s", job.verdict_msg);
-	if (job.status != KP_OK)
-		return kp_fail(err, KP_ERR_STORE, "%s: cannot store the change; "
-		    "nothing of it was kept (is the disk or store_max_mb full?)",
-		    st->path);
-	return KP_OK;
-}
-
-int
-kp_store_audit(struct kp_store *st, const struct kp_audit *a,
-    struct kp_err *err)
-{
-	struct kp_store_job job = { .kind = KP_JOB_AUDIT, .audit = *a };
-
-	store_submit_wait(st, &job);
-	if (job.status != KP_OK)
-		return kp_fail(err, KP_ERR_STORE, "%s: cannot write audit row",
-		    st->path);
-	return KP_OK;
-}
-
-int
-kp_store_commit_inbound(struct kp_store *st, const struct kp_inbound_commit *c,
-    enum kp_replay *result, char **response, size_t *response_len,
-    struct kp_err *err)
-{
-	struct kp_store_job job = { .kind = KP_JOB_COMMIT, .commit = *c };
-
-	store_submit_wait(st, &job);
-	*result = job.race;
-	*response = job.prior;
-	*response_len = job.prior_len;
-	if (job.status != KP_OK)
-		return kp_fail(err, KP_ERR_STORE, "%s: cannot store message %s",
-		    st->path, c->message_id);
-	return KP_OK;
 }
 
 int

@@ -63,8 +63,6 @@ struct kp_audit {
 void	kp_store_set_audit_key(struct kp_store *store,
 	    const unsigned char key[32]);
 
-int	kp_store_audit(struct kp_store *store, const struct kp_audit *a,
-	    struct kp_err *err);
 
 enum kp_replay { KP_REPLAY_NEW, KP_REPLAY_SAME, KP_REPLAY_CONFLICT };
 
@@ -154,8 +152,22 @@ struct kp_delivery {
 	const struct kp_outbound_record	*record;
 };
 
+struct kp_txn;
+
 struct kp_store_job {
 	enum kp_job_kind		 kind;
+	/*
+	 * What it does, in the writer's transaction and its own savepoint
+	 * (apply.h sets both from kind): KP_OK, KP_ERR_PROTOCOL when it is
+	 * refused (verdict set; the savepoint is undone and refused() writes
+	 * what stays), or KP_ERR_STORE.
+	 */
+	int				(*apply)(struct kp_txn *txn,
+					    struct kp_store_job *job,
+					    struct kp_err *err);
+	int				(*refused)(struct kp_txn *txn,
+					    struct kp_store_job *job,
+					    struct kp_err *err);
 	struct kp_inbound_commit	 commit;	/* KP_JOB_COMMIT */
 	struct kp_audit			 audit;		/* KP_JOB_AUDIT */
 	struct kp_local_change		 local;		/* KP_JOB_LOCAL */
@@ -175,18 +187,6 @@ struct kp_store_job {
 };
 
 /*
- * Apply a job durably.  A COMMIT of a notice follows PROTOCOL.md 4.1 and
- * 4.2 in the same transaction: its volgnummer against the stream (ahead:
- * verdict KP030 with expected; behind: acknowledged, nothing applied), then
- * its record against the version held (stale: KP023; same version and
- * content: a duplicate, acknowledged); a refused notice stores only its
- * audit row.  A COMMIT whose MessageID or referentienummer is
- * already taken writes no message but its own audit row instead: outcome
- * "duplicate" (same body; prior holds the answer given then) or "rejected"
- * with KP013 (another body).  done() runs in the writer's thread, or in the
- * caller's before kp_store_submit returns when no writer runs.
- */
-/*
  * Can the store take writes?  0, or -1 with why: the last batch of writes
  * failed (until one commits), the file system says it is read-only, a
  * file cannot be created next to the store (a file system the kernel made
@@ -194,30 +194,29 @@ struct kp_store_job {
  * why says which, or where the store is.
  */
 int	kp_store_health(struct kp_store *st, char *why, size_t len);
+/*
+ * Apply a job durably: its apply() in the next batch's transaction, then
+ * its done(), in the writer's thread, or in the caller's before this
+ * returns when no writer runs.  A COMMIT of a notice follows PROTOCOL.md
+ * 4.1 and 4.2 in the same transaction: its volgnummer against the stream
+ * (ahead: verdict KP030 with expected; behind: acknowledged, nothing
+ * applied, or KP031 when another notice holds the number), then its record
+ * against the version held (stale: KP023; same version and content: a
+ * duplicate, acknowledged); a refused notice stores only its audit row.  A
+ * COMMIT whose MessageID or referentienummer is already taken writes no
+ * message but its own audit row instead: outcome "duplicate" (same body;
+ * prior holds the answer given then) or "rejected" with KP013 (another
+ * body).
+ */
 void	kp_store_submit(struct kp_store *store, struct kp_store_job *job);
+/* The same, waiting for it (done and arg are the wait's). */
+void	kp_store_submit_wait(struct kp_store *store, struct kp_store_job *job);
 int	kp_store_writer_start(struct kp_store *store, struct kp_err *err);
 /* Apply what is queued, then stop the writer. */
 void	kp_store_writer_stop(struct kp_store *store);
 /* Jobs waiting for the writer: the load-shedding signal. */
 size_t	kp_store_pending(struct kp_store *store);
 
-/*
- * kp_store_submit for one COMMIT, waiting for it: the message, its replay
- * row with our response and its audit row in one transaction, or (race)
- * only the audit row of the duplicate or KP013.
- */
-int	kp_store_commit_inbound(struct kp_store *store,
-	    const struct kp_inbound_commit *c, enum kp_replay *result,
-	    char **response, size_t *response_len, struct kp_err *err);
-
-/*
- * A local change, waiting for it: the record (KP023 in *verdict when its
- * bronversie is not higher than held, with msg), an outbox row per fan-out
- * entry on the next volgnummer of that partner's partitie, the audit rows.
- */
-int	kp_store_local_change(struct kp_store *store,
-	    const struct kp_local_change *lc, kp_fault *verdict, char *msg,
-	    size_t msglen, size_t *queued, struct kp_err *err);
 
 struct kp_outbound_record {
 	const char	*partner_oin;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_txn.h"
 #include "util.h"
 
 /* The newest entry of the chain: its seq and hash (0 and "" when none). */
@@ -50,6 +51,12 @@ audit_head(struct kp_store *st, int64_t *seq, char hash[65],
  * Append a to the chain, inside the caller's transaction: the next seq,
  * the citizen as a pseudonym, hash over the previous entry's hash.
  */
+int
+kp_txn_audit(struct kp_txn *txn, const struct kp_audit *a, struct kp_err *err)
+{
+	return store_audit_locked(txn->st, a, err);
+}
+
 int
 store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 {

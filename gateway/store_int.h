@@ -102,40 +102,13 @@ int	store_insert_message(struct kp_store *st, const char *direction,
 	    const char *bytes, size_t len, const char *sha,
 	    const char *response, size_t response_len, const char *outcome,
 	    int64_t *id, struct kp_err *err);
-void	store_submit_wait(struct kp_store *st, struct kp_store_job *job);
 
 /* The audit room (store_audit.c): entries before this version, chained. */
 int	store_chain_unchained(struct kp_store *st, struct kp_err *err);
 
-/* Incoming streams (store_streams.c), inside the apply's transaction. */
-int	store_stream_expected(struct kp_store *st, const char *partner,
-	    uint32_t partitie, uint64_t *expected, uint64_t *kept_from,
-	    struct kp_err *err);
-int	store_stream_applied_put(struct kp_store *st, const char *partner,
-	    const struct kp_notice *n, struct kp_err *err);
-int	store_stream_behind(struct kp_store *st, const char *partner,
-	    const struct kp_notice *n, uint64_t kept_from, int *same, char *why,
-	    size_t whylen, struct kp_err *err);
-int	store_stream_advance(struct kp_store *st, const char *partner,
-	    uint32_t partitie, uint64_t next, struct kp_err *err);
-
-/* Records (store_records.c), inside the caller's transaction. */
-enum record_outcome { RECORD_APPLIED, RECORD_SAME, RECORD_STALE };
-int	store_record_apply(struct kp_store *st, const struct kp_notice *n,
-	    const char *from_oin, int64_t message_rowid,
-	    enum record_outcome *out, uint64_t *held_version,
-	    struct kp_err *err);
-int	store_record_retract(struct kp_store *st, const struct kp_notice *n,
-	    const char *from_oin, enum record_outcome *out, char *why,
-	    size_t whylen, struct kp_err *err);
-
-/* The outbox (store_outbox.c), under st->lock in a transaction. */
-enum enqueue_mode { ENQ_CHANGE, ENQ_RECONCILE, ENQ_FORCE };
-int	store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
-	    const struct kp_fanout *fanout, size_t nfanout,
-	    enum enqueue_mode mode, const char *why, size_t *queued,
-	    struct kp_err *err);
-int	store_apply_delivered(struct kp_store *st, struct kp_store_job *job,
-	    struct kp_err *err);
+/* The writer's transaction, as a job's apply gets it (store_txn.h). */
+struct kp_txn {
+	struct kp_store	*st;
+};
 
 #endif

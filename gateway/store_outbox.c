@@ -17,6 +17,7 @@
 #include "kd.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_txn.h"
 #include "util.h"
 
 /* Take the next volgnummer of our stream to partner on partitie. */
@@ -95,18 +96,20 @@ partner_holds(struct kp_store *st, const char *partner,
  * inside the caller's transaction.  why says what made it (a local change,
  * a relay, a repair, a consent change) in the audit entries.
  *
- * mode ENQ_CHANGE (n just changed): DISCLOSE always; DELETE and RETRACT
+ * mode KP_ENQ_CHANGE (n just changed): DISCLOSE always; DELETE and RETRACT
  * only to a partner that holds a copy; WITHHOLD retracts a copy the
- * partner holds, else it is audited as withheld.  ENQ_RECONCILE (consents
+ * partner holds, else it is audited as withheld.  KP_ENQ_RECONCILE (consents
  * changed, n did not): only what changes the partner's state — a DISCLOSE
  * of a version it does not hold yet, a retraction of a copy it holds.
- * ENQ_FORCE (repair): DISCLOSE and DELETE always, retractions as they are.
+ * KP_ENQ_FORCE (repair): DISCLOSE and DELETE always, retractions as they are.
  */
 int
-store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
-    const struct kp_fanout *fanout, size_t nfanout, enum enqueue_mode mode,
-    const char *why, size_t *queued, struct kp_err *err)
+kp_txn_enqueue(struct kp_txn *txn, const struct kp_notice *n,
+    const struct kp_fanout *fanout, size_t nfanout,
+    enum kp_enqueue_mode mode, const char *why, size_t *queued,
+    struct kp_err *err)
 {
+	struct kp_store *st = txn->st;
 	static const char put_sql[] = "INSERT INTO outbox (partner_oin, partitie, "
 	    "volgnummer, mutatiesoort, entiteittype, bron, identificatie, "
 	    "bronversie, bsn, fields, created_at, reden, basis, doel) "
@@ -131,13 +134,13 @@ store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 
 		/* What the partner holds matters, but for a plain disclosure. */
 		holds = 0;
-		if ((f->kind != KP_FAN_DISCLOSE || mode == ENQ_RECONCILE) &&
+		if ((f->kind != KP_FAN_DISCLOSE || mode == KP_ENQ_RECONCILE) &&
 		    (ret = partner_holds(st, f->partner_oin, n, &holds,
 		    &held_version, err)) != KP_OK)
 			return ret;
 		switch (f->kind) {
 		case KP_FAN_DISCLOSE:
-			if (mode == ENQ_RECONCILE && holds &&
+			if (mode == KP_ENQ_RECONCILE && holds &&
 			    held_version >= n->bronversie)
 				continue;
 			q.velden = f->velden;
@@ -145,7 +148,7 @@ store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 			q.doel = f->doel;
 			break;
 		case KP_FAN_DELETE:
-			if (!holds && mode != ENQ_FORCE)
+			if (!holds && mode != KP_ENQ_FORCE)
 				continue;
 			soort[0] = 'V';
 			break;
@@ -158,7 +161,7 @@ store_enqueue_locked(struct kp_store *st, const struct kp_notice *n,
 				q.basis = f->reason;
 				break;
 			}
-			if (f->kind == KP_FAN_WITHHOLD && mode == ENQ_CHANGE) {
+			if (f->kind == KP_FAN_WITHHOLD && mode == KP_ENQ_CHANGE) {
 				/* the decision not to disclose, on the record */
 				q.outcome = "withheld";
 				q.code = "KP021";
@@ -280,11 +283,12 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
 
 /* The rows of an acknowledged outbox row; inside the caller's savepoint. */
 int
-store_apply_delivered(struct kp_store *st, struct kp_store_job *job,
+kp_txn_outbox_delivered(struct kp_txn *txn, const struct kp_delivery *d,
     struct kp_err *err)
 {
-	const struct kp_outbox_row *row = job->delivery.row;
-	const struct kp_outbound_record *r = job->delivery.record;
+	struct kp_store *st = txn->st;
+	const struct kp_outbox_row *row = d->row;
+	const struct kp_outbound_record *r = d->record;
 	char sha[KP_SHA256_HEX_LEN + 1], now[32], record[160], velden[400];
 	struct kp_audit a = {
 		.direction = "out", .partner_oin = r->partner_oin,
@@ -319,14 +323,21 @@ store_apply_delivered(struct kp_store *st, struct kp_store_job *job,
 	return store_audit_locked(st, &a, err);
 }
 
+static int
+apply_delivered(struct kp_txn *txn, struct kp_store_job *job,
+    struct kp_err *err)
+{
+	return kp_txn_outbox_delivered(txn, &job->delivery, err);
+}
+
 int
 kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
     const struct kp_outbound_record *r, struct kp_err *err)
 {
 	struct kp_store_job job = { .kind = KP_JOB_DELIVERED,
-	    .delivery = { row, r } };
+	    .apply = apply_delivered, .delivery = { row, r } };
 
-	store_submit_wait(st, &job);
+	kp_store_submit_wait(st, &job);
 	if (job.status != KP_OK)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot mark outbox row "
 		    "%lld delivered", st->path, (long long)row->id);
@@ -588,14 +599,15 @@ kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
     const struct kp_fanout *fanout, size_t nfanout, int reconcile,
     const char *why, size_t *queued, struct kp_err *err)
 {
+	struct kp_txn txn = { st };
 	int ret;
 
 	*queued = 0;
 	pthread_mutex_lock(&st->lock);
 	if ((ret = store_begin(st, err)) != KP_OK)
 		goto out;
-	if ((ret = store_enqueue_locked(st, n, fanout, nfanout, reconcile ?
-	    ENQ_RECONCILE : ENQ_FORCE, why, queued, err)) != KP_OK ||
+	if ((ret = kp_txn_enqueue(&txn, n, fanout, nfanout, reconcile ?
+	    KP_ENQ_RECONCILE : KP_ENQ_FORCE, why, queued, err)) != KP_OK ||
 	    (ret = store_exec(st, "COMMIT", err)) != KP_OK) {
 		store_exec(st, "ROLLBACK", NULL);
 		*queued = 0;

@@ -1,7 +1,9 @@
 /*
- * store_records — records (PROTOCOL.md 4.2): applied by bronversie with
- * tombstones, retractions of a delivered copy, a consent change marked
- * for reconsideration; and the archived messages and records read back.
+ * store_records — the records room: a record as held, written, removed;
+ * a citizen marked for reconsideration when their consents change; and
+ * the archived messages and records read back.  Whether a record is
+ * applied (bronversie order, tombstones, retraction) is records.c's
+ * decision.
  */
 #include "autoconf.h"
 
@@ -14,16 +16,17 @@
 #include "kd.h"
 #include "store.h"
 #include "store_int.h"
+#include "store_txn.h"
 #include "util.h"
 
-/* A citizen's consents changed: their disclosures are to be reconsidered. */
-static int
-consent_mark(struct kp_store *st, const char *bsn, struct kp_err *err)
+int
+kp_txn_consent_mark(struct kp_txn *txn, const char *bsn, struct kp_err *err)
 {
 	static const char sql[] = "INSERT INTO consent_dirty (bsn, mark, at) "
 	    "VALUES (?1, (SELECT coalesce(max(mark), 0) + 1 FROM consent_dirty), "
 	    "?2) ON CONFLICT (bsn) DO UPDATE SET mark = excluded.mark, "
 	    "at = excluded.at";
+	struct kp_store *st = txn->st;
 	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
@@ -38,19 +41,48 @@ consent_mark(struct kp_store *st, const char *bsn, struct kp_err *err)
 	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot mark consent");
 }
 
-/*
- * PROTOCOL.md 4.2: apply n if its bronversie is higher than the version
- * held; a V leaves a tombstone with its version.  The same version with the
- * same content is a duplicate; anything else not higher is stale.
- */
 int
-store_record_apply(struct kp_store *st, const struct kp_notice *n,
-    const char *from_oin, int64_t message_rowid, enum record_outcome *out,
-    uint64_t *held_version, struct kp_err *err)
+kp_txn_record_get(struct kp_txn *txn, const char *entiteittype,
+    const char *bron, const char *identificatie, struct kp_held *held,
+    struct kp_err *err)
 {
-	static const char get_sql[] = "SELECT bronversie, deleted, fields_sha256 "
-	    "FROM record WHERE entiteittype = ? AND bron = ? AND identificatie = ?";
-	static const char put_sql[] = "INSERT INTO record (entiteittype, bron, "
+	static const char sql[] = "SELECT bronversie, deleted, fields_sha256, "
+	    "received_from FROM record WHERE entiteittype = ? AND bron = ? AND "
+	    "identificatie = ?";
+	struct kp_store *st = txn->st;
+	struct kp_stmt *stmt;
+	int rc;
+
+	memset(held, 0, sizeof(*held));
+	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_GET, sql)) == NULL)
+		return store_fail(st, err, "cannot prepare record read");
+	kp_db_bind_text(stmt, 1, entiteittype);
+	kp_db_bind_text(stmt, 2, bron);
+	kp_db_bind_text(stmt, 3, identificatie);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
+		const char *sha = kp_db_col_text(stmt, 2);
+		const char *from = kp_db_col_text(stmt, 3);
+
+		held->found = 1;
+		held->bronversie = (uint64_t)kp_db_col_int(stmt, 0);
+		held->deleted = kp_db_col_int(stmt, 1) != 0;
+		snprintf(held->fields_sha256, sizeof(held->fields_sha256), "%s",
+		    sha != NULL ? sha : "");
+		held->ours = from == NULL;
+		snprintf(held->received_from, sizeof(held->received_from), "%s",
+		    from != NULL ? from : "");
+	}
+	kp_db_reset(stmt);
+	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
+		return store_fail(st, err, "cannot read record");
+	return KP_OK;
+}
+
+int
+kp_txn_record_put(struct kp_txn *txn, const struct kp_notice *n,
+    const char *from_oin, int64_t message, struct kp_err *err)
+{
+	static const char sql[] = "INSERT INTO record (entiteittype, bron, "
 	    "identificatie, bronversie, bsn, deleted, fields, fields_sha256, "
 	    "received_from, message, updated_at) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -60,36 +92,13 @@ store_record_apply(struct kp_store *st, const struct kp_notice *n,
 	    "fields_sha256 = excluded.fields_sha256, "
 	    "received_from = excluded.received_from, message = excluded.message, "
 	    "updated_at = excluded.updated_at";
+	struct kp_store *st = txn->st;
 	int is_delete = n->mutatiesoort == 'V';
 	struct kp_stmt *stmt;
 	char now[32];
 	int rc;
 
-	*held_version = 0;
-	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_GET, get_sql)) == NULL)
-		return store_fail(st, err, "cannot prepare record read");
-	kp_db_bind_text(stmt, 1, n->entiteittype);
-	kp_db_bind_text(stmt, 2, n->bron);
-	kp_db_bind_text(stmt, 3, n->identificatie);
-	rc = kp_db_step(stmt);
-	if (rc == KP_DB_ROW) {
-		uint64_t held = (uint64_t)kp_db_col_int(stmt, 0);
-		int deleted = (int)kp_db_col_int(stmt, 1);
-		const char *sha = kp_db_col_text(stmt, 2);
-
-		*held_version = held;
-		if (n->bronversie <= held) {
-			*out = n->bronversie == held && deleted == is_delete &&
-			    sha != NULL && strcmp(sha, n->fields_sha256) == 0 ?
-			    RECORD_SAME : RECORD_STALE;
-			kp_db_reset(stmt);
-			return KP_OK;
-		}
-	}
-	kp_db_reset(stmt);
-	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
-		return store_fail(st, err, "cannot read record");
-	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_PUT, put_sql)) == NULL)
+	if ((stmt = store_stmt_get(st, st->db, STMT_RECORD_PUT, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare record write");
 	kp_time_iso(kp_now_ms(), now);
 	kp_db_bind_text(stmt, 1, n->entiteittype);
@@ -101,67 +110,24 @@ store_record_apply(struct kp_store *st, const struct kp_notice *n,
 	kp_db_bind_text(stmt, 7, is_delete ? "" : n->fields);
 	kp_db_bind_text(stmt, 8, is_delete ? KP_SHA256_EMPTY : n->fields_sha256);
 	kp_db_bind_text(stmt, 9, from_oin);
-	if (message_rowid > 0)
-		kp_db_bind_int(stmt, 10, message_rowid);
+	if (message > 0)
+		kp_db_bind_int(stmt, 10, message);
 	else
 		kp_db_bind_null(stmt, 10);	/* our own: no message */
 	kp_db_bind_text(stmt, 11, now);
 	rc = kp_db_step(stmt);
 	kp_db_reset(stmt);
-	if (rc != KP_DB_DONE)
-		return store_fail(st, err, "cannot write record");
-	*out = RECORD_APPLIED;
-	if (strcmp(n->entiteittype, "TST") == 0)
-		return consent_mark(st, n->bsn, err);
-	return KP_OK;
+	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot write record");
 }
 
-/*
- * PROTOCOL.md 5: a retraction (V reden=intrekking) removes the copy that
- * from_oin delivered to us and leaves no tombstone, so that a later
- * disclosure is applied again.  Only the partner that delivered the copy
- * may retract it (KP022 in *verdict_msg otherwise); a copy we do not hold
- * is already retracted (RECORD_SAME).
- */
 int
-store_record_retract(struct kp_store *st, const struct kp_notice *n,
-    const char *from_oin, enum record_outcome *out, char *why, size_t whylen,
+kp_txn_record_remove(struct kp_txn *txn, const struct kp_notice *n,
     struct kp_err *err)
 {
+	struct kp_store *st = txn->st;
 	struct kp_stmt *stmt;
-	char *from = NULL;
 	int rc;
 
-	*out = RECORD_SAME;
-	why[0] = '\0';
-	if ((stmt = kp_db_prepare(st->db, "SELECT received_from FROM record WHERE "
-	    "entiteittype = ? AND bron = ? AND identificatie = ? AND deleted = 0")) == NULL)
-		return store_fail(st, err, "cannot prepare record read");
-	kp_db_bind_text(stmt, 1, n->entiteittype);
-	kp_db_bind_text(stmt, 2, n->bron);
-	kp_db_bind_text(stmt, 3, n->identificatie);
-	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
-		const char *f = kp_db_col_text(stmt, 0);
-
-		from = strdup(f != NULL ? f : "");
-	}
-	kp_db_finalize(stmt);
-	if (rc != KP_DB_ROW && rc != KP_DB_DONE)
-		return store_fail(st, err, "cannot read record");
-	if (rc == KP_DB_DONE)
-		return KP_OK;
-	if (from == NULL)
-		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	if (strcmp(from, from_oin) != 0) {
-		snprintf(why, whylen, "%s %s of %s was delivered to us by %s, "
-		    "not by you: only that partner may retract it",
-		    n->entiteittype, n->identificatie, n->bron,
-		    from[0] ? from : "nobody (it is ours)");
-		free(from);
-		*out = RECORD_STALE;
-		return KP_OK;
-	}
-	free(from);
 	if ((stmt = kp_db_prepare(st->db, "DELETE FROM record WHERE "
 	    "entiteittype = ? AND bron = ? AND identificatie = ?")) == NULL)
 		return store_fail(st, err, "cannot prepare record removal");
@@ -170,12 +136,8 @@ store_record_retract(struct kp_store *st, const struct kp_notice *n,
 	kp_db_bind_text(stmt, 3, n->identificatie);
 	rc = kp_db_step(stmt);
 	kp_db_finalize(stmt);
-	if (rc != KP_DB_DONE)
-		return store_fail(st, err, "cannot remove the retracted record");
-	*out = RECORD_APPLIED;
-	if (strcmp(n->entiteittype, "TST") == 0)
-		return consent_mark(st, n->bsn, err);
-	return KP_OK;
+	return rc == KP_DB_DONE ? KP_OK :
+	    store_fail(st, err, "cannot remove the retracted record");
 }
 
 /* The caller's callback for message_row, typed. */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "policy.h"
 #include "profile.h"
+#include "status.h"
 #include "store.h"
 #include "sync.h"
 #include "util.h"
@@ -548,42 +549,22 @@ kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
 	return ret;
 }
 
-struct partners {
-	char	(*oin)[24];
-	size_t	  n;
-};
-
-static int
-note_partner(void *arg, const struct kp_link_status *ls)
-{
-	struct partners *p = arg;
-	char (*v)[24];
-
-	if (ls->streams_out == 0)
-		return 0;
-	if ((v = realloc(p->oin, (p->n + 1) * sizeof(*v))) == NULL)
-		return 1;
-	p->oin = v;
-	snprintf(v[p->n++], sizeof(v[0]), "%s", ls->partner_oin);
-	return 0;
-}
-
 /* One round: verify every partner we have sent notices to. */
 void
 kp_sync_verify_all(void *arg)
 {
 	struct kp_gateway *gw = arg;
-	struct partners ps = { 0 };
+	struct kp_links links = { 0 };
 	struct kp_err err;
 
-	if (kp_store_link_status(gw->store, note_partner, &ps, &err) != KP_OK)
+	if (kp_status_links(gw, 0, &links, &err) != KP_OK)
 		log_warnx("sync verify: %s", err.msg);
-	for (size_t i = 0; i < ps.n; i++) {
+	for (size_t i = 0; i < links.n; i++) {
 		const struct kp_profile *p = kp_profiles_by_oin(gw->profiles,
-		    ps.oin[i]);
+		    links.v[i].partner_oin);
 		struct kp_sync_report rep;
 
-		if (p == NULL)
+		if (p == NULL || links.v[i].streams_out == 0)
 			continue;
 		if (kp_sync_verify(gw, p, NULL, &rep, &err) != KP_OK) {
 			log_warnx("sync verify with %s (%s): %s", p->naam, p->oin,
@@ -601,5 +582,30 @@ kp_sync_verify_all(void *arg)
 			    (long long)rep.same, (long long)rep.in_flight);
 		kp_sync_report_clear(&rep);
 	}
-	free(ps.oin);
+	kp_status_links_clear(&links);
+}
+
+void
+kp_sync_report_print(FILE *out, const struct kp_profile *p,
+    const struct kp_sync_report *rep)
+{
+	fprintf(out, "digests with %s (%s): %lld citizens, %lld the same, %zu differ, "
+	    "%lld with notices not yet acknowledged\n", p->naam, p->oin,
+	    (long long)rep->citizens, (long long)rep->same, rep->ndiffs,
+	    (long long)rep->in_flight);
+	for (size_t i = 0; i < rep->ndiffs; i++) {
+		const struct kp_sync_diff *d = &rep->diffs[i];
+
+		fprintf(out, "  differs: BSN %s: ", d->bsn);
+		if (d->ours < 0)
+			fprintf(out, "we disclosed nothing, %s holds %lld record%s\n",
+			    p->naam, (long long)d->theirs, d->theirs == 1 ? "" : "s");
+		else if (d->theirs < 0)
+			fprintf(out, "we disclosed %lld record%s, %s holds none\n",
+			    (long long)d->ours, d->ours == 1 ? "" : "s", p->naam);
+		else
+			fprintf(out, "we disclosed %lld record%s, %s holds %lld\n",
+			    (long long)d->ours, d->ours == 1 ? "" : "s", p->naam,
+			    (long long)d->theirs);
+	}
 }

@@ -20,6 +20,7 @@
 #define KP_SYNC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <libxml/tree.h>
@@ -62,6 +63,9 @@ struct kp_sync_report {
 int	kp_sync_verify(struct kp_gateway *gw, const struct kp_profile *partner,
 	    const char *bsn, struct kp_sync_report *rep, struct kp_err *err);
 void	kp_sync_report_clear(struct kp_sync_report *rep);
+/* The comparison as sync verify and sync repair print it. */
+void	kp_sync_report_print(FILE *out, const struct kp_profile *partner,
+	    const struct kp_sync_report *rep);
 /*
  * Queue again, for partner, every record we hold about each citizen in
  * rep->diffs that partner is entitled to (W, or V for a tombstone), with

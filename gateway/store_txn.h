@@ -1,0 +1,116 @@
+/*
+ * store_txn — what a write may do inside the writer's transaction.
+ *
+ * The group-commit writer (store.h) opens one transaction per batch and
+ * hands each job's apply a struct kp_txn; the rules that decide what a
+ * message or a change does (records.c, streams.c, apply.c) read and write
+ * the store only through the operations below, which decide nothing.
+ * Everything done through one handle commits or rolls back together, so
+ * moving the rules out of the store changed no atomicity.  Every function
+ * returns KP_OK, or KP_ERR_STORE with err saying where and why.
+ */
+#ifndef KP_STORE_TXN_H
+#define KP_STORE_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+
+struct kp_txn;
+struct kp_notice;
+
+/* Messages, replay and audit (store.c, store_audit.c). */
+
+/* Rule 2.1.7 inside the transaction: another job may have taken the id. */
+int	kp_txn_replay(struct kp_txn *txn, const char *partner_oin,
+	    const char *message_id, const char *referentienummer,
+	    const char *body_digest, enum kp_replay *result, char **prior,
+	    size_t *prior_len, struct kp_err *err);
+int	kp_txn_replay_put(struct kp_txn *txn, const char *partner_oin,
+	    const char *message_id, const char *referentienummer,
+	    const char *body_digest, int64_t message, struct kp_err *err);
+/* An accepted message's signed bytes and our answer; *id: its row. */
+int	kp_txn_message_put(struct kp_txn *txn,
+	    const struct kp_inbound_commit *c, int64_t *id, struct kp_err *err);
+/* A partner's checkpoint, kept as its witness, with its message. */
+int	kp_txn_witness(struct kp_txn *txn, const struct kp_checkpoint *c,
+	    int64_t message, struct kp_err *err);
+/* The next entry of the chain. */
+int	kp_txn_audit(struct kp_txn *txn, const struct kp_audit *a,
+	    struct kp_err *err);
+
+/* Records (store_records.c). */
+
+/* A record as held: found 0 when none (not even a tombstone). */
+struct kp_held {
+	int		 found;
+	uint64_t	 bronversie;
+	int		 deleted;		/* a tombstone */
+	char		 fields_sha256[65];
+	int		 ours;			/* no partner delivered it */
+	char		 received_from[24];	/* the partner that did */
+};
+
+int	kp_txn_record_get(struct kp_txn *txn, const char *entiteittype,
+	    const char *bron, const char *identificatie, struct kp_held *held,
+	    struct kp_err *err);
+/*
+ * Hold n as it is now (from_oin NULL: our own; message: the row that
+ * brought it, 0 for none); a V leaves a tombstone with its version.
+ */
+int	kp_txn_record_put(struct kp_txn *txn, const struct kp_notice *n,
+	    const char *from_oin, int64_t message, struct kp_err *err);
+/* Forget n's record altogether: no tombstone. */
+int	kp_txn_record_remove(struct kp_txn *txn, const struct kp_notice *n,
+	    struct kp_err *err);
+/* The citizen's consents changed: reconsider their disclosures. */
+int	kp_txn_consent_mark(struct kp_txn *txn, const char *bsn,
+	    struct kp_err *err);
+
+/* Incoming streams (store_streams.c). */
+
+/*
+ * The number expected next from partner on partitie (1 for a new stream)
+ * and the first number whose notice's identity is kept (migration 7).
+ */
+int	kp_txn_stream_position(struct kp_txn *txn, const char *partner_oin,
+	    uint32_t partitie, uint64_t *expected, uint64_t *kept_from,
+	    struct kp_err *err);
+int	kp_txn_stream_advance(struct kp_txn *txn, const char *partner_oin,
+	    uint32_t partitie, uint64_t next, struct kp_err *err);
+
+/* The identity of the notice applied under one number. */
+struct kp_applied {
+	int		 found;
+	char		 entiteittype[8];
+	char		 bron[24];
+	char		 identificatie[48];
+	uint64_t	 bronversie;
+	char		 mutatiesoort;
+};
+
+int	kp_txn_stream_applied_get(struct kp_txn *txn, const char *partner_oin,
+	    uint32_t partitie, uint64_t volgnummer, struct kp_applied *a,
+	    struct kp_err *err);
+int	kp_txn_stream_applied_put(struct kp_txn *txn, const char *partner_oin,
+	    const struct kp_notice *n, struct kp_err *err);
+
+/* The outbox (store_outbox.c). */
+
+/*
+ * One outbox row per fan-out entry that calls for one, each on the next
+ * volgnummer of that partner's stream, with its audit entry (store.h,
+ * kp_store_requeue, says what each mode sends).
+ */
+enum kp_enqueue_mode { KP_ENQ_CHANGE, KP_ENQ_RECONCILE, KP_ENQ_FORCE };
+int	kp_txn_enqueue(struct kp_txn *txn, const struct kp_notice *n,
+	    const struct kp_fanout *fanout, size_t nfanout,
+	    enum kp_enqueue_mode mode, const char *why, size_t *queued,
+	    struct kp_err *err);
+/* An acknowledged row: delivered, its message and answer, its audit. */
+int	kp_txn_outbox_delivered(struct kp_txn *txn,
+	    const struct kp_delivery *d, struct kp_err *err);
+
+#endif
