@@ -25,6 +25,7 @@
 
 #include <openssl/evp.h>
 
+#include "apply.h"
 #include "audit.h"
 #include "auditlog.h"
 #include "bench.h"
@@ -117,7 +118,7 @@ main(int argc, char **argv)
 			"00000001823288444000 bronversie 3 on partitie 5 volgnummer 17",
 		};
 		jobs[i].done = count_done;
-		kp_store_submit(st, &jobs[i]);
+		kp_apply_submit(st, &jobs[i]);
 	}
 	while (atomic_load(&stored) < n)
 		usleep(10000);

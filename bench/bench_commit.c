@@ -6,7 +6,7 @@
  * The bound: one process writing 4 KiB and calling fdatasync() in a loop,
  * what a store that fsyncs every change on its own could do at best.  The
  * measurement: T threads putting local changes (a record, one outbox row,
- * the audit rows: kp_store_local_change, each waiting until durable) into
+ * the audit rows: kp_apply_local, each waiting until durable) into
  * one store with its group-commit writer running.  Prints each run and
  * the medians; the goal is a ratio of 5 or more.
  *
@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "kd.h"
 #include "store.h"
 #include "util.h"
@@ -104,7 +105,7 @@ worker_main(void *arg)
 		snprintf(n.bsn, sizeof(n.bsn), "%09ld",
 		    100000000 + (c * 7919 + w->id) % 100000);
 		i++;
-		if (kp_store_local_change(w->store, &lc, &verdict, msg,
+		if (kp_apply_local(w->store, &lc, &verdict, msg,
 		    sizeof(msg), &queued, &err) != KP_OK || verdict != KP_F_NONE) {
 			fprintf(stderr, "bench_commit: %s\n", err.msg);
 			break;

@@ -1,6 +1,6 @@
 /*
  * fuzz_local — the local interface's POST /dossier body (a
- * kd:lokaleWijziging, dossier.h kp_dossier_put) on arbitrary bytes,
+ * kd:lokaleWijziging, outbound.h kp_outbound_put) on arbitrary bytes,
  * against a gateway with a store: each input is stored with its outbox
  * rows or refused with a Fo03 code, and a refusal changes nothing.
  */
@@ -14,6 +14,7 @@
 #include "fuzz.h"
 #include "gateway.h"
 #include "log.h"
+#include "outbound.h"
 #include "store.h"
 
 static struct fixture fx;
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	records = fixture_count(fx.self->store, "record");
 	outbox = fixture_count(fx.self->store, "outbox");
 	runs++;
-	if (kp_dossier_put(fx.self, (const char *)data, size, &res,
+	if (kp_outbound_put(fx.self, (const char *)data, size, &res,
 	    &err) != KP_OK) {
 		failed++;
 	} else if (res.verdict == KP_F_NONE) {

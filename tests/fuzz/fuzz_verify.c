@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "apply.h"
 #include "checkpoint.h"
 #include "fixture.h"
 #include "forge.h"
@@ -326,7 +327,7 @@ main(int argc, char **argv)
 		xmlDocPtr d = NULL, f = NULL;
 		int made = 0;
 
-		kp_store_audit(fx.partner->store, &a, &err);
+		kp_apply_audit(fx.partner->store, &a, &err);
 		kp_checkpoint_make(fx.partner, &made, &err);
 		kp_store_each_checkpoint(fx.partner->store, NULL, newest, &c, &err);
 		before = stats.accepted;

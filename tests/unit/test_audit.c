@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "apply.h"
 #include "audit.h"
 #include "auditlog.h"
 #include "checkpoint.h"
@@ -143,14 +144,14 @@ main(void)
 	if (fixture_setup(&fx) != 0)
 		return done_testing();
 	for (int i = 0; i < 20; i++)
-		kp_store_audit(fx.self->store, &a, &err);
+		kp_apply_audit(fx.self->store, &a, &err);
 	ok(kp_checkpoint_make(fx.self, &made, &err) == KP_OK && made,
 	    "a checkpoint of entry 20 is signed");
 	kp_checkpoint_make(fx.self, &made, &err);
 	ok(!made, "the head (entry 21, the checkpoint's own entry) moved, but "
 	    "not a second time without news");
 	for (int i = 0; i < 5; i++)
-		kp_store_audit(fx.self->store, &a, &err);
+		kp_apply_audit(fx.self->store, &a, &err);
 	snprintf(pristine, sizeof(pristine), "%s/pristine.db", fx.dir);
 	{
 		sqlite3 *src;

@@ -17,6 +17,7 @@
 #include "fixture.h"
 #include "gateway.h"
 #include "kd.h"
+#include "outbound.h"
 #include "tap.h"
 
 static struct fixture fx;
@@ -37,7 +38,7 @@ put(const char *soort, const char *el, const char *bron, const char *ident,
 	    "</kd:bronversie><kd:bsn>%s</kd:bsn>%s</kd:%s></kd:object>"
 	    "</kd:lokaleWijziging>", soort, el, bron, ident, version, bsn,
 	    fields, el);
-	if (kp_dossier_put(fx.self, text, strlen(text), &res, &err) != KP_OK)
+	if (kp_outbound_put(fx.self, text, strlen(text), &res, &err) != KP_OK)
 		return "error";
 	if (queued != NULL)
 		*queued = res.queued;
@@ -136,7 +137,7 @@ main(void)
 		struct kp_err err;
 		const char *doctype = "<!DOCTYPE x><kd:lokaleWijziging/>";
 
-		kp_dossier_put(fx.self, doctype, strlen(doctype), &res, &err);
+		kp_outbound_put(fx.self, doctype, strlen(doctype), &res, &err);
 		is_int(res.verdict, KP_F_001, "a DOCTYPE in local input: KP001");
 	}
 	is_str(qs("SELECT count(*) FROM outbox"), "3",

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "fixture.h"
 #include "store.h"
 #include "tap.h"
@@ -40,7 +41,7 @@ main(void)
 	kp_store_replay_check(st, c.partner_oin, c.message_id, NULL,
 	    c.body_digest, &r, &resp, &len, &err);
 	is_int(r, KP_REPLAY_NEW, "unknown MessageID is new");
-	is_int(kp_store_commit_inbound(st, &c, &r, &resp, &len, &err), KP_OK,
+	is_int(kp_apply_inbound(st, &c, &r, &resp, &len, &err), KP_OK,
 	    "commit succeeds");
 	is_int(r, KP_REPLAY_NEW, "commit stored a new message");
 	is_int(fixture_count(st, "message"), 1, "one message stored");
@@ -65,13 +66,13 @@ main(void)
 	is_int(r, KP_REPLAY_CONFLICT, "same referentienummer, other body: conflict");
 
 	c.body_digest = "digest-2";
-	kp_store_commit_inbound(st, &c, &r, &resp, &len, &err);
+	kp_apply_inbound(st, &c, &r, &resp, &len, &err);
 	is_int(r, KP_REPLAY_CONFLICT, "a racing commit with another body is refused");
 	is_int(fixture_count(st, "message"), 1, "and stores no message");
 	is_int(fixture_count(st, "audit"), 2, "but audits the refusal");
 
 	c.body_digest = "digest-1";
-	kp_store_commit_inbound(st, &c, &r, &resp, &len, &err);
+	kp_apply_inbound(st, &c, &r, &resp, &len, &err);
 	is_int(r, KP_REPLAY_SAME, "a racing commit with the same body is a duplicate");
 	ok(resp != NULL && len == 9 && memcmp(resp, "<answer/>", 9) == 0,
 	    "and gets the answer given then");
@@ -80,7 +81,7 @@ main(void)
 	is_int(fixture_count(st, "message"), 1, "still one message");
 	is_int(fixture_count(st, "audit"), 3, "and the duplicate is audited");
 
-	is_int(kp_store_audit(st, &a, &err), KP_OK, "a rejection audit row");
+	is_int(kp_apply_audit(st, &a, &err), KP_OK, "a rejection audit row");
 	is_int(fixture_count(st, "audit"), 4, "audit has four rows");
 
 	/* The group-commit writer: many jobs, each acknowledged after commit. */
@@ -99,7 +100,7 @@ main(void)
 			jobs[i].commit.message_id = ids[i];
 			jobs[i].commit.referentienummer = refs[i];
 			jobs[i].commit.body_digest = digests[i];
-			kp_store_submit(st, &jobs[i]);
+			kp_apply_submit(st, &jobs[i]);
 		}
 		kp_store_writer_stop(st);
 		is_int(kp_store_pending(st), 0, "stopping the writer drains its queue");

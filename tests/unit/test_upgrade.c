@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "apply.h"
 #include "auditlog.h"
 #include "fixture.h"
 #include "store.h"
@@ -278,7 +279,7 @@ main(void)
 		    .detail = "after the upgrade" };
 
 		kp_store_set_audit_key(st, key);
-		is_int(kp_store_audit(st, &a, &err), KP_OK, "a new entry is written");
+		is_int(kp_apply_audit(st, &a, &err), KP_OK, "a new entry is written");
 		chain.n = chain.bad = 0;
 		chain.prev[0] = '\0';
 		kp_store_each_audit(st, NULL, chain_entry, &chain, &err);
