@@ -9,6 +9,7 @@
 
 #include "apply.h"
 #include "auditlog.h"
+#include "fanout.h"
 #include "records.h"
 #include "store_txn.h"
 #include "streams.h"
@@ -76,8 +77,8 @@ commit_notice(struct kp_txn *txn, struct kp_store_job *job,
 		return ret;
 	/* Applied here: it goes on to the partners entitled to it. */
 	if (rec == KP_RECORD_APPLIED)
-		return kp_txn_enqueue(txn, n, c->fanout, c->nfanout,
-		    KP_ENQ_CHANGE, "relayed", &job->queued, err);
+		return kp_fanout_queue(txn, n, c->fanout, c->nfanout,
+		    KP_FANOUT_CHANGE, "relayed", &job->queued, err);
 	return KP_OK;
 }
 
@@ -201,8 +202,8 @@ apply_local(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
 		a.detail = detail;
 		return kp_txn_audit(txn, &a, err);
 	}
-	if ((ret = kp_txn_enqueue(txn, n, lc->fanout, lc->nfanout,
-	    KP_ENQ_CHANGE, "local change", &job->queued, err)) != KP_OK)
+	if ((ret = kp_fanout_queue(txn, n, lc->fanout, lc->nfanout,
+	    KP_FANOUT_CHANGE, "local change", &job->queued, err)) != KP_OK)
 		return ret;
 	snprintf(detail, sizeof(detail), "%s %s %s bronversie %llu; queued for "
 	    "%zu partners", soort, n->entiteittype, n->identificatie,

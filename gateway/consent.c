@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "consent.h"
+#include "fanout.h"
 #include "gateway.h"
 #include "log.h"
 #include "profile.h"
@@ -139,7 +140,7 @@ kp_citizen_requeue(struct kp_gateway *gw, const char *bsn, const char *only_oin,
 		    c.v[i].from[0] ? c.v[i].from : NULL, only_oin,
 		    (uint32_t)gw->cfg->partitions, &c.consents, &f, &nf, err);
 		if (ret == KP_OK && nf > 0)
-			ret = kp_store_requeue(gw->store, &c.v[i].n, f, nf,
+			ret = kp_fanout_requeue(gw->store, &c.v[i].n, f, nf,
 			    reconcile, why, &q, err);
 		*queued += q;
 		kp_fanout_free(f, nf);

@@ -206,20 +206,26 @@ land(struct kp_deliver *d, struct transfer *t)
 	kp_apply_submit(d->gw->store, &l->job);
 }
 
-/* Backoff with jitter: 0.5 s doubling per attempt up to a minute, +-25%. */
-static int64_t
-next_attempt(int attempts)
+int64_t
+kp_deliver_backoff_ms(int attempts, unsigned int random16)
 {
 	int64_t ms = BACKOFF_MIN_MS;
-	unsigned char r[2];
 
 	for (int i = 0; i < attempts && ms < BACKOFF_MAX_MS; i++)
 		ms *= 2;
 	if (ms > BACKOFF_MAX_MS)
 		ms = BACKOFF_MAX_MS;
+	return ms * 3 / 4 + (int64_t)((random16 & 0xffff) % (ms / 2 + 1));
+}
+
+static int64_t
+next_attempt(int attempts)
+{
+	unsigned char r[2] = { 0, 0 };
+
 	RAND_bytes(r, sizeof(r));
-	ms = ms * 3 / 4 + (int64_t)((r[0] << 8 | r[1]) % (ms / 2 + 1));
-	return kp_now_ms() + ms;
+	return kp_now_ms() + kp_deliver_backoff_ms(attempts,
+	    (unsigned int)(r[0] << 8 | r[1]));
 }
 
 /* Sign the head row of a stream and put it on the wire. */

@@ -15,6 +15,8 @@
 #ifndef KP_DELIVER_H
 #define KP_DELIVER_H
 
+#include <stdint.h>
+
 #include "err.h"
 
 #define KP_DELIVER_POLL_MS	100
@@ -27,5 +29,13 @@ struct kp_deliver	*kp_deliver_start(struct kp_gateway *gw,
 			    struct kp_err *err);
 /* Stop: transfers in flight are abandoned; their rows stay pending. */
 void			 kp_deliver_stop(struct kp_deliver *d);
+
+/*
+ * The wait before attempt attempts + 1 of a row: 0.5 s doubling per
+ * attempt up to a minute, then -25 % to +25 % by random16 (two random
+ * bytes), so that partners coming back are not hit all at once.
+ */
+int64_t			 kp_deliver_backoff_ms(int attempts,
+			    unsigned int random16);
 
 #endif

@@ -398,17 +398,6 @@ struct kp_sync_check {
 int	kp_store_sync_checked(struct kp_store *store,
 	    const struct kp_sync_check *c, struct kp_err *err);
 
-/*
- * Queue notice n again for the partners in fanout, in one transaction with
- * the audit entries: a repair (reconcile 0: as the fan-out says) or a
- * reconciliation after the citizen's consents changed (reconcile 1: only
- * what changes what a partner holds — a version it lacks, a retraction of
- * a copy it may no longer have).
- */
-int	kp_store_requeue(struct kp_store *store, const struct kp_notice *n,
-	    const struct kp_fanout *fanout, size_t nfanout, int reconcile,
-	    const char *why, size_t *queued, struct kp_err *err);
-
 /* Per partner, for sync status. */
 struct kp_link_status {
 	const char	*partner_oin;

@@ -1,8 +1,9 @@
 /*
  * store_outbox — the store's outbox room: the outgoing streams' numbers,
- * the rows a change queues for each entitled partner (inside the caller's
- * transaction), and what the delivery worker and the operator do with
- * them (store.h: kp_store_outbox_*).  A parked row's stream waits; retry
+ * the newest row queued for a partner of a record and a new row on the
+ * next number (inside the writer's transaction; which rows a change makes
+ * is fanout.c's decision), and what the delivery worker and the operator
+ * do with them (store.h: kp_store_outbox_*).  A parked row's stream waits; retry
  * and skip keep every stream gap-free.
  */
 #include "autoconf.h"
@@ -54,24 +55,20 @@ stream_out_take(struct kp_store *st, const char *partner, uint32_t partitie,
 	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot advance stream");
 }
 
-/*
- * Does partner hold a copy of n's record from us: is the newest row we
- * queued for it there (delivered or not) anything but a V?  *held_version
- * is that row's bronversie (0 when none).
- */
-static int
-partner_holds(struct kp_store *st, const char *partner,
-    const struct kp_notice *n, int *holds, uint64_t *held_version,
+int
+kp_txn_outbox_newest(struct kp_txn *txn, const char *partner,
+    const struct kp_notice *n, char *soort, uint64_t *bronversie,
     struct kp_err *err)
 {
 	static const char sql[] = "SELECT mutatiesoort, bronversie FROM outbox "
 	    "WHERE partner_oin = ? AND bsn = ? AND entiteittype = ? AND bron = ? "
 	    "AND identificatie = ? ORDER BY id DESC LIMIT 1";
+	struct kp_store *st = txn->st;
 	struct kp_stmt *stmt;
 	int rc;
 
-	*holds = 0;
-	*held_version = 0;
+	*soort = '\0';
+	*bronversie = 0;
 	if ((stmt = store_stmt_get(st, st->db, STMT_OUTBOX_LAST, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare outbox read");
 	kp_db_bind_text(stmt, 1, partner);
@@ -80,135 +77,54 @@ partner_holds(struct kp_store *st, const char *partner,
 	kp_db_bind_text(stmt, 4, n->bron);
 	kp_db_bind_text(stmt, 5, n->identificatie);
 	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
-		const char *soort = kp_db_col_text(stmt, 0);
+		const char *t = kp_db_col_text(stmt, 0);
 
-		*holds = soort != NULL && soort[0] != 'V';
-		*held_version = (uint64_t)kp_db_col_int(stmt, 1);
+		*soort = t != NULL && t[0] != '\0' ? t[0] : '?';
+		*bronversie = (uint64_t)kp_db_col_int(stmt, 1);
 	}
 	kp_db_reset(stmt);
 	return rc == KP_DB_ROW || rc == KP_DB_DONE ? KP_OK :
 	    store_fail(st, err, "cannot read outbox");
 }
 
-/*
- * One outbox row per fan-out entry for notice n that calls for one, each on
- * the next volgnummer of that partner's stream, with its audit entry;
- * inside the caller's transaction.  why says what made it (a local change,
- * a relay, a repair, a consent change) in the audit entries.
- *
- * mode KP_ENQ_CHANGE (n just changed): DISCLOSE always; DELETE and RETRACT
- * only to a partner that holds a copy; WITHHOLD retracts a copy the
- * partner holds, else it is audited as withheld.  KP_ENQ_RECONCILE (consents
- * changed, n did not): only what changes the partner's state — a DISCLOSE
- * of a version it does not hold yet, a retraction of a copy it holds.
- * KP_ENQ_FORCE (repair): DISCLOSE and DELETE always, retractions as they are.
- */
 int
-kp_txn_enqueue(struct kp_txn *txn, const struct kp_notice *n,
-    const struct kp_fanout *fanout, size_t nfanout,
-    enum kp_enqueue_mode mode, const char *why, size_t *queued,
-    struct kp_err *err)
+kp_txn_outbox_put(struct kp_txn *txn, const struct kp_outbox_new *r,
+    uint64_t *volgnummer, struct kp_err *err)
 {
-	struct kp_store *st = txn->st;
 	static const char put_sql[] = "INSERT INTO outbox (partner_oin, partitie, "
 	    "volgnummer, mutatiesoort, entiteittype, bron, identificatie, "
 	    "bronversie, bsn, fields, created_at, reden, basis, doel) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	char now[32], record[160];
+	const struct kp_notice *n = r->notice;
+	char now[32], soort[2] = { r->mutatiesoort, '\0' };
+	struct kp_store *st = txn->st;
 	struct kp_stmt *stmt;
-	uint64_t volg = 0, held_version;
-	int ret, holds;
+	int ret;
 
 	kp_time_iso(kp_now_ms(), now);
-	kp_audit_record(record, sizeof(record), n->entiteittype, n->bron,
-	    n->identificatie, n->bronversie);
-	for (size_t i = 0; i < nfanout; i++) {
-		const struct kp_fanout *f = &fanout[i];
-		struct kp_audit q = {
-			.direction = "out", .partner_oin = f->partner_oin,
-			.entiteittype = n->entiteittype, .bsn = n->bsn,
-			.record = record, .outcome = "queued",
-		};
-		char qdetail[400], soort[2] = { n->mutatiesoort, '\0' };
-		int retract = 0;
-
-		/* What the partner holds matters, but for a plain disclosure. */
-		holds = 0;
-		if ((f->kind != KP_FAN_DISCLOSE || mode == KP_ENQ_RECONCILE) &&
-		    (ret = partner_holds(st, f->partner_oin, n, &holds,
-		    &held_version, err)) != KP_OK)
-			return ret;
-		switch (f->kind) {
-		case KP_FAN_DISCLOSE:
-			if (mode == KP_ENQ_RECONCILE && holds &&
-			    held_version >= n->bronversie)
-				continue;
-			q.velden = f->velden;
-			q.basis = f->basis;
-			q.doel = f->doel;
-			break;
-		case KP_FAN_DELETE:
-			if (!holds && mode != KP_ENQ_FORCE)
-				continue;
-			soort[0] = 'V';
-			break;
-		case KP_FAN_RETRACT:
-		case KP_FAN_WITHHOLD:
-			if (holds) {
-				retract = 1;
-				soort[0] = 'V';
-				q.outcome = "retracted";
-				q.basis = f->reason;
-				break;
-			}
-			if (f->kind == KP_FAN_WITHHOLD && mode == KP_ENQ_CHANGE) {
-				/* the decision not to disclose, on the record */
-				q.outcome = "withheld";
-				q.code = "KP021";
-				q.doel = NULL;
-				snprintf(qdetail, sizeof(qdetail), "%s: %s", why,
-				    f->reason);
-				q.detail = qdetail;
-				if ((ret = store_audit_locked(st, &q, err)) != KP_OK)
-					return ret;
-			}
-			continue;
-		}
-		if ((ret = stream_out_take(st, f->partner_oin, f->partitie, &volg,
-		    err)) != KP_OK)
-			return ret;
-		if ((stmt = store_stmt_get(st, st->db, STMT_OUTBOX_PUT, put_sql)) == NULL)
-			return store_fail(st, err, "cannot prepare outbox insert");
-		kp_db_bind_text(stmt, 1, f->partner_oin);
-		kp_db_bind_int(stmt, 2, f->partitie);
-		kp_db_bind_int(stmt, 3, (int64_t)volg);
-		kp_db_bind_text(stmt, 4, soort);
-		kp_db_bind_text(stmt, 5, n->entiteittype);
-		kp_db_bind_text(stmt, 6, n->bron);
-		kp_db_bind_text(stmt, 7, n->identificatie);
-		kp_db_bind_int(stmt, 8, (int64_t)n->bronversie);
-		kp_db_bind_text(stmt, 9, n->bsn);
-		kp_db_bind_text(stmt, 10, soort[0] == 'V' ? "" : f->fields);
-		kp_db_bind_text(stmt, 11, now);
-		kp_db_bind_text(stmt, 12, retract ? "intrekking" : NULL);
-		kp_db_bind_text(stmt, 13, soort[0] == 'V' ? NULL : f->basis);
-		kp_db_bind_text(stmt, 14, soort[0] == 'V' ? NULL : f->doel);
-		ret = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
-		    store_fail(st, err, "cannot write outbox row");
-		kp_db_reset(stmt);
-		if (ret != KP_OK)
-			return ret;
-		snprintf(qdetail, sizeof(qdetail), "%s: %s%s %s of %s bronversie "
-		    "%llu on partitie %u volgnummer %llu", why, soort,
-		    retract ? " intrekking" : "", n->identificatie, n->bron,
-		    (unsigned long long)n->bronversie, f->partitie,
-		    (unsigned long long)volg);
-		q.detail = qdetail;
-		if ((ret = store_audit_locked(st, &q, err)) != KP_OK)
-			return ret;
-		(*queued)++;
-	}
-	return KP_OK;
+	if ((ret = stream_out_take(st, r->partner_oin, r->partitie, volgnummer,
+	    err)) != KP_OK)
+		return ret;
+	if ((stmt = store_stmt_get(st, st->db, STMT_OUTBOX_PUT, put_sql)) == NULL)
+		return store_fail(st, err, "cannot prepare outbox insert");
+	kp_db_bind_text(stmt, 1, r->partner_oin);
+	kp_db_bind_int(stmt, 2, r->partitie);
+	kp_db_bind_int(stmt, 3, (int64_t)*volgnummer);
+	kp_db_bind_text(stmt, 4, soort);
+	kp_db_bind_text(stmt, 5, n->entiteittype);
+	kp_db_bind_text(stmt, 6, n->bron);
+	kp_db_bind_text(stmt, 7, n->identificatie);
+	kp_db_bind_int(stmt, 8, (int64_t)n->bronversie);
+	kp_db_bind_text(stmt, 9, n->bsn);
+	kp_db_bind_text(stmt, 10, r->mutatiesoort == 'V' ? "" : r->fields);
+	kp_db_bind_text(stmt, 11, now);
+	kp_db_bind_text(stmt, 12, r->intrekking ? "intrekking" : NULL);
+	kp_db_bind_text(stmt, 13, r->mutatiesoort == 'V' ? NULL : r->basis);
+	kp_db_bind_text(stmt, 14, r->mutatiesoort == 'V' ? NULL : r->doel);
+	ret = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
+	    store_fail(st, err, "cannot write outbox row");
+	kp_db_reset(stmt);
+	return ret;
 }
 
 /* The caller's callback for head_row, typed. */
@@ -589,29 +505,6 @@ kp_store_outbox_operate(struct kp_store *st, int64_t id, int skip,
 	goto out;
 rollback:
 	store_exec(st, "ROLLBACK", NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return ret;
-}
-
-int
-kp_store_requeue(struct kp_store *st, const struct kp_notice *n,
-    const struct kp_fanout *fanout, size_t nfanout, int reconcile,
-    const char *why, size_t *queued, struct kp_err *err)
-{
-	struct kp_txn txn = { st };
-	int ret;
-
-	*queued = 0;
-	pthread_mutex_lock(&st->lock);
-	if ((ret = store_begin(st, err)) != KP_OK)
-		goto out;
-	if ((ret = kp_txn_enqueue(&txn, n, fanout, nfanout, reconcile ?
-	    KP_ENQ_RECONCILE : KP_ENQ_FORCE, why, queued, err)) != KP_OK ||
-	    (ret = store_exec(st, "COMMIT", err)) != KP_OK) {
-		store_exec(st, "ROLLBACK", NULL);
-		*queued = 0;
-	}
 out:
 	pthread_mutex_unlock(&st->lock);
 	return ret;

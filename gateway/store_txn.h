@@ -100,15 +100,27 @@ int	kp_txn_stream_applied_put(struct kp_txn *txn, const char *partner_oin,
 /* The outbox (store_outbox.c). */
 
 /*
- * One outbox row per fan-out entry that calls for one, each on the next
- * volgnummer of that partner's stream, with its audit entry (store.h,
- * kp_store_requeue, says what each mode sends).
+ * The newest row we queued for partner of n's record: its mutatiesoort
+ * ('\0' when there is none) and bronversie.
  */
-enum kp_enqueue_mode { KP_ENQ_CHANGE, KP_ENQ_RECONCILE, KP_ENQ_FORCE };
-int	kp_txn_enqueue(struct kp_txn *txn, const struct kp_notice *n,
-	    const struct kp_fanout *fanout, size_t nfanout,
-	    enum kp_enqueue_mode mode, const char *why, size_t *queued,
+int	kp_txn_outbox_newest(struct kp_txn *txn, const char *partner_oin,
+	    const struct kp_notice *n, char *soort, uint64_t *bronversie,
 	    struct kp_err *err);
+
+/* A row to queue: n's record as one partner gets it. */
+struct kp_outbox_new {
+	const struct kp_notice	*notice;
+	const char		*partner_oin;
+	uint32_t		 partitie;
+	char			 mutatiesoort;	/* T, W or V */
+	int			 intrekking;	/* V reden=intrekking */
+	const char		*fields;	/* the projection (not for a V) */
+	const char		*basis, *doel;	/* what it is disclosed on */
+};
+
+/* Queue r on the next volgnummer of its partner's stream (*volgnummer). */
+int	kp_txn_outbox_put(struct kp_txn *txn, const struct kp_outbox_new *r,
+	    uint64_t *volgnummer, struct kp_err *err);
 /* An acknowledged row: delivered, its message and answer, its audit. */
 int	kp_txn_outbox_delivered(struct kp_txn *txn,
 	    const struct kp_delivery *d, struct kp_err *err);

@@ -1,5 +1,6 @@
 /*
- * Local changes (dossier put): the same input rules as partner bodies, the
+ * The outbound pipeline (outbound.h), as local changes take it (dossier
+ * put, POST /dossier): the same input rules as partner bodies, the
  * owner rule, versions, and the outbox pattern: the record, one outbox row
  * per entitled partner with only the fields its profile lists, on the next
  * volgnummer of the citizen's partitie, and the audit rows, together.
