@@ -72,7 +72,7 @@ main(int argc, char **argv)
 	int runs = 5, ch;
 	char dir[] = "/tmp/kpbench-audit.XXXXXX", path[300], bsn[16];
 	struct kp_store *st;
-	struct kp_store_job *jobs;
+	struct kp_write *jobs;
 	struct kp_err err;
 	double *verify_s, *sha_s, *decide_s, *sha1_s;
 	int threads = 0;
@@ -103,7 +103,7 @@ main(int argc, char **argv)
 		static const char *const outcomes[] = { "delivered", "queued",
 		    "accepted", "withheld" };
 
-		jobs[i].kind = KP_JOB_AUDIT;
+		jobs[i].kind = KP_WRITE_AUDIT;
 		jobs[i].audit = (struct kp_audit){
 			.direction = "out", .partner_oin = "00000003273229060000",
 			.message_id = "urn:uuid:6f1c2b1e-0d1f-4a53-9b44-5a4d3c2b1a00",
@@ -117,7 +117,7 @@ main(int argc, char **argv)
 			.detail = "local change: W Z-2026-000123 of "
 			"00000001823288444000 bronversie 3 on partitie 5 volgnummer 17",
 		};
-		jobs[i].done = count_done;
+		jobs[i].job.done = count_done;
 		kp_apply_submit(st, &jobs[i]);
 	}
 	while (atomic_load(&stored) < n)

@@ -16,7 +16,7 @@
 
 /* A race lost to another job, or another body under a used id. */
 static int
-commit_race(struct kp_txn *txn, struct kp_store_job *job, struct kp_audit *a,
+commit_race(struct kp_txn *txn, struct kp_write *job, struct kp_audit *a,
     struct kp_err *err)
 {
 	const struct kp_inbound_commit *c = &job->commit;
@@ -41,7 +41,7 @@ commit_race(struct kp_txn *txn, struct kp_store_job *job, struct kp_audit *a,
  * KP_ERR_PROTOCOL with job->verdict when its record refuses it.
  */
 static int
-commit_notice(struct kp_txn *txn, struct kp_store_job *job,
+commit_notice(struct kp_txn *txn, struct kp_write *job,
     const struct kp_stream_check *sc, int64_t message, struct kp_err *err)
 {
 	const struct kp_inbound_commit *c = &job->commit;
@@ -84,8 +84,9 @@ commit_notice(struct kp_txn *txn, struct kp_store_job *job,
 
 /* An accepted message; inside the writer's savepoint. */
 static int
-apply_commit(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
+apply_commit(struct kp_txn *txn, struct kp_store_job *sj, struct kp_err *err)
 {
+	struct kp_write *job = (struct kp_write *)sj;
 	const struct kp_inbound_commit *c = &job->commit;
 	struct kp_audit a = {
 		.direction = "in", .partner_oin = c->partner_oin,
@@ -132,7 +133,13 @@ apply_commit(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
 		a.outcome = "duplicate";
 		a.detail = sc.msg;
 	}
-	if ((ret = kp_txn_message_put(txn, c, &message, err)) != KP_OK)
+	if ((ret = kp_txn_message_put(txn, &(struct kp_message_new){ .direction =
+	    "in", .partner_oin = c->partner_oin, .message_id = c->message_id,
+	    .referentienummer = c->referentienummer, .berichtcode =
+	    c->berichtcode, .entiteittype = c->entiteittype, .root = c->root,
+	    .bytes = c->bytes, .len = c->len, .bytes_sha256 = c->bytes_sha256,
+	    .response = c->response, .response_len = c->response_len,
+	    .outcome = "accepted" }, &message, err)) != KP_OK)
 		return ret;
 	a.message = message;
 	if (c->checkpoint != NULL && (ret = kp_txn_witness(txn, c->checkpoint,
@@ -165,8 +172,9 @@ apply_commit(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
  * projection it may see, and the audit rows, in the writer's savepoint.
  */
 static int
-apply_local(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
+apply_local(struct kp_txn *txn, struct kp_store_job *sj, struct kp_err *err)
 {
+	struct kp_write *job = (struct kp_write *)sj;
 	const struct kp_local_change *lc = &job->local;
 	const struct kp_notice *n = lc->notice;
 	char record[160];
@@ -214,8 +222,9 @@ apply_local(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
 
 /* A notice or change refused in its savepoint: only its audit row stays. */
 static int
-refused(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
+refused(struct kp_txn *txn, struct kp_store_job *sj, struct kp_err *err)
 {
+	struct kp_write *job = (struct kp_write *)sj;
 	const struct kp_inbound_commit *c = &job->commit;
 	struct kp_audit a = {
 		.direction = "in", .partner_oin = c->partner_oin,
@@ -226,7 +235,7 @@ refused(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
 		.bsn = c->notice != NULL ? c->notice->bsn : NULL,
 	};
 
-	if (job->kind == KP_JOB_LOCAL) {
+	if (job->kind == KP_WRITE_LOCAL) {
 		a.direction = "local";
 		a.partner_oin = job->local.our_oin;
 		a.entiteittype = job->local.notice->entiteittype;
@@ -237,52 +246,71 @@ refused(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
 }
 
 static int
-apply_delivered(struct kp_txn *txn, struct kp_store_job *job,
+apply_delivered(struct kp_txn *txn, struct kp_store_job *sj,
     struct kp_err *err)
 {
+	struct kp_write *job = (struct kp_write *)sj;
 	return kp_txn_outbox_delivered(txn, &job->delivery, err);
 }
 
 static int
-apply_audit(struct kp_txn *txn, struct kp_store_job *job, struct kp_err *err)
+apply_audit(struct kp_txn *txn, struct kp_store_job *sj, struct kp_err *err)
 {
+	struct kp_write *job = (struct kp_write *)sj;
 	return kp_txn_audit(txn, &job->audit, err);
 }
 
-/* What job does, from its kind. */
+/* Its effects were undone: the answer kept from a race is no answer. */
 static void
-prepare(struct kp_store_job *job)
+undone(struct kp_store_job *sj)
 {
-	job->refused = refused;
-	switch (job->kind) {
-	case KP_JOB_COMMIT:
-		job->apply = apply_commit;
+	struct kp_write *w = (struct kp_write *)sj;
+
+	free(w->prior);
+	w->prior = NULL;
+	w->prior_len = 0;
+}
+
+/* What w does, from its kind; its results cleared. */
+static void
+prepare(struct kp_write *w)
+{
+	w->job.refused = refused;
+	w->job.undone = undone;
+	w->race = KP_REPLAY_NEW;
+	w->prior = NULL;
+	w->prior_len = 0;
+	w->verdict = KP_F_NONE;
+	w->queued = 0;
+	switch (w->kind) {
+	case KP_WRITE_COMMIT:
+		w->job.apply = apply_commit;
 		break;
-	case KP_JOB_LOCAL:
-		job->apply = apply_local;
+	case KP_WRITE_LOCAL:
+		w->job.apply = apply_local;
 		break;
-	case KP_JOB_DELIVERED:
-		job->apply = apply_delivered;
+	case KP_WRITE_DELIVERED:
+		w->job.apply = apply_delivered;
 		break;
 	default:
-		job->apply = apply_audit;
+		w->job.apply = apply_audit;
 		break;
 	}
 }
 
 void
-kp_apply_submit(struct kp_store *st, struct kp_store_job *job)
+kp_apply_submit(struct kp_store *st, struct kp_write *w)
 {
-	prepare(job);
-	kp_store_submit(st, job);
+	prepare(w);
+	kp_store_submit(st, &w->job);
 }
 
 /* Submit and wait for it, whether a writer runs or not. */
 static void
-submit_wait(struct kp_store *st, struct kp_store_job *job)
+submit_wait(struct kp_store *st, struct kp_write *w)
 {
-	prepare(job);
-	kp_store_submit_wait(st, job);
+	prepare(w);
+	kp_store_submit_wait(st, &w->job);
 }
 
 int
@@ -290,13 +318,13 @@ kp_apply_local(struct kp_store *st, const struct kp_local_change *lc,
     kp_fault *verdict, char *msg, size_t msglen, size_t *queued,
     struct kp_err *err)
 {
-	struct kp_store_job job = { .kind = KP_JOB_LOCAL, .local = *lc };
+	struct kp_write w = { .kind = KP_WRITE_LOCAL, .local = *lc };
 
-	submit_wait(st, &job);
-	*verdict = job.verdict;
-	*queued = job.queued;
-	snprintf(msg, msglen, "%s", job.verdict_msg);
-	if (job.status != KP_OK)
+	submit_wait(st, &w);
+	*verdict = w.verdict;
+	*queued = w.queued;
+	snprintf(msg, msglen, "%s", w.verdict_msg);
+	if (w.job.status != KP_OK)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot store the change; "
 		    "nothing of it was kept (is the disk or store_max_mb full?)",
 		    kp_store_path(st));
@@ -307,10 +335,10 @@ int
 kp_apply_audit(struct kp_store *st, const struct kp_audit *a,
     struct kp_err *err)
 {
-	struct kp_store_job job = { .kind = KP_JOB_AUDIT, .audit = *a };
+	struct kp_write w = { .kind = KP_WRITE_AUDIT, .audit = *a };
 
-	submit_wait(st, &job);
-	if (job.status != KP_OK)
+	submit_wait(st, &w);
+	if (w.job.status != KP_OK)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot write audit row",
 		    kp_store_path(st));
 	return KP_OK;
@@ -321,13 +349,13 @@ kp_apply_inbound(struct kp_store *st, const struct kp_inbound_commit *c,
     enum kp_replay *result, char **response, size_t *response_len,
     struct kp_err *err)
 {
-	struct kp_store_job job = { .kind = KP_JOB_COMMIT, .commit = *c };
+	struct kp_write w = { .kind = KP_WRITE_COMMIT, .commit = *c };
 
-	submit_wait(st, &job);
-	*result = job.race;
-	*response = job.prior;
-	*response_len = job.prior_len;
-	if (job.status != KP_OK)
+	submit_wait(st, &w);
+	*result = w.race;
+	*response = w.prior;
+	*response_len = w.prior_len;
+	if (w.job.status != KP_OK)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot store message %s",
 		    kp_store_path(st), c->message_id);
 	return KP_OK;

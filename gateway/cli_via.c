@@ -12,8 +12,10 @@
 #include "config.h"
 #include "consent_cmd.h"
 #include "escape.h"
+#include "kd.h"
 #include "localclient.h"
 #include "util.h"
+#include "xmlsafe.h"
 
 /* Changes sent at once: enough for the writer to share its fsyncs. */
 #define PUT_INFLIGHT	16
@@ -87,8 +89,43 @@ post_form(const char *socket, const char *cmd, const char *path, char *form,
 
 struct putting {
 	char	**files;
+	char	(*bsn)[16];	/* each change's citizen, "": not readable */
 	int	  ret;
 };
+
+/*
+ * The changes of one citizen are applied in the order given (a consent
+ * before what it allows, a version before the next); different citizens'
+ * go at once.
+ */
+static const char *
+put_key(void *arg, size_t i)
+{
+	struct putting *p = arg;
+
+	return p->bsn[i][0] != '\0' ? p->bsn[i] : NULL;
+}
+
+/* The citizen a change file is about, if it reads as one. */
+static void
+citizen_of(const char *file, char bsn[16])
+{
+	struct kp_notice n;
+	struct kp_err err;
+	xmlDocPtr doc = NULL;
+	char *text = NULL;
+	size_t len;
+
+	bsn[0] = '\0';
+	memset(&n, 0, sizeof(n));
+	if (kp_read_file(file, PUT_FILE_MAX, &text, &len, &err) == KP_OK &&
+	    (doc = kp_xml_parse(text, len, &err)) != NULL &&
+	    kp_kd_read_local(xmlDocGetRootElement(doc), &n, &err) == KP_OK)
+		snprintf(bsn, 16, "%s", n.bsn);
+	kp_notice_clear(&n);
+	xmlFreeDoc(doc);
+	free(text);
+}
 
 static int
 put_body(void *arg, size_t i, char **buf, size_t *len, struct kp_err *err)
@@ -118,14 +155,21 @@ put_done(void *arg, size_t i, long code, const char *reply)
 int
 via_put(const char *socket, char **files, int nfiles)
 {
-	struct putting p = { files, 0 };
+	struct putting p = { files, NULL, 0 };
 	struct kp_err err;
 
-	if (kp_localc_post_many(socket, "/dossier", (size_t)nfiles,
-	    PUT_INFLIGHT, put_body, put_done, &p, &err) != KP_OK) {
-		kp_text_line(stderr, "ketenpoort dossier put: %s", err.msg);
+	if ((p.bsn = calloc((size_t)nfiles, sizeof(*p.bsn))) == NULL) {
+		fprintf(stderr, "ketenpoort dossier put: out of memory\n");
 		return 2;
 	}
+	for (int i = 0; i < nfiles; i++)
+		citizen_of(files[i], p.bsn[i]);
+	if (kp_localc_post_many(socket, "/dossier", (size_t)nfiles,
+	    PUT_INFLIGHT, put_key, put_body, put_done, &p, &err) != KP_OK) {
+		kp_text_line(stderr, "ketenpoort dossier put: %s", err.msg);
+		p.ret = 2;
+	}
+	free(p.bsn);
 	return p.ret;
 }
 

@@ -43,7 +43,7 @@ struct transfer {
  * busy until it has landed, so the row is not sent again meanwhile.
  */
 struct landing {
-	struct kp_store_job		 job;
+	struct kp_write			 w;
 	struct kp_deliver		*d;
 	struct kp_outbox_row		 row;
 	struct kp_outbound_record	 rec;
@@ -154,7 +154,7 @@ reap_landed(struct kp_deliver *d)
 	pthread_mutex_unlock(&d->landing_lock);
 	for (; l != NULL; l = next) {
 		next = l->next;
-		if (l->job.status != KP_OK)
+		if (l->w.job.status != KP_OK)
 			log_warnx("to %s stream %u #%llu: delivered but not "
 			    "recorded (the store failed); it will be sent again",
 			    l->row.partner_oin, l->row.partitie,
@@ -194,16 +194,16 @@ land(struct kp_deliver *d, struct transfer *t)
 	l->rec.len = l->req.len;
 	l->rec.response = l->answer;
 	l->rec.outcome = "delivered";
-	l->job.kind = KP_JOB_DELIVERED;
-	l->job.delivery.row = &l->row;
-	l->job.delivery.record = &l->rec;
-	l->job.done = landed;
-	l->job.arg = l;
+	l->w.kind = KP_WRITE_DELIVERED;
+	l->w.delivery.row = &l->row;
+	l->w.delivery.record = &l->rec;
+	l->w.job.done = landed;
+	l->w.job.arg = l;
 	pthread_mutex_lock(&d->landing_lock);
 	l->next = d->landing;
 	d->landing = l;
 	pthread_mutex_unlock(&d->landing_lock);
-	kp_apply_submit(d->gw->store, &l->job);
+	kp_apply_submit(d->gw->store, &l->w);
 }
 
 int64_t

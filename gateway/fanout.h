@@ -20,10 +20,32 @@
 #define KP_FANOUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
-struct kp_fanout;
+/*
+ * What one partner gets of a record (policy.h decides): the projection on
+ * a basis; a deletion; a retraction; or nothing, for a reason.
+ */
+enum kp_fan_kind {
+	KP_FAN_DISCLOSE,	/* send fields on basis for doel */
+	KP_FAN_DELETE,		/* V: only if it holds a copy */
+	KP_FAN_RETRACT,		/* V reden=intrekking: only if it holds a copy */
+	KP_FAN_WITHHOLD,	/* no basis: retract a copy it holds, else audit */
+};
+
+struct kp_fanout {
+	const char	*partner_oin;
+	uint32_t	 partitie;
+	enum kp_fan_kind kind;
+	const char	*fields;	/* DISCLOSE: projection, canonical */
+	char		 velden[400];	/* DISCLOSE: the field names, a,b,c */
+	char		 basis[200];	/* "wet: …", "toestemming: <TST id>" */
+	char		 doel[48];
+	char		 reason[200];	/* WITHHOLD, RETRACT: why */
+};
+
 struct kp_notice;
 struct kp_store;
 struct kp_txn;

@@ -54,7 +54,7 @@ struct kp_inbound_call {
 	struct kp_response		*resp;
 	struct kp_response		 own_resp;
 	struct kp_err			 err;
-	struct kp_store_job		 job;
+	struct kp_write			 w;
 	kp_inbound_stored		 stored;
 	void				*stored_arg;
 };
@@ -341,7 +341,7 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 		.to_app = in->sg.zender_app,
 		.crossref = in->sg.referentienummer,
 	};
-	struct kp_inbound_commit *c = &in->job.commit;
+	struct kp_inbound_commit *c = &in->w.commit;
 
 	if (kp_xml_is(in->env.body_root, KD_NS, "dosLv01") &&
 	    strcmp(in->sg.functie, "context") == 0) {
@@ -359,7 +359,7 @@ stage_answer(struct kp_inbound_call *in, struct kp_err *err)
 	} else if (kp_reply_build(in->gw, &rp, KP_F_NONE, NULL, &in->resp->body,
 	    &in->resp->len, err) != KP_OK)
 		return kp_reject(err, KP_F_050, "cannot sign the answer");
-	in->job.kind = KP_JOB_COMMIT;
+	in->w.kind = KP_WRITE_COMMIT;
 	c->notice = in->have_notice ? &in->notice : NULL;
 	c->partner_oin = in->req->peer_oin;
 	c->message_id = in->message_id;
@@ -516,10 +516,10 @@ kp_inbound_start(struct kp_gateway *gw, const struct kp_request *req,
 		resp->http_status = 200;
 
 	/* Everything but an accepted message is one audit row. */
-	if (in->job.kind != KP_JOB_COMMIT || resp->fault != KP_F_NONE ||
+	if (in->w.kind != KP_WRITE_COMMIT || resp->fault != KP_F_NONE ||
 	    resp->duplicate) {
-		in->job.kind = KP_JOB_AUDIT;
-		a = &in->job.audit;
+		in->w.kind = KP_WRITE_AUDIT;
+		a = &in->w.audit;
 		a->direction = "in";
 		a->partner_oin = req->peer_oin;
 		a->message_id = in->message_id;
@@ -536,9 +536,9 @@ kp_inbound_start(struct kp_gateway *gw, const struct kp_request *req,
 		a->detail = resp->http_status == 400 || resp->fault != KP_F_NONE ?
 		    in->err.msg : NULL;
 	}
-	in->job.done = on_stored;
-	in->job.arg = in;
-	kp_apply_submit(gw->store, &in->job);
+	in->w.job.done = on_stored;
+	in->w.job.arg = in;
+	kp_apply_submit(gw->store, &in->w);
 	return in;
 }
 
@@ -548,7 +548,7 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 	struct kp_response *resp = in->resp;
 	struct kp_err err;
 
-	if (in->job.status != KP_OK) {
+	if (in->w.job.status != KP_OK) {
 		/* Nothing of it is durable: never acknowledge. */
 		log_warnx("in %s from %s: could not store; answered KP050",
 		    in->message_id != NULL ? in->message_id : "-",
@@ -556,24 +556,24 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 		kp_reject(&err, KP_F_050, "could not store the message; resend "
 		    "later");
 		build_fault(in, &err, 0);
-	} else if (in->job.kind == KP_JOB_COMMIT &&
-	    in->job.race == KP_REPLAY_SAME) {
+	} else if (in->w.kind == KP_WRITE_COMMIT &&
+	    in->w.race == KP_REPLAY_SAME) {
 		/* A copy committed first: its answer is the answer. */
 		free(resp->body);
-		resp->body = in->job.prior;
-		resp->len = in->job.prior_len;
-		in->job.prior = NULL;
+		resp->body = in->w.prior;
+		resp->len = in->w.prior_len;
+		in->w.prior = NULL;
 		resp->duplicate = 1;
-	} else if (in->job.kind == KP_JOB_COMMIT &&
-	    in->job.race == KP_REPLAY_CONFLICT) {
+	} else if (in->w.kind == KP_WRITE_COMMIT &&
+	    in->w.race == KP_REPLAY_CONFLICT) {
 		kp_reject(&err, KP_F_013, "wsa:MessageID or referentienummer %s "
 		    "was used before with another body", in->sg.referentienummer);
 		build_fault(in, &err, 0);
-	} else if (in->job.kind == KP_JOB_COMMIT &&
-	    in->job.verdict != KP_F_NONE) {
+	} else if (in->w.kind == KP_WRITE_COMMIT &&
+	    in->w.verdict != KP_F_NONE) {
 		/* The stream or the record refused it (KP030, KP023). */
-		kp_reject(&err, in->job.verdict, "%s", in->job.verdict_msg);
-		build_fault(in, &err, in->job.expected);
+		kp_reject(&err, in->w.verdict, "%s", in->w.verdict_msg);
+		build_fault(in, &err, in->w.expected);
 	}
 	if (resp->fault != KP_F_NONE || resp->http_status == 400)
 		log_info("in %s from %s: %s %s: %s",
@@ -581,13 +581,13 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 		    in->req->peer_oin != NULL ? in->req->peer_oin : "-",
 		    resp->http_status == 400 ? "refused" : "rejected",
 		    resp->fault != KP_F_NONE ? kp_fault_code(resp->fault) : "",
-		    in->job.kind == KP_JOB_AUDIT ? in->err.msg :
-		    in->job.verdict != KP_F_NONE ? in->job.verdict_msg : "replay");
+		    in->w.kind == KP_WRITE_AUDIT ? in->err.msg :
+		    in->w.verdict != KP_F_NONE ? in->w.verdict_msg : "replay");
 	else
 		log_debug("in %s from %s: %s", in->message_id, in->req->peer_oin,
 		    resp->duplicate ? "duplicate" : "accepted");
 	kp_metrics_in(in->have_sg ? in->sg.berichtcode : NULL,
-	    in->job.kind == KP_JOB_COMMIT, resp->duplicate, resp->fault,
+	    in->w.kind == KP_WRITE_COMMIT, resp->duplicate, resp->fault,
 	    resp->http_status);
 	*out = *resp;
 	kp_notice_clear(&in->notice);
@@ -597,7 +597,7 @@ kp_inbound_finish(struct kp_inbound_call *in, struct kp_response *out)
 	kp_context_audit_clear(&in->context);
 	free(in->q_bsn);
 	free(in->q_doel);
-	free(in->job.prior);
+	free(in->w.prior);
 	kp_wss_result_clear(&in->sig);
 	free(in->message_id);
 	xmlFreeDoc(in->doc);

@@ -175,9 +175,29 @@ kp_localc_post(const char *socket, const char *path, const char *body,
 	return ret;
 }
 
+/* Is a call with i's key in flight? */
+static int
+key_busy(const struct call *calls, size_t inflight,
+    const char *(*key)(void *, size_t), void *arg, size_t i)
+{
+	const char *k;
+
+	if (key == NULL || (k = key(arg, i)) == NULL)
+		return 0;
+	for (size_t s = 0; s < inflight; s++) {
+		const char *o;
+
+		if (calls[s].h != NULL && (o = key(arg, calls[s].i)) != NULL &&
+		    strcmp(o, k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 kp_localc_post_many(const char *socket, const char *path, size_t n,
-    size_t inflight, int (*body)(void *arg, size_t i, char **buf, size_t *len,
+    size_t inflight, const char *(*key)(void *arg, size_t i),
+    int (*body)(void *arg, size_t i, char **buf, size_t *len,
     struct kp_err *err), void (*done)(void *arg, size_t i, long code,
     const char *reply), void *arg, struct kp_err *err)
 {
@@ -212,6 +232,8 @@ kp_localc_post_many(const char *socket, const char *path, size_t n,
 
 			if (calls[s].h != NULL)
 				continue;
+			if (key_busy(calls, inflight, key, arg, next))
+				break;	/* the next waits for its key's answer */
 			if ((ret = body(arg, next, &buf, &len, err)) != KP_OK ||
 			    (ret = call_setup(&calls[s], socket, path, buf, len,
 			    "application/xml", err)) != KP_OK)

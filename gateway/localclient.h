@@ -29,13 +29,17 @@ int	kp_localc_post(const char *socket, const char *path, const char *body,
 
 /*
  * The same for n bodies at once, at most inflight at a time (so that the
- * gateway's writer takes them in shared commits): body(arg, i, ...) gives
- * the i-th (malloc'd; the call frees it), done(arg, i, code, reply) gets
- * its answer, in the order of i.  KP_OK once every one was answered.
+ * gateway's writer takes them in shared commits), started in the order of
+ * i, and never two with the same key (key(arg, i); NULL: none) at once, so
+ * that the bodies of one key are applied in their order.  body(arg, i,
+ * ...) gives the i-th (malloc'd; the call frees it), done(arg, i, code,
+ * reply) gets its answer, in the order of i.  KP_OK once every one was
+ * answered.
  */
 int	kp_localc_post_many(const char *socket, const char *path, size_t n,
-	    size_t inflight, int (*body)(void *arg, size_t i, char **buf,
-	    size_t *len, struct kp_err *err), void (*done)(void *arg, size_t i,
-	    long code, const char *reply), void *arg, struct kp_err *err);
+	    size_t inflight, const char *(*key)(void *arg, size_t i),
+	    int (*body)(void *arg, size_t i, char **buf, size_t *len,
+	    struct kp_err *err), void (*done)(void *arg, size_t i, long code,
+	    const char *reply), void *arg, struct kp_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fanout.h"
 #include "kd.h"
 #include "policy.h"
 #include "profile.h"

@@ -355,13 +355,13 @@ kp_txn_replay_put(struct kp_txn *txn, const char *partner_oin,
 }
 
 int
-kp_txn_message_put(struct kp_txn *txn, const struct kp_inbound_commit *c,
+kp_txn_message_put(struct kp_txn *txn, const struct kp_message_new *m,
     int64_t *id, struct kp_err *err)
 {
-	return store_insert_message(txn->st, "in", c->partner_oin,
-	    c->message_id, c->referentienummer, c->berichtcode, c->entiteittype,
-	    c->root, c->bytes, c->len, c->bytes_sha256, c->response,
-	    c->response_len, "accepted", id, err);
+	return store_insert_message(txn->st, m->direction, m->partner_oin,
+	    m->message_id, m->referentienummer, m->berichtcode, m->entiteittype,
+	    m->root, m->bytes, m->len, m->bytes_sha256, m->response,
+	    m->response_len, m->outcome, id, err);
 }
 
 int
@@ -409,9 +409,6 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 	pthread_mutex_lock(&st->lock);
 	batch_ok = store_begin(st, &err) == KP_OK;
 	for (job = jobs; job != NULL; job = job->next) {
-		job->race = KP_REPLAY_NEW;
-		job->prior = NULL;
-		job->prior_len = 0;
 		job->status = KP_ERR_STORE;
 		if (!batch_ok || store_exec(st, "SAVEPOINT job", &err) != KP_OK)
 			continue;
@@ -421,8 +418,8 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		if (job->status != KP_OK) {
 			if (job->status == KP_ERR_STORE)
 				log_warnx("%s; not acknowledged", err.msg);
-			free(job->prior);
-			job->prior = NULL;
+			if (job->undone != NULL)
+				job->undone(job);
 			store_exec(st, "ROLLBACK TO SAVEPOINT job", NULL);
 		}
 		store_exec(st, "RELEASE SAVEPOINT job", NULL);
@@ -449,9 +446,10 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 	for (job = jobs; job != NULL; job = next) {
 		next = job->next;
 		if (!batch_ok) {
+			/* nothing of it is durable */
+			if (job->status == KP_OK && job->undone != NULL)
+				job->undone(job);
 			job->status = KP_ERR_STORE;
-			free(job->prior);
-			job->prior = NULL;
 		}
 		job->next = NULL;
 		if (job->done != NULL)

@@ -1,18 +1,21 @@
 /*
- * store — the gateway's SQLite store (WAL, synchronous=FULL).
- *
- * Holds the exact signed bytes of every message received and sent, the
- * replay table (partner + MessageID, partner + referentienummer) with the
- * response we gave, and the audit trail.  Migrations are numbered and run in
- * order on open (PRAGMA user_version).
+ * store — the gateway's store: the exact signed bytes of every message
+ * received and sent, the replay table (partner + MessageID, partner +
+ * referentienummer) with the answer we gave, records, streams, the outbox
+ * and the audit chain.  A core (store.c) and rooms (store_*.c, README "The
+ * store") on a backend interface (db.h; SQLite, WAL with
+ * synchronous=FULL, the embedded default).  Migrations are numbered and
+ * run in order on open.
  *
  * Writes that answer a partner go through kp_store_submit(): with the group
  * commit writer running (kp_store_writer_start, in serve), jobs queue up and
  * the writer applies all that are waiting in one transaction, each in its
- * own savepoint, with one fsync, then calls each job's done().  Without the
- * writer, submit applies the job at once.  Reads (the replay check, the
- * listings) use a connection of their own, so they never wait for an
- * fsync; a listing's callback may run another read, never a write.
+ * own savepoint, with one fsync, then calls each job's done().  What a job
+ * does is its own apply() (apply.h has the gateway's writes); the writer
+ * knows no rule.  Without the writer, submit applies the job at once.
+ * Reads (the replay check, the listings) use a connection of their own,
+ * so they never wait for an fsync; a listing's callback may run another
+ * read, never a write.
  */
 #ifndef KP_STORE_H
 #define KP_STORE_H
@@ -75,115 +78,30 @@ int	kp_store_replay_check(struct kp_store *store, const char *partner_oin,
 	    const char *body_digest, enum kp_replay *result, char **response,
 	    size_t *response_len, struct kp_err *err);
 
-enum kp_job_kind {
-	KP_JOB_NONE = 0,
-	KP_JOB_COMMIT,		/* an accepted message: message, replay, audit */
-	KP_JOB_AUDIT,		/* an audit row alone (a rejection, a duplicate) */
-	KP_JOB_LOCAL,		/* a local change: record, outbox rows, audit */
-	KP_JOB_DELIVERED,	/* an outbox row acknowledged: row, message, audit */
-};
-
-/*
- * What one partner gets of a record (policy.h decides): the projection on
- * a basis; a deletion; a retraction; or nothing, for a reason.  The store
- * turns it into an outbox row, or an audit entry only, and looks at what
- * the partner holds (the newest row queued for it) where that matters.
- */
-enum kp_fan_kind {
-	KP_FAN_DISCLOSE,	/* send fields on basis for doel */
-	KP_FAN_DELETE,		/* V: only if it holds a copy */
-	KP_FAN_RETRACT,		/* V reden=intrekking: only if it holds a copy */
-	KP_FAN_WITHHOLD,	/* no basis: retract a copy it holds, else audit */
-};
-
-struct kp_fanout {
-	const char	*partner_oin;
-	uint32_t	 partitie;
-	enum kp_fan_kind kind;
-	const char	*fields;	/* DISCLOSE: projection, canonical */
-	char		 velden[400];	/* DISCLOSE: the field names, a,b,c */
-	char		 basis[200];	/* "wet: …", "toestemming: <TST id>" */
-	char		 doel[48];
-	char		 reason[200];	/* WITHHOLD, RETRACT: why */
-};
-
-struct kp_local_change {
-	const struct kp_notice	*notice;	/* the record (no stream numbers) */
-	const char		*our_oin;
-	const struct kp_fanout	*fanout;
-	size_t			 nfanout;
-};
-
-struct kp_notice;
-
-struct kp_inbound_commit {
-	const struct kp_notice *notice;	/* Lk01: the record and its stream */
-	const char	*partner_oin;
-	const char	*message_id;
-	const char	*referentienummer;
-	const char	*berichtcode;
-	const char	*entiteittype;
-	const char	*root;
-	const char	*bytes;
-	size_t		 len;
-	const char	*bytes_sha256;
-	const char	*body_digest;
-	const char	*response;
-	size_t		 response_len;
-	/* Lk01: the partners it goes on to when it is applied (relaying) */
-	const struct kp_fanout *fanout;
-	size_t		 nfanout;
-	/* ckpDi01: the partner's checkpoint we keep as its witness */
-	const struct kp_checkpoint *checkpoint;
-	/* dosLv01: the citizen and purpose asked, the answer's decisions */
-	const char	*bsn;
-	const char	*doel;
-	const struct kp_audit *decisions;
-	size_t		 ndecisions;
-};
-
 struct kp_outbound_record;
 struct kp_outbox_row;
 struct kp_checkpoint;
-
-/* An outbox row its partner acknowledged, with what was exchanged. */
-struct kp_delivery {
-	const struct kp_outbox_row	*row;
-	const struct kp_outbound_record	*record;
-};
-
 struct kp_txn;
 
+/*
+ * A write for the group-commit writer (apply.h says what the gateway's
+ * writes are).  The writer runs apply() in the next batch's transaction,
+ * in a savepoint of its own: KP_OK, KP_ERR_PROTOCOL when the write is
+ * refused (its savepoint is undone, then refused() writes what stays, if
+ * set), or KP_ERR_STORE.  When its effects are undone after all (its
+ * savepoint, or the whole batch whose commit failed), undone() lets it
+ * forget what apply() kept.  Then done(job, arg), with status set.
+ */
 struct kp_store_job {
-	enum kp_job_kind		 kind;
-	/*
-	 * What it does, in the writer's transaction and its own savepoint
-	 * (apply.h sets both from kind): KP_OK, KP_ERR_PROTOCOL when it is
-	 * refused (verdict set; the savepoint is undone and refused() writes
-	 * what stays), or KP_ERR_STORE.
-	 */
-	int				(*apply)(struct kp_txn *txn,
-					    struct kp_store_job *job,
-					    struct kp_err *err);
-	int				(*refused)(struct kp_txn *txn,
-					    struct kp_store_job *job,
-					    struct kp_err *err);
-	struct kp_inbound_commit	 commit;	/* KP_JOB_COMMIT */
-	struct kp_audit			 audit;		/* KP_JOB_AUDIT */
-	struct kp_local_change		 local;		/* KP_JOB_LOCAL */
-	struct kp_delivery		 delivery;	/* KP_JOB_DELIVERED */
-	/* results, set before done() runs */
-	int				 status;	/* KP_OK or KP_ERR_STORE */
-	enum kp_replay			 race;		/* KP_JOB_COMMIT */
-	kp_fault			 verdict;	/* KP030, KP023: refused */
-	uint64_t			 expected;	/* KP030: verwachtVolgnummer */
-	size_t				 queued;	/* outbox rows made */
-	char				 verdict_msg[200];
-	char				*prior;		/* SAME: answer given then */
-	size_t				 prior_len;
-	void				(*done)(struct kp_store_job *job, void *arg);
-	void				*arg;
-	struct kp_store_job		*next;		/* the store's queue */
+	int			(*apply)(struct kp_txn *txn, struct kp_store_job *job,
+				    struct kp_err *err);
+	int			(*refused)(struct kp_txn *txn,
+				    struct kp_store_job *job, struct kp_err *err);
+	void			(*undone)(struct kp_store_job *job);
+	int			 status;	/* KP_OK or KP_ERR_STORE */
+	void			(*done)(struct kp_store_job *job, void *arg);
+	void			*arg;
+	struct kp_store_job	*next;		/* the writer's queue */
 };
 
 /*
@@ -197,16 +115,7 @@ int	kp_store_health(struct kp_store *st, char *why, size_t len);
 /*
  * Apply a job durably: its apply() in the next batch's transaction, then
  * its done(), in the writer's thread, or in the caller's before this
- * returns when no writer runs.  A COMMIT of a notice follows PROTOCOL.md
- * 4.1 and 4.2 in the same transaction: its volgnummer against the stream
- * (ahead: verdict KP030 with expected; behind: acknowledged, nothing
- * applied, or KP031 when another notice holds the number), then its record
- * against the version held (stale: KP023; same version and content: a
- * duplicate, acknowledged); a refused notice stores only its audit row.  A
- * COMMIT whose MessageID or referentienummer is already taken writes no
- * message but its own audit row instead: outcome "duplicate" (same body;
- * prior holds the answer given then) or "rejected" with KP013 (another
- * body).
+ * returns when no writer runs.
  */
 void	kp_store_submit(struct kp_store *store, struct kp_store_job *job);
 /* The same, waiting for it (done and arg are the wait's). */
@@ -310,8 +219,8 @@ int	kp_store_outbox_heads(struct kp_store *store, int64_t now_ms, int max,
 	    struct kp_err *err);
 /*
  * Delivered: the row, the signed message and answer, the audit row; in the
- * group commit when the writer runs (a KP_JOB_DELIVERED job submitted with
- * kp_store_submit does the same without waiting).
+ * group commit when the writer runs (a KP_WRITE_DELIVERED write, apply.h,
+ * does the same without waiting).
  */
 int	kp_store_outbox_delivered(struct kp_store *store,
 	    const struct kp_outbox_row *row, const struct kp_outbound_record *r,

@@ -239,22 +239,28 @@ kp_txn_outbox_delivered(struct kp_txn *txn, const struct kp_delivery *d,
 	return store_audit_locked(st, &a, err);
 }
 
+/* A delivery as a write of its own. */
+struct delivered {
+	struct kp_store_job	job;
+	struct kp_delivery	d;
+};
+
 static int
 apply_delivered(struct kp_txn *txn, struct kp_store_job *job,
     struct kp_err *err)
 {
-	return kp_txn_outbox_delivered(txn, &job->delivery, err);
+	return kp_txn_outbox_delivered(txn, &((struct delivered *)job)->d, err);
 }
 
 int
 kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
     const struct kp_outbound_record *r, struct kp_err *err)
 {
-	struct kp_store_job job = { .kind = KP_JOB_DELIVERED,
-	    .apply = apply_delivered, .delivery = { row, r } };
+	struct delivered w = { .job = { .apply = apply_delivered },
+	    .d = { row, r } };
 
-	kp_store_submit_wait(st, &job);
-	if (job.status != KP_OK)
+	kp_store_submit_wait(st, &w.job);
+	if (w.job.status != KP_OK)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot mark outbox row "
 		    "%lld delivered", st->path, (long long)row->id);
 	return KP_OK;

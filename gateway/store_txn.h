@@ -31,9 +31,26 @@ int	kp_txn_replay(struct kp_txn *txn, const char *partner_oin,
 int	kp_txn_replay_put(struct kp_txn *txn, const char *partner_oin,
 	    const char *message_id, const char *referentienummer,
 	    const char *body_digest, int64_t message, struct kp_err *err);
-/* An accepted message's signed bytes and our answer; *id: its row. */
-int	kp_txn_message_put(struct kp_txn *txn,
-	    const struct kp_inbound_commit *c, int64_t *id, struct kp_err *err);
+/* A message to archive: its signed bytes and the answer. */
+struct kp_message_new {
+	const char	*direction;	/* "in" or "out" */
+	const char	*partner_oin;
+	const char	*message_id;
+	const char	*referentienummer;
+	const char	*berichtcode;
+	const char	*entiteittype;
+	const char	*root;
+	const char	*bytes;
+	size_t		 len;
+	const char	*bytes_sha256;
+	const char	*response;
+	size_t		 response_len;
+	const char	*outcome;
+};
+
+/* Archive m; *id: its row. */
+int	kp_txn_message_put(struct kp_txn *txn, const struct kp_message_new *m,
+	    int64_t *id, struct kp_err *err);
 /* A partner's checkpoint, kept as its witness, with its message. */
 int	kp_txn_witness(struct kp_txn *txn, const struct kp_checkpoint *c,
 	    int64_t message, struct kp_err *err);
@@ -121,6 +138,12 @@ struct kp_outbox_new {
 /* Queue r on the next volgnummer of its partner's stream (*volgnummer). */
 int	kp_txn_outbox_put(struct kp_txn *txn, const struct kp_outbox_new *r,
 	    uint64_t *volgnummer, struct kp_err *err);
+/* An outbox row its partner acknowledged, with what was exchanged. */
+struct kp_delivery {
+	const struct kp_outbox_row	*row;
+	const struct kp_outbound_record	*record;
+};
+
 /* An acknowledged row: delivered, its message and answer, its audit. */
 int	kp_txn_outbox_delivered(struct kp_txn *txn,
 	    const struct kp_delivery *d, struct kp_err *err);

@@ -11,7 +11,7 @@ set -u
 WORK=$(mktemp -d /tmp/kp-onewriter.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..27"
+echo "1..29"
 
 RULES='<ontvangen>
   <entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit>
@@ -44,11 +44,26 @@ is "  each saying its record was stored and queued, as the direct path does" "40
     "$(grep -c "c/\([0-9]*\)\.xml: T ZAK Z\1 bronversie 1 stored; 1 notices queued$" "$WORK/put.out")"
 is "  the gateway holds the 40 records and 40 outbox rows" "40 40" \
     "$(kp_sql gemeente "SELECT count(*) FROM record") $(kp_sql gemeente "SELECT count(*) FROM outbox")"
+# one citizen's changes in the order given: ten versions of one case, and
+# a person record of the same citizen between them
+mkdir -p "$WORK/v"
+for v in $(seq 1 10); do
+	kp_local_change "$WORK/v/$v.xml" "$([ "$v" = 1 ] && echo T || echo W)" ZAK $GEM "ZV" "$v" "$(kp_bsn 42)"
+done
+kp_local_change "$WORK/v/p.xml" T PRS $GEM "PV" 1 "$(kp_bsn 42)"
+files=$(for v in 1 2 3 4 5 p 6 7 8 9 10; do printf '%s ' "$WORK/v/$v.xml"; done)
+# shellcheck disable=SC2086
+out=$("$KP" dossier put -c "$VIA" $files 2>/dev/null); rc=$?
+is "one citizen's eleven changes at once: each applied in its turn (no KP023)" \
+    "0 11" "$rc $(grep -c 'stored; [0-9]* notices queued$' <<< "$out")"
+is "  the case at version 10, its outbox rows numbered in that order" \
+    "10|1,2,3,4,5,6,7,8,9,10" \
+    "$(kp_sql gemeente "SELECT bronversie FROM record WHERE identificatie = 'ZV'")|$(kp_sql gemeente "SELECT group_concat(bronversie) FROM (SELECT bronversie FROM outbox WHERE identificatie = 'ZV' ORDER BY volgnummer)")"
 kp_local_change "$WORK/theirs.xml" T ZAK $GGD "ZG1" 1 "$(kp_bsn 41)"
 out=$("$KP" dossier put -c "$VIA" "$WORK/theirs.xml" 2>/dev/null); rc=$?
 is "a change of another owner's record: refused (exit 1), as directly" \
     "1|$WORK/theirs.xml: refused, KP022: bron $GGD is not us ($GEM): only the owner changes a record" "$rc|$out"
-is "  nothing stored" 40 "$(kp_sql gemeente "SELECT count(*) FROM record")"
+is "  nothing stored" 42 "$(kp_sql gemeente "SELECT count(*) FROM record")"
 
 # 2. consent grant and withdraw
 B=$(kp_bsn 50)

@@ -86,7 +86,7 @@ main(void)
 
 	/* The group-commit writer: many jobs, each acknowledged after commit. */
 	{
-		struct kp_store_job jobs[50];
+		struct kp_write jobs[50];
 		char ids[50][32], refs[50][32], digests[50][32];
 
 		is_int(kp_store_writer_start(st, &err), KP_OK, "writer starts");
@@ -95,7 +95,7 @@ main(void)
 			snprintf(ids[i], sizeof(ids[i]), "urn:uuid:batch-%d", i);
 			snprintf(refs[i], sizeof(refs[i]), "batch-%d", i);
 			snprintf(digests[i], sizeof(digests[i]), "d-%d", i);
-			jobs[i].kind = KP_JOB_COMMIT;
+			jobs[i].kind = KP_WRITE_COMMIT;
 			jobs[i].commit = c;
 			jobs[i].commit.message_id = ids[i];
 			jobs[i].commit.referentienummer = refs[i];
@@ -108,7 +108,7 @@ main(void)
 			int all_ok = 1;
 
 			for (int i = 0; i < 50; i++)
-				if (jobs[i].status != KP_OK ||
+				if (jobs[i].job.status != KP_OK ||
 				    jobs[i].race != KP_REPLAY_NEW)
 					all_ok = 0;
 			ok(all_ok, "every queued job was applied");

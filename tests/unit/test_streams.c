@@ -57,7 +57,6 @@ step(struct kp_store *st, const struct kp_notice *n, int apply, int record)
 {
 	struct step s = { .n = n, .apply = apply, .record = record };
 
-	s.job.kind = KP_JOB_NONE;
 	s.job.apply = run_step;
 	kp_store_submit_wait(st, &s.job);
 	if (s.job.status != KP_OK)
