@@ -1,3 +1,10 @@
+/*
+ * store — the store's core (store.h): opening a store through its engine
+ * (db.h) and migrating it, the statement cache, transactions, the replay
+ * check, messages archived, and the group-commit writer, which runs each
+ * job's apply() in a savepoint of one transaction per batch, with one
+ * fsync, and knows none of the rules they follow (apply.h).
+ */
 #include "autoconf.h"
 
 #include <sys/statvfs.h>

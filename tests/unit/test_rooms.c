@@ -209,6 +209,41 @@ count_mark(void *arg, const char *bsn, int64_t mark)
 	return 0;
 }
 
+struct link {
+	char	text[300];
+};
+
+static int
+link_row(void *arg, const struct kp_link_status *l)
+{
+	struct link *k = arg;
+
+	snprintf(k->text + strlen(k->text), sizeof(k->text) - strlen(k->text),
+	    "%s out %lld streams, %lld numbered, %lld pending, %lld parked, "
+	    "%lld delivered, %lld KP031; in %lld", l->partner_oin,
+	    (long long)l->streams_out, (long long)l->next_out_total,
+	    (long long)l->pending, (long long)l->parked,
+	    (long long)l->delivered, (long long)l->conflicts,
+	    (long long)l->streams_in);
+	return 0;
+}
+
+struct disclosed {
+	char	text[300];
+};
+
+static int
+disclosed_row(void *arg, const struct kp_digest_row *r)
+{
+	struct disclosed *d = arg;
+
+	snprintf(d->text + strlen(d->text), sizeof(d->text) - strlen(d->text),
+	    "%s %s v%lld %s fields %s", r->entiteittype, r->identificatie,
+	    (long long)r->bronversie, r->undelivered ? "undelivered" :
+	    "delivered", r->fields != NULL ? r->fields : "");
+	return 0;
+}
+
 static void
 raw_exec(const char *path, const char *sql)
 {
@@ -297,6 +332,21 @@ main(void)
 	    &err), KP_OK, "park the head");
 	is_str(heads(st, now + 61000, &hd), "", "  a parked head stops its "
 	    "stream");
+
+	/* the links' status and the digest rows (the sync room) */
+	{
+		struct link ls = { 0 };
+		struct disclosed dl = { 0 };
+
+		kp_store_link_status(st, link_row, &ls, &err);
+		is_str(ls.text, GGD " out 1 streams, 4 numbered, 3 pending, 1 "
+		    "parked, 0 delivered, 0 KP031; in 0", "sync: the link's "
+		    "status counts every row");
+		kp_store_each_disclosed(st, GGD, "111222333", disclosed_row, &dl,
+		    &err);
+		is_str(dl.text, "ZAK Z1 v2 undelivered fields zaaktype=Schuldhulp\n",
+		    "  the digest line of what we disclosed: the newest row");
+	}
 
 	/* audit */
 	{
