@@ -449,12 +449,24 @@ int
 kp_store_checkpoint_mark_sent(struct kp_store *st, int64_t id,
     const char *partner_oin, struct kp_err *err)
 {
+	struct kp_stmt *stmt;
+	char now[32];
 	int ret;
 
+	kp_time_iso(kp_now_ms(), now);
 	pthread_mutex_lock(&st->lock);
-	ret = store_exec_bound(st, "INSERT INTO checkpoint_sent (checkpoint, "
-	    "partner_oin, at) VALUES (?3, ?1, strftime('%Y-%m-%dT%H:%M:%fZ')) "
-	    "ON CONFLICT DO NOTHING", partner_oin, 0, id, err);
+	if ((stmt = kp_db_prepare(st->db, "INSERT INTO checkpoint_sent "
+	    "(checkpoint, partner_oin, at) VALUES (?, ?, ?) ON CONFLICT DO "
+	    "NOTHING")) == NULL) {
+		ret = store_fail(st, err, "cannot prepare checkpoint_sent");
+	} else {
+		kp_db_bind_int(stmt, 1, id);
+		kp_db_bind_text(stmt, 2, partner_oin);
+		kp_db_bind_text(stmt, 3, now);
+		ret = kp_db_step(stmt) == KP_DB_DONE ? KP_OK :
+		    store_fail(st, err, "cannot mark the checkpoint sent");
+		kp_db_finalize(stmt);
+	}
 	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
