@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 #include "util.h"
 
 #define KP_CONFIG_MAX_SIZE	(1024 * 1024)
@@ -308,7 +309,9 @@ set_option(struct kp_config *cfg, const struct opt *o, const char *value,
 	case OPT_STRING:
 	case OPT_PATH: {
 		char **slot = (char **)(base + o->offset);
-		char *v = o->type == OPT_PATH ? resolve_path(cfgdir, value) :
+		/* a store may be a database server's URI: not a path */
+		char *v = o->type == OPT_PATH && !(strcmp(o->name, "store") == 0 &&
+		    kp_db_is_uri(value)) ? resolve_path(cfgdir, value) :
 		    strdup(value);
 
 		if (v == NULL) {
@@ -391,6 +394,11 @@ check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
 			    "create it (useradd --system %s) or name another",
 			    cfg->user, cfg->user);
 	if (cfg->audit_key == NULL && cfg->store != NULL &&
+	    kp_db_is_uri(cfg->store))
+		problem(ld, 0, "audit_key is required with a store on a database "
+		    "server: every node needs the same key file, kept with the "
+		    "database's backups");
+	else if (cfg->audit_key == NULL && cfg->store != NULL &&
 	    asprintf(&cfg->audit_key, "%s.audit-key", cfg->store) == -1) {
 		cfg->audit_key = NULL;
 		problem(ld, 0, "out of memory");

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -76,6 +77,11 @@ struct kp_db_ops {
 	/* 1 when the engine can only read (file permissions, a standby). */
 	int		(*readonly)(struct kp_db *db);
 	/*
+	 * 0 when the database answers, else -1 with why; NULL: the store
+	 * checks the file system the file is on.
+	 */
+	int		(*health)(struct kp_db *db, char *why, size_t len);
+	/*
 	 * The schema, version by version: migrations[v] takes it from v to
 	 * v + 1; a NULL ends the list.
 	 */
@@ -91,9 +97,20 @@ struct kp_stmt {
 };
 
 extern const struct kp_db_ops kp_db_sqlite;
+extern const struct kp_db_ops kp_db_pg;
 
-/* The engine for a store address (today every address is a SQLite file). */
+/* Is where a database server's URI (postgresql://...), not a file? */
+static inline int
+kp_db_is_uri(const char *where)
+{
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0;
+}
+
+/* The engine for a store address: a PostgreSQL URI, or an SQLite file. */
 const struct kp_db_ops *kp_db_engine(const char *where);
+/* where as it may be shown and logged: a URI without its password. */
+char	*kp_db_display(const char *where);
 
 static inline struct kp_stmt *
 kp_db_prepare(struct kp_db *db, const char *sql)

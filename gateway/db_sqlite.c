@@ -296,10 +296,3 @@ const struct kp_db_ops kp_db_sqlite = {
 	.readonly = sqlite_readonly,
 	.migrations = kp_sqlite_migrations,
 };
-
-const struct kp_db_ops *
-kp_db_engine(const char *where)
-{
-	(void)where;
-	return &kp_db_sqlite;
-}

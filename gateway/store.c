@@ -100,7 +100,10 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 	struct kp_store *st;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->path = strdup(path)) == NULL) {
+	    (st->path = kp_db_display(path)) == NULL ||
+	    (st->where = strdup(path)) == NULL) {
+		if (st != NULL)
+			free(st->path);
 		free(st);
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
@@ -110,6 +113,7 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		pthread_mutex_destroy(&st->lock);
 		free(st->path);
+		free(st->where);
 		free(st);
 		return NULL;
 	}
@@ -171,6 +175,7 @@ kp_store_close(struct kp_store *st)
 	OPENSSL_cleanse(st->audit_key, sizeof(st->audit_key));
 	kp_audit_hasher_free(st->hasher);
 	free(st->path);
+	free(st->where);
 	free(st);
 }
 
@@ -226,7 +231,7 @@ replay_locked(struct kp_store *st, struct kp_db *db, const char *partner_oin,
 	static const char sql[] = "SELECT r.body_digest, m.response "
 	    "FROM replay r JOIN message m ON m.id = r.message "
 	    "WHERE r.partner_oin = ?1 AND (r.message_id = ?2 OR "
-	    "(?3 IS NOT NULL AND r.referentienummer = ?3)) "
+	    "(CAST(?3 AS TEXT) IS NOT NULL AND r.referentienummer = ?3)) "
 	    "ORDER BY r.message_id = ?2 DESC LIMIT 1";
 	struct kp_stmt *stmt;
 	int rc;
@@ -538,6 +543,12 @@ kp_store_health(struct kp_store *st, char *why, size_t len)
 	pthread_mutex_unlock(&st->queue_lock);
 	if (bad)
 		return -1;
+	if (st->ops->health != NULL) {
+		pthread_mutex_lock(&st->read_lock);
+		bad = st->ops->health(st->reader, why, len);
+		pthread_mutex_unlock(&st->read_lock);
+		return bad;
+	}
 	if (statvfs(st->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
 		snprintf(why, len, "%s is on a read-only file system", st->path);
 		return -1;
@@ -695,13 +706,13 @@ store_exec_bound(struct kp_store *st, const char *sql, const char *t1,
 	int rc;
 
 	if ((stmt = kp_db_prepare(st->db, sql)) == NULL)
-		return store_fail(st, err, "cannot prepare outbox update");
+		return store_fail(st, err, "cannot prepare a write");
 	kp_db_bind_text(stmt, 1, t1);
 	kp_db_bind_int(stmt, 2, i2);
 	kp_db_bind_int(stmt, 3, i3);
 	rc = kp_db_step(stmt);
 	kp_db_finalize(stmt);
-	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot update outbox");
+	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot write");
 }
 
 /* One integer (?1 integer, ?2 text) from the writer connection, under lock. */

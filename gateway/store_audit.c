@@ -337,7 +337,7 @@ kp_store_each_audit_range(struct kp_store *st, int64_t first, int64_t last,
 	int ret;
 
 	/* This thread's alone: no shared lock. */
-	if ((ret = st->ops->open(st->path, KP_DB_READ, &db, err)) != KP_OK)
+	if ((ret = st->ops->open(st->where, KP_DB_READ, &db, err)) != KP_OK)
 		return ret;
 	ret = store_read_rows(db, st->path, sql, "the audit log", p, 2, audit_row, &e,
 	    err);

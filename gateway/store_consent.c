@@ -37,7 +37,7 @@ kp_store_consent_dirty(struct kp_store *st, int64_t max,
 {
 	static const char sql[] = "SELECT bsn, mark FROM consent_dirty "
 	    "ORDER BY mark LIMIT ?";
-	struct param p[] = { { NULL, max > 0 ? max : -1, 0 } };
+	struct param p[] = { { NULL, max > 0 ? max : INT64_MAX, 0 } };
 	struct each_dirty e = { fn, arg };
 
 	return store_read_each(st, sql, "the consents to reconsider", p, 1, dirty_row,
@@ -67,8 +67,8 @@ kp_store_consent_mark_all(struct kp_store *st, struct kp_err *err)
 	pthread_mutex_lock(&st->lock);
 	ret = store_exec_bound(st, "INSERT INTO consent_dirty (bsn, mark, at) "
 	    "SELECT bsn, (SELECT coalesce(max(mark), 0) FROM consent_dirty) + "
-	    "row_number() OVER (ORDER BY bsn), ?1 FROM "
-	    "(SELECT DISTINCT bsn FROM record WHERE entiteittype = 'TST') "
+	    "row_number() OVER (ORDER BY bsn), CAST(?1 AS TEXT) FROM "
+	    "(SELECT DISTINCT bsn FROM record WHERE entiteittype = 'TST') AS t "
 	    "WHERE true ON CONFLICT (bsn) DO NOTHING", now, 0, 0, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;

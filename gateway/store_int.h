@@ -41,7 +41,8 @@ struct kp_store {
 	pthread_mutex_t	 lock;
 	struct kp_db	*reader;	/* the replay check, under read_lock */
 	pthread_mutex_t	 read_lock;	/* recursive: callbacks may read */
-	char		*path;
+	char		*path;		/* as shown: no password */
+	char		*where;		/* as the engine connects */
 	unsigned char	 audit_key[KP_AUDIT_KEY_LEN];
 	struct kp_audit_hasher *hasher;	/* under lock */
 	int		 have_audit_key;

@@ -170,10 +170,10 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
     struct kp_err *err)
 {
 	/*
-	 * Stream by stream (CROSS JOIN fixes that order): its lowest
-	 * undelivered volgnummer is the lower of the lowest pending and the
-	 * lowest parked, each one index seek; so a poll costs the number of
-	 * streams, not the size of the backlog.
+	 * Stream by stream (CROSS JOIN fixes that order): its head is its
+	 * lowest pending row when that is below its lowest parked one, each
+	 * found with one index seek; so a poll costs the number of streams,
+	 * not the size of the backlog.
 	 */
 	static const char sql[] = "SELECT o.id, o.partner_oin, o.partitie, "
 	    "o.volgnummer, o.mutatiesoort, o.entiteittype, o.bron, "
@@ -181,13 +181,12 @@ kp_store_outbox_heads(struct kp_store *st, int64_t now_ms, int max,
 	    "o.reden, o.basis, o.doel "
 	    "FROM stream_out s CROSS JOIN outbox o "
 	    "ON o.partner_oin = s.partner_oin AND o.partitie = s.partitie "
-	    "AND o.volgnummer = min("
-	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
+	    "AND o.volgnummer = (SELECT min(x.volgnummer) FROM outbox x WHERE "
 	    "  x.state = 'pending' AND x.partner_oin = s.partner_oin AND "
-	    "  x.partitie = s.partitie), 9223372036854775807), "
-	    " coalesce((SELECT min(x.volgnummer) FROM outbox x WHERE "
-	    "  x.state = 'parked' AND x.partner_oin = s.partner_oin AND "
-	    "  x.partitie = s.partitie), 9223372036854775807)) "
+	    "  x.partitie = s.partitie) "
+	    "AND o.volgnummer < coalesce((SELECT min(x.volgnummer) FROM outbox x "
+	    "  WHERE x.state = 'parked' AND x.partner_oin = s.partner_oin AND "
+	    "  x.partitie = s.partitie), 9223372036854775807) "
 	    "WHERE o.state = 'pending' AND o.next_attempt_ms <= ?1 "
 	    "ORDER BY o.id LIMIT ?2";
 	struct param p[] = { { NULL, now_ms, 0 }, { NULL, max, 0 } };
@@ -365,7 +364,8 @@ kp_store_outbox_list(struct kp_store *st, const char *partner_oin,
 	    "mutatiesoort, entiteittype, bron, identificatie, bronversie, state, "
 	    "attempts, next_attempt_ms, coalesce(last_error, ''), created_at, "
 	    "coalesce(delivered_at, ''), fields FROM outbox "
-	    "WHERE (?1 IS NULL OR partner_oin = ?1) AND (?2 IS NULL OR state = ?2) "
+	    "WHERE (CAST(?1 AS TEXT) IS NULL OR partner_oin = ?1) AND "
+	    "(CAST(?2 AS TEXT) IS NULL OR state = ?2) "
 	    "AND (?3 = 0 OR id = ?3) ORDER BY partner_oin, partitie, volgnummer";
 	struct param p[] = { { partner_oin, 0, partner_oin == NULL },
 	    { state, 0, state == NULL }, { NULL, id, 0 } };

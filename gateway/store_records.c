@@ -170,7 +170,7 @@ kp_store_each_message(struct kp_store *st, const char *direction,
 {
 	static const char sql[] = "SELECT id, direction, partner_oin, "
 	    "message_id, at, bytes FROM message "
-	    "WHERE ?1 IS NULL OR direction = ?1 ORDER BY id";
+	    "WHERE CAST(?1 AS TEXT) IS NULL OR direction = ?1 ORDER BY id";
 	struct param p[] = { { direction, 0, direction == NULL } };
 	struct each_message e = { fn, arg };
 
@@ -223,7 +223,8 @@ kp_store_each_record(struct kp_store *st, const char *bsn,
 {
 	static const char sql[] = "SELECT entiteittype, bron, identificatie, "
 	    "bsn, bronversie, deleted, fields, received_from, updated_at "
-	    "FROM record WHERE bsn = ?1 AND (?2 IS NULL OR entiteittype = ?2) "
+	    "FROM record WHERE bsn = ?1 AND "
+	    "(CAST(?2 AS TEXT) IS NULL OR entiteittype = ?2) "
 	    "ORDER BY entiteittype, bron, identificatie";
 	struct param p[] = { { bsn, 0, 0 },
 	    { entiteittype, 0, entiteittype == NULL } };

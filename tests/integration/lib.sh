@@ -199,6 +199,43 @@ kp_stop_all() {
 	kp_release_ports
 }
 
+# kp_pg_start: a PostgreSQL cluster of the test's own in $WORK/pg (initdb
+# and pg_ctl, as nobody when the test runs as root), listening only on a
+# Unix socket there; kp_pg_stop stops it (the EXIT trap should call it).
+# kp_pg_db NAME: a new database, printing its store URI.
+KP_PG_BIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+kp_pg_as() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+kp_pg_start() {
+	mkdir -p "$WORK/pg"
+	if [ "$(id -u)" = 0 ]; then
+		chmod 755 "$WORK"
+		chown nobody:nogroup "$WORK/pg"
+	fi
+	kp_pg_as "$KP_PG_BIN/initdb" -D "$WORK/pg/data" --auth=trust -U kp \
+	    -E UTF8 --locale=C.UTF-8 > "$WORK/pg/initdb.log" 2>&1 || return 1
+	kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" \
+	    -o "-k $WORK/pg -c listen_addresses=''" -w start > /dev/null
+}
+kp_pg_stop() {
+	[ -d "$WORK/pg/data" ] || return 0
+	kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop \
+	    > /dev/null 2>&1 || true
+}
+kp_pg_db() {
+	psql -q "host=$WORK/pg user=kp dbname=postgres" \
+	    -c "CREATE DATABASE $1" > /dev/null || return 1
+	echo "postgresql:///$1?host=$WORK/pg&user=kp"
+}
+kp_pg_sql() {
+	psql -qtA "host=$WORK/pg user=kp dbname=$1" -c "$2"
+}
+
 # kp_sql NAME SQL: run a query on a gateway's store
 kp_sql() {
 	# wait for the daemon's writer rather than fail with "database is

@@ -1,0 +1,485 @@
+/*
+ * db_pg — the PostgreSQL engine of the store's backend interface (db.h),
+ * with libpq.  The store address is a connection URI (postgresql://...).
+ *
+ * The rooms' portable SQL runs as it is, but for its parameters (? and
+ * ?N become $N, outside quoted text) and SQLite's CROSS JOIN, a join
+ * order hint there, read as the inner join it is.  Values go as text, blobs as binary
+ * bytea, and their types are left to the server to infer from where they
+ * are used.  A statement kept in a slot is prepared on the server at its
+ * first run.  The schema version is a one-row table, since PostgreSQL has
+ * no user_version; its migrations are db_pg_schema.c.
+ */
+#include "autoconf.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+
+#define PG_MAX_PARAMS	32
+
+struct pg_db {
+	struct kp_db	 base;
+	PGconn		*c;
+	char		*where;		/* for errors: without its password */
+	char		 err[512];
+	unsigned int	 nprepared;	/* names for kept statements */
+};
+
+struct pg_stmt {
+	struct kp_stmt	 base;
+	struct pg_db	*db;
+	char		*sql;		/* with $N */
+	int		 nparams;
+	int		 keep;
+	char		 name[24];	/* prepared on the server: "" not yet */
+	const char	*values[PG_MAX_PARAMS];
+	int		 lengths[PG_MAX_PARAMS];
+	int		 formats[PG_MAX_PARAMS];
+	char		 ints[PG_MAX_PARAMS][24];
+	PGresult	*res;
+	int		 row, nrows, ran;
+	unsigned char	*blob;		/* the last bytea column read */
+};
+
+#define DB(d)	((struct pg_db *)(void *)(d))
+#define ST(s)	((struct pg_stmt *)(void *)(s))
+
+extern const char *const kp_pg_migrations[];
+extern const struct kp_db_ops kp_db_pg;
+
+static void
+remember(struct pg_db *d, const char *what)
+{
+	const char *m = d->c != NULL ? PQerrorMessage(d->c) : "no connection";
+	size_t n;
+
+	snprintf(d->err, sizeof(d->err), "%s%s%s", what, *what ? ": " : "", m);
+	n = strlen(d->err);
+	while (n > 0 && (d->err[n - 1] == '\n' || d->err[n - 1] == ' '))
+		d->err[--n] = '\0';
+}
+
+static int
+pg_exec(struct kp_db *db, const char *sql, struct kp_err *err)
+{
+	struct pg_db *d = DB(db);
+	PGresult *r = PQexec(d->c, sql);
+	ExecStatusType s = PQresultStatus(r);
+	int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+
+	if (!ok) {
+		remember(d, "");
+		kp_fail(err, KP_ERR_STORE, "%s: %s", d->where, d->err);
+	}
+	PQclear(r);
+	return ok ? KP_OK : KP_ERR_STORE;
+}
+
+static void
+pg_close(struct kp_db *db)
+{
+	struct pg_db *d = DB(db);
+
+	if (d == NULL)
+		return;
+	PQfinish(d->c);
+	free(d->where);
+	free(d);
+}
+
+static int
+pg_open(const char *where, int mode, struct kp_db **out, struct kp_err *err)
+{
+	struct pg_db *d;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->where = kp_db_display(where)) == NULL) {
+		free(d);
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	}
+	d->base.ops = &kp_db_pg;
+	d->c = PQconnectdb(where);
+	if (PQstatus(d->c) != CONNECTION_OK) {
+		remember(d, "");
+		kp_fail(err, KP_ERR_STORE, "%s: cannot connect%s: %s", d->where,
+		    mode == KP_DB_READ ? " for reading" : "", d->err);
+		pg_close(&d->base);
+		return KP_ERR_STORE;
+	}
+	/* a commit is durable before we answer: never asynchronous */
+	if (pg_exec(&d->base, "SET synchronous_commit = on; "
+	    "SET client_min_messages = warning", err) != KP_OK ||
+	    (mode == KP_DB_READ && pg_exec(&d->base,
+	    "SET default_transaction_read_only = on", err) != KP_OK)) {
+		pg_close(&d->base);
+		return KP_ERR_STORE;
+	}
+	*out = &d->base;
+	return KP_OK;
+}
+
+static int
+pg_begin(struct kp_db *db, struct kp_err *err)
+{
+	return pg_exec(db, "BEGIN", err);
+}
+
+/*
+ * ? and ?N as $N, outside quoted text; the number of parameters.  And
+ * SQLite's CROSS JOIN, its hint for the join order, as the inner join it
+ * is (PostgreSQL's CROSS JOIN takes no ON).
+ */
+static char *
+translate(const char *sql, int *nparams)
+{
+	size_t len = strlen(sql);
+	char *out = malloc(len * 4 + 1), *o = out;
+	int next = 0, max = 0;
+	char quote = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (const char *p = sql; *p != '\0'; p++) {
+		if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+			*o++ = *p;
+			continue;
+		}
+		if (*p == '\'' || *p == '"') {
+			quote = *p;
+			*o++ = *p;
+			continue;
+		}
+		if (strncmp(p, "CROSS JOIN ", 11) == 0) {
+			o += sprintf(o, "JOIN ");
+			p += 10;
+			continue;
+		}
+		if (*p != '?') {
+			*o++ = *p;
+			continue;
+		}
+		if (isdigit((unsigned char)p[1])) {
+			int n = 0;
+
+			while (isdigit((unsigned char)p[1]))
+				n = n * 10 + (*++p - '0');
+			next = n;
+		} else {
+			next = max + 1;
+		}
+		if (next > max)
+			max = next;
+		o += sprintf(o, "$%d", next);
+	}
+	*o = '\0';
+	*nparams = max;
+	return out;
+}
+
+static struct kp_stmt *
+pg_prepare(struct kp_db *db, const char *sql, int keep)
+{
+	struct pg_stmt *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->base.ops = &kp_db_pg;
+	s->db = DB(db);
+	s->keep = keep;
+	if ((s->sql = translate(sql, &s->nparams)) == NULL ||
+	    s->nparams > PG_MAX_PARAMS) {
+		snprintf(s->db->err, sizeof(s->db->err), "a statement with %d "
+		    "parameters; the engine takes %d", s->nparams, PG_MAX_PARAMS);
+		free(s->sql);
+		free(s);
+		return NULL;
+	}
+	return &s->base;
+}
+
+static void
+bind(struct pg_stmt *s, int i, const void *v, int len, int format)
+{
+	if (i < 1 || i > PG_MAX_PARAMS)
+		return;
+	s->values[i - 1] = v;
+	s->lengths[i - 1] = len;
+	s->formats[i - 1] = format;
+}
+
+static void
+pg_bind_int(struct kp_stmt *st, int i, int64_t v)
+{
+	struct pg_stmt *s = ST(st);
+
+	if (i < 1 || i > PG_MAX_PARAMS)
+		return;
+	snprintf(s->ints[i - 1], sizeof(s->ints[0]), "%" PRId64, v);
+	bind(s, i, s->ints[i - 1], 0, 0);
+}
+
+static void
+pg_bind_text(struct kp_stmt *st, int i, const char *t)
+{
+	bind(ST(st), i, t, 0, 0);
+}
+
+static void
+pg_bind_blob(struct kp_stmt *st, int i, const void *p, size_t len)
+{
+	bind(ST(st), i, p, (int)len, 1);
+}
+
+static void
+pg_bind_null(struct kp_stmt *st, int i)
+{
+	bind(ST(st), i, NULL, 0, 0);
+}
+
+/* Run it: prepared on the server once when kept. */
+static int
+run(struct pg_stmt *s)
+{
+	struct pg_db *d = s->db;
+	ExecStatusType rs;
+
+	if (s->keep && s->name[0] == '\0') {
+		PGresult *r;
+
+		snprintf(s->name, sizeof(s->name), "kp%u", ++d->nprepared);
+		r = PQprepare(d->c, s->name, s->sql, s->nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			remember(d, "");
+			PQclear(r);
+			s->name[0] = '\0';
+			return KP_DB_ERROR;
+		}
+		PQclear(r);
+	}
+	if (s->keep)
+		s->res = PQexecPrepared(d->c, s->name, s->nparams, s->values,
+		    s->lengths, s->formats, 0);
+	else
+		s->res = PQexecParams(d->c, s->sql, s->nparams, NULL, s->values,
+		    s->lengths, s->formats, 0);
+	rs = PQresultStatus(s->res);
+	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {
+		remember(d, "");
+		return KP_DB_ERROR;
+	}
+	s->ran = 1;
+	s->row = -1;
+	s->nrows = rs == PGRES_TUPLES_OK ? PQntuples(s->res) : 0;
+	return KP_DB_DONE;
+}
+
+static int
+pg_step(struct kp_stmt *st)
+{
+	struct pg_stmt *s = ST(st);
+
+	if (!s->ran && run(s) != KP_DB_DONE)
+		return KP_DB_ERROR;
+	if (s->row + 1 < s->nrows) {
+		s->row++;
+		return KP_DB_ROW;
+	}
+	s->row = s->nrows;
+	return KP_DB_DONE;
+}
+
+static int
+pg_col_null(struct kp_stmt *st, int col)
+{
+	struct pg_stmt *s = ST(st);
+
+	return s->res == NULL || s->row < 0 || s->row >= s->nrows ||
+	    PQgetisnull(s->res, s->row, col);
+}
+
+static const char *
+pg_col_text(struct kp_stmt *st, int col)
+{
+	struct pg_stmt *s = ST(st);
+
+	if (pg_col_null(st, col))
+		return NULL;
+	return PQgetvalue(s->res, s->row, col);
+}
+
+static int64_t
+pg_col_int(struct kp_stmt *st, int col)
+{
+	const char *t = pg_col_text(st, col);
+
+	return t != NULL ? strtoll(t, NULL, 10) : 0;
+}
+
+static const void *
+pg_col_blob(struct kp_stmt *st, int col, size_t *len)
+{
+	struct pg_stmt *s = ST(st);
+	const char *t = pg_col_text(st, col);
+
+	*len = 0;
+	if (s->blob != NULL) {
+		PQfreemem(s->blob);
+		s->blob = NULL;
+	}
+	if (t == NULL)
+		return NULL;
+	s->blob = PQunescapeBytea((const unsigned char *)t, len);
+	return s->blob;
+}
+
+static void
+pg_reset(struct kp_stmt *st)
+{
+	struct pg_stmt *s = ST(st);
+
+	PQclear(s->res);
+	s->res = NULL;
+	if (s->blob != NULL)
+		PQfreemem(s->blob);
+	s->blob = NULL;
+	s->ran = 0;
+	s->row = -1;
+	s->nrows = 0;
+	memset(s->values, 0, sizeof(s->values));
+	memset(s->lengths, 0, sizeof(s->lengths));
+	memset(s->formats, 0, sizeof(s->formats));
+}
+
+static void
+pg_finalize(struct kp_stmt *st)
+{
+	struct pg_stmt *s = ST(st);
+	char sql[48];
+
+	pg_reset(st);
+	if (s->name[0] != '\0' && PQstatus(s->db->c) == CONNECTION_OK) {
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+		PQclear(PQexec(s->db->c, sql));
+	}
+	free(s->sql);
+	free(s);
+}
+
+static const char *
+pg_errmsg(struct kp_db *db)
+{
+	return DB(db)->err;
+}
+
+static int
+pg_version(struct kp_db *db)
+{
+	struct pg_db *d = DB(db);
+	PGresult *r;
+	int v = -1;
+
+	/* a new database: version 0, with the table to say so */
+	r = PQexec(d->c, "CREATE TABLE IF NOT EXISTS kp_schema (version "
+	    "INTEGER NOT NULL); INSERT INTO kp_schema SELECT 0 WHERE NOT EXISTS "
+	    "(SELECT 1 FROM kp_schema)");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		remember(d, "");
+		PQclear(r);
+		/* read-only: the table may be there all the same */
+	} else {
+		PQclear(r);
+	}
+	r = PQexec(d->c, "SELECT version FROM kp_schema");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		v = atoi(PQgetvalue(r, 0, 0));
+	else
+		remember(d, "");
+	PQclear(r);
+	return v;
+}
+
+static int
+pg_set_version(struct kp_db *db, int version, struct kp_err *err)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "UPDATE kp_schema SET version = %d", version);
+	return pg_exec(db, sql, err);
+}
+
+static int
+pg_limit(struct kp_db *db, int64_t max_mb, struct kp_err *err)
+{
+	(void)max_mb;
+	return kp_fail(err, KP_ERR_CONFIG, "%s: store_max_mb caps an SQLite "
+	    "file; a PostgreSQL database is capped by its server", DB(db)->where);
+}
+
+static int
+pg_readonly(struct kp_db *db)
+{
+	PGresult *r = PQexec(DB(db)->c, "SELECT pg_is_in_recovery()");
+	int ro = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+
+	PQclear(r);
+	return ro;
+}
+
+static int
+pg_health(struct kp_db *db, char *why, size_t len)
+{
+	struct pg_db *d = DB(db);
+	PGresult *r;
+	int ok;
+
+	if (PQstatus(d->c) != CONNECTION_OK)
+		PQreset(d->c);
+	r = PQexec(d->c, "SELECT 1");
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	if (!ok) {
+		remember(d, "");
+		snprintf(why, len, "store unreachable: %s: %s", d->where, d->err);
+		return -1;
+	}
+	snprintf(why, len, "%s answers", d->where);
+	return 0;
+}
+
+const struct kp_db_ops kp_db_pg = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.exec = pg_exec,
+	.begin = pg_begin,
+	.prepare = pg_prepare,
+	.bind_int = pg_bind_int,
+	.bind_text = pg_bind_text,
+	.bind_blob = pg_bind_blob,
+	.bind_null = pg_bind_null,
+	.step = pg_step,
+	.col_null = pg_col_null,
+	.col_int = pg_col_int,
+	.col_text = pg_col_text,
+	.col_blob = pg_col_blob,
+	.reset = pg_reset,
+	.finalize = pg_finalize,
+	.errmsg = pg_errmsg,
+	.version = pg_version,
+	.set_version = pg_set_version,
+	.limit = pg_limit,
+	.readonly = pg_readonly,
+	.health = pg_health,
+	.migrations = kp_pg_migrations,
+};
