@@ -36,17 +36,12 @@ struct kp_local {
  * freed with free_arg after the answer went out (or its connection
  * closed).
  */
-struct local_job;
 typedef int (*local_run_fn)(struct kp_local *l, void *arg, FILE *out,
     const char **type);
 
 /* Run fn on a thread; 503 at once when no thread can be started. */
 void	local_on_thread(struct kp_local *l, struct evhttp_request *req,
 	    local_run_fn fn, void *arg, void (*free_arg)(void *));
-
-/* The request's form fields (a POST body, application/x-www-form-urlencoded). */
-struct evkeyvalq;
-int	local_form(struct evhttp_request *req, struct evkeyvalq *form);
 
 /* Routes of local_write.c; 1 when path was one of them. */
 int	local_write_route(struct kp_local *l, struct evhttp_request *req,

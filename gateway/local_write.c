@@ -62,7 +62,8 @@ write_free(void *arg)
 	free(w);
 }
 
-int
+/* The request's form fields (a POST body, x-www-form-urlencoded). */
+static int
 local_form(struct evhttp_request *req, struct evkeyvalq *form)
 {
 	struct evbuffer *b = evhttp_request_get_input_buffer(req);

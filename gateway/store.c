@@ -290,12 +290,9 @@ kp_store_replay_check(struct kp_store *st, const char *partner_oin,
 	return ret;
 }
 
-int
-store_insert_message(struct kp_store *st, const char *direction,
-    const char *partner_oin, const char *message_id, const char *refnr,
-    const char *berichtcode, const char *entiteittype, const char *root,
-    const char *bytes, size_t len, const char *sha, const char *response,
-    size_t response_len, const char *outcome, int64_t *id, struct kp_err *err)
+static int
+insert_message(struct kp_store *st, const struct kp_message_new *m,
+    int64_t *id, struct kp_err *err)
 {
 	static const char sql[] = "INSERT INTO message (direction, partner_oin, "
 	    "message_id, referentienummer, berichtcode, entiteittype, root, at, "
@@ -308,24 +305,39 @@ store_insert_message(struct kp_store *st, const char *direction,
 	kp_time_iso(kp_now_ms(), now);
 	if ((stmt = store_stmt_get(st, st->db, STMT_MESSAGE, sql)) == NULL)
 		return store_fail(st, err, "cannot prepare message insert");
-	kp_db_bind_text(stmt, 1, direction);
-	kp_db_bind_text(stmt, 2, partner_oin);
-	kp_db_bind_text(stmt, 3, message_id);
-	kp_db_bind_text(stmt, 4, refnr);
-	kp_db_bind_text(stmt, 5, berichtcode);
-	kp_db_bind_text(stmt, 6, entiteittype);
-	kp_db_bind_text(stmt, 7, root);
+	kp_db_bind_text(stmt, 1, m->direction);
+	kp_db_bind_text(stmt, 2, m->partner_oin);
+	kp_db_bind_text(stmt, 3, m->message_id);
+	kp_db_bind_text(stmt, 4, m->referentienummer);
+	kp_db_bind_text(stmt, 5, m->berichtcode);
+	kp_db_bind_text(stmt, 6, m->entiteittype);
+	kp_db_bind_text(stmt, 7, m->root);
 	kp_db_bind_text(stmt, 8, now);
-	kp_db_bind_text(stmt, 9, sha);
-	kp_db_bind_blob(stmt, 10, bytes, len);
-	kp_db_bind_blob(stmt, 11, response, response_len);
-	kp_db_bind_text(stmt, 12, outcome);
+	kp_db_bind_text(stmt, 9, m->bytes_sha256);
+	kp_db_bind_blob(stmt, 10, m->bytes, m->len);
+	kp_db_bind_blob(stmt, 11, m->response, m->response_len);
+	kp_db_bind_text(stmt, 12, m->outcome);
 	if ((rc = kp_db_step(stmt)) == KP_DB_ROW)
 		*id = kp_db_col_int(stmt, 0);
 	kp_db_reset(stmt);
 	if (rc != KP_DB_ROW)
 		return store_fail(st, err, "cannot store message");
 	return KP_OK;
+}
+
+int
+store_insert_outbound(struct kp_store *st, const struct kp_outbound_record *r,
+    const char *outcome, const char *sha, int64_t *id, struct kp_err *err)
+{
+	struct kp_message_new m = { .direction = "out",
+	    .partner_oin = r->partner_oin, .message_id = r->message_id,
+	    .referentienummer = r->referentienummer,
+	    .berichtcode = r->berichtcode, .entiteittype = r->entiteittype,
+	    .root = r->root, .bytes = r->bytes, .len = r->len,
+	    .bytes_sha256 = sha, .response = r->response,
+	    .response_len = r->response_len, .outcome = outcome };
+
+	return insert_message(st, &m, id, err);
 }
 
 int
@@ -370,10 +382,7 @@ int
 kp_txn_message_put(struct kp_txn *txn, const struct kp_message_new *m,
     int64_t *id, struct kp_err *err)
 {
-	return store_insert_message(txn->st, m->direction, m->partner_oin,
-	    m->message_id, m->referentienummer, m->berichtcode, m->entiteittype,
-	    m->root, m->bytes, m->len, m->bytes_sha256, m->response,
-	    m->response_len, m->outcome, id, err);
+	return insert_message(txn->st, m, id, err);
 }
 
 int
@@ -641,10 +650,8 @@ kp_store_record_outbound(struct kp_store *st,
 	pthread_mutex_lock(&st->lock);
 	if ((ret = store_begin(st, err)) != KP_OK)
 		goto out;
-	if ((ret = store_insert_message(st, "out", r->partner_oin, r->message_id,
-	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
-	    r->bytes, r->len, sha, r->response, r->response_len, r->outcome,
-	    &a.message, err)) != KP_OK ||
+	if ((ret = store_insert_outbound(st, r, r->outcome, sha, &a.message,
+	    err)) != KP_OK ||
 	    (ret = store_audit_locked(st, &a, err)) != KP_OK ||
 	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
 		store_exec(st, "ROLLBACK", NULL);
@@ -703,16 +710,24 @@ store_exec_bound(struct kp_store *st, const char *sql, const char *t1,
     int64_t i2, int64_t i3, struct kp_err *err)
 {
 	struct kp_stmt *stmt;
+	char what[64];
+	size_t words = 0, n;
 	int rc;
 
+	/* what failed: the statement's first words, "UPDATE outbox" */
+	for (n = 0; sql[n] != '\0' && n < 40; n++)
+		if (sql[n] == ' ' && ++words == (strncmp(sql, "UPDATE", 6) == 0 ?
+		    2 : 3))
+			break;
+	snprintf(what, sizeof(what), "cannot run %.*s", (int)n, sql);
 	if ((stmt = kp_db_prepare(st->db, sql)) == NULL)
-		return store_fail(st, err, "cannot prepare a write");
+		return store_fail(st, err, what);
 	kp_db_bind_text(stmt, 1, t1);
 	kp_db_bind_int(stmt, 2, i2);
 	kp_db_bind_int(stmt, 3, i3);
 	rc = kp_db_step(stmt);
 	kp_db_finalize(stmt);
-	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, "cannot write");
+	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, what);
 }
 
 /* One integer (?1 integer, ?2 text) from the writer connection, under lock. */

@@ -97,12 +97,10 @@ int	store_read_each(struct kp_store *st, const char *sql, const char *what,
 /* Under st->lock, inside the caller's transaction. */
 int	store_audit_locked(struct kp_store *st, const struct kp_audit *a,
 	    struct kp_err *err);
-int	store_insert_message(struct kp_store *st, const char *direction,
-	    const char *partner_oin, const char *message_id, const char *refnr,
-	    const char *berichtcode, const char *entiteittype, const char *root,
-	    const char *bytes, size_t len, const char *sha,
-	    const char *response, size_t response_len, const char *outcome,
-	    int64_t *id, struct kp_err *err);
+/* Archive r, an exchange we started, as outcome (sha: of its bytes). */
+int	store_insert_outbound(struct kp_store *st,
+	    const struct kp_outbound_record *r, const char *outcome,
+	    const char *sha, int64_t *id, struct kp_err *err);
 
 /* The audit room (store_audit.c): entries before this version, chained. */
 int	store_chain_unchained(struct kp_store *st, struct kp_err *err);

@@ -225,10 +225,8 @@ kp_txn_outbox_delivered(struct kp_txn *txn, const struct kp_delivery *d,
 	}
 	kp_sha256_hex(r->bytes, r->len, sha);
 	kp_time_iso(kp_now_ms(), now);
-	if ((ret = store_insert_message(st, "out", r->partner_oin, r->message_id,
-	    r->referentienummer, r->berichtcode, r->entiteittype, r->root,
-	    r->bytes, r->len, sha, r->response, r->response_len, "delivered",
-	    &message_rowid, err)) != KP_OK)
+	if ((ret = store_insert_outbound(st, r, "delivered", sha, &message_rowid,
+	    err)) != KP_OK)
 		return ret;
 	if ((ret = store_exec_bound(st, "UPDATE outbox SET state = 'delivered', "
 	    "delivered_at = ?1, last_error = NULL WHERE id = ?2", now, row->id,
