@@ -248,6 +248,9 @@ kp_checkpoint_tick(void *arg)
 	size_t sent;
 	int made;
 
+	/* one node of those sharing the store runs it */
+	if (!kp_store_leader(gw->store, "checkpoint"))
+		return;
 	if (kp_checkpoint_make(gw, &made, &err) != KP_OK)
 		log_warnx("audit checkpoint: %s", err.msg);
 	else if (kp_checkpoint_send(gw, &sent, &err) != KP_OK)

@@ -118,6 +118,15 @@ static const struct opt options[] = {
 	{ "send_timeout", OPT_INT, OFF(send_timeout), 0, 1, 600, 30, NULL,
 	  "seconds one exchange with a partner may take (connect, send, "
 	  "answer) before it counts as failed and is retried" },
+	{ "node", OPT_STRING, OFF(node), 0, 0, 0, 0, NULL,
+	  "this node's name among several sharing one PostgreSQL store (the "
+	  "holder of an outgoing stream's lease; each node its own); default "
+	  "the host's name" },
+	{ "lease_timeout", OPT_INT, OFF(lease_timeout), 0, 5, 3600, 45, NULL,
+	  "seconds a node's claim on an outgoing stream lasts unless renewed, "
+	  "with several nodes on one PostgreSQL store: when a node dies, "
+	  "another continues its streams after this long.  Must exceed "
+	  "send_timeout by 2, so that every send ends inside its lease" },
 	{ "partitions", OPT_INT, OFF(partitions), 0, 1, 1024, 8, NULL,
 	  "streams per partner we send on (P of PROTOCOL.md 4.1); change only "
 	  "with an empty outbox" },
@@ -403,6 +412,18 @@ check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
 		cfg->audit_key = NULL;
 		problem(ld, 0, "out of memory");
 	}
+	if (cfg->store != NULL && kp_db_is_uri(cfg->store) &&
+	    cfg->lease_timeout < cfg->send_timeout + 2)
+		problem(ld, 0, "lease_timeout (%lld s) must exceed send_timeout "
+		    "(%lld s) by 2 seconds at least, so that a send ends before "
+		    "another node may take its stream over; raise lease_timeout "
+		    "or lower send_timeout", (long long)cfg->lease_timeout,
+		    (long long)cfg->send_timeout);
+	if (cfg->node != NULL && (strlen(cfg->node) > 63 ||
+	    strspn(cfg->node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-_") != strlen(cfg->node)))
+		problem(ld, 0, "node must be 1 to 63 letters, digits, dots, "
+		    "hyphens or underscores, not \"%s\"", cfg->node);
 	if (cfg->application != NULL) {
 		n = strlen(cfg->application);
 		if (n < 3 || n > 50)

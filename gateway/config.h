@@ -47,6 +47,8 @@ struct kp_config {
 	int64_t	 log_level;
 	int64_t	 partitions;		/* P: streams per partner we send on */
 	int64_t	 send_timeout;		/* seconds for one exchange with a partner */
+	char	*node;			/* among nodes on one store; NULL: host */
+	int64_t	 lease_timeout;		/* seconds an outgoing stream's claim lasts */
 	int64_t	 store_max_mb;		/* 0: the disk is the limit */
 	int64_t	 sync_verify_interval;	/* seconds between digest checks, 0: off */
 	int64_t	 checkpoint_interval;	/* seconds between signed chain heads */

@@ -214,6 +214,9 @@ kp_consent_tick(void *arg)
 	size_t citizens, queued;
 	struct kp_err err;
 
+	/* one node of those sharing the store runs it */
+	if (!kp_store_leader(gw->store, "consent"))
+		return;
 	/*
 	 * The first tick, a new day, or the interval passed: every consent is
 	 * judged again (an einddatum passed, an ingangsdatum came).

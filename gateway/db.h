@@ -47,8 +47,12 @@ struct kp_db_ops {
 	/* Statements without parameters, one or more (DDL, savepoints). */
 	int		(*exec)(struct kp_db *db, const char *sql,
 			    struct kp_err *err);
-	/* A write transaction: taken now, so that it cannot fail later on a
-	 * lock another writer holds. */
+	/*
+	 * A write transaction: taken now, so that it cannot fail later on a
+	 * lock another writer holds, and serialised with every other writer
+	 * of the store, whichever process or node (SQLite: BEGIN IMMEDIATE;
+	 * PostgreSQL: a transaction-scoped advisory lock).
+	 */
 	int		(*begin)(struct kp_db *db, struct kp_err *err);
 	/* keep: the statement is used again and again (a cached slot). */
 	struct kp_stmt	*(*prepare)(struct kp_db *db, const char *sql, int keep);
@@ -81,6 +85,15 @@ struct kp_db_ops {
 	 * checks the file system the file is on.
 	 */
 	int		(*health)(struct kp_db *db, char *why, size_t len);
+	/*
+	 * 1 when this connection holds, or now took, the lock of the
+	 * singleton job named (checkpoints, digest checks): one node of those
+	 * sharing the store runs it, until its connection goes.  NULL: the
+	 * engine has one node, which runs them all.
+	 */
+	int		(*leader)(struct kp_db *db, const char *job);
+	/* Several gateways may share the store (leases, leader election). */
+	int		 shared;
 	/*
 	 * The schema, version by version: migrations[v] takes it from v to
 	 * v + 1; a NULL ends the list.

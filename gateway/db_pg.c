@@ -17,19 +17,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "db.h"
 
 #define PG_MAX_PARAMS	32
+#define PG_BACKOFF_MIN	100	/* ms between attempts to reconnect ... */
+#define PG_BACKOFF_MAX	5000	/* ... doubling up to this */
+/*
+ * Every write transaction of every node takes this transaction-scoped
+ * advisory lock first: one writer at a time on the database, as SQLite's
+ * BEGIN IMMEDIATE is for a file.  Every write appends to the audit chain,
+ * so the chain's order is the writes' order; and a receiving stream's next
+ * number, an outgoing stream's next number and a record's bronversie are
+ * read and written by one node at a time (README, "Several nodes").
+ */
+#define PG_WRITE_LOCK	"SELECT pg_advisory_xact_lock(7415238901)"
 
 struct pg_db {
 	struct kp_db	 base;
 	PGconn		*c;
 	char		*where;		/* for errors: without its password */
+	int		 mode;		/* KP_DB_WRITE, KP_DB_READ */
 	char		 err[512];
 	unsigned int	 nprepared;	/* names for kept statements */
+	/*
+	 * The connection's life: gen counts the connections made (a kept
+	 * statement prepared under another is prepared again); in_txn says a
+	 * transaction is open, which a lost connection took with it, so no
+	 * new one is made until the store has ended it (ROLLBACK).
+	 */
+	unsigned int	 gen;
+	int		 in_txn;
+	int64_t		 retry_at;	/* monotonic ms: next reconnect */
+	int		 backoff_ms;
+	/* the singleton jobs this connection holds the lock of */
+	char		 leads[8][32];
+	int		 nleads;
 };
 
 struct pg_stmt {
@@ -39,6 +65,7 @@ struct pg_stmt {
 	int		 nparams;
 	int		 keep;
 	char		 name[24];	/* prepared on the server: "" not yet */
+	unsigned int	 gen;		/* of the connection it was prepared on */
 	const char	*values[PG_MAX_PARAMS];
 	int		 lengths[PG_MAX_PARAMS];
 	int		 formats[PG_MAX_PARAMS];
@@ -66,19 +93,110 @@ remember(struct pg_db *d, const char *what)
 		d->err[--n] = '\0';
 }
 
-static int
-pg_exec(struct kp_db *db, const char *sql, struct kp_err *err)
+static int64_t
+mono_ms(void)
 {
-	struct pg_db *d = DB(db);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int session(struct pg_db *d);
+
+/* The server's notices ("no transaction in progress"): not for stderr. */
+static void
+quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/*
+ * Is there a connection to run on?  A lost one is made again, at most
+ * every backoff_ms (100 ms doubling to 5 s), and never under a
+ * transaction it took with it.
+ */
+static int
+alive(struct pg_db *d)
+{
+	int64_t now;
+
+	if (PQstatus(d->c) == CONNECTION_OK)
+		return 1;
+	if (d->in_txn) {
+		snprintf(d->err, sizeof(d->err), "store unreachable: the "
+		    "connection was lost in a transaction; nothing of it was "
+		    "committed");
+		return 0;
+	}
+	now = mono_ms();
+	if (now < d->retry_at) {
+		snprintf(d->err, sizeof(d->err), "store unreachable; connecting "
+		    "again in %lld ms", (long long)(d->retry_at - now));
+		return 0;
+	}
+	PQreset(d->c);
+	if (PQstatus(d->c) != CONNECTION_OK || session(d) != 0) {
+		remember(d, "store unreachable");
+		d->backoff_ms = d->backoff_ms == 0 ? PG_BACKOFF_MIN :
+		    d->backoff_ms * 2 > PG_BACKOFF_MAX ? PG_BACKOFF_MAX :
+		    d->backoff_ms * 2;
+		d->retry_at = now + d->backoff_ms;
+		return 0;
+	}
+	d->gen++;
+	d->backoff_ms = 0;
+	d->retry_at = 0;
+	d->nleads = 0;		/* session locks went with the connection */
+	return 1;
+}
+
+/* A statement failed: did it fail because the connection was lost? */
+static int
+lost(struct pg_db *d)
+{
+	return PQstatus(d->c) != CONNECTION_OK;
+}
+
+static int
+word(const char *sql, const char *w)
+{
+	size_t n = strlen(w);
+
+	return strncmp(sql, w, n) == 0 && (sql[n] == '\0' || sql[n] == ' ' ||
+	    sql[n] == ';');
+}
+
+static int
+exec_once(struct pg_db *d, const char *sql)
+{
 	PGresult *r = PQexec(d->c, sql);
 	ExecStatusType s = PQresultStatus(r);
 	int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 
-	if (!ok) {
+	if (!ok)
 		remember(d, "");
-		kp_fail(err, KP_ERR_STORE, "%s: %s", d->where, d->err);
-	}
 	PQclear(r);
+	return ok;
+}
+
+static int
+pg_exec(struct kp_db *db, const char *sql, struct kp_err *err)
+{
+	struct pg_db *d = DB(db);
+	int idle = !d->in_txn, ok;
+
+	if (word(sql, "COMMIT") || (word(sql, "ROLLBACK") &&
+	    strncmp(sql, "ROLLBACK TO", 11) != 0))
+		d->in_txn = 0;	/* whatever the outcome, it has ended */
+	ok = alive(d) && exec_once(d, sql);
+	/* outside a transaction, a statement lost with the connection
+	 * runs again once on the next */
+	if (!ok && idle && lost(d) && alive(d))
+		ok = exec_once(d, sql);
+	if (!ok)
+		kp_fail(err, KP_ERR_STORE, "%s: %s", d->where, d->err);
 	return ok ? KP_OK : KP_ERR_STORE;
 }
 
@@ -106,7 +224,9 @@ pg_open(const char *where, int mode, struct kp_db **out, struct kp_err *err)
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
 	}
 	d->base.ops = &kp_db_pg;
+	d->mode = mode;
 	d->c = PQconnectdb(where);
+	PQsetNoticeProcessor(d->c, quiet, NULL);
 	if (PQstatus(d->c) != CONNECTION_OK) {
 		remember(d, "");
 		kp_fail(err, KP_ERR_STORE, "%s: cannot connect%s: %s", d->where,
@@ -114,11 +234,8 @@ pg_open(const char *where, int mode, struct kp_db **out, struct kp_err *err)
 		pg_close(&d->base);
 		return KP_ERR_STORE;
 	}
-	/* a commit is durable before we answer: never asynchronous */
-	if (pg_exec(&d->base, "SET synchronous_commit = on; "
-	    "SET client_min_messages = warning", err) != KP_OK ||
-	    (mode == KP_DB_READ && pg_exec(&d->base,
-	    "SET default_transaction_read_only = on", err) != KP_OK)) {
+	if (session(d) != 0) {
+		kp_fail(err, KP_ERR_STORE, "%s: %s", d->where, d->err);
 		pg_close(&d->base);
 		return KP_ERR_STORE;
 	}
@@ -126,10 +243,32 @@ pg_open(const char *where, int mode, struct kp_db **out, struct kp_err *err)
 	return KP_OK;
 }
 
+/* A new connection's settings; 0 when they took. */
+static int
+session(struct pg_db *d)
+{
+	/* a commit is durable before we answer: never asynchronous */
+	if (!exec_once(d, "SET synchronous_commit = on; "
+	    "SET client_min_messages = warning") ||
+	    (d->mode == KP_DB_READ && !exec_once(d,
+	    "SET default_transaction_read_only = on")))
+		return -1;
+	return 0;
+}
+
 static int
 pg_begin(struct kp_db *db, struct kp_err *err)
 {
-	return pg_exec(db, "BEGIN", err);
+	struct pg_db *d = DB(db);
+
+	if (pg_exec(db, "BEGIN", err) != KP_OK)
+		return KP_ERR_STORE;
+	d->in_txn = 1;
+	if (pg_exec(db, PG_WRITE_LOCK, err) != KP_OK) {
+		pg_exec(db, "ROLLBACK", NULL);
+		return KP_ERR_STORE;
+	}
+	return KP_OK;
 }
 
 /*
@@ -253,10 +392,15 @@ run(struct pg_stmt *s)
 	struct pg_db *d = s->db;
 	ExecStatusType rs;
 
-	if (s->keep && s->name[0] == '\0') {
+	if (!alive(d))
+		return KP_DB_ERROR;
+	if (s->keep && (s->name[0] == '\0' || s->gen != d->gen)) {
 		PGresult *r;
 
-		snprintf(s->name, sizeof(s->name), "kp%u", ++d->nprepared);
+		if (s->name[0] == '\0')
+			snprintf(s->name, sizeof(s->name), "kp%u",
+			    ++d->nprepared);
+		s->gen = d->gen;
 		r = PQprepare(d->c, s->name, s->sql, s->nparams, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			remember(d, "");
@@ -288,8 +432,20 @@ pg_step(struct kp_stmt *st)
 {
 	struct pg_stmt *s = ST(st);
 
-	if (!s->ran && run(s) != KP_DB_DONE)
-		return KP_DB_ERROR;
+	if (!s->ran) {
+		int idle = !s->db->in_txn;
+
+		if (run(s) != KP_DB_DONE) {
+			/* a read outside a transaction: once more on a new
+			 * connection when the old one was lost under it */
+			if (!idle || !lost(s->db))
+				return KP_DB_ERROR;
+			PQclear(s->res);
+			s->res = NULL;
+			if (run(s) != KP_DB_DONE)
+				return KP_DB_ERROR;
+		}
+	}
 	if (s->row + 1 < s->nrows) {
 		s->row++;
 		return KP_DB_ROW;
@@ -367,7 +523,8 @@ pg_finalize(struct kp_stmt *st)
 	char sql[48];
 
 	pg_reset(st);
-	if (s->name[0] != '\0' && PQstatus(s->db->c) == CONNECTION_OK) {
+	if (s->name[0] != '\0' && s->gen == s->db->gen &&
+	    PQstatus(s->db->c) == CONNECTION_OK) {
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
 		PQclear(PQexec(s->db->c, sql));
 	}
@@ -437,20 +594,50 @@ pg_readonly(struct kp_db *db)
 }
 
 static int
+pg_leader(struct kp_db *db, const char *job)
+{
+	struct pg_db *d = DB(db);
+	const char *values[1];
+	char key[64];
+	PGresult *r;
+	int held;
+
+	if (!alive(d))
+		return 0;
+	for (int i = 0; i < d->nleads; i++)
+		if (strcmp(d->leads[i], job) == 0) {
+			/* held while the connection lives: does it? */
+			if (exec_once(d, "SELECT 1"))
+				return 1;
+			if (lost(d))
+				d->nleads = 0;
+			return 0;
+		}
+	snprintf(key, sizeof(key), "ketenpoort job %s", job);
+	values[0] = key;
+	r = PQexecParams(d->c, "SELECT pg_try_advisory_lock("
+	    "hashtextextended($1, 0))", 1, NULL, values, NULL, NULL, 0);
+	held = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (held && d->nleads < (int)(sizeof(d->leads) / sizeof(d->leads[0])))
+		snprintf(d->leads[d->nleads++], sizeof(d->leads[0]), "%s", job);
+	return held;
+}
+
+static int
 pg_health(struct kp_db *db, char *why, size_t len)
 {
 	struct pg_db *d = DB(db);
-	PGresult *r;
 	int ok;
 
-	if (PQstatus(d->c) != CONNECTION_OK)
-		PQreset(d->c);
-	r = PQexec(d->c, "SELECT 1");
-	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-	PQclear(r);
+	ok = alive(d) && exec_once(d, "SELECT 1");
+	if (!ok && lost(d))
+		ok = alive(d) && exec_once(d, "SELECT 1");
 	if (!ok) {
-		remember(d, "");
-		snprintf(why, len, "store unreachable: %s: %s", d->where, d->err);
+		snprintf(why, len, "store unreachable: %s: %s", d->where,
+		    strncmp(d->err, "store unreachable", 17) == 0 ?
+		    d->err + (d->err[17] == ':' ? 19 : 18) : d->err);
 		return -1;
 	}
 	snprintf(why, len, "%s answers", d->where);
@@ -481,5 +668,7 @@ const struct kp_db_ops kp_db_pg = {
 	.limit = pg_limit,
 	.readonly = pg_readonly,
 	.health = pg_health,
+	.leader = pg_leader,
+	.shared = 1,
 	.migrations = kp_pg_migrations,
 };

@@ -190,5 +190,13 @@ const char *const kp_pg_migrations[] = {
 	"  at TEXT NOT NULL"
 	");",
 	"SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1", "SELECT 1",
+	/* 8: the node sending on each outgoing stream, until when */
+	"CREATE TABLE stream_lease ("
+	"  partner_oin TEXT NOT NULL,"
+	"  partitie BIGINT NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  until_ms BIGINT NOT NULL,"
+	"  PRIMARY KEY (partner_oin, partitie)"
+	");",
 	NULL
 };

@@ -223,5 +223,17 @@ const char *const kp_sqlite_migrations[] = {
 	"UPDATE stream_in SET kept_from = next_expected;"
 	"ALTER TABLE outbox ADD COLUMN code TEXT;"
 	"ALTER TABLE outbox ADD COLUMN verwacht INTEGER;",
+	/*
+	 * 8: several nodes on one store (PostgreSQL): which node sends on an
+	 * outgoing stream, until when unless it renews.  An embedded store
+	 * has one node and keeps the table empty.
+	 */
+	"CREATE TABLE stream_lease ("
+	"  partner_oin TEXT NOT NULL,"
+	"  partitie INTEGER NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  until_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (partner_oin, partitie)"
+	");",
 	NULL
 };

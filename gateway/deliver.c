@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/rand.h>
@@ -53,8 +54,26 @@ struct landing {
 	struct landing			*next;
 };
 
+/*
+ * A claim this node holds on an outgoing stream (several nodes on one
+ * store): a row of the store's stream_lease, cached so that it is
+ * renewed only when a send could outlast it.
+ */
+struct lease {
+	char		 partner_oin[24];
+	uint32_t	 partitie;
+	int64_t		 until_ms;
+	int		 mine;		/* 0: another node's until then */
+};
+
+#define LEASES_MAX	1024
+
 struct kp_deliver {
 	struct kp_gateway	*gw;
+	char			 node[64];	/* this node, for its leases */
+	struct lease		*leases;
+	size_t			 nleases;
+	int			 repoll;	/* a stream was claimed: read again */
 	pthread_t		 thread;
 	atomic_int		 stopping;
 	CURLM			*multi;
@@ -228,6 +247,90 @@ next_attempt(int attempts)
 	    (unsigned int)(r[0] << 8 | r[1]));
 }
 
+static struct lease *
+lease_find(struct kp_deliver *d, const struct kp_outbox_row *row)
+{
+	for (size_t i = 0; i < d->nleases; i++)
+		if (d->leases[i].partitie == row->partitie &&
+		    strcmp(d->leases[i].partner_oin, row->partner_oin) == 0)
+			return &d->leases[i];
+	return NULL;
+}
+
+static void
+lease_drop(struct kp_deliver *d, struct lease *l)
+{
+	*l = d->leases[--d->nleases];
+}
+
+/*
+ * May this node send the head of row's stream now?  With several nodes on
+ * one store, only while it holds the stream's lease with a send's length
+ * (send_timeout) and a second to spare, so that a send always ends before
+ * another node may take the stream over; claimed or renewed for
+ * lease_timeout when less is left.  A stream just claimed is sent on at
+ * the next poll, from a reading of the outbox made after the claim.
+ */
+static int
+lease_ok(struct kp_deliver *d, const struct kp_outbox_row *row)
+{
+	struct kp_gateway *gw = d->gw;
+	int64_t now = kp_now_ms(), need = (gw->cfg->send_timeout + 1) * 1000;
+	int64_t other;
+	struct lease *l;
+	char from[64];
+	struct kp_err err;
+	int held, had;
+
+	if (!kp_store_shared(gw->store))
+		return 1;
+	if ((l = lease_find(d, row)) != NULL) {
+		if (l->mine && l->until_ms - now >= need)
+			return 1;
+		if (!l->mine && now <= l->until_ms)
+			return 0;	/* another node's: not before it lapses */
+	}
+	had = l != NULL && l->mine;
+	if (kp_store_lease(gw->store, row->partner_oin, row->partitie, d->node,
+	    now, now + gw->cfg->lease_timeout * 1000, &held, &other, from,
+	    sizeof(from), &err) != KP_OK) {
+		log_warnx("to %s stream %u: cannot claim it: %s; not sending",
+		    row->partner_oin, row->partitie, err.msg);
+		if (l != NULL)
+			lease_drop(d, l);
+		return 0;
+	}
+	if (l == NULL && d->nleases < LEASES_MAX) {
+		l = &d->leases[d->nleases++];
+		snprintf(l->partner_oin, sizeof(l->partner_oin), "%s",
+		    row->partner_oin);
+		l->partitie = row->partitie;
+	}
+	if (!held) {
+		if (had)
+			log_info("to %s stream %u: another node sends on it now",
+			    row->partner_oin, row->partitie);
+		if (l != NULL) {
+			l->mine = 0;
+			l->until_ms = other;
+		}
+		return 0;
+	}
+	if (l != NULL) {
+		l->mine = 1;
+		l->until_ms = now + gw->cfg->lease_timeout * 1000;
+	}
+	if (had)
+		return 1;
+	if (from[0] != '\0')
+		log_info("to %s stream %u: taken over from node %s, whose claim "
+		    "lapsed; continuing where it stopped", row->partner_oin,
+		    row->partitie, from);
+	/* newly ours: send from a reading of the outbox made after this */
+	d->repoll = 1;
+	return 0;
+}
+
 /* Sign the head row of a stream and put it on the wire. */
 static int
 start_one(void *arg, const struct kp_outbox_row *row)
@@ -242,7 +345,7 @@ start_one(void *arg, const struct kp_outbox_row *row)
 
 	if (d->ninflight >= KP_DELIVER_INFLIGHT)
 		return 1;
-	if (stream_busy(d, row))
+	if (stream_busy(d, row) || !lease_ok(d, row))
 		return 0;
 	if ((partner = kp_profiles_by_oin(gw->profiles, row->partner_oin)) == NULL) {
 		kp_store_outbox_park(gw->store, row, NULL, 0, "no profile for this "
@@ -371,8 +474,9 @@ deliver_main(void *arg)
 		CURLMsg *msg;
 		int running, left;
 
-		if (reap_landed(d) > 0)
+		if (reap_landed(d) > 0 || d->repoll)
 			last_poll = 0;
+		d->repoll = 0;
 		if (kp_now_ms() - last_poll >= KP_DELIVER_POLL_MS &&
 		    d->ninflight < KP_DELIVER_INFLIGHT) {
 			last_poll = kp_now_ms();
@@ -418,11 +522,23 @@ kp_deliver_start(struct kp_gateway *gw, struct kp_err *err)
 		return NULL;
 	}
 	d->gw = gw;
+	if (gw->cfg->node != NULL)
+		snprintf(d->node, sizeof(d->node), "%s", gw->cfg->node);
+	else if (gethostname(d->node, sizeof(d->node) - 1) != 0)
+		snprintf(d->node, sizeof(d->node), "unnamed");
+	if (kp_store_shared(gw->store) &&
+	    (d->leases = calloc(LEASES_MAX, sizeof(*d->leases))) == NULL) {
+		curl_multi_cleanup(d->multi);
+		free(d);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
 	pthread_mutex_init(&d->landing_lock, NULL);
 	pthread_cond_init(&d->landing_cond, NULL);
 	curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS, (long)KP_DELIVER_INFLIGHT);
 	if (pthread_create(&d->thread, NULL, deliver_main, d) != 0) {
 		curl_multi_cleanup(d->multi);
+		free(d->leases);
 		free(d);
 		kp_fail(err, KP_ERR_SYS, "cannot start the delivery worker");
 		return NULL;
@@ -444,6 +560,15 @@ kp_deliver_stop(struct kp_deliver *d)
 		pthread_cond_wait(&d->landing_cond, &d->landing_lock);
 	pthread_mutex_unlock(&d->landing_lock);
 	reap_landed(d);
+	/* what this node sent on, another continues at once */
+	if (d->leases != NULL) {
+		struct kp_err err;
+
+		if (kp_store_lease_release(d->gw->store, d->node, &err) != KP_OK)
+			log_warnx("%s; other nodes continue this node's streams "
+			    "when its claims lapse", err.msg);
+		free(d->leases);
+	}
 	curl_multi_cleanup(d->multi);
 	pthread_mutex_destroy(&d->landing_lock);
 	pthread_cond_destroy(&d->landing_cond);

@@ -63,20 +63,34 @@ kp_store_latest_version(void)
 	return count_migrations(&kp_db_sqlite);
 }
 
+/*
+ * Each step in its own transaction, the version read inside it: nodes
+ * starting at once on one database server migrate it once, one after
+ * the other (the engine's begin serialises writers).
+ */
 static int
 migrate(struct kp_store *st, struct kp_err *err)
 {
-	int v = st->ops->version(st->db), latest = count_migrations(st->ops);
+	int latest = count_migrations(st->ops);
 
-	if (v < 0)
-		return store_fail(st, err, "cannot read schema version");
-	if (v > latest)
-		return kp_fail(err, KP_ERR_STORE,
-		    "%s: store has schema version %d, this program knows up to "
-		    "%d; use a newer ketenpoort", st->path, v, latest);
-	for (; v < latest; v++) {
+	for (;;) {
+		int v;
+
 		if (store_begin(st, err) != KP_OK)
 			return KP_ERR_STORE;
+		if ((v = st->ops->version(st->db)) < 0) {
+			store_fail(st, err, "cannot read schema version");
+			store_exec(st, "ROLLBACK", NULL);
+			return KP_ERR_STORE;
+		}
+		if (v > latest) {
+			store_exec(st, "ROLLBACK", NULL);
+			return kp_fail(err, KP_ERR_STORE,
+			    "%s: store has schema version %d, this program knows "
+			    "up to %d; use a newer ketenpoort", st->path, v, latest);
+		}
+		if (v == latest)
+			return store_exec(st, "COMMIT", err);
 		if (store_exec(st, st->ops->migrations[v], err) != KP_OK ||
 		    st->ops->set_version(st->db, v + 1, err) != KP_OK) {
 			store_exec(st, "ROLLBACK", NULL);
@@ -85,7 +99,6 @@ migrate(struct kp_store *st, struct kp_err *err)
 		if (store_exec(st, "COMMIT", err) != KP_OK)
 			return KP_ERR_STORE;
 	}
-	return KP_OK;
 }
 
 struct kp_store *
@@ -128,6 +141,7 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 	}
 	pthread_mutex_init(&st->queue_lock, NULL);
 	pthread_cond_init(&st->queue_cond, NULL);
+	pthread_mutex_init(&st->leader_lock, NULL);
 	st->ops = kp_db_engine(path);
 	if (st->ops->open(path, readonly ? KP_DB_READ : KP_DB_WRITE, &st->db,
 	    err) != KP_OK)
@@ -166,8 +180,11 @@ kp_store_close(struct kp_store *st)
 		kp_db_finalize(st->stmts[i]);
 	if (st->reader != NULL)
 		st->ops->close(st->reader);
+	if (st->leader != NULL)
+		st->ops->close(st->leader);
 	if (st->db != NULL)
 		st->ops->close(st->db);
+	pthread_mutex_destroy(&st->leader_lock);
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->read_lock);
 	pthread_mutex_destroy(&st->queue_lock);
@@ -190,6 +207,53 @@ kp_store_limit(struct kp_store *st, int64_t max_mb, struct kp_err *err)
 	ret = st->ops->limit(st->db, max_mb, err);
 	pthread_mutex_unlock(&st->lock);
 	return ret;
+}
+
+int
+kp_store_shared(const struct kp_store *st)
+{
+	return st->ops->shared;
+}
+
+static int
+leading(struct kp_store *st, const char *job)
+{
+	for (int i = 0; i < st->nleading; i++)
+		if (strcmp(st->leading[i], job) == 0)
+			return i;
+	return -1;
+}
+
+int
+kp_store_leader(struct kp_store *st, const char *job)
+{
+	struct kp_err err;
+	int was, now;
+
+	if (st->ops->leader == NULL)
+		return 1;
+	pthread_mutex_lock(&st->leader_lock);
+	if (st->leader == NULL && st->ops->open(st->where, KP_DB_READ,
+	    &st->leader, &err) != KP_OK)
+		log_warnx("%s; the %s job waits for it", err.msg, job);
+	was = leading(st, job) >= 0;
+	now = st->leader != NULL && st->ops->leader(st->leader, job);
+	if (now && !was && st->nleading < 8) {
+		snprintf(st->leading[st->nleading++], sizeof(st->leading[0]),
+		    "%s", job);
+		log_info("this node runs the %s job now (of the nodes on %s)",
+		    job, st->path);
+	} else if (!now && was) {
+		int i = leading(st, job);
+
+		memmove(st->leading[i], st->leading[i + 1],
+		    (size_t)(st->nleading - i - 1) * sizeof(st->leading[0]));
+		st->nleading--;
+		log_info("this node no longer runs the %s job (its connection "
+		    "to %s went); another node takes it", job, st->path);
+	}
+	pthread_mutex_unlock(&st->leader_lock);
+	return now;
 }
 
 const char *

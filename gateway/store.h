@@ -125,6 +125,17 @@ int	kp_store_writer_start(struct kp_store *store, struct kp_err *err);
 void	kp_store_writer_stop(struct kp_store *store);
 /* Jobs waiting for the writer: the load-shedding signal. */
 size_t	kp_store_pending(struct kp_store *store);
+/*
+ * Several nodes on one store (a database server): 1 when gateways may
+ * share it, so that outgoing streams are leased and periodic jobs elected.
+ */
+int	kp_store_shared(const struct kp_store *store);
+/*
+ * Should this node run the singleton job named now?  1 on the one node
+ * that holds its lock (taking it when free), 0 on the others; always 1 on
+ * an embedded store.  A change of hands is logged.
+ */
+int	kp_store_leader(struct kp_store *store, const char *job);
 
 
 struct kp_outbound_record {
@@ -226,6 +237,19 @@ int	kp_store_outbox_delivered(struct kp_store *store,
 	    const struct kp_outbox_row *row, const struct kp_outbound_record *r,
 	    struct kp_err *err);
 /* Not now: try again at next_ms (attempts + 1), keeping why. */
+/*
+ * Claim an outgoing stream for node until until_ms (epoch ms), or renew
+ * the claim: *held 1 when the stream is node's now; 0 when another node
+ * holds it until *other_until, after now_ms.  taken_from gets the node
+ * whose lapsed claim this one replaced ("" when none or node's own).
+ */
+int	kp_store_lease(struct kp_store *store, const char *partner_oin,
+	    uint32_t partitie, const char *node, int64_t now_ms,
+	    int64_t until_ms, int *held, int64_t *other_until, char *taken_from,
+	    size_t len, struct kp_err *err);
+/* Give up node's claims (a clean stop): other nodes continue at once. */
+int	kp_store_lease_release(struct kp_store *store, const char *node,
+	    struct kp_err *err);
 int	kp_store_outbox_retry(struct kp_store *store, int64_t id,
 	    int64_t next_ms, const char *why, struct kp_err *err);
 /*

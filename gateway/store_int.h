@@ -53,6 +53,11 @@ struct kp_store {
 	size_t		 queued;
 	int		 writer_running, writer_stopping;
 	pthread_t	 writer;
+	/* singleton jobs (kp_store_leader): their own connection */
+	pthread_mutex_t	 leader_lock;
+	struct kp_db	*leader;
+	char		 leading[8][32];	/* jobs this node runs now */
+	int		 nleading;
 	/* the last batch's failure, "" after a batch that committed */
 	char		 write_error[sizeof(((struct kp_err *)0)->msg)];	/* queue_lock */
 	int64_t		 write_error_ms;

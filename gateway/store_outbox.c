@@ -263,6 +263,96 @@ kp_store_outbox_delivered(struct kp_store *st, const struct kp_outbox_row *row,
 	return KP_OK;
 }
 
+/* The lease row's holder, as read in the claim's transaction. */
+struct lease_row {
+	char	node[64];
+	int64_t	until_ms;
+	int	found;
+};
+
+static int
+lease_row(struct kp_stmt *stmt, void *arg)
+{
+	struct lease_row *l = arg;
+
+	snprintf(l->node, sizeof(l->node), "%s", kp_db_col_text(stmt, 0));
+	l->until_ms = kp_db_col_int(stmt, 1);
+	l->found = 1;
+	return 1;
+}
+
+int
+kp_store_lease(struct kp_store *st, const char *partner_oin, uint32_t partitie,
+    const char *node, int64_t now_ms, int64_t until_ms, int *held,
+    int64_t *other_until, char *taken_from, size_t len, struct kp_err *err)
+{
+	const struct param key[] = {
+		{ .text = partner_oin }, { .integer = partitie },
+	};
+	struct lease_row l = { .found = 0 };
+	struct kp_stmt *stmt;
+	int ret, rc;
+
+	*held = 0;
+	*other_until = 0;
+	if (len > 0)
+		taken_from[0] = '\0';
+	pthread_mutex_lock(&st->lock);
+	if ((ret = store_begin(st, err)) != KP_OK)
+		goto out;
+	if ((ret = store_read_rows(st->db, st->path, "SELECT node, until_ms "
+	    "FROM stream_lease WHERE partner_oin = ? AND partitie = ?",
+	    "stream lease", key, 2, lease_row, &l, err)) != KP_OK)
+		goto fail;
+	if (l.found && strcmp(l.node, node) != 0 && l.until_ms >= now_ms) {
+		/* another node's, and it has not lapsed */
+		*other_until = l.until_ms;
+		ret = store_exec(st, "COMMIT", err);
+		goto out;
+	}
+	if ((stmt = kp_db_prepare(st->db, "INSERT INTO stream_lease (partner_oin, "
+	    "partitie, node, until_ms) VALUES (?, ?, ?, ?) ON CONFLICT "
+	    "(partner_oin, partitie) DO UPDATE SET node = excluded.node, "
+	    "until_ms = excluded.until_ms")) == NULL) {
+		ret = store_fail(st, err, "cannot prepare the stream lease");
+		goto fail;
+	}
+	kp_db_bind_text(stmt, 1, partner_oin);
+	kp_db_bind_int(stmt, 2, partitie);
+	kp_db_bind_text(stmt, 3, node);
+	kp_db_bind_int(stmt, 4, until_ms);
+	rc = kp_db_step(stmt);
+	kp_db_finalize(stmt);
+	if (rc != KP_DB_DONE) {
+		ret = store_fail(st, err, "cannot write the stream lease");
+		goto fail;
+	}
+	if ((ret = store_exec(st, "COMMIT", err)) != KP_OK)
+		goto out;
+	*held = 1;
+	if (l.found && strcmp(l.node, node) != 0 && len > 0)
+		snprintf(taken_from, len, "%s", l.node);
+	goto out;
+fail:
+	store_exec(st, "ROLLBACK", NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+int
+kp_store_lease_release(struct kp_store *st, const char *node,
+    struct kp_err *err)
+{
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	ret = store_exec_bound(st, "DELETE FROM stream_lease WHERE node = ?1",
+	    node, 0, 0, err);
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
 int
 kp_store_outbox_retry(struct kp_store *st, int64_t id, int64_t next_ms,
     const char *why, struct kp_err *err)

@@ -557,6 +557,9 @@ kp_sync_verify_all(void *arg)
 	struct kp_links links = { 0 };
 	struct kp_err err;
 
+	/* one node of those sharing the store runs it */
+	if (!kp_store_leader(gw->store, "digest check"))
+		return;
 	if (kp_status_links(gw, 0, &links, &err) != KP_OK)
 		log_warnx("sync verify: %s", err.msg);
 	for (size_t i = 0; i < links.n; i++) {
