@@ -17,5 +17,6 @@ int	cmd_dossier(int argc, char **argv);
 int	cmd_consent(int argc, char **argv);
 int	cmd_queue(int argc, char **argv);
 int	cmd_sync(int argc, char **argv);
+int	cmd_store(int argc, char **argv);
 
 #endif

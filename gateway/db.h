@@ -34,6 +34,12 @@ struct kp_stmt;
 #define KP_DB_ROW	1	/* a row is ready */
 #define KP_DB_ERROR	(-1)	/* kp_db_errmsg says why */
 
+/* kp_db_col_kind: what a column of the current row holds */
+#define KP_DB_NULL	0
+#define KP_DB_INT	1
+#define KP_DB_TEXT	2
+#define KP_DB_BLOB	3
+
 /* kp_db_open */
 #define KP_DB_WRITE	0	/* migrate, then read and write */
 #define KP_DB_READ	1	/* read only, no migration: a reader, an auditor */
@@ -66,6 +72,10 @@ struct kp_db_ops {
 	int64_t		(*col_int)(struct kp_stmt *s, int col);
 	const char	*(*col_text)(struct kp_stmt *s, int col);
 	const void	*(*col_blob)(struct kp_stmt *s, int col, size_t *len);
+	/* The columns of a row, by position: how many, named, and kind. */
+	int		(*ncols)(struct kp_stmt *s);
+	const char	*(*col_name)(struct kp_stmt *s, int col);
+	int		(*col_kind)(struct kp_stmt *s, int col);
 	/* Ready to bind and run again; the bindings cleared. */
 	void		(*reset)(struct kp_stmt *s);
 	void		(*finalize)(struct kp_stmt *s);
@@ -94,6 +104,13 @@ struct kp_db_ops {
 	int		(*leader)(struct kp_db *db, const char *job);
 	/* Several gateways may share the store (leases, leader election). */
 	int		 shared;
+	/* Starts a read transaction that sees one moment of the store. */
+	const char	*snapshot;
+	/*
+	 * After rows were copied in with their ids: the next id of each
+	 * table numbers on from the largest.  NULL: the engine does that.
+	 */
+	int		(*reseed)(struct kp_db *db, struct kp_err *err);
 	/*
 	 * The schema, version by version: migrations[v] takes it from v to
 	 * v + 1; a NULL ends the list.

@@ -498,6 +498,40 @@ pg_col_blob(struct kp_stmt *st, int col, size_t *len)
 	return s->blob;
 }
 
+static int
+pg_ncols(struct kp_stmt *st)
+{
+	struct pg_stmt *s = ST(st);
+
+	return s->res != NULL ? PQnfields(s->res) : 0;
+}
+
+static const char *
+pg_col_name(struct kp_stmt *st, int col)
+{
+	struct pg_stmt *s = ST(st);
+
+	return s->res != NULL ? PQfname(s->res, col) : NULL;
+}
+
+/* Type oids of pg_type.h: bytea 17, int8 20, int2 21, int4 23. */
+static int
+pg_col_kind(struct kp_stmt *st, int col)
+{
+	struct pg_stmt *s = ST(st);
+
+	if (pg_col_null(st, col))
+		return KP_DB_NULL;
+	switch (PQftype(s->res, col)) {
+	case 17:
+		return KP_DB_BLOB;
+	case 20: case 21: case 23:
+		return KP_DB_INT;
+	default:
+		return KP_DB_TEXT;
+	}
+}
+
 static void
 pg_reset(struct kp_stmt *st)
 {
@@ -593,6 +627,20 @@ pg_readonly(struct kp_db *db)
 	return ro;
 }
 
+/* Each serial column's sequence numbers on from its table's largest. */
+static int
+pg_reseed(struct kp_db *db, struct kp_err *err)
+{
+	return pg_exec(db, "DO $$ DECLARE r record; BEGIN "
+	    "FOR r IN SELECT table_name, column_name FROM "
+	    "information_schema.columns WHERE table_schema = current_schema() "
+	    "AND column_default LIKE 'nextval(%' LOOP "
+	    "EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, %L), "
+	    "coalesce((SELECT max(%I) FROM %I), 0) + 1, false)', "
+	    "r.table_name, r.column_name, r.column_name, r.table_name); "
+	    "END LOOP; END $$", err);
+}
+
 static int
 pg_leader(struct kp_db *db, const char *job)
 {
@@ -660,6 +708,9 @@ const struct kp_db_ops kp_db_pg = {
 	.col_int = pg_col_int,
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,
+	.ncols = pg_ncols,
+	.col_name = pg_col_name,
+	.col_kind = pg_col_kind,
 	.reset = pg_reset,
 	.finalize = pg_finalize,
 	.errmsg = pg_errmsg,
@@ -670,5 +721,7 @@ const struct kp_db_ops kp_db_pg = {
 	.health = pg_health,
 	.leader = pg_leader,
 	.shared = 1,
+	.snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	.reseed = pg_reseed,
 	.migrations = kp_pg_migrations,
 };

@@ -207,6 +207,33 @@ sqlite_col_blob(struct kp_stmt *s, int col, size_t *len)
 	return p;
 }
 
+static int
+sqlite_ncols(struct kp_stmt *s)
+{
+	return sqlite3_column_count(ST(s));
+}
+
+static const char *
+sqlite_col_name(struct kp_stmt *s, int col)
+{
+	return sqlite3_column_name(ST(s), col);
+}
+
+static int
+sqlite_col_kind(struct kp_stmt *s, int col)
+{
+	switch (sqlite3_column_type(ST(s), col)) {
+	case SQLITE_NULL:
+		return KP_DB_NULL;
+	case SQLITE_INTEGER:
+		return KP_DB_INT;
+	case SQLITE_BLOB:
+		return KP_DB_BLOB;
+	default:
+		return KP_DB_TEXT;
+	}
+}
+
 static void
 sqlite_reset(struct kp_stmt *s)
 {
@@ -287,6 +314,9 @@ const struct kp_db_ops kp_db_sqlite = {
 	.col_int = sqlite_col_int,
 	.col_text = sqlite_col_text,
 	.col_blob = sqlite_col_blob,
+	.ncols = sqlite_ncols,
+	.col_name = sqlite_col_name,
+	.col_kind = sqlite_col_kind,
 	.reset = sqlite_reset,
 	.finalize = sqlite_finalize,
 	.errmsg = sqlite_errmsg,
@@ -294,5 +324,7 @@ const struct kp_db_ops kp_db_sqlite = {
 	.set_version = sqlite_set_version,
 	.limit = sqlite_limit,
 	.readonly = sqlite_readonly,
+	/* deferred: the snapshot is taken at the first read (WAL) */
+	.snapshot = "BEGIN",
 	.migrations = kp_sqlite_migrations,
 };

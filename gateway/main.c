@@ -47,6 +47,10 @@ static const struct command {
 	  "(--signatures) every archived message; query entries; a citizen's "
 	  "access report; one message with its proof; export the checkpoints "
 	  "a partner sent us to witness; sign the chain's head now", cmd_audit },
+	{ "store", "store copy -c FILE --to postgresql://...",
+	  "copy the gateway's store into a new, empty database (growing from "
+	  "SQLite to PostgreSQL nodes); the audit chain keeps its hashes",
+	  cmd_store },
 	{ "check-config", "check-config -c FILE",
 	  "check configuration and profiles; print every problem", cmd_check_config },
 	{ "demo", "demo [--keep] [--dir DIR]",

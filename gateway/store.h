@@ -414,6 +414,21 @@ int	kp_store_each_audit_range(struct kp_store *store, int64_t first,
 int	kp_store_audit_bounds(struct kp_store *store, int64_t *first,
 	    int64_t *last, struct kp_err *err);
 /* The chain's newest entry: seq and hash (0 and "" when empty). */
+/*
+ * Copy every table of the gateway's state from one store into another,
+ * new and empty (refused otherwise), whatever the engines: one snapshot
+ * read, one transaction written, then the rows counted again on the copy.
+ * The audit chain keeps its seq, times and hashes.
+ */
+struct kp_copy_report {
+	int64_t		 rows[24];	/* by kp_store_copy_tables() */
+	size_t		 ntables;
+	int64_t		 total;
+};
+int	kp_store_copy(struct kp_store *from, struct kp_store *to,
+	    struct kp_copy_report *rep, struct kp_err *err);
+/* The tables copied, NULL-terminated. */
+const char *const *kp_store_copy_tables(void);
 int	kp_store_audit_head(struct kp_store *store, int64_t *seq, char hash[65],
 	    struct kp_err *err);
 
