@@ -324,10 +324,15 @@ kp_apply_local(struct kp_store *st, const struct kp_local_change *lc,
 	*verdict = w.verdict;
 	*queued = w.queued;
 	snprintf(msg, msglen, "%s", w.verdict_msg);
-	if (w.job.status != KP_OK)
-		return kp_fail(err, KP_ERR_STORE, "%s: cannot store the change; "
-		    "nothing of it was kept (is the disk or store_max_mb full?)",
-		    kp_store_path(st));
+	if (w.job.status != KP_OK) {
+		char why[400];
+
+		if (kp_store_health(st, why, sizeof(why)) == 0)
+			snprintf(why, sizeof(why), "is the disk or store_max_mb "
+			    "full?");
+		return kp_fail(err, KP_ERR_STORE, "cannot store the change; "
+		    "nothing of it was kept (%s)", why);
+	}
 	return KP_OK;
 }
 

@@ -88,6 +88,10 @@ remember(struct pg_db *d, const char *what)
 	size_t n;
 
 	snprintf(d->err, sizeof(d->err), "%s%s%s", what, *what ? ": " : "", m);
+	/* libpq's messages run over lines ("\n\tIs the server running ...") */
+	for (char *p = d->err; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 	n = strlen(d->err);
 	while (n > 0 && (d->err[n - 1] == '\n' || d->err[n - 1] == ' '))
 		d->err[--n] = '\0';
@@ -683,9 +687,12 @@ pg_health(struct kp_db *db, char *why, size_t len)
 	if (!ok && lost(d))
 		ok = alive(d) && exec_once(d, "SELECT 1");
 	if (!ok) {
-		snprintf(why, len, "store unreachable: %s: %s", d->where,
-		    strncmp(d->err, "store unreachable", 17) == 0 ?
-		    d->err + (d->err[17] == ':' ? 19 : 18) : d->err);
+		const char *m = d->err;
+
+		if (strncmp(m, "store unreachable", 17) == 0)
+			for (m += 17; *m == ':' || *m == ';' || *m == ' '; m++)
+				;
+		snprintf(why, len, "store unreachable: %s: %s", d->where, m);
 		return -1;
 	}
 	snprintf(why, len, "%s answers", d->where);

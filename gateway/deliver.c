@@ -467,7 +467,7 @@ static void *
 deliver_main(void *arg)
 {
 	struct kp_deliver *d = arg;
-	int64_t last_poll = 0;
+	int64_t last_poll = 0, last_warned = 0;
 	struct kp_err err;
 
 	while (!atomic_load(&d->stopping)) {
@@ -480,9 +480,13 @@ deliver_main(void *arg)
 		if (kp_now_ms() - last_poll >= KP_DELIVER_POLL_MS &&
 		    d->ninflight < KP_DELIVER_INFLIGHT) {
 			last_poll = kp_now_ms();
+			/* a store that went away: said every 10 s, not 10 times a second */
 			if (kp_store_outbox_heads(d->gw->store, last_poll,
-			    KP_DELIVER_INFLIGHT, start_one, d, &err) != KP_OK)
-				log_warnx("%s", err.msg);
+			    KP_DELIVER_INFLIGHT, start_one, d, &err) != KP_OK &&
+			    last_poll - last_warned >= 10000) {
+				log_warnx("%s; sending waits for it", err.msg);
+				last_warned = last_poll;
+			}
 		}
 		curl_multi_perform(d->multi, &running);
 		while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {

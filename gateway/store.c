@@ -606,6 +606,14 @@ kp_store_health(struct kp_store *st, char *why, size_t len)
 	char when[32], *probe;
 	int bad = 0, fd = -1;
 
+	/* a database server that does not answer: that first */
+	if (st->ops->health != NULL) {
+		pthread_mutex_lock(&st->read_lock);
+		bad = st->ops->health(st->reader, why, len);
+		pthread_mutex_unlock(&st->read_lock);
+		if (bad)
+			return -1;
+	}
 	pthread_mutex_lock(&st->queue_lock);
 	if (st->write_error[0] != '\0') {
 		kp_time_iso(st->write_error_ms, when);
@@ -614,14 +622,8 @@ kp_store_health(struct kp_store *st, char *why, size_t len)
 		bad = 1;
 	}
 	pthread_mutex_unlock(&st->queue_lock);
-	if (bad)
-		return -1;
-	if (st->ops->health != NULL) {
-		pthread_mutex_lock(&st->read_lock);
-		bad = st->ops->health(st->reader, why, len);
-		pthread_mutex_unlock(&st->read_lock);
-		return bad;
-	}
+	if (bad || st->ops->health != NULL)
+		return bad ? -1 : 0;
 	if (statvfs(st->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
 		snprintf(why, len, "%s is on a read-only file system", st->path);
 		return -1;

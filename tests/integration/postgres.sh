@@ -10,18 +10,26 @@
 # - local changes through the running gateway are delivered, each applied
 #   once at the GGD, every stream gap-free; the digests agree;
 # - the audit chain on the server verifies; /healthz says the database
-#   answers; a URI's password is never shown.
+#   answers; a URI's password is never shown;
+# - the database goes away: /healthz says "store unreachable", a local
+#   change is refused, the GGD's notices get KP050 and wait; it comes
+#   back: the gateway reconnects and everything waiting arrives once;
+# - the database restarted (pg_ctl restart -m fast) in the middle of
+#   traffic both ways: every change acknowledged is kept, the backlog
+#   drains, streams stay gap-free.
 set -u
 WORK=$(mktemp -d /tmp/kp-postgres.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..14"
+echo "1..29"
 
 kp_pg_start || { echo "Bail out! PostgreSQL did not start"; cat "$WORK/pg/initdb.log" "$WORK/pg/log" 2>/dev/null | sed 's/^/# /'; exit 1; }
 URI=$(kp_pg_db gemeente) || { echo "Bail out! no database"; exit 1; }
-KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>' \
-    kp_pair || { echo "Bail out! no PKI"; exit 1; }
+KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="ketentest"><wet>Testwet art. 1</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>'
+kp_pair || { echo "Bail out! no PKI"; exit 1; }
 kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01 dosLv01
+kp_profile gemeente ggd $GGD "$P2" ketenpartner zakLk01
+KP_ONTVANGEN=""
 KP_GATEWAYS="ggd"
 C=$WORK/gemeente/ketenpoort.conf
 A1=$(kp_free_port)
@@ -66,6 +74,87 @@ check "the audit chain on the server verifies" \
     eq "$rc/$(grep -c '^audit chain: [0-9]* entries, 0 bad' <<< "$out")" "0/1"
 check "/healthz: the database answers" grep -q "^ok   store: postgresql:///gemeente?host=$WORK/pg&user=kp answers" \
     <<< "$(curl -s "http://127.0.0.1:$A1/healthz")"
+
+# the database goes away
+kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop > /dev/null
+h=$(curl -s -w ' %{http_code}' "http://127.0.0.1:$A1/healthz")
+check "database stopped: /healthz 503, store unreachable" eq \
+    "$(grep -c '^FAIL store: store unreachable: postgresql:///gemeente' <<< "$h")/${h##* }" "1/503"
+kp_local_change "$WORK/c/42.xml" W ZAK $GEM "Z2" 2 "$(kp_bsn 2)"
+out=$("$KP" dossier put -c "$C" "$WORK/c/42.xml" 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+check "  a local change is refused, not acknowledged" eq "$rc/$(grep -c 'stored;' <<< "$out")" "2/0"
+mkdir -p "$WORK/g"
+for i in $(seq 1 10); do
+	kp_local_change "$WORK/g/$i.xml" T ZAK $GGD "G$i" 1 "$(kp_bsn $i)"
+done
+"$KP" dossier put -c "$WORK/ggd/ketenpoort.conf" "$WORK"/g/*.xml > /dev/null 2>&1
+for i in $(seq 1 100); do
+	[ "$(kp_sql ggd "SELECT count(*) FROM outbox WHERE last_error LIKE 'KP050%'")" -gt 0 ] && break
+	sleep 0.1
+done
+check "  the GGD's notices are answered KP050 and wait" \
+    test "$(kp_sql ggd "SELECT count(*) FROM outbox WHERE state = 'pending' AND last_error LIKE 'KP050%'")" -gt 0
+kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" \
+    -o "-k $WORK/pg -c listen_addresses=''" -w start > /dev/null
+for i in $(seq 1 300); do
+	[ "$(kp_sql ggd "SELECT count(*) FROM outbox WHERE state != 'delivered'")" = 0 ] && break
+	sleep 0.1
+done
+is "database back: the GGD's 10 notices arrive" 10 \
+    "$(kp_pg_sql gemeente "SELECT count(*) FROM record WHERE bron = '$GGD'")"
+is "  each applied once" 10 "$(kp_pg_sql gemeente "SELECT count(*) FROM audit WHERE direction = 'in' AND outcome = 'accepted'")"
+check "  /healthz: ready again" grep -q "^ok   store: postgresql:///gemeente" \
+    <<< "$(curl -s "http://127.0.0.1:$A1/healthz")"
+check "  the gateway said it lost the store and found it again" \
+    grep -q 'store unreachable' "$WORK/gemeente/log"
+
+# restarted in the middle of traffic both ways
+for i in $(seq 1 120); do
+	kp_local_change "$WORK/c/r$i.xml" T ZAK $GEM "R$i" 1 "$(kp_bsn $((i + 100)))"
+done
+for i in $(seq 11 60); do
+	kp_local_change "$WORK/g/$i.xml" T ZAK $GGD "G$i" 1 "$(kp_bsn $i)"
+done
+"$KP" dossier put -c "$WORK/ggd/ketenpoort.conf" $(seq -f "$WORK/g/%g.xml" 11 60) > /dev/null 2>&1
+# twelve commands of ten changes, the restart in the middle of them
+( for b in $(seq 0 11); do
+	"$KP" dossier put -c "$C" $(seq -f "$WORK/c/r%g.xml" $((b * 10 + 1)) $((b * 10 + 10)))
+	sleep 0.1
+  done > "$WORK/put1.out" 2>&1 ) &
+put=$!
+sleep 0.4
+kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" \
+    -o "-k $WORK/pg -c listen_addresses=''" -m fast -w restart > /dev/null
+wait $put
+acked=$(grep -c 'stored; 1 notices queued$' "$WORK/put1.out")
+lost=0
+for id in $(grep 'stored; 1 notices queued$' "$WORK/put1.out" | sed -n 's|.*/r\([0-9]*\)\.xml.*|\1|p'); do
+	[ "$(kp_pg_sql gemeente "SELECT count(*) FROM record WHERE identificatie = 'R$id'")" = 1 ] || lost=$((lost + 1))
+done
+echo "# $acked of 120 changes acknowledged across the restart"
+check "every change acknowledged across the restart is kept ($acked of 120)" eq "$lost" 0
+check "  (the restart did come in the middle: some were refused)" test "$acked" -lt 120
+# what was refused is put again, as an operator would
+"$KP" dossier put -c "$C" "$WORK"/c/r*.xml > /dev/null 2>&1
+for i in $(seq 1 600); do
+	[ "$(kp_pg_sql gemeente "SELECT count(*) FROM outbox WHERE state != 'delivered'")/$(kp_sql ggd "SELECT count(*) FROM outbox WHERE state != 'delivered'")" = 0/0 ] && break
+	sleep 0.1
+done
+is "the backlog drains both ways" "0/0" \
+    "$(kp_pg_sql gemeente "SELECT count(*) FROM outbox WHERE state != 'delivered'")/$(kp_sql ggd "SELECT count(*) FROM outbox WHERE state != 'delivered'")"
+is "  the GGD holds all 160 of the gemeente's cases" 160 \
+    "$(kp_sql ggd "SELECT count(*) FROM record WHERE bron = '$GEM'")"
+is "  the gemeente all 60 of the GGD's, each applied once" "60 60" \
+    "$(kp_pg_sql gemeente "SELECT count(*) FROM record WHERE bron = '$GGD'") $(kp_pg_sql gemeente "SELECT count(*) FROM audit WHERE direction = 'in' AND outcome = 'accepted'")"
+check "  gemeente -> GGD gap-free" eq \
+    "$(kp_sql ggd "SELECT group_concat(partitie || ':' || next_expected, ' ') FROM (SELECT * FROM stream_in ORDER BY partitie)")" \
+    "$(kp_pg_sql gemeente "SELECT string_agg(partitie || ':' || next_volgnummer, ' ' ORDER BY partitie) FROM stream_out")"
+check "  GGD -> gemeente gap-free" eq \
+    "$(kp_pg_sql gemeente "SELECT string_agg(partitie || ':' || next_expected, ' ' ORDER BY partitie) FROM stream_in")" \
+    "$(kp_sql ggd "SELECT group_concat(partitie || ':' || next_volgnummer, ' ') FROM (SELECT * FROM stream_out ORDER BY partitie)")"
+out=$("$KP" audit verify -c "$C" 2>&1); rc=$?
+check "  the audit chain verifies" eq "$rc/$(grep -c '^audit chain: [0-9]* entries, 0 bad' <<< "$out")" "0/1"
 check "the gemeente stops cleanly" kp_stop gemeente
 
 # a password in the URI is never shown
