@@ -230,14 +230,53 @@ kp_pg_stop() {
 kp_pg_db() {
 	psql -q "host=$WORK/pg user=kp dbname=postgres" \
 	    -c "CREATE DATABASE $1" > /dev/null || return 1
+	# SQLite's group_concat, for the tests' queries (kp_sql)
+	psql -q "host=$WORK/pg user=kp dbname=$1" > /dev/null <<'SQL' || return 1
+CREATE FUNCTION kp_gc(a text, b anyelement, sep text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN b IS NULL THEN a
+    WHEN a IS NULL THEN b::text ELSE a || sep || b::text END $$;
+CREATE FUNCTION kp_gc(a text, b anyelement) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$ SELECT kp_gc(a, b, ',') $$;
+CREATE AGGREGATE group_concat(anyelement, text) (SFUNC = kp_gc, STYPE = text);
+CREATE AGGREGATE group_concat(anyelement) (SFUNC = kp_gc, STYPE = text);
+SQL
 	echo "postgresql:///$1?host=$WORK/pg&user=kp"
 }
 kp_pg_sql() {
 	psql -qtA "host=$WORK/pg user=kp dbname=$1" -c "$2"
 }
+# kp_use_pg NAME [DB]: gateway NAME's store becomes database DB (default
+# NAME, made when new) on the test's cluster, with an audit_key file of
+# its own; kp_sql NAME queries it from then on
+kp_use_pg() {
+	local name=$1 db=${2:-$1} uri
+	if [ ! -f "$WORK/pg/made-$db" ]; then
+		uri=$(kp_pg_db "$db") || return 1
+		: > "$WORK/pg/made-$db"
+	fi
+	uri="postgresql:///$db?host=$WORK/pg&user=kp"
+	sed -i "s|^store.*|store\t${uri//&/\\&}|" "$WORK/$name/ketenpoort.conf"
+	grep -q '^audit_key' "$WORK/$name/ketenpoort.conf" ||
+	    printf 'audit_key\taudit.key\n' >> "$WORK/$name/ketenpoort.conf"
+	echo "$db" > "$WORK/$name/pgdb"
+}
+# kp_pg_snapshot NAME: the gateway's database copied into
+# $WORK/NAME/store.db (store copy), and kp_sql NAME reads that from then
+# on: the SQLite queries of the checks (kp_sql2's ATTACH) run unchanged
+kp_pg_snapshot() {
+	rm -f "$WORK/$1/store.db" "$WORK/$1/store.db-wal" "$WORK/$1/store.db-shm"
+	"$KP" store copy -c "$WORK/$1/ketenpoort.conf" --to "$WORK/$1/store.db" \
+	    > "$WORK/$1/snapshot.log" 2>&1 || { cat "$WORK/$1/snapshot.log" >&2; return 1; }
+	rm -f "$WORK/$1/pgdb"
+}
 
-# kp_sql NAME SQL: run a query on a gateway's store
+# kp_sql NAME SQL: run a query on a gateway's store (its database when
+# $WORK/NAME/pgdb names one, kp_use_pg)
 kp_sql() {
+	if [ -f "$WORK/$1/pgdb" ]; then
+		kp_pg_sql "$(cat "$WORK/$1/pgdb")" "$2"
+		return
+	fi
 	# wait for the daemon's writer rather than fail with "database is
 	# locked" (a test's UPDATE lost that way once, under load)
 	sqlite3 -batch -noheader -cmd ".timeout 10000" "$WORK/$1/store.db" "$2"
