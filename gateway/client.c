@@ -29,6 +29,7 @@ struct kp_client {
 	CURL				*curl;
 	char				 errbuf[CURL_ERROR_SIZE];
 	struct kp_buf			 answer;
+	struct curl_slist		*connect_to;
 };
 
 size_t
@@ -127,8 +128,24 @@ kp_client_free(struct kp_client *c)
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->connect_to);
 	kp_buf_clear(&c->answer);
 	free(c);
+}
+
+int
+kp_client_connect_to(struct kp_client *c, const char *hostport)
+{
+	char spec[300];
+	struct curl_slist *l;
+
+	/* any host and port of the endpoint's URL, to this one */
+	snprintf(spec, sizeof(spec), "::%s", hostport);
+	if ((l = curl_slist_append(c->connect_to, spec)) == NULL)
+		return -1;
+	c->connect_to = l;
+	curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO, l);
+	return 0;
 }
 
 xmlNodePtr

@@ -35,6 +35,12 @@ struct kp_outcome {
 struct kp_client	*kp_client_new(struct kp_gateway *gw,
 			    const struct kp_profile *partner, struct kp_err *err);
 void			 kp_client_free(struct kp_client *c);
+/*
+ * Connect to HOST:PORT whatever the endpoint's URL says (its host, the
+ * wsa:To, unchanged): the test tools' way to one node of several behind
+ * one address.
+ */
+int	kp_client_connect_to(struct kp_client *c, const char *hostport);
 
 /*
  * Count one exchange in the metrics (metrics.h): its time as curl saw it,

@@ -88,6 +88,9 @@ out:
 	return ret;
 }
 
+/* kpsend --connect-to: one node of several behind one address */
+static const char *connect_to;
+
 int
 kp_send_files(const char *prog, const char *config_path, const char *to,
     char *const *files, int nfiles, unsigned flags)
@@ -113,6 +116,8 @@ kp_send_files(const char *prog, const char *config_path, const char *to,
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 		goto out;
 	}
+	if (connect_to != NULL && kp_client_connect_to(client, connect_to) != 0)
+		goto out;
 	/* In order, one connection; stop at the first transport failure. */
 	for (int i = 0; i < nfiles; i++) {
 		int rc = send_one(prog, client, partner, files[i], flags);
@@ -136,6 +141,7 @@ kp_send_main(const char *prog, int argc, char **argv, unsigned flags)
 		{ "config", required_argument, NULL, 'c' },
 		{ "to", required_argument, NULL, 't' },
 		{ "show-answer", no_argument, NULL, 'a' },
+		{ "connect-to", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL, *to = NULL;
@@ -147,6 +153,12 @@ kp_send_main(const char *prog, int argc, char **argv, unsigned flags)
 		case 'c': path = optarg; break;
 		case 't': to = optarg; break;
 		case 'a': flags |= KP_SEND_SHOW_ANSWER; break;
+		case 'C':
+			/* the test tool's, not ketenpoort send's */
+			if (!(flags & KP_SEND_NOTICES))
+				return 2;
+			connect_to = optarg;
+			break;
 		default: return 2;
 		}
 	}

@@ -5,7 +5,11 @@
  * to drive a receiver's streams directly (gaps, resends, a number reused
  * for another notice).  Never installed.
  *
- *   kpsend -c SENDER.conf --to PARTNER [--show-answer] BODY.xml...
+ *   kpsend -c SENDER.conf --to PARTNER [--show-answer]
+ *       [--connect-to HOST:PORT] BODY.xml...
+ *
+ * --connect-to: to that address, whatever the endpoint says (one node of
+ * several behind one address; wsa:To stays the endpoint).
  */
 #include "autoconf.h"
 
