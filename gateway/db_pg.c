@@ -63,6 +63,9 @@ struct pg_stmt {
 	struct pg_db	*db;
 	char		*sql;		/* with $N */
 	int		 nparams;
+	/* 0: the server infers it; text for a number the SQL never uses
+	 * (?2 without ?1), which it cannot infer */
+	Oid		 types[PG_MAX_PARAMS];
 	int		 keep;
 	char		 name[24];	/* prepared on the server: "" not yet */
 	unsigned int	 gen;		/* of the connection it was prepared on */
@@ -281,7 +284,7 @@ pg_begin(struct kp_db *db, struct kp_err *err)
  * is (PostgreSQL's CROSS JOIN takes no ON).
  */
 static char *
-translate(const char *sql, int *nparams)
+translate(const char *sql, int *nparams, unsigned int *used)
 {
 	size_t len = strlen(sql);
 	char *out = malloc(len * 4 + 1), *o = out;
@@ -322,6 +325,8 @@ translate(const char *sql, int *nparams)
 		}
 		if (next > max)
 			max = next;
+		if (next >= 1 && next <= 32)
+			*used |= 1u << (next - 1);
 		o += sprintf(o, "$%d", next);
 	}
 	*o = '\0';
@@ -333,13 +338,14 @@ static struct kp_stmt *
 pg_prepare(struct kp_db *db, const char *sql, int keep)
 {
 	struct pg_stmt *s;
+	unsigned int used = 0;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->base.ops = &kp_db_pg;
 	s->db = DB(db);
 	s->keep = keep;
-	if ((s->sql = translate(sql, &s->nparams)) == NULL ||
+	if ((s->sql = translate(sql, &s->nparams, &used)) == NULL ||
 	    s->nparams > PG_MAX_PARAMS) {
 		snprintf(s->db->err, sizeof(s->db->err), "a statement with %d "
 		    "parameters; the engine takes %d", s->nparams, PG_MAX_PARAMS);
@@ -347,6 +353,8 @@ pg_prepare(struct kp_db *db, const char *sql, int keep)
 		free(s);
 		return NULL;
 	}
+	for (int i = 0; i < s->nparams; i++)
+		s->types[i] = (used & (1u << i)) ? 0 : 25 /* text */;
 	return &s->base;
 }
 
@@ -405,7 +413,7 @@ run(struct pg_stmt *s)
 			snprintf(s->name, sizeof(s->name), "kp%u",
 			    ++d->nprepared);
 		s->gen = d->gen;
-		r = PQprepare(d->c, s->name, s->sql, s->nparams, NULL);
+		r = PQprepare(d->c, s->name, s->sql, s->nparams, s->types);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			remember(d, "");
 			PQclear(r);
@@ -418,7 +426,7 @@ run(struct pg_stmt *s)
 		s->res = PQexecPrepared(d->c, s->name, s->nparams, s->values,
 		    s->lengths, s->formats, 0);
 	else
-		s->res = PQexecParams(d->c, s->sql, s->nparams, NULL, s->values,
+		s->res = PQexecParams(d->c, s->sql, s->nparams, s->types, s->values,
 		    s->lengths, s->formats, 0);
 	rs = PQresultStatus(s->res);
 	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK) {

@@ -424,6 +424,9 @@ struct kp_copy_report {
 	int64_t		 rows[24];	/* by kp_store_copy_tables() */
 	size_t		 ntables;
 	int64_t		 total;
+	/* the chain's head as copied, the same on both */
+	int64_t		 head_seq;
+	char		 head_hash[65];
 };
 int	kp_store_copy(struct kp_store *from, struct kp_store *to,
 	    struct kp_copy_report *rep, struct kp_err *err);

@@ -131,6 +131,27 @@ copy_table(struct kp_store *from, struct kp_store *to, const char *table,
 	return ret;
 }
 
+/* The chain's head on db: seq and hash (0 and "" when empty). */
+static int
+head_of(struct kp_db *db, int64_t *seq, char hash[65])
+{
+	struct kp_stmt *stmt;
+	int rc;
+
+	*seq = 0;
+	hash[0] = '\0';
+	if ((stmt = kp_db_prepare(db, "SELECT seq, hash FROM audit ORDER BY "
+	    "seq DESC LIMIT 1")) == NULL)
+		return KP_ERR_STORE;
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW) {
+		*seq = kp_db_col_int(stmt, 0);
+		snprintf(hash, 65, "%s", kp_db_col_null(stmt, 1) ? "" :
+		    kp_db_col_text(stmt, 1));
+	}
+	kp_db_finalize(stmt);
+	return rc == KP_DB_ROW || rc == KP_DB_DONE ? KP_OK : KP_ERR_STORE;
+}
+
 int
 kp_store_copy(struct kp_store *from, struct kp_store *to,
     struct kp_copy_report *rep, struct kp_err *err)
@@ -159,6 +180,11 @@ kp_store_copy(struct kp_store *from, struct kp_store *to,
 		goto end_read;
 	for (n = 0; tables[n] != NULL && ret == KP_OK; n++)
 		ret = copy_table(from, to, tables[n], &rep->rows[n], err);
+	/* the head as of the snapshot: a running gateway writes on */
+	if (ret == KP_OK && head_of(from->reader, &rep->head_seq,
+	    rep->head_hash) != KP_OK)
+		ret = kp_fail(err, KP_ERR_STORE, "%s: cannot read the audit "
+		    "chain's head: %s", from->path, kp_db_errmsg(from->reader));
 	if (ret == KP_OK && to->ops->reseed != NULL)
 		ret = to->ops->reseed(to->db, err);
 	if (ret == KP_OK)
@@ -186,5 +212,20 @@ out:
 		rep->total += rep->rows[n];
 	}
 	rep->ntables = (size_t)n;
+	{
+		int64_t seq;
+		char hash[65];
+		int rc;
+
+		pthread_mutex_lock(&to->lock);
+		rc = head_of(to->db, &seq, hash);
+		pthread_mutex_unlock(&to->lock);
+		if (rc != KP_OK || seq != rep->head_seq ||
+		    strcmp(hash, rep->head_hash) != 0)
+			return kp_fail(err, KP_ERR_STORE, "%s: the audit chain's "
+			    "head differs: entry %" PRId64 " %s in the original, "
+			    "%" PRId64 " %s on the copy", to->path, rep->head_seq,
+			    rep->head_hash, seq, hash);
+	}
 	return KP_OK;
 }

@@ -34,7 +34,7 @@ check "the GGD holds all $N within seconds" \
 check "the gemeente's outbox is delivered" \
     wait_for gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'" "$N" 5
 check "the GGD sees only zaaktype and status (no toelichting, no startdatum)" \
-    eq "$(kp_sql ggd "SELECT count(*) FROM record WHERE fields != 'zaaktype=Aanvraag bijzondere bijstand' || char(10) || 'status=ontvangen' || char(10)")" 0
+    eq "$(kp_sql ggd "SELECT count(*) FROM record WHERE fields != 'zaaktype=Aanvraag bijzondere bijstand' || '$KP_NL' || 'status=ontvangen' || '$KP_NL'")" 0
 check "every stream at the GGD is gap-free and complete" \
     eq "$(kp_sql ggd "SELECT sum(next_expected - 1) FROM stream_in WHERE partner_oin = '$GEM'")" "$N"
 check "each notice stored once at the GGD" \
@@ -131,7 +131,7 @@ check "sync status at the GGD: what it applied from the gemeente" \
     eq "$("$KP" sync status -c "$WORK/ggd/ketenpoort.conf" | grep -c "in:  $d notices applied")" 1
 check "sync status: the next volgnummer of every stream, out at the gemeente" \
     eq "$(echo "$st" | sed -n '/per partitie/,$p' | tr -s ' \n' ' ' | sed 's/.*out\/in: //; s/ *$//')" \
-       "$(kp_sql gemeente "SELECT group_concat(partitie || ': ' || next_volgnummer || '/-', ' ') FROM (SELECT * FROM stream_out ORDER BY partitie)")"
+       "$(kp_sql gemeente "SELECT group_concat(partitie || ': ' || next_volgnummer || '/-', ' ') FROM (SELECT * FROM stream_out ORDER BY partitie) s")"
 
 kp_stop gemeente; rc1=$?
 kp_stop ggd; rc2=$?

@@ -151,7 +151,7 @@ kp_local_change "$WORK/in/kk.xml" T KCT $KCC "KK-1" 1 "${B[1]}"
 check "the registered contact is delivered" kp_drained
 is "the hub holds kcc's contact, with the fields its profile of kcc gives" \
     "KK-1|$KCC|kanaal;plaatsgevondenOp;onderwerp;inhoud" \
-    "$(kp_sql gemeente "SELECT identificatie || '|' || received_from || '|' || replace(replace(replace(replace(replace(fields, char(10), ';'), 'kanaal=telefoon', 'kanaal'), 'plaatsgevondenOp=2026-11-24T10:01:00Z', 'plaatsgevondenOp'), 'onderwerp=vraag KK-1', 'onderwerp'), 'inhoud=gesprek versie 1', 'inhoud') FROM record WHERE identificatie = 'KK-1'" | sed 's/;$//')"
+    "$(kp_sql gemeente "SELECT identificatie || '|' || received_from || '|' || replace(replace(replace(replace(replace(fields, '$KP_NL', ';'), 'kanaal=telefoon', 'kanaal'), 'plaatsgevondenOp=2026-11-24T10:01:00Z', 'plaatsgevondenOp'), 'onderwerp=vraag KK-1', 'onderwerp'), 'inhoud=gesprek versie 1', 'inhoud') FROM record WHERE identificatie = 'KK-1'" | sed 's/;$//')"
 is "kcc's own contact is not in its next answer" "$(expect 1 yes)" "$(ask 1)"
 
 # Refusals: a purpose it may not ask for, a partner that may not ask.
@@ -170,7 +170,7 @@ out=$("$KP" dossier context -c "$KCCC" --partner gemeente --bsn 123456789 --doel
 is "an invalid BSN is refused before anything is sent" "2 0" \
     "$rc $(kp_sql kcc "SELECT count(*) FROM message WHERE partner_oin = '$GEM' AND bytes LIKE '%123456789%'")"
 check "the hub's audit chain verifies" "$KP" audit verify -c "$HUB"
-check "no BSN in clear in either audit log" sh -c "! sqlite3 '$WORK/gemeente/store.db' 'SELECT * FROM audit' | grep -q '${B[1]}' && ! sqlite3 '$WORK/kcc/store.db' 'SELECT * FROM audit' | grep -q '${B[1]}'"
+check "no BSN in clear in either audit log" eval "! kp_sql gemeente 'SELECT * FROM audit' | grep -q '${B[1]}' && ! kp_sql kcc 'SELECT * FROM audit' | grep -q '${B[1]}'"
 
 # The same through kcc's local interface (HTTP over its Unix socket), as the
 # call centre's own systems would ask.

@@ -18,7 +18,7 @@ stop() {
 		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 	done
 }
-trap 'stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
+trap 'stop; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
 echo "1..28"
 GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
 B=$(kp_bsn 7) C=$(kp_bsn 42)
@@ -43,7 +43,7 @@ is "5. the GGD's question was refused with KP020 and audited on both sides" \
     "$(kp_sql gemeente "SELECT outcome || ' ' || code FROM audit WHERE partner_oin = '$GGD_OIN' AND berichtcode = 'Lv01'")|$(kp_sql ggd "SELECT outcome || ' ' || code FROM audit WHERE direction = 'out' AND berichtcode = 'Lv01'")"
 is "6. the case changed twice; the GGD holds version 2 with zaaktype and status only" \
     "2|zaaktype=Aanvraag bijzondere bijstand;status=in behandeling;" \
-    "$(kp_sql ggd "SELECT bronversie || '|' || replace(fields, char(10), ';') FROM record WHERE identificatie = 'ZAAK-2026-7'")"
+    "$(kp_sql ggd "SELECT bronversie || '|' || replace(fields, '$KP_NL', ';') FROM record WHERE identificatie = 'ZAAK-2026-7'")"
 is "7. the GGD lost the case; the repair sent version 2 again, delivered (so 6 holds)" \
     "1 T delivered|2 W delivered|2 W delivered" \
     "$(kp_sql gemeente "SELECT bronversie || ' ' || mutatiesoort || ' ' || state FROM outbox WHERE identificatie = 'ZAAK-2026-7' ORDER BY id" | tr '\n' '|' | sed 's/|$//')"

@@ -15,6 +15,13 @@ KP_DATA=${KP_DATA:-$SRCDIR/tests/data}
 
 KP_PIDS=""
 KP_VALGRIND=${KP_VALGRIND:-}
+# The backend switch: KP_BACKEND=postgresql puts every gateway's store
+# made by kp_gateway in a database of a PostgreSQL cluster the test starts
+# (kp_pg_start, stopped by kp_stop_all); the checks read it through
+# kp_sql, kp_sql2 and kp_integrity as they read an SQLite file.
+KP_BACKEND=${KP_BACKEND:-sqlite}
+# a newline in the tests' SQL strings, as both engines take it
+KP_NL=$'\n'
 
 # A TCP port on 127.0.0.1 that nobody answers on right now, reserved for
 # this test run (tests run in parallel: two of them must never pick the
@@ -85,6 +92,11 @@ xsd_dir		$KP_XSD
 threads		2
 log_level	1
 CONF
+	if [ "$KP_BACKEND" = postgresql ]; then
+		[ -d "$WORK/pg/data" ] || kp_pg_start ||
+		    { echo "Bail out! PostgreSQL did not start" >&2; return 1; }
+		kp_use_pg "$name"
+	fi
 }
 
 # kp_profile GATEWAY PARTNER PARTNER_OIN PARTNER_PORT ROL BERICHT...:
@@ -196,6 +208,7 @@ kp_stop_all() {
 		wait "$pid" 2>/dev/null || true
 	done
 	KP_PIDS=""
+	[ "$KP_BACKEND" = postgresql ] && kp_pg_stop
 	kp_release_ports
 }
 
@@ -408,9 +421,54 @@ kp_drained() {
 	done
 	return 1
 }
-# kp_sql2 A B SQL: a query on A's store with B's attached as o
+# kp_sql2 A B SQL: a query on A's store with B's attached as o (a store
+# on a database: an SQLite copy of it made now, kp_sqlite_file)
 kp_sql2() {
-	sqlite3 -batch -noheader "$WORK/$1/store.db" "ATTACH '$WORK/$2/store.db' AS o; $3"
+	local a b
+	a=$(kp_sqlite_file "$1") && b=$(kp_sqlite_file "$2") || return 1
+	sqlite3 -batch -noheader "$a" "ATTACH '$b' AS o; $3"
+}
+# kp_sqlite_file NAME: the gateway's SQLite file; for a store on a
+# database, a copy of it as it is now ($WORK/NAME/now.db, store copy)
+kp_sqlite_file() {
+	if [ ! -f "$WORK/$1/pgdb" ]; then
+		echo "$WORK/$1/store.db"
+		return
+	fi
+	rm -f "$WORK/$1/now.db"*
+	"$KP" store copy -c "$WORK/$1/ketenpoort.conf" --to "$WORK/$1/now.db" \
+	    > "$WORK/$1/now.log" 2>&1 || { cat "$WORK/$1/now.log" >&2; return 1; }
+	echo "$WORK/$1/now.db"
+}
+# kp_integrity NAME: "ok" when the store is sound: SQLite's
+# integrity_check; on a database, amcheck over every B-tree index
+kp_integrity() {
+	local db
+	if [ ! -f "$WORK/$1/pgdb" ]; then
+		kp_sql "$1" "PRAGMA integrity_check"
+		return
+	fi
+	db=$(cat "$WORK/$1/pgdb")
+	psql -qtA "host=$WORK/pg user=kp dbname=$db" -v ON_ERROR_STOP=1 \
+	    -c "CREATE EXTENSION IF NOT EXISTS amcheck" \
+	    -c "SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = 'public'" \
+	    > "$WORK/$1/amcheck.log" 2>&1 && echo ok || cat "$WORK/$1/amcheck.log"
+}
+# kp_audit_key NAME: the file of the gateway's audit key
+kp_audit_key() {
+	local k
+	k=$(sed -n 's/^audit_key[[:space:]]*//p' "$WORK/$1/ketenpoort.conf")
+	[ -z "$k" ] && k=store.db.audit-key
+	case $k in /*) echo "$k" ;; *) echo "$WORK/$1/$k" ;; esac
+}
+# kp_backup NAME FILE: a copy of the gateway's store as an SQLite file
+kp_backup() {
+	if [ -f "$WORK/$1/pgdb" ]; then
+		rm -f "$2"
+		"$KP" store copy -c "$WORK/$1/ketenpoort.conf" --to "$2" > /dev/null
+	else
+		sqlite3 "$WORK/$1/store.db" ".backup $2"
+	fi
 }
 # kp_disclosed PARTNER_OIN: an SQL condition on a source's record row: a
 # live record, or a tombstone of a record the source once queued for that

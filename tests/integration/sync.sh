@@ -81,7 +81,7 @@ check "relayed: the call centre holds the GGD's cases and contact moments" \
     eq "$(kp_sql kcc "SELECT count(*) FROM record WHERE bron = '$GGD' AND received_from = '$GEM'")" \
        "$(kp_sql ggd "SELECT count(*) FROM record WHERE bron = '$GGD'")"
 check "deletions arrived as tombstones everywhere" \
-    eq "$(for g in gemeente ggd kcc; do kp_sql $g "SELECT count(*) > 0 FROM record WHERE deleted = 1 AND received_from IS NOT NULL"; done | tr '\n' ' ')" "1 1 1 "
+    eq "$(for g in gemeente ggd kcc; do kp_sql $g "SELECT CASE WHEN count(*) > 0 THEN 1 ELSE 0 END FROM record WHERE deleted = 1 AND received_from IS NOT NULL"; done | tr '\n' ' ')" "1 1 1 "
 # field_set GATEWAY WHERE: how many live records, and the exact set of
 # field names among them
 field_set() {
@@ -126,7 +126,7 @@ OLD=$(kp_sql ggd "SELECT bsn FROM record WHERE bron = '$GEM' AND entiteittype = 
 OLD_ID=$(kp_sql ggd "SELECT identificatie FROM record WHERE bron = '$GEM' AND entiteittype = 'ZAK' AND bsn = '$OLD' AND deleted = 0 LIMIT 1")
 OLD_V=$(kp_sql ggd "SELECT bronversie FROM record WHERE bron = '$GEM' AND identificatie = '$OLD_ID'")
 kp_sql ggd "DELETE FROM record WHERE bron = '$GEM' AND entiteittype = 'ZAK' AND bsn = '$LOST';
-    UPDATE record SET bronversie = 1, fields = 'zaaktype=Bijzondere bijstand' || char(10) || 'status=status 1' || char(10),
+    UPDATE record SET bronversie = 1, fields = 'zaaktype=Bijzondere bijstand' || '$KP_NL' || 'status=status 1' || '$KP_NL',
       fields_sha256 = 'x' WHERE bron = '$GEM' AND identificatie = '$OLD_ID'"
 # wait_log GATEWAY TEXT [SECONDS]: until the gateway's log has the text
 wait_log() {
@@ -187,7 +187,7 @@ check "  the call centre holds the new versions" \
 verify gemeente kcc
 check "  and the digests agree" eq "$?/$(grep -c ', 0 differ' "$WORK/verify.out")" "0/1"
 check "every store passes PRAGMA integrity_check" \
-    eq "$(for g in gemeente ggd kcc; do kp_sql $g "PRAGMA integrity_check"; done | tr '\n' ' ')" "ok ok ok "
+    eq "$(for g in gemeente ggd kcc; do kp_integrity $g; done | tr '\n' ' ')" "ok ok ok "
 for g in gemeente ggd kcc; do
 	check "$g stops cleanly" kp_stop $g
 done
