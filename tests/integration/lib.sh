@@ -227,7 +227,13 @@ kp_pg_as() {
 kp_pg_start() {
 	mkdir -p "$WORK/pg"
 	if [ "$(id -u)" = 0 ]; then
-		chmod 755 "$WORK"
+		# nobody must reach $WORK/pg: every directory above it ours
+		# (mktemp's are 0700) may be passed through, not read
+		local d=$WORK
+		while [ "$d" != / ] && [ -O "$d" ]; do
+			chmod o+x "$d"
+			d=$(dirname "$d")
+		done
 		chown nobody:nogroup "$WORK/pg"
 	fi
 	kp_pg_as "$KP_PG_BIN/initdb" -D "$WORK/pg/data" --auth=trust -U kp \
