@@ -194,13 +194,18 @@ pg_exec(struct kp_db *db, const char *sql, struct kp_err *err)
 	struct pg_db *d = DB(db);
 	int idle = !d->in_txn, ok;
 
+	/*
+	 * A transaction's COMMIT runs on the connection that ran it or not
+	 * at all: on a new one it would "succeed" with nothing to commit.
+	 * alive() refuses to connect again while in_txn.
+	 */
+	ok = alive(d) && exec_once(d, sql);
 	if (word(sql, "COMMIT") || (word(sql, "ROLLBACK") &&
 	    strncmp(sql, "ROLLBACK TO", 11) != 0))
 		d->in_txn = 0;	/* whatever the outcome, it has ended */
-	ok = alive(d) && exec_once(d, sql);
 	/* outside a transaction, a statement lost with the connection
 	 * runs again once on the next */
-	if (!ok && idle && lost(d) && alive(d))
+	else if (!ok && idle && lost(d) && alive(d))
 		ok = exec_once(d, sql);
 	if (!ok)
 		kp_fail(err, KP_ERR_STORE, "%s: %s", d->where, d->err);

@@ -23,8 +23,7 @@ if [ "${KP_HEAVY:-yes}" = no ]; then
 fi
 WORK=$(mktemp -d /tmp/kp-ha.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
-HAPID=""
-trap 'kp_stop_all; [ -n "$HAPID" ] && kill "$HAPID" 2>/dev/null; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+trap 'kp_stop_all; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 KILLS=${KP_HA_KILLS:-12}
 ROUNDS=${KP_HA_ROUNDS:-56}
 
@@ -50,15 +49,8 @@ printf 'node\tb\nadmin_listen\t127.0.0.1:%s\n' "$AB" >> "$WORK/gemb/ketenpoort.c
 for g in ggd kcc; do echo "send_timeout 3" >> "$WORK/$g/ketenpoort.conf"; done
 
 # the shipped HAProxy configuration, on this test's addresses
-sed -e '/^\t\(log \/dev\/log\|chroot\|user\|group\|daemon\)/d' \
-    -e "s|bind 192.0.2.10:443|bind 127.0.0.1:$P1|" \
-    -e "s|node-a 10.0.0.11:443 check port 9090|node-a 127.0.0.1:$PA check port $AA|" \
-    -e "s|node-b 10.0.0.12:443 check port 9090|node-b 127.0.0.1:$PB check port $AB|" \
-    "$SRCDIR/conf/haproxy.cfg" > "$WORK/haproxy.cfg"
-haproxy -c -f "$WORK/haproxy.cfg" > /dev/null 2>&1 ||
+kp_haproxy "$P1" "$PA" "$AA" "$PB" "$AB" ||
     { echo "Bail out! the HAProxy configuration does not check"; exit 1; }
-haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
-HAPID=$!
 
 kp_start gemeente || { echo "Bail out! node a did not start"; exit 1; }
 kp_start gemb || { echo "Bail out! node b did not start"; exit 1; }

@@ -208,6 +208,11 @@ kp_stop_all() {
 		wait "$pid" 2>/dev/null || true
 	done
 	KP_PIDS=""
+	if [ -n "$KP_HAPROXY_PID" ]; then
+		kill "$KP_HAPROXY_PID" 2>/dev/null
+		wait "$KP_HAPROXY_PID" 2>/dev/null
+		KP_HAPROXY_PID=""
+	fi
 	[ "$KP_BACKEND" = postgresql ] && kp_pg_stop
 	kp_release_ports
 }
@@ -460,6 +465,23 @@ kp_integrity() {
 	    -c "SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = 'public'" \
 	    > "$WORK/$1/amcheck.log" 2>&1 && echo ok || cat "$WORK/$1/amcheck.log"
 }
+# kp_haproxy FRONT A ADMIN_A B ADMIN_B: HAProxy with the shipped
+# conf/haproxy.cfg on 127.0.0.1:FRONT in front of two nodes listening on A
+# and B (health checks on their admin_listen ports), in the foreground of
+# a background job; KP_HAPROXY_PID names it (kp_stop_all stops it)
+KP_HAPROXY_PID=""
+kp_haproxy() {
+	sed -e '/^\t\(log \/dev\/log\|chroot\|user\|group\|daemon\)/d' \
+	    -e "s|bind 192.0.2.10:443|bind 127.0.0.1:$1|" \
+	    -e "s|node-a 10.0.0.11:443 check port 9090|node-a 127.0.0.1:$2 check port $3|" \
+	    -e "s|node-b 10.0.0.12:443 check port 9090|node-b 127.0.0.1:$4 check port $5|" \
+	    "$SRCDIR/conf/haproxy.cfg" > "$WORK/haproxy.cfg"
+	haproxy -c -f "$WORK/haproxy.cfg" > "$WORK/haproxy.check" 2>&1 ||
+	    { cat "$WORK/haproxy.check" >&2; return 1; }
+	haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
+	KP_HAPROXY_PID=$!
+}
+
 # kp_audit_key NAME: the file of the gateway's audit key
 kp_audit_key() {
 	local k
