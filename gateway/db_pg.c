@@ -110,6 +110,7 @@ mono_ms(void)
 }
 
 static int session(struct pg_db *d);
+static int pg_readonly(struct kp_db *db);
 
 /* The server's notices ("no transaction in progress"): not for stderr. */
 static void
@@ -699,6 +700,11 @@ pg_health(struct kp_db *db, char *why, size_t len)
 	ok = alive(d) && exec_once(d, "SELECT 1");
 	if (!ok && lost(d))
 		ok = alive(d) && exec_once(d, "SELECT 1");
+	if (ok && pg_readonly(db)) {
+		snprintf(why, len, "store is read-only: %s is a standby, not "
+		    "the primary", d->where);
+		return -1;
+	}
 	if (!ok) {
 		const char *m = d->err;
 

@@ -599,6 +599,29 @@ kp_store_pending(struct kp_store *st)
 	return n;
 }
 
+/*
+ * Can the writer write again?  A write transaction taken and ended on its
+ * connection (connecting it again when it was lost); then the failure is
+ * forgotten.
+ */
+static int
+writer_recovered(struct kp_store *st)
+{
+	struct kp_err err;
+	int ok;
+
+	pthread_mutex_lock(&st->lock);
+	ok = store_begin(st, &err) == KP_OK && store_exec(st, "COMMIT",
+	    &err) == KP_OK;
+	pthread_mutex_unlock(&st->lock);
+	if (ok) {
+		pthread_mutex_lock(&st->queue_lock);
+		st->write_error[0] = '\0';
+		pthread_mutex_unlock(&st->queue_lock);
+	}
+	return ok;
+}
+
 int
 kp_store_health(struct kp_store *st, char *why, size_t len)
 {
@@ -622,6 +645,15 @@ kp_store_health(struct kp_store *st, char *why, size_t len)
 		bad = 1;
 	}
 	pthread_mutex_unlock(&st->queue_lock);
+	if (bad && st->ops->health != NULL && writer_recovered(st)) {
+		/*
+		 * A server that answers again: an idle node must not stay
+		 * unready until a write comes, for none comes to a node the
+		 * load balancer has taken out.
+		 */
+		st->ops->health(st->reader, why, len);
+		bad = 0;
+	}
 	if (bad || st->ops->health != NULL)
 		return bad ? -1 : 0;
 	if (statvfs(st->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {

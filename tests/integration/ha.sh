@@ -162,6 +162,9 @@ KP_GATEWAYS="gemeente ggd kcc"
 check "every outbox drains, relays included" kp_drained
 check "a node took a dead node's streams over after its claim lapsed" \
     grep -q 'taken over from node [ab], whose claim lapsed' "$WORK/gemeente/log" "$WORK/gemb/log"
+check "the consent job changed hands as its node died, and ran on both" \
+    test "$(grep -c 'this node runs the consent job now' "$WORK/gemeente/log")" -ge 1 -a \
+    "$(grep -c 'this node runs the consent job now' "$WORK/gemb/log")" -ge 1
 check "no partner ever saw a gap or a number taken from the hub (KP030, KP031)" \
     eq "$(kp_sql ggd "SELECT count(*) FROM audit WHERE partner_oin = '$GEM' AND code IN ('KP030', 'KP031')")/$(kp_sql kcc "SELECT count(*) FROM audit WHERE partner_oin = '$GEM' AND code IN ('KP030', 'KP031')")" "0/0"
 for link in "gemeente ggd" "gemeente kcc" "ggd gemeente" "kcc gemeente"; do

@@ -21,7 +21,7 @@ set -u
 WORK=$(mktemp -d /tmp/kp-postgres.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..29"
+echo "1..31"
 
 kp_pg_start || { echo "Bail out! PostgreSQL did not start"; cat "$WORK/pg/initdb.log" "$WORK/pg/log" 2>/dev/null | sed 's/^/# /'; exit 1; }
 URI=$(kp_pg_db gemeente) || { echo "Bail out! no database"; exit 1; }
@@ -155,6 +155,22 @@ check "  GGD -> gemeente gap-free" eq \
     "$(kp_sql ggd "SELECT group_concat(partitie || ':' || next_volgnummer, ' ') FROM (SELECT * FROM stream_out ORDER BY partitie)")"
 out=$("$KP" audit verify -c "$C" 2>&1); rc=$?
 check "  the audit chain verifies" eq "$rc/$(grep -c '^audit chain: [0-9]* entries, 0 bad' <<< "$out")" "0/1"
+# an idle node is ready again when the database is, with no write to
+# tell it so (a load balancer sends nothing to a node it took out)
+kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop > /dev/null
+"$KP" dossier put -c "$C" "$WORK/c/42.xml" > /dev/null 2>&1
+h=$(curl -s "http://127.0.0.1:$A1/healthz")
+check "a write failed while the database was gone: /healthz says so" \
+    grep -q '^FAIL store: store unreachable' <<< "$h"
+kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" \
+    -o "-k $WORK/pg -c listen_addresses=''" -w start > /dev/null
+n=$(kp_pg_sql gemeente "SELECT count(*) FROM audit")
+for i in $(seq 1 50); do
+	curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A1/healthz" | grep -q 200 && break
+	sleep 0.2
+done
+is "  back, and idle: /healthz 200 again without a write" "200/$n" \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$A1/healthz")/$(kp_pg_sql gemeente "SELECT count(*) FROM audit")"
 check "the gemeente stops cleanly" kp_stop gemeente
 
 # a password in the URI is never shown
