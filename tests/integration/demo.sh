@@ -90,8 +90,11 @@ check "and sync verify of the whole link agrees" \
 # gateways it started, --keep or not.
 for sig in TERM INT; do
 	D=$ROOT/interrupted-$sig
-	set -m	# its own process group: SIGINT is not ignored in the job
-	"$KP" demo --keep --dir "$D" > "$ROOT/$sig.out" 2>&1 &
+	# its own process group, SIGINT not ignored in the job (set -m), nor
+	# inherited ignored from whoever started the tests (env: a suite run
+	# in the background of a non-interactive shell ignores SIGINT)
+	set -m
+	env --default-signal=INT "$KP" demo --keep --dir "$D" > "$ROOT/$sig.out" 2>&1 &
 	demo=$!
 	set +m
 	for i in $(seq 1 300); do
