@@ -51,7 +51,7 @@ setup() {
 }
 # fresh_db NAME: an empty database NAME, the gateway's store
 fresh_db() {
-	psql -q "host=$WORK/pg user=kp dbname=postgres" -c "DROP DATABASE IF EXISTS $2" > /dev/null
+	psql -q "host=$WORK/pg user=kp dbname=postgres" -c "DROP DATABASE IF EXISTS $2" > /dev/null 2>&1
 	rm -f "$WORK/pg/made-$2"
 	kp_use_pg "$1" "$2"
 }
@@ -60,13 +60,16 @@ node2() {
 	mkdir -p "$WORK/$2"
 	cp -r "$WORK/$1/profiles" "$WORK/$2/"
 	sed -e "s|^listen.*|listen\t127.0.0.1:$3|" -e "s|^audit_key.*|audit_key\t../$1/audit.key|" \
-	    "$WORK/$1/ketenpoort.conf" > "$WORK/$2/ketenpoort.conf"
+	    -e '/^node\|^admin_listen/d' "$WORK/$1/ketenpoort.conf" > "$WORK/$2/ketenpoort.conf"
 	printf 'node\tb\nadmin_listen\t127.0.0.1:%s\n' "$4" >> "$WORK/$2/ketenpoort.conf"
 	cp "$WORK/$1/pgdb" "$WORK/$2/pgdb"
 }
-# catchup: put the N changes, start the receiver(s), records/s until drained
+# catchup RECEIVER...: put the N changes, start the receiver(s); RATE:
+# records/s until drained (not in a subshell: the gateways it starts are
+# this shell's to stop)
 catchup() {
 	local t0 t1
+	RATE=""
 	kp_start gemeente > /dev/null || return 1
 	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c/*.xml > /dev/null 2>&1
 	t0=$(now_ms)
@@ -75,8 +78,10 @@ catchup() {
 		sleep 0.05
 	done
 	t1=$(now_ms)
-	echo $(( N * 1000 / (t1 - t0) ))
+	RATE=$(( N * 1000 / (t1 - t0) ))
 }
+# until_more's result; the other measurements the same way
+MS=""
 # accepted NAME: notices the gateway has accepted so far
 accepted() { kp_sql "$1" "SELECT count(*) FROM audit WHERE direction = 'in' AND outcome = 'accepted'"; }
 # until_more NAME COUNT: ms until NAME has accepted more than COUNT
@@ -86,10 +91,26 @@ until_more() {
 	while :; do
 		n=$(accepted "$1")
 		[ "${n:-0}" -gt "$2" ] && break
-		[ $(( $(now_ms) - t0 )) -gt 120000 ] && { echo -1; return; }
+		[ $(( $(now_ms) - t0 )) -gt 120000 ] && { MS=-1; return; }
 		sleep 0.02
 	done
-	echo $(( $(now_ms) - t0 ))
+	MS=$(( $(now_ms) - t0 ))
+}
+# feed CONF: a steady stream, 20 new cases put every 100 ms, until killed
+declare -a FEED_BSN
+for i in $(seq 1 997); do FEED_BSN[$i]=$(kp_bsn "$i"); done
+feed() {
+	local i=0 k d="$WORK/feed.$BASHPID"
+	mkdir -p "$d"
+	while :; do
+		rm -f "$d"/*.xml
+		for k in $(seq 1 20); do
+			i=$((i + 1))
+			kp_local_change "$d/$k.xml" T ZAK $GEM "F$run-$i" 1 "${FEED_BSN[$((i % 997 + 1))]}"
+		done
+		"$KP" dossier put -c "$1" "$d"/*.xml > /dev/null 2>&1
+		sleep 0.1
+	done
 }
 kill9() {
 	kill -9 "$(cat "$WORK/$1/pid")" 2>/dev/null
@@ -102,10 +123,12 @@ kill9() {
 for run in $(seq 1 "$RUNS"); do
 	# 1. the receiver on SQLite, then on PostgreSQL
 	setup
-	r=$(catchup ggd) && echo "$r" >> "$WORK/sqlite"
+	catchup ggd || exit 1
+	r=$RATE; echo "$r" >> "$WORK/sqlite"
 	setup
 	fresh_db ggd ggd$run
-	p=$(catchup ggd) && echo "$p" >> "$WORK/pg1"
+	catchup ggd || exit 1
+	p=$RATE; echo "$p" >> "$WORK/pg1"
 	awk -v a="$p" -v b="$r" 'BEGIN { printf "%.2f\n", a / b }' >> "$WORK/ratio"
 	echo "run $run: receiver on SQLite $r, on PostgreSQL $p records/s"
 
@@ -117,7 +140,8 @@ for run in $(seq 1 "$RUNS"); do
 	printf 'node\ta\nadmin_listen\t127.0.0.1:%s\n' "$AA" >> "$WORK/ggd/ketenpoort.conf"
 	node2 ggd ggdb "$PB" "$AB"
 	kp_haproxy "$P2" "$PA" "$AA" "$PB" "$AB" || exit 1
-	p2=$(catchup ggd ggdb) && echo "$p2" >> "$WORK/pg2"
+	catchup ggd ggdb || exit 1
+	p2=$RATE; echo "$p2" >> "$WORK/pg2"
 	echo "run $run: two receiving nodes behind HAProxy $p2 records/s"
 
 	# 3. failover: a steady stream into node a; b up and idle; kill a
@@ -128,13 +152,17 @@ for run in $(seq 1 "$RUNS"); do
 	    "$WORK/ggdb/ketenpoort.conf"
 	kp_start ggd > /dev/null || exit 1
 	kp_start gemeente > /dev/null || exit 1
-	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c2/*.xml > /dev/null 2>&1
-	until [ "$(accepted ggd)" -gt $((N / 10)) ]; do sleep 0.05; done
+	feed "$WORK/gemeente/ketenpoort.conf" &
+	feeder=$!
+	until [ "$(accepted ggd)" -gt 100 ]; do sleep 0.05; done
 	kp_start ggdb > /dev/null || exit 1
 	sleep 3		# b marked up by HAProxy (rise 2, inter 1 s)
-	n=$(accepted ggd)
+	t0=$(now_ms)
 	kill9 ggd
-	f=$(until_more ggd "$n")	# reads the shared database: b's accepts
+	n=$(accepted ggd)	# a is gone: what is accepted now is b's
+	until_more ggd "$n"	# reads the shared database
+	f=$(( $(now_ms) - t0 ))
+	kill "$feeder"; wait "$feeder" 2>/dev/null
 	echo "$f" >> "$WORK/failover"
 	echo "run $run: failover, kill -9 of the node receiving to b's first accept: $f ms"
 
@@ -150,13 +178,22 @@ for run in $(seq 1 "$RUNS"); do
 	node2 gemeente gemb "$GB" "$GAB"
 	kp_start ggd > /dev/null || exit 1
 	kp_start gemeente > /dev/null || exit 1
-	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK"/c/*.xml > /dev/null 2>&1
-	until [ "$(accepted ggd)" -gt $((N / 10)) ]; do sleep 0.05; done
+	feed "$WORK/gemeente/ketenpoort.conf" &
+	feeder=$!
+	until [ "$(accepted ggd)" -gt 100 ]; do sleep 0.05; done
 	kp_start gemb > /dev/null || exit 1
 	sleep 1
-	n=$(accepted ggd)
+	t0=$(now_ms)
 	kill9 gemeente
-	l=$(until_more ggd "$n")
+	# what a had in flight may still land: b's first delivery comes after
+	# b took a stream over
+	until grep -q 'taken over from node a' "$WORK/gemb/log"; do
+		[ $(( $(now_ms) - t0 )) -gt 120000 ] && break
+		sleep 0.02
+	done
+	until_more ggd "$(accepted ggd)"
+	l=$(( $(now_ms) - t0 ))
+	kill "$feeder"; wait "$feeder" 2>/dev/null
 	echo "$l" >> "$WORK/takeover"
 	echo "run $run: lease takeover, kill -9 of the sending node to b's first delivery: $l ms"
 done
