@@ -73,6 +73,7 @@ kill9() {
 	echo "$(date +%s.%N) killed $1" >> "$WORK/kills"
 	down=$1
 	sleep "${2:-0}"
+	cat "$WORK/$1/log" >> "$WORK/$1/log.all"	# kp_start begins a new one
 	kp_start "$1" >/dev/null || echo "#   $1 did not restart"
 	down=""
 }
@@ -160,11 +161,12 @@ check "every change of the hub's was acknowledged by one node or the other" \
     eq "$(sort -u "$WORK/acked" | wc -l)" "$(ls "$WORK"/r/*/gemeente/*.xml | wc -l)"
 KP_GATEWAYS="gemeente ggd kcc"
 check "every outbox drains, relays included" kp_drained
+for g in gemeente gemb; do cat "$WORK/$g/log" >> "$WORK/$g/log.all"; done
 check "a node took a dead node's streams over after its claim lapsed" \
-    grep -q 'taken over from node [ab], whose claim lapsed' "$WORK/gemeente/log" "$WORK/gemb/log"
+    grep -q 'taken over from node [ab], whose claim lapsed' "$WORK/gemeente/log.all" "$WORK/gemb/log.all"
 check "the consent job changed hands as its node died, and ran on both" \
-    test "$(grep -c 'this node runs the consent job now' "$WORK/gemeente/log")" -ge 1 -a \
-    "$(grep -c 'this node runs the consent job now' "$WORK/gemb/log")" -ge 1
+    test "$(grep -c 'this node runs the consent job now' "$WORK/gemeente/log.all")" -ge 1 -a \
+    "$(grep -c 'this node runs the consent job now' "$WORK/gemb/log.all")" -ge 1
 check "no partner ever saw a gap or a number taken from the hub (KP030, KP031)" \
     eq "$(kp_sql ggd "SELECT count(*) FROM audit WHERE partner_oin = '$GEM' AND code IN ('KP030', 'KP031')")/$(kp_sql kcc "SELECT count(*) FROM audit WHERE partner_oin = '$GEM' AND code IN ('KP030', 'KP031')")" "0/0"
 for link in "gemeente ggd" "gemeente kcc" "ggd gemeente" "kcc gemeente"; do
