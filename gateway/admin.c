@@ -18,7 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "profile.h"
-#include "server.h"
+#include "http.h"
 #include "status.h"
 #include "store.h"
 #include "tls.h"

@@ -27,7 +27,7 @@
 #include "log.h"
 #include "outbound.h"
 #include "profile.h"
-#include "server.h"
+#include "http.h"
 #include "status.h"
 #include "store.h"
 #include "util.h"

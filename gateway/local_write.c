@@ -39,7 +39,7 @@
 #include "local_int.h"
 #include "outbound.h"
 #include "profile.h"
-#include "server.h"
+#include "http.h"
 #include "store.h"
 #include "sync.h"
 #include "util.h"
