@@ -9,13 +9,17 @@
  *   with an unknown operation or key, an algorithm the key cannot do, or
  *   a digest of the wrong length is refused with the status saying
  *   which, and the process goes on answering;
- * - it ends when its socket is closed.
+ * - it ends when its socket is closed;
+ * - all of it inside its sandbox (sandbox.h), where a call outside the
+ *   allow-list (opening a file) kills it with SIGSYS.
  */
 #include "autoconf.h"
 
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "keyproc.h"
+#include "sandbox.h"
 #include "tap.h"
 
 static int
@@ -89,8 +94,12 @@ main(void)
 		return 1;
 	}
 	if ((pid = fork()) == 0) {
+		struct kp_err err;
+
 		close(sv[0]);
-		_exit(kp_keyproc_serve(sv[1], &keys) == 0 ? 0 : 3);
+		if (kp_sandbox_keyproc(NULL, &err) != KP_OK)
+			_exit(4);
+		kp_sandbox_exit(kp_keyproc_serve(sv[1], &keys) == 0 ? 0 : 3);
 	}
 	close(sv[1]);
 	/* the asking side holds no key from here on */
@@ -184,6 +193,23 @@ main(void)
 
 	close(sv[0]);
 	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == 0, "its socket closed, the key process ends");
+	    WEXITSTATUS(status) == 0, "its socket closed, the key process ends "
+	    "(all of the above inside its sandbox)");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		diag("status %d%s", status, WIFSIGNALED(status) ?
+		    ": killed by a signal (a call outside the allow-list?)" : "");
+
+	/* in the sandbox, opening a file is the end of it */
+	if ((pid = fork()) == 0) {
+		struct kp_err err;
+
+		if (kp_sandbox_keyproc(NULL, &err) != KP_OK)
+			_exit(4);
+		(void)open("/etc/passwd", O_RDONLY);
+		kp_sandbox_exit(0);
+	}
+	ok(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGSYS,
+	    "in the sandbox, opening a file kills the process (SIGSYS)");
 	return done_testing();
 }

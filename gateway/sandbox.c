@@ -1,0 +1,97 @@
+/*
+ * sandbox — the key process's privilege drop and seccomp filter
+ * (sandbox.h).
+ */
+#include "autoconf.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "sandbox.h"
+
+/*
+ * Answering on an open socket: receive, send, allocate (OpenSSL's
+ * bignums), random numbers (RSA blinding, ECDSA nonces), the time and a
+ * futex (libcrypto's locks and once-only initialisation), signal return,
+ * and exit.  getpid: libcrypto asks it to notice a fork; sigaltstack: the
+ * sanitizers' runtime asks for the signal stack as the process ends.
+ */
+const char *const kp_sandbox_allowed[] = {
+	"read", "write", "recvfrom", "recvmsg", "sendto", "sendmsg",
+	"brk", "mmap", "munmap", "mremap", "madvise",
+	"getrandom", "clock_gettime", "gettimeofday", "futex", "getpid",
+	"rt_sigreturn", "sigaltstack", "exit", "exit_group", "close",
+	NULL
+};
+
+static int
+drop_user(const char *user, struct kp_err *err)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user == NULL)
+		return KP_OK;
+	if ((pw = getpwnam(user)) == NULL)
+		return kp_fail(err, KP_ERR_CONFIG, "key process: no account %s",
+		    user);
+	if (setgroups(0, NULL) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+		return kp_fail(err, KP_ERR_SYS, "key process: cannot become %s: "
+		    "%s", user, strerror(errno));
+	if (setuid(0) == 0)
+		return kp_fail(err, KP_ERR_SYS, "key process: could become root "
+		    "again after dropping to %s", user);
+	return KP_OK;
+}
+
+int
+kp_sandbox_keyproc(const char *user, struct kp_err *err)
+{
+	struct rlimit none = { 0, 0 };
+	scmp_filter_ctx ctx;
+	int rc = 0;
+
+	if (drop_user(user, err) != KP_OK)
+		return err->status;
+	/* no core file, and not readable through /proc by its account */
+	if (setrlimit(RLIMIT_CORE, &none) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return kp_fail(err, KP_ERR_SYS, "key process: cannot drop "
+		    "privileges: %s", strerror(errno));
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		return kp_fail(err, KP_ERR_SYS, "key process: cannot make a "
+		    "seccomp filter");
+	for (int i = 0; kp_sandbox_allowed[i] != NULL && rc == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(kp_sandbox_allowed[i]);
+
+		/* a name this architecture lacks (gettimeofday on some) */
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc != 0)
+		return kp_fail(err, KP_ERR_SYS, "key process: cannot load its "
+		    "seccomp filter: %s", strerror(-rc));
+	return KP_OK;
+}
+
+void
+kp_sandbox_exit(int code)
+{
+	for (;;)
+		syscall(SYS_exit_group, code);
+}
