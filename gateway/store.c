@@ -651,7 +651,9 @@ kp_store_health(struct kp_store *st, char *why, size_t len)
 		 * unready until a write comes, for none comes to a node the
 		 * load balancer has taken out.
 		 */
+		pthread_mutex_lock(&st->read_lock);
 		st->ops->health(st->reader, why, len);
+		pthread_mutex_unlock(&st->read_lock);
 		bad = 0;
 	}
 	if (bad || st->ops->health != NULL)

@@ -236,7 +236,6 @@ int	kp_store_outbox_heads(struct kp_store *store, int64_t now_ms, int max,
 int	kp_store_outbox_delivered(struct kp_store *store,
 	    const struct kp_outbox_row *row, const struct kp_outbound_record *r,
 	    struct kp_err *err);
-/* Not now: try again at next_ms (attempts + 1), keeping why. */
 /*
  * Claim an outgoing stream for node until until_ms (epoch ms), or renew
  * the claim: *held 1 when the stream is node's now; 0 when another node
@@ -250,6 +249,7 @@ int	kp_store_lease(struct kp_store *store, const char *partner_oin,
 /* Give up node's claims (a clean stop): other nodes continue at once. */
 int	kp_store_lease_release(struct kp_store *store, const char *node,
 	    struct kp_err *err);
+/* Not now: try again at next_ms (attempts + 1), keeping why. */
 int	kp_store_outbox_retry(struct kp_store *store, int64_t id,
 	    int64_t next_ms, const char *why, struct kp_err *err);
 /*
@@ -413,7 +413,6 @@ int	kp_store_each_audit_range(struct kp_store *store, int64_t first,
 /* The log's lowest and highest seq (0 when empty). */
 int	kp_store_audit_bounds(struct kp_store *store, int64_t *first,
 	    int64_t *last, struct kp_err *err);
-/* The chain's newest entry: seq and hash (0 and "" when empty). */
 /*
  * Copy every table of the gateway's state from one store into another,
  * new and empty (refused otherwise), whatever the engines: one snapshot
@@ -432,6 +431,7 @@ int	kp_store_copy(struct kp_store *from, struct kp_store *to,
 	    struct kp_copy_report *rep, struct kp_err *err);
 /* The tables copied, NULL-terminated. */
 const char *const *kp_store_copy_tables(void);
+/* The chain's newest entry: seq and hash (0 and "" when empty). */
 int	kp_store_audit_head(struct kp_store *store, int64_t *seq, char hash[65],
 	    struct kp_err *err);
 

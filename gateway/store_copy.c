@@ -131,7 +131,11 @@ copy_table(struct kp_store *from, struct kp_store *to, const char *table,
 	return ret;
 }
 
-/* The chain's head on db: seq and hash (0 and "" when empty). */
+/*
+ * The chain's head on the source's snapshot connection (the store's own
+ * kp_store_audit_head reads its writer connection, which sees later
+ * writes).
+ */
 static int
 head_of(struct kp_db *db, int64_t *seq, char hash[65])
 {
@@ -217,9 +221,9 @@ out:
 		char hash[65];
 		int rc;
 
-		pthread_mutex_lock(&to->lock);
-		rc = head_of(to->db, &seq, hash);
-		pthread_mutex_unlock(&to->lock);
+		struct kp_err herr;
+
+		rc = kp_store_audit_head(to, &seq, hash, &herr);
 		if (rc != KP_OK || seq != rep->head_seq ||
 		    strcmp(hash, rep->head_hash) != 0)
 			return kp_fail(err, KP_ERR_STORE, "%s: the audit chain's "

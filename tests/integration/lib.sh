@@ -288,10 +288,14 @@ kp_use_pg() {
 # $WORK/NAME/store.db (store copy), and kp_sql NAME reads that from then
 # on: the SQLite queries of the checks (kp_sql2's ATTACH) run unchanged
 kp_pg_snapshot() {
-	rm -f "$WORK/$1/store.db" "$WORK/$1/store.db-wal" "$WORK/$1/store.db-shm"
-	"$KP" store copy -c "$WORK/$1/ketenpoort.conf" --to "$WORK/$1/store.db" \
-	    > "$WORK/$1/snapshot.log" 2>&1 || { cat "$WORK/$1/snapshot.log" >&2; return 1; }
-	rm -f "$WORK/$1/pgdb"
+	kp_pg_copy "$1" "$WORK/$1/store.db" && rm -f "$WORK/$1/pgdb"
+}
+# kp_pg_copy NAME FILE: the gateway's database as it is now, into a new
+# SQLite FILE (store copy; what it says goes to FILE.log)
+kp_pg_copy() {
+	rm -f "$2" "$2-wal" "$2-shm"
+	"$KP" store copy -c "$WORK/$1/ketenpoort.conf" --to "$2" > "$2.log" 2>&1 ||
+	    { cat "$2.log" >&2; return 1; }
 }
 
 # kp_sql NAME SQL: run a query on a gateway's store (its database when
@@ -446,10 +450,7 @@ kp_sqlite_file() {
 		echo "$WORK/$1/store.db"
 		return
 	fi
-	rm -f "$WORK/$1/now.db"*
-	"$KP" store copy -c "$WORK/$1/ketenpoort.conf" --to "$WORK/$1/now.db" \
-	    > "$WORK/$1/now.log" 2>&1 || { cat "$WORK/$1/now.log" >&2; return 1; }
-	echo "$WORK/$1/now.db"
+	kp_pg_copy "$1" "$WORK/$1/now.db" && echo "$WORK/$1/now.db"
 }
 # kp_integrity NAME: "ok" when the store is sound: SQLite's
 # integrity_check; on a database, amcheck over every B-tree index
@@ -492,8 +493,7 @@ kp_audit_key() {
 # kp_backup NAME FILE: a copy of the gateway's store as an SQLite file
 kp_backup() {
 	if [ -f "$WORK/$1/pgdb" ]; then
-		rm -f "$2"
-		"$KP" store copy -c "$WORK/$1/ketenpoort.conf" --to "$2" > /dev/null
+		kp_pg_copy "$1" "$2"
 	else
 		sqlite3 "$WORK/$1/store.db" ".backup $2"
 	fi
