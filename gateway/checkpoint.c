@@ -61,7 +61,7 @@ kp_checkpoint_make(struct kp_gateway *gw, int *made, struct kp_err *err)
 		return kp_fail(err, KP_ERR_CRYPTO, "checkpoint text too long");
 	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-	    gw->signer->pkey) == 1 &&
+	    gw->signer->checkpoint_pkey) == 1 &&
 	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)text,
 	    (size_t)n) == 1;
 	EVP_MD_CTX_free(ctx);

@@ -30,6 +30,7 @@ struct kp_client {
 	char				 errbuf[CURL_ERROR_SIZE];
 	struct kp_buf			 answer;
 	struct curl_slist		*connect_to;
+	struct kp_client_tls		 tls;
 };
 
 size_t
@@ -38,13 +39,20 @@ kp_client_collect(char *data, size_t size, size_t nmemb, void *buf)
 	return kp_buf_append(buf, data, size * nmemb) == 0 ? size * nmemb : 0;
 }
 
+/*
+ * Our certificate and key, set here rather than by file names given to
+ * libcurl: the key may be in the key process (keyprov.h), and libcurl
+ * must not read the key file into this process.
+ */
 static CURLcode
 restrict_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
 {
-	const struct kp_profile *partner = user;
+	const struct kp_client_tls *tls = user;
 
 	(void)curl;
-	if (kp_tls_client_restrict(ssl_ctx, partner->oin, NULL) != KP_OK)
+	if (SSL_CTX_use_certificate_chain_file(ssl_ctx, tls->cert_path) != 1 ||
+	    SSL_CTX_use_PrivateKey(ssl_ctx, tls->key) != 1 ||
+	    kp_tls_client_restrict(ssl_ctx, tls->oin, NULL) != KP_OK)
 		return CURLE_SSL_CONNECT_ERROR;
 	return CURLE_OK;
 }
@@ -76,14 +84,15 @@ kp_client_post(CURL *h, const struct kp_composed *req)
 
 void
 kp_client_configure(CURL *h, struct kp_gateway *gw,
-    const struct kp_profile *partner)
+    const struct kp_profile *partner, struct kp_client_tls *tls)
 {
 	const struct kp_config *cfg = gw->cfg;
 
+	tls->oin = partner->oin;
+	tls->cert_path = cfg->cert;
+	tls->key = gw->signer->tls_pkey;
 	curl_easy_setopt(h, CURLOPT_URL, partner->endpoint);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->cert);
-	curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->key);
 	curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca);
 	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	if (cfg->crl != NULL)
@@ -91,7 +100,7 @@ kp_client_configure(CURL *h, struct kp_gateway *gw,
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, KP_TLS12_CIPHERS);
 	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, restrict_ssl_ctx);
-	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, (void *)partner);
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, tls);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(cfg->send_timeout < 10 ?
 	    cfg->send_timeout : 10));
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->send_timeout);
@@ -115,7 +124,7 @@ kp_client_new(struct kp_gateway *gw, const struct kp_profile *partner,
 	c->partner = partner;
 	c->curl = h;
 	kp_buf_init(&c->answer, ANSWER_MAX);
-	kp_client_configure(h, gw, partner);
+	kp_client_configure(h, gw, partner, &c->tls);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kp_client_collect);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->answer);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include <libxml/tree.h>
 
@@ -65,13 +66,21 @@ void	kp_outcome_clear(struct kp_outcome *o);
 xmlNodePtr kp_outcome_antwoord(const struct kp_outcome *o, xmlDocPtr *doc,
 	    struct kp_err *err);
 
+/* What a new connection's TLS context is given (kp_client_configure). */
+struct kp_client_tls {
+	const char	*oin;		/* the partner's, checked */
+	const char	*cert_path;	/* our certificate (chain) */
+	EVP_PKEY	*key;		/* its key: maybe the key process's */
+};
+
 /*
  * Set up an easy handle for partner: mutual TLS with our certificate, the
  * protocol's versions and ciphers, the server's OIN checked against the
- * profile, https only, bounded times.  partner must outlive the handle.
+ * profile, https only, bounded times.  partner and tls (filled in here)
+ * must outlive the handle.
  */
 void	kp_client_configure(CURL *h, struct kp_gateway *gw,
-	    const struct kp_profile *partner);
+	    const struct kp_profile *partner, struct kp_client_tls *tls);
 
 /*
  * Put a composed request on h as the POST body with the protocol's

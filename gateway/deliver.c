@@ -36,6 +36,7 @@ struct transfer {
 	char				 root[16];
 	struct kp_buf			 answer;
 	char				 errbuf[CURL_ERROR_SIZE];
+	struct kp_client_tls		 tls;
 };
 
 /*
@@ -388,7 +389,7 @@ start_one(void *arg, const struct kp_outbox_row *row)
 		transfer_free(t);
 		return 1;
 	}
-	kp_client_configure(t->h, gw, partner);
+	kp_client_configure(t->h, gw, partner, &t->tls);
 	if ((t->headers = kp_client_post(t->h, &t->req)) == NULL) {
 		transfer_free(t);
 		return 1;

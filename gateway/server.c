@@ -525,7 +525,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	open_files_for(cfg);
 	if (conn_index == -1)
 		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
-	if ((ctx = kp_tls_server_ctx(cfg, err)) == NULL)
+	if ((ctx = kp_tls_server_ctx(cfg, gw->signer->tls_pkey, err)) == NULL)
 		return KP_ERR_TLS;
 	SSL_CTX_set_info_callback(ctx, tls_info);
 	if ((fd = kp_open_listener(cfg->listen, err)) < 0) {

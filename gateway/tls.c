@@ -251,15 +251,14 @@ server_verify_cb(int preverify_ok, X509_STORE_CTX *store_ctx)
 }
 
 SSL_CTX *
-kp_tls_server_ctx(const struct kp_config *cfg, struct kp_err *err)
+kp_tls_server_ctx(const struct kp_config *cfg, EVP_PKEY *key,
+    struct kp_err *err)
 {
 	SSL_CTX *ctx = NULL;
 	X509_STORE *trust = NULL;
 	STACK_OF(X509_NAME) *ca_names;
 	char ebuf[256];
 
-	if (kp_key_file_check(cfg->key, err) != KP_OK)
-		return NULL;
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		kp_fail(err, KP_ERR_TLS, "cannot create TLS context: %s",
 		    kp_openssl_error(ebuf, sizeof(ebuf)));
@@ -272,7 +271,7 @@ kp_tls_server_ctx(const struct kp_config *cfg, struct kp_err *err)
 		    cfg->cert, kp_openssl_error(ebuf, sizeof(ebuf)));
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1 ||
+	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		kp_fail(err, KP_ERR_CONFIG, "%s: key does not match %s: %s",
 		    cfg->key, cfg->cert, kp_openssl_error(ebuf, sizeof(ebuf)));

@@ -51,7 +51,7 @@ int		 kp_trust_check(X509_STORE *trust, X509 *cert, int64_t at_ms,
 		    struct kp_err *err);
 
 /* The partner listener's context. */
-SSL_CTX		*kp_tls_server_ctx(const struct kp_config *cfg,
+SSL_CTX		*kp_tls_server_ctx(const struct kp_config *cfg, EVP_PKEY *key,
 		    struct kp_err *err);
 /*
  * Restrict a client context (from libcurl's SSL_CTX callback, or our own)

@@ -20,6 +20,8 @@
 #include "certcache.h"
 #include "tls.h"
 #include "util.h"
+#include "keyproc.h"
+#include "keyprov.h"
 #include "wss.h"
 #include "xmlsafe.h"
 
@@ -97,55 +99,130 @@ kp_key_acceptable(EVP_PKEY *pkey, struct kp_err *err)
 	}
 }
 
-struct kp_signer *
-kp_signer_load(const char *cert_path, const char *key_path, int allow_weak,
-    struct kp_err *err)
+/* The signer around s->pkey: its certificate, key strength and OIN. */
+static int
+signer_finish(struct kp_signer *s, const char *cert_path, const char *key_name,
+    int allow_weak, struct kp_err *err)
 {
-	struct kp_signer *s;
 	unsigned char *der = NULL;
 	xmlChar *b64;
 	int derlen;
 	struct kp_err kerr;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		kp_fail(err, KP_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	if ((s->cert = kp_load_cert(cert_path, err)) == NULL ||
-	    (s->pkey = kp_load_private_key(key_path, err)) == NULL)
-		goto fail;
-	if (X509_check_private_key(s->cert, s->pkey) != 1) {
-		kp_fail(err, KP_ERR_CONFIG, "%s does not belong to %s", key_path,
+	if (X509_check_private_key(s->cert, s->pkey) != 1)
+		return kp_fail(err, KP_ERR_CONFIG, "%s does not belong to %s",
+		    key_name, cert_path);
+	if (!allow_weak && kp_key_acceptable(s->pkey, &kerr) != KP_OK)
+		return kp_fail(err, KP_ERR_CONFIG, "%s: %s", key_name, kerr.msg);
+	if (kp_cert_oin(s->cert, s->oin) != 0 && !allow_weak)
+		return kp_fail(err, KP_ERR_CONFIG,
+		    "%s: subject has no serialNumber with a 20-digit OIN",
 		    cert_path);
-		goto fail;
-	}
-	if (!allow_weak && kp_key_acceptable(s->pkey, &kerr) != KP_OK) {
-		kp_fail(err, KP_ERR_CONFIG, "%s: %s", key_path, kerr.msg);
-		goto fail;
-	}
-	if (kp_cert_oin(s->cert, s->oin) != 0 && !allow_weak) {
-		kp_fail(err, KP_ERR_CONFIG,
-		    "%s: subject has no serialNumber with a 20-digit OIN", cert_path);
-		goto fail;
-	}
 	s->ec = EVP_PKEY_get_base_id(s->pkey) == EVP_PKEY_EC;
 	if ((derlen = i2d_X509(s->cert, &der)) <= 0 ||
 	    (b64 = xmlSecBase64Encode(der, (xmlSecSize)derlen, 0)) == NULL) {
 		OPENSSL_free(der);
-		kp_fail(err, KP_ERR_CRYPTO, "%s: cannot encode", cert_path);
-		goto fail;
+		return kp_fail(err, KP_ERR_CRYPTO, "%s: cannot encode", cert_path);
 	}
 	OPENSSL_free(der);
 	s->cert_b64 = strdup((const char *)b64);
 	xmlFree(b64);
-	if (s->cert_b64 == NULL) {
+	if (s->cert_b64 == NULL)
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	return KP_OK;
+}
+
+/* A signer with only its certificate yet. */
+static struct kp_signer *
+signer_new(const char *cert_path, struct kp_err *err)
+{
+	struct kp_signer *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
-		goto fail;
+		return NULL;
+	}
+	if ((s->cert = kp_load_cert(cert_path, err)) == NULL) {
+		free(s);
+		return NULL;
 	}
 	return s;
-fail:
-	kp_signer_free(s);
-	return NULL;
+}
+
+struct kp_signer *
+kp_signer_load(const char *cert_path, const char *key_path, int allow_weak,
+    struct kp_err *err)
+{
+	struct kp_signer *s;
+
+	if ((s = signer_new(cert_path, err)) == NULL)
+		return NULL;
+	if ((s->pkey = kp_load_private_key(key_path, err)) == NULL ||
+	    signer_finish(s, cert_path, key_path, allow_weak, err) != KP_OK) {
+		kp_signer_free(s);
+		return NULL;
+	}
+	/* one key for all three, here */
+	EVP_PKEY_up_ref(s->pkey);
+	s->tls_pkey = s->pkey;
+	EVP_PKEY_up_ref(s->pkey);
+	s->checkpoint_pkey = s->pkey;
+	return s;
+}
+
+/* Each of the key process's keys is the certificate's. */
+static int
+remote_key_is(X509 *cert, const char *cert_path, kp_keyask_fn *ask,
+    void *arg, struct kp_err *err)
+{
+	static const uint32_t ids[] = { KP_KEY_TLS, KP_KEY_WSS,
+	    KP_KEY_CHECKPOINT };
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		unsigned char der[KP_KEYRESP_DATA];
+		const unsigned char *p = der;
+		size_t len = sizeof(der);
+		uint32_t st;
+		EVP_PKEY *pub;
+		int same;
+
+		if ((st = ask(arg, KP_KEYOP_IDENT, ids[i], 0, 0, NULL, 0, der,
+		    &len)) != KP_KEYST_OK)
+			return kp_fail(err, KP_ERR_CRYPTO, "the key process "
+			    "does not name its key: %s", kp_key_status_str(st));
+		if ((pub = d2i_PUBKEY(NULL, &p, (long)len)) == NULL)
+			return kp_fail(err, KP_ERR_CRYPTO, "the key process "
+			    "names its key in bytes that are no public key");
+		same = EVP_PKEY_eq(pub, X509_get0_pubkey(cert)) == 1;
+		EVP_PKEY_free(pub);
+		if (!same)
+			return kp_fail(err, KP_ERR_CONFIG, "the key process's "
+			    "key does not belong to %s", cert_path);
+	}
+	return KP_OK;
+}
+
+struct kp_signer *
+kp_signer_remote(const char *cert_path, kp_keyask_fn *ask, void *arg,
+    struct kp_err *err)
+{
+	struct kp_signer *s;
+
+	if ((s = signer_new(cert_path, err)) == NULL)
+		return NULL;
+	if (remote_key_is(s->cert, cert_path, ask, arg, err) != KP_OK ||
+	    (s->pkey = kp_keyprov_key(X509_get0_pubkey(s->cert), KP_KEY_WSS,
+	    ask, arg, err)) == NULL ||
+	    (s->tls_pkey = kp_keyprov_key(X509_get0_pubkey(s->cert),
+	    KP_KEY_TLS, ask, arg, err)) == NULL ||
+	    (s->checkpoint_pkey = kp_keyprov_key(X509_get0_pubkey(s->cert),
+	    KP_KEY_CHECKPOINT, ask, arg, err)) == NULL ||
+	    signer_finish(s, cert_path, "the key process's key", 0, err) !=
+	    KP_OK) {
+		kp_signer_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 void
@@ -154,6 +231,8 @@ kp_signer_free(struct kp_signer *s)
 	if (s == NULL)
 		return;
 	EVP_PKEY_free(s->pkey);
+	EVP_PKEY_free(s->tls_pkey);
+	EVP_PKEY_free(s->checkpoint_pkey);
 	X509_free(s->cert);
 	free(s->cert_b64);
 	free(s);

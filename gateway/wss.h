@@ -19,9 +19,12 @@
 
 #include "envelope.h"
 #include "err.h"
+#include "keyprov.h"
 
 struct kp_signer {
-	EVP_PKEY	*pkey;
+	EVP_PKEY	*pkey;		/* WS-Security */
+	EVP_PKEY	*tls_pkey;	/* TLS, server and client side */
+	EVP_PKEY	*checkpoint_pkey; /* the audit checkpoints */
 	X509		*cert;
 	char		*cert_b64;	/* base64 DER for the token */
 	int		 ec;
@@ -31,6 +34,13 @@ struct kp_signer {
 /* allow_weak: accept keys below the protocol's minimum (test tools only). */
 struct kp_signer *kp_signer_load(const char *cert_path, const char *key_path,
 		    int allow_weak, struct kp_err *err);
+/*
+ * The same with a key that stays in the key process (keyprov.h): pkey's
+ * private operations are ask(arg, ...).  The certificate's public key
+ * must be the key process's, or it is refused as not belonging.
+ */
+struct kp_signer *kp_signer_remote(const char *cert_path, kp_keyask_fn *ask,
+		    void *arg, struct kp_err *err);
 void		  kp_signer_free(struct kp_signer *s);
 
 /* Register every wsu:Id as an ID; a duplicate is KP010. */

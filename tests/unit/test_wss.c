@@ -5,8 +5,12 @@
  */
 #include "autoconf.h"
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "envelope.h"
@@ -17,6 +21,8 @@
 #include "profile.h"
 #include "tap.h"
 #include "util.h"
+#include "keyproc.h"
+#include "keyprov.h"
 #include "wss.h"
 #include "tls.h"
 #include "xmlsafe.h"
@@ -112,6 +118,66 @@ signer_for(const char *name, const struct kp_pki_opts *opts, const char *oin)
 	return kp_signer_load(cert, key, 1, &err);
 }
 
+static int key_fd = -1;
+
+static uint32_t
+ask_fd(void *arg, uint32_t op, uint32_t key, uint32_t alg, uint32_t md,
+    const void *data, size_t len, void *out, size_t *outlen)
+{
+	(void)arg;
+	return kp_keyproc_ask(key_fd, op, key, alg, md, data, len, out, outlen);
+}
+
+/*
+ * name's certificate with its key in a key process of its own (keyproc.h,
+ * keyprov.h): this process never holds the key.  *pid: that process.
+ */
+static struct kp_signer *
+remote_signer(const char *name, const struct kp_pki_opts *opts,
+    const char *oin, pid_t *pid)
+{
+	char dir[300], cert[320], key[320];
+	struct kp_keyset keys;
+	struct kp_signer *s;
+	struct kp_err err;
+	int sv[2];
+
+	snprintf(dir, sizeof(dir), "%s/pki", fx.dir);
+	if ((opts != NULL && kp_pki_issue(dir, name, oin, name, opts, &err) !=
+	    KP_OK) || kp_keyprov_init(&err) != KP_OK)
+		return NULL;
+	snprintf(cert, sizeof(cert), "%s/%s.crt", dir, name);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, name);
+	memset(&keys, 0, sizeof(keys));
+	if ((keys.pkey[KP_KEY_WSS] = kp_load_private_key(key, &err)) == NULL ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return NULL;
+	keys.pkey[KP_KEY_TLS] = keys.pkey[KP_KEY_CHECKPOINT] =
+	    keys.pkey[KP_KEY_WSS];
+	if ((*pid = fork()) == 0) {
+		close(sv[0]);
+		_exit(kp_keyproc_serve(sv[1], &keys) == 0 ? 0 : 3);
+	}
+	close(sv[1]);
+	EVP_PKEY_free(keys.pkey[KP_KEY_WSS]);
+	key_fd = sv[0];
+	s = kp_signer_remote(cert, ask_fd, NULL, &err);
+	if (s == NULL)
+		diag("%s", err.msg);
+	return s;
+}
+
+static void
+remote_signer_free(struct kp_signer *s, pid_t pid)
+{
+	int status;
+
+	kp_signer_free(s);
+	close(key_fd);
+	key_fd = -1;
+	waitpid(pid, &status, 0);
+}
+
 int
 main(void)
 {
@@ -162,6 +228,25 @@ main(void)
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_NONE,
 	    "P-256 key with ecdsa-sha256 verifies");
 	kp_signer_free(s);
+
+	{
+		pid_t pid;
+
+		o.signer = s = remote_signer("partner", NULL, NULL, &pid);
+		ok(s != NULL && kp_keyprov_is_remote(s->pkey),
+		    "the partner's key in a key process: a signer without it");
+		if (s != NULL)
+			is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)),
+			    KP_F_NONE, "  its rsa-sha256 signature verifies (%s)", msg);
+		remote_signer_free(s, pid);
+		o.signer = s = remote_signer("ecpartner2", &ec, OIN_PARTNER,
+		    &pid);
+		if (ok(s != NULL, "a P-256 key in a key process"))
+			is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)),
+			    KP_F_NONE, "  its ecdsa-sha256 signature verifies");
+		remote_signer_free(s, pid);
+		o.signer = NULL;
+	}
 
 	o.signer = s = signer_for("selfsigned", &selfsigned, OIN_PARTNER);
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_010,
