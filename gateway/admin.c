@@ -12,6 +12,7 @@
 #include <event2/http.h>
 
 #include "admin.h"
+#include "keylink.h"
 #include "config.h"
 #include "gateway.h"
 #include "guard.h"
@@ -105,7 +106,17 @@ kp_health(struct kp_gateway *gw, FILE *out)
 	} else if (out != NULL) {
 		fprintf(out, "ok   store: %s\n", why);
 	}
-	if (kp_key_file_check(cfg->key, &err) != KP_OK) {
+	if (gw->keys != NULL) {
+		if (!kp_keylink_alive(gw->keys, why, sizeof(why))) {
+			bad++;
+			if (out != NULL)
+				fprintf(out, "FAIL key: %s\n", why);
+		} else if (out != NULL) {
+			fprintf(out, "ok   key: the key process answers (%s; "
+			    "started again %u times)\n", cfg->key,
+			    kp_keylink_restarts(gw->keys));
+		}
+	} else if (kp_key_file_check(cfg->key, &err) != KP_OK) {
 		bad++;
 		if (out != NULL)
 			fprintf(out, "FAIL key: %s\n", err.msg);

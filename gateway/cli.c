@@ -16,6 +16,7 @@
 #include "consent.h"
 #include "consent_cmd.h"
 #include "context.h"
+#include "daemon.h"
 #include "dossier.h"
 #include "gateway.h"
 #include "kd.h"
@@ -103,31 +104,12 @@ cmd_check_config(int argc, char **argv)
 int
 cmd_serve(int argc, char **argv)
 {
-	struct kp_gateway *gw = NULL;
-	struct kp_err err;
 	const char *path;
-	int verbose = 0, ret = 0;
+	int verbose = 0;
 
 	if ((path = config_option(argc, argv, "serve", &verbose, NULL)) == NULL)
 		return 2;
-	kp_log_init("ketenpoort", KP_LOG_INFO);
-	if (kp_libraries_init(&err) != KP_OK)
-		return fail_msg("serve", &err);
-	if ((gw = kp_gateway_open(path, 0, stderr, &err)) == NULL) {
-		fprintf(stderr, "ketenpoort serve: not started; fix the problems "
-		    "above (ketenpoort check-config -c %s)\n", path);
-		ret = 2;
-		goto out;
-	}
-	if (verbose > 0)
-		kp_log_set_floor(KP_LOG_DEBUG);
-	kp_log_set_level((enum kp_log_level)gw->cfg->log_level);
-	if (kp_serve(gw, &err) != KP_OK)
-		ret = fail_msg("serve", &err);
-out:
-	kp_gateway_close(gw);
-	kp_libraries_cleanup();
-	return ret;
+	return kp_daemon_run(path, verbose);
 }
 
 int

@@ -110,6 +110,11 @@ static const struct opt options[] = {
 	  "yet; more are closed at once.  All connections that are not "
 	  "authenticated share a quarter of max_connections besides, so they "
 	  "never take a partner's slot" },
+	{ "key_process", OPT_INT, OFF(key_process), 0, 0, 1, 1, NULL,
+	  "1: the private keys live in a process of their own, which only "
+	  "signs digests; the process that reads partners' bytes holds none "
+	  "(the default); 0: in that process (only to measure what the key "
+	  "process costs: a memory-safety bug in a parser then reaches the keys)" },
 	{ "log_level", OPT_INT, OFF(log_level), 0, 0, 2, 1, NULL,
 	  "0 warnings only, 1 info, 2 debug" },
 	{ "store_max_mb", OPT_INT, OFF(store_max_mb), 0, 0, 1048576, 0, NULL,

@@ -45,6 +45,7 @@ struct kp_config {
 	int64_t	 max_pending_writes;	/* then 503 (load shedding) */
 	int64_t	 timestamp_max_age;	/* seconds, a Created without Expires */
 	int64_t	 log_level;
+	int64_t	 key_process;		/* 1: keys in a process of their own */
 	int64_t	 partitions;		/* P: streams per partner we send on */
 	int64_t	 send_timeout;		/* seconds for one exchange with a partner */
 	char	*node;			/* among nodes on one store; NULL: host */

@@ -11,11 +11,14 @@
 #include "certcache.h"
 #include "config.h"
 #include "gateway.h"
+#include "keylink.h"
+#include "keyproc.h"
 #include "log.h"
 #include "profile.h"
 #include "schema.h"
 #include "store.h"
 #include "tls.h"
+#include "util.h"
 #include "wss.h"
 #include "xmlsafe.h"
 
@@ -72,9 +75,42 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 	return kp_gateway_open_store(config_path, NULL, flags, problems, err);
 }
 
+/* A pseudonym from the key process (kp_store_set_pseudonym). */
+static int
+asked_pseudonym(void *link, const char *bsn, char out[65])
+{
+	unsigned char mac[32];
+	size_t len = sizeof(mac);
+
+	if (kp_keylink_ask(link, KP_KEYOP_HMAC, KP_KEY_AUDIT, KP_KEYALG_NONE,
+	    KP_KEYMD_SHA256, bsn, strlen(bsn), mac, &len) != KP_KEYST_OK ||
+	    len != sizeof(mac))
+		return -1;
+	kp_hex(mac, sizeof(mac), out);
+	return 0;
+}
+
+static struct kp_gateway *open_gateway(const char *config_path,
+    const char *store_path, int flags, struct kp_keylink *link,
+    FILE *problems, struct kp_err *err);
+
 struct kp_gateway *
 kp_gateway_open_store(const char *config_path, const char *store_path,
     int flags, FILE *problems, struct kp_err *err)
+{
+	return open_gateway(config_path, store_path, flags, NULL, problems, err);
+}
+
+struct kp_gateway *
+kp_gateway_open_keys(const char *config_path, struct kp_keylink *link,
+    FILE *problems, struct kp_err *err)
+{
+	return open_gateway(config_path, NULL, 0, link, problems, err);
+}
+
+static struct kp_gateway *
+open_gateway(const char *config_path, const char *store_path, int flags,
+    struct kp_keylink *link, FILE *problems, struct kp_err *err)
 {
 	struct kp_gateway *gw;
 	struct kp_config *cfg;
@@ -111,8 +147,10 @@ kp_gateway_open_store(const char *config_path, const char *store_path,
 			note(problems, err, &bad, &e, 0);
 		}
 	}
-	if ((gw->signer = kp_signer_load(gw->cfg->cert, gw->cfg->key, 0,
-	    &e)) == NULL) {
+	gw->keys = link;
+	if ((gw->signer = link != NULL ? kp_signer_remote(gw->cfg->cert,
+	    kp_keylink_ask, link, &e) : kp_signer_load(gw->cfg->cert,
+	    gw->cfg->key, 0, &e)) == NULL) {
 		note(problems, err, &bad, &e, 0);
 	} else if (strcmp(gw->signer->oin, gw->cfg->oin) != 0) {
 		kp_fail(&e, KP_ERR_CONFIG,
@@ -129,7 +167,10 @@ kp_gateway_open_store(const char *config_path, const char *store_path,
 		note(problems, err, &bad, &e, 0);
 		goto fail;
 	}
-	if (gw->store != NULL) {
+	if (gw->store != NULL && link != NULL) {
+		/* the key process made the audit key file if it was missing */
+		kp_store_set_pseudonym(gw->store, asked_pseudonym, link);
+	} else if (gw->store != NULL) {
 		unsigned char key[KP_AUDIT_KEY_LEN];
 		int created;
 

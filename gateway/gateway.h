@@ -40,6 +40,7 @@ struct kp_gateway {
 	struct kp_schema	*kd_schema;
 	struct kp_schema	*profile_schema;
 	struct kp_store		*store;		/* NULL when opened without */
+	struct kp_keylink	*keys;		/* the key process; NULL: keys here */
 };
 
 /*
@@ -60,6 +61,15 @@ struct kp_gateway	*kp_gateway_open(const char *config_path, int flags,
 /* The same, with the store at store_path instead of the configured one. */
 struct kp_gateway	*kp_gateway_open_store(const char *config_path,
 			    const char *store_path, int flags, FILE *problems,
+			    struct kp_err *err);
+/*
+ * The network process's (issue 16): no private key read here; the
+ * signing keys and the audit pseudonyms are asked of the key process
+ * through link (keylink.h), which must outlive the gateway.
+ */
+struct kp_keylink;
+struct kp_gateway	*kp_gateway_open_keys(const char *config_path,
+			    struct kp_keylink *link, FILE *problems,
 			    struct kp_err *err);
 void			 kp_gateway_close(struct kp_gateway *gw);
 

@@ -1,39 +1,30 @@
 /*
- * keychild — the key process as the others see it (issue 16): started
- * with the paths of the keys, never the keys; it loads them itself,
- * enters its sandbox and answers keyproc.h's requests over a
- * SOCK_SEQPACKET socketpair.  One request at a time (a lock); when it
- * has died, the next request starts a new one and asks again, once, and
- * says so in the log.  If that fails too the answer is a failure: nobody
- * signs in its place.
+ * keychild — starting the key process (issue 16), done by the daemon's
+ * parent (daemon.c), which never loads a key itself: the key process
+ * reads its key and audit key files, enters its sandbox and answers
+ * keyproc.h's requests on one end of a SOCK_SEQPACKET socketpair.  The
+ * other end goes to the network process (keylink.h).
  */
 #ifndef KP_KEYCHILD_H
 #define KP_KEYCHILD_H
 
-#include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
 
-struct kp_keychild;
+struct kp_keychild_conf {
+	const char	*key_path;	/* private key (PEM): TLS, WSS, checkpoints */
+	const char	*audit_path;	/* audit key file (NULL: none); made if missing */
+	const char	*user;		/* become this account when root (NULL: stay) */
+};
 
 /*
- * key_path: the private key (PEM) for TLS, WS-Security and checkpoints;
- * audit_path: the audit key file (NULL: none); user: the account the key
- * process runs as when started as root (NULL: stay).  NULL and err when
- * it cannot start or cannot load its keys.
+ * Start a key process and wait until it has named its key.  *pid: the
+ * process; *fd: the asking end (close-on-exec).  An error naming the file
+ * when it cannot load a key; the key file's mode is checked first
+ * (never readable by group or others).
  */
-struct kp_keychild *kp_keychild_start(const char *key_path,
-		    const char *audit_path, const char *user, struct kp_err *err);
-/* keyproc.h's kp_keyproc_ask, to the key process (started again if gone). */
-uint32_t	    kp_keychild_ask(struct kp_keychild *kc, uint32_t op,
-		    uint32_t key, uint32_t alg, uint32_t md, const void *data,
-		    size_t len, void *out, size_t *outlen);
-pid_t		    kp_keychild_pid(struct kp_keychild *kc);
-/* How many times it was started again. */
-unsigned int	    kp_keychild_restarts(struct kp_keychild *kc);
-/* Close its socket and wait for it to end; NULL-safe. */
-void		    kp_keychild_stop(struct kp_keychild *kc);
+int	kp_keychild_spawn(const struct kp_keychild_conf *conf, pid_t *pid,
+	    int *fd, struct kp_err *err);
 
 #endif

@@ -570,12 +570,12 @@ prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	return 1;
 }
 
+static OSSL_PROVIDER *loaded_default, *loaded_ours;
+
 int
 kp_keyprov_init(struct kp_err *err)
 {
-	static int done;
-
-	if (done)
+	if (loaded_ours != NULL)
 		return KP_OK;
 	/*
 	 * Loading one provider by name stops OpenSSL from loading the default
@@ -583,13 +583,24 @@ kp_keyprov_init(struct kp_err *err)
 	 * ours prefer the default's.
 	 */
 	if (OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) != 1 ||
-	    OSSL_PROVIDER_load(NULL, "default") == NULL ||
-	    OSSL_PROVIDER_load(NULL, PROV_NAME) == NULL ||
-	    EVP_set_default_properties(NULL, "?provider=default") != 1)
+	    (loaded_default = OSSL_PROVIDER_load(NULL, "default")) == NULL ||
+	    (loaded_ours = OSSL_PROVIDER_load(NULL, PROV_NAME)) == NULL ||
+	    EVP_set_default_properties(NULL, "?provider=default") != 1) {
+		kp_keyprov_cleanup();
 		return kp_fail(err, KP_ERR_CRYPTO, "cannot load the key "
 		    "provider into OpenSSL");
-	done = 1;
+	}
 	return KP_OK;
+}
+
+void
+kp_keyprov_cleanup(void)
+{
+	if (loaded_ours != NULL)
+		OSSL_PROVIDER_unload(loaded_ours);
+	if (loaded_default != NULL)
+		OSSL_PROVIDER_unload(loaded_default);
+	loaded_ours = loaded_default = NULL;
 }
 
 EVP_PKEY *

@@ -34,6 +34,8 @@ typedef uint32_t kp_keyask_fn(void *arg, uint32_t op, uint32_t key,
 
 /* Once per process, before the first kp_keyprov_key, in the main thread. */
 int		kp_keyprov_init(struct kp_err *err);
+/* After the last key is freed. */
+void		kp_keyprov_cleanup(void);
 
 /*
  * A key whose public half is pub (up-referenced) and whose private

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -64,23 +65,45 @@ vlog(int prio, const char *tag, const char *func, const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[32], *text = NULL;
+	char when[32], *text = NULL, *line = NULL;
+	size_t linelen = 0;
+	FILE *out;
 	int len;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	pthread_mutex_lock(&log_lock);
+	/*
+	 * The line is made first and written with one write(2): the key,
+	 * network and parent processes share stderr (O_APPEND), and their
+	 * lines must not interleave.
+	 */
+	if ((out = open_memstream(&line, &linelen)) == NULL)
+		return;
 	if (to_journal)
-		fprintf(stderr, "<%d>%s: %s: ", prio, tag, func);
+		fprintf(out, "<%d>%s: %s: ", prio, tag, func);
 	else
-		fprintf(stderr, "%s.%03ldZ %s %s: %s: ", when,
+		fprintf(out, "%s.%03ldZ %s %s: %s: ", when,
 		    ts.tv_nsec / 1000000, log_ident, tag, func);
 	/* a partner's words may be in it: no control reaches the log */
 	if ((len = vasprintf(&text, fmt, ap)) >= 0)
-		kp_text_write(stderr, text, (size_t)len, 0);
-	fputc('\n', stderr);
-	pthread_mutex_unlock(&log_lock);
+		kp_text_write(out, text, (size_t)len, 0);
+	fputc('\n', out);
+	if (fclose(out) == 0) {
+		pthread_mutex_lock(&log_lock);
+		for (size_t off = 0; off < linelen; ) {
+			ssize_t n = write(STDERR_FILENO, line + off,
+			    linelen - off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		pthread_mutex_unlock(&log_lock);
+	}
+	free(line);
 	free(text);
 }
 

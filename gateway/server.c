@@ -225,8 +225,16 @@ send_answer(struct evhttp_request *req, const struct kp_response *resp)
 	struct evbuffer *out;
 
 	if (resp->body == NULL) {
-		kp_http_reply_text(req, 500, "Internal Server Error",
-		    "the gateway could not build an answer\n");
+		/*
+		 * Not even a signed fault: the key process is restarting (or
+		 * memory ran out).  Nothing was stored; nothing goes out
+		 * unsigned but this, which asks for the request again.
+		 */
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "5");
+		kp_http_reply_text(req, 503, "Service Unavailable",
+		    "the gateway cannot sign an answer now; nothing was "
+		    "stored: resend later\n");
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
@@ -464,34 +472,6 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		SSL_CTX_flush_sessions(s->ctx, 0);
 }
 
-/*
- * Each partner connection is a descriptor, and so are the store, the
- * listeners, the local and admin clients and the outbound connections.
- * systemd and most shells start a service with a soft limit of 1024; raise
- * it (up to the hard limit) so max_connections can be reached, and say so
- * when the hard limit is too low.
- */
-static void
-open_files_for(const struct kp_config *cfg)
-{
-	rlim_t want = (rlim_t)(cfg->max_connections + cfg->max_connections / 4)
-	    + 128;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ?
-	    want : rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		getrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < want)
-		log_warnx("max_connections %ld needs about %lu open files, but "
-		    "the limit is %lu: raise it (LimitNOFILE= in the systemd "
-		    "unit, ulimit -Hn) or lower max_connections",
-		    (long)cfg->max_connections, (unsigned long)want,
-		    (unsigned long)rl.rlim_cur);
-}
-
 int
 kp_serve(struct kp_gateway *gw, struct kp_err *err)
 {
@@ -522,7 +502,6 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		    "renewed one", cfg->cert);
 	evthread_use_pthreads();
 	signal(SIGPIPE, SIG_IGN);
-	open_files_for(cfg);
 	if (conn_index == -1)
 		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
 	if ((ctx = kp_tls_server_ctx(cfg, gw->signer->tls_pkey, err)) == NULL)

@@ -65,6 +65,13 @@ struct kp_audit {
 /* The key for the citizens' pseudonyms; without it no entry names one. */
 void	kp_store_set_audit_key(struct kp_store *store,
 	    const unsigned char key[32]);
+/*
+ * Or ask for each pseudonym: fn(arg, bsn, out) writes the 64 hex digits
+ * of HMAC-SHA256(audit key, bsn) and returns 0, or -1 (no entry about a
+ * citizen can be written then).  The key stays in the key process.
+ */
+void	kp_store_set_pseudonym(struct kp_store *store,
+	    int (*fn)(void *arg, const char *bsn, char out[65]), void *arg);
 
 
 enum kp_replay { KP_REPLAY_NEW, KP_REPLAY_SAME, KP_REPLAY_CONFLICT };

@@ -78,10 +78,17 @@ store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err 
 
 	if (a->bsn != NULL && a->bsn[0] != '\0') {
 		/* Never the BSN itself: without the key there is no entry. */
-		if (!st->have_audit_key)
+		if (st->pseudonym != NULL) {
+			if (st->pseudonym(st->pseudonym_arg, a->bsn, subject) != 0)
+				return kp_fail(err, KP_ERR_STORE, "%s: the key "
+				    "process gives no pseudonym; no audit entry "
+				    "about a citizen can be written until it does",
+				    st->path);
+		} else if (!st->have_audit_key)
 			return kp_fail(err, KP_ERR_STORE, "%s: no audit key loaded; "
 			    "cannot write an audit entry about a citizen", st->path);
-		kp_audit_pseudonym(st->audit_key, a->bsn, subject);
+		else
+			kp_audit_pseudonym(st->audit_key, a->bsn, subject);
 		e.subject = subject;
 	}
 	if ((ret = audit_head(st, &e.seq, prev, err)) != KP_OK)
@@ -194,6 +201,14 @@ out:
 		return KP_OK;
 	store_exec(st, "ROLLBACK", NULL);
 	return KP_ERR_STORE;
+}
+
+void
+kp_store_set_pseudonym(struct kp_store *st,
+    int (*fn)(void *arg, const char *bsn, char out[65]), void *arg)
+{
+	st->pseudonym = fn;
+	st->pseudonym_arg = arg;
 }
 
 void

@@ -46,6 +46,9 @@ struct kp_store {
 	unsigned char	 audit_key[KP_AUDIT_KEY_LEN];
 	struct kp_audit_hasher *hasher;	/* under lock */
 	int		 have_audit_key;
+	/* or pseudonyms asked elsewhere (the key process): 0, or -1 */
+	int		(*pseudonym)(void *, const char *, char[65]);
+	void		*pseudonym_arg;
 	/* group commit */
 	pthread_mutex_t	 queue_lock;
 	pthread_cond_t	 queue_cond;

@@ -24,11 +24,7 @@ done
 
 # kill9 NAME: no goodbye, then start again
 kill9() {
-	local pid
-	pid=$(cat "$WORK/$1/pid")
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$WORK/$1/pid"
+	kp_kill9 "$1"
 	kp_start "$1" >/dev/null || echo "#   $1 did not restart"
 }
 

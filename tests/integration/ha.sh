@@ -64,11 +64,7 @@ down=""
 killed=0
 # kill9 NODE [SECONDS]: no goodbye; started again after SECONDS
 kill9() {
-	local pid
-	pid=$(cat "$WORK/$1/pid")
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	rm -f "$WORK/$1/pid"
+	kp_kill9 "$1"
 	killed=$((killed + 1))
 	echo "$(date +%s.%N) killed $1" >> "$WORK/kills"
 	down=$1

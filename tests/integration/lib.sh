@@ -199,6 +199,32 @@ kp_stop() {
 	return $rc
 }
 
+# kp_children PID: the processes PID started (the key and network
+# processes of a gateway's parent)
+kp_children() {
+	cat "/proc/$1/task/$1/children" 2>/dev/null
+}
+
+# kp_kill9 NAME: kill -9 the gateway's parent, as a crash would; its
+# children die with it (PR_SET_PDEATHSIG): wait until they are gone too,
+# so the ports are free for a restart.  Returns when all are gone.
+kp_kill9() {
+	local pid kids k i
+	pid=$(cat "$WORK/$1/pid")
+	kids=$(kp_children "$pid")
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for k in $kids; do
+		for i in $(seq 1 100); do
+			[ -d "/proc/$k" ] && [ "$(awk '{ print $3 }' \
+			    "/proc/$k/stat" 2>/dev/null)" != Z ] || break
+			sleep 0.05
+		done
+	done
+	rm -f "$WORK/$1/pid"
+	KP_PIDS=${KP_PIDS/ $pid/}
+}
+
 kp_stop_all() {
 	local pid
 	for pid in $KP_PIDS; do

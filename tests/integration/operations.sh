@@ -191,9 +191,7 @@ if [ -n "$LOOPFS" ]; then
 	    "$(echo "$body" | grep FAIL)" \
 	    "FAIL store: cannot write next to $WORK/ggd/store.db: Read-only file system; nothing can be acknowledged until it takes writes again"
 	# it cannot write even its last checkpoint now: no clean stop
-	pid=$(cat "$WORK/ggd/pid")
-	kill -KILL "$pid"; wait "$pid" 2>/dev/null
-	KP_PIDS=${KP_PIDS/ $pid/}
+	kp_kill9 ggd
 else
 	t=$((t + 1)); echo "ok $t # SKIP a read-only file system needs root (loop device)"
 	t=$((t + 1)); echo "ok $t # SKIP a read-only file system needs root (loop device)"

@@ -1,15 +1,22 @@
 /*
  * test_keychild — the key process started from key files it reads
- * itself (keychild.h):
+ * itself (keychild.h), and asked through the network process's line to it
+ * (keylink.h), with this test as the parent:
  *
  * - it names the key in the file, signs with it, and HMACs under the
- *   audit key file's key;
- * - killed, it is started again at the next request, which it answers;
- * - a key file it cannot read: no key process, an error naming the file.
+ *   audit key file's key; a missing audit key file is made;
+ * - killed, the question waits for the new one the parent passes over
+ *   the control socket, which answers it;
+ * - killed with no new one: the question fails (nothing signed), and
+ *   /healthz's check says why;
+ * - a key file it cannot read, or one readable by others: no key
+ *   process, an error naming the file.
  */
 #include "autoconf.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -24,11 +31,12 @@
 
 #include "auditlog.h"
 #include "keychild.h"
+#include "keylink.h"
 #include "keyproc.h"
 #include "tap.h"
 
 static int
-sign_verifies(struct kp_keychild *kc, EVP_PKEY *pkey)
+sign_verifies(struct kp_keylink *kc, EVP_PKEY *pkey)
 {
 	unsigned char dig[32], sig[KP_KEYRESP_DATA];
 	size_t len = sizeof(sig);
@@ -36,7 +44,7 @@ sign_verifies(struct kp_keychild *kc, EVP_PKEY *pkey)
 	int ok;
 
 	EVP_Digest("ketenpoort", 10, dig, NULL, EVP_sha256(), NULL);
-	if (kp_keychild_ask(kc, KP_KEYOP_SIGN, KP_KEY_WSS, KP_KEYALG_RSA_PKCS1,
+	if (kp_keylink_ask(kc, KP_KEYOP_SIGN, KP_KEY_WSS, KP_KEYALG_RSA_PKCS1,
 	    KP_KEYMD_SHA256, dig, 32, sig, &len) != KP_KEYST_OK)
 		return 0;
 	ctx = EVP_PKEY_CTX_new(pkey, NULL);
@@ -54,11 +62,13 @@ main(void)
 	unsigned char akey[KP_AUDIT_KEY_LEN], mac[32], want[32], der[2048];
 	unsigned char *p = der;
 	unsigned int wantlen = 0;
-	struct kp_keychild *kc;
+	struct kp_keychild_conf conf = { 0 };
+	struct kp_keylink *kc;
 	struct kp_err err;
+	int fd = -1, ctl[2], status;
 	EVP_PKEY *pkey;
 	size_t len;
-	pid_t first;
+	pid_t first = 0, second = 0;
 	int created = 0, n;
 	FILE *f;
 
@@ -78,20 +88,26 @@ main(void)
 		return 1;
 	}
 
-	kc = kp_keychild_start(key, audit, NULL, &err);
-	if (!ok(kc != NULL, "the key process starts from the key files"))
+	unlink(audit);		/* the key process makes it */
+	conf.key_path = key;
+	conf.audit_path = audit;
+	if (!ok(kp_keychild_spawn(&conf, &first, &fd, &err) == KP_OK,
+	    "the key process starts from the key file"))
 		diag("%s", err.msg);
-	if (kc == NULL)
+	if (first <= 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    ctl) != 0)
 		return done_testing();
-	first = kp_keychild_pid(kc);
-	ok(first > 0 && first != getpid(), "  in a process of its own");
+	ok(first != getpid(), "  in a process of its own");
+	ok(kp_audit_key_load(audit, 0, akey, &created, &err) == KP_OK &&
+	    !created, "  which made the missing audit key file");
+	kc = kp_keylink_new(fd, ctl[1]);
 	len = sizeof(mac);
 	n = i2d_PUBKEY(pkey, &p);
 	{
 		unsigned char got[KP_KEYRESP_DATA];
 		size_t glen = sizeof(got);
 
-		ok(kp_keychild_ask(kc, KP_KEYOP_IDENT, KP_KEY_TLS, 0, 0, NULL, 0,
+		ok(kp_keylink_ask(kc, KP_KEYOP_IDENT, KP_KEY_TLS, 0, 0, NULL, 0,
 		    got, &glen) == KP_KEYST_OK && (int)glen == n &&
 		    memcmp(got, der, glen) == 0,
 		    "it names the key in the file");
@@ -99,23 +115,49 @@ main(void)
 	ok(sign_verifies(kc, pkey), "it signs with that key");
 	HMAC(EVP_sha256(), akey, KP_AUDIT_KEY_LEN,
 	    (const unsigned char *)"111222333", 9, want, &wantlen);
-	ok(kp_keychild_ask(kc, KP_KEYOP_HMAC, KP_KEY_AUDIT, 0, KP_KEYMD_SHA256,
+	ok(kp_keylink_ask(kc, KP_KEYOP_HMAC, KP_KEY_AUDIT, 0, KP_KEYMD_SHA256,
 	    "111222333", 9, mac, &len) == KP_KEYST_OK && len == 32 &&
 	    memcmp(mac, want, 32) == 0, "it HMACs under the audit key file's key");
 
+	/* the parent's part: a new key process, its end over the socket */
 	kill(first, SIGKILL);
-	ok(sign_verifies(kc, pkey), "killed, it is started again at the next "
-	    "request, which it answers");
-	is_int(kp_keychild_restarts(kc), 1, "  once");
-	ok(kp_keychild_pid(kc) > 0 && kp_keychild_pid(kc) != first,
-	    "  as a new process");
-	kp_keychild_stop(kc);
+	waitpid(first, &status, 0);
+	ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
+	    second != first && kp_keylink_send_fd(ctl[0], fd) == 0,
+	    "killed: the parent starts a new one and passes it on");
+	close(fd);
+	ok(sign_verifies(kc, pkey), "  the next question is answered by it");
+	is_int(kp_keylink_restarts(kc), 1, "  one restart");
 
+	kill(second, SIGKILL);
+	waitpid(second, &status, 0);
+	len = sizeof(mac);
+	ok(!sign_verifies(kc, pkey), "killed with no new one: nothing is "
+	    "signed");
+	{
+		char why[256] = "";
+
+		ok(!kp_keylink_alive(kc, why, sizeof(why)) &&
+		    strstr(why, "key process does not answer") != NULL,
+		    "  and the health check says why (%s)", why);
+	}
+	ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
+	    kp_keylink_send_fd(ctl[0], fd) == 0, "a new one later");
+	close(fd);
+	ok(sign_verifies(kc, pkey), "  answers again");
+	kp_keylink_free(kc);
+	close(ctl[0]);
+	ok(waitpid(second, &status, 0) == second && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "its line closed, the key process ends");
+
+	chmod(key, 0644);
+	ok(kp_keychild_spawn(&conf, &second, &fd, &err) != KP_OK &&
+	    strstr(err.msg, "group or others") != NULL,
+	    "a key file others may read: refused (%s)", err.msg);
 	unlink(key);
-	kc = kp_keychild_start(key, audit, NULL, &err);
-	ok(kc == NULL && strstr(err.msg, key) != NULL,
+	ok(kp_keychild_spawn(&conf, &second, &fd, &err) != KP_OK &&
+	    strstr(err.msg, key) != NULL,
 	    "a key file it cannot read: no key process, the error names it");
-	kp_keychild_stop(kc);
 	unlink(audit);
 	rmdir(dir);
 	EVP_PKEY_free(pkey);

@@ -302,5 +302,6 @@ main(void)
 	X509_free(ec_cert);
 	X509_free(other_cert);
 	X509_free(peer_cert);
+	kp_keyprov_cleanup();
 	return done_testing();
 }
