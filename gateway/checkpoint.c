@@ -42,6 +42,7 @@ kp_checkpoint_make(struct kp_gateway *gw, int *made, struct kp_err *err)
 	unsigned char sig[1024];
 	char text[256], hash[65], at[32], sig_b64[1400];
 	struct kp_checkpoint c = { 0 };
+	const struct kp_signer *signer = gw->signer;	/* once: see compose.c */
 	EVP_MD_CTX *ctx;
 	size_t siglen = sizeof(sig);
 	int64_t seq, last = -1;
@@ -61,7 +62,7 @@ kp_checkpoint_make(struct kp_gateway *gw, int *made, struct kp_err *err)
 		return kp_fail(err, KP_ERR_CRYPTO, "checkpoint text too long");
 	ok = (ctx = EVP_MD_CTX_new()) != NULL &&
 	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-	    gw->signer->checkpoint_pkey) == 1 &&
+	    signer->checkpoint_pkey) == 1 &&
 	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)text,
 	    (size_t)n) == 1;
 	EVP_MD_CTX_free(ctx);
@@ -72,7 +73,7 @@ kp_checkpoint_make(struct kp_gateway *gw, int *made, struct kp_err *err)
 	c.hash = hash;
 	c.at = at;
 	c.signature = sig_b64;
-	c.cert = gw->signer->cert_b64;
+	c.cert = signer->cert_b64;
 	if ((ret = kp_store_checkpoint_add(gw->store, &c, err)) != KP_OK)
 		return ret;
 	*made = 1;

@@ -50,8 +50,8 @@ restrict_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
 	const struct kp_client_tls *tls = user;
 
 	(void)curl;
-	if (SSL_CTX_use_certificate_chain_file(ssl_ctx, tls->cert_path) != 1 ||
-	    SSL_CTX_use_PrivateKey(ssl_ctx, tls->key) != 1 ||
+	if (kp_tls_use_identity(ssl_ctx, tls->signer->cert, tls->signer->chain,
+	    tls->signer->tls_pkey) != 0 ||
 	    kp_tls_client_restrict(ssl_ctx, tls->oin, NULL) != KP_OK)
 		return CURLE_SSL_CONNECT_ERROR;
 	return CURLE_OK;
@@ -89,8 +89,7 @@ kp_client_configure(CURL *h, struct kp_gateway *gw,
 	const struct kp_config *cfg = gw->cfg;
 
 	tls->oin = partner->oin;
-	tls->cert_path = cfg->cert;
-	tls->key = gw->signer->tls_pkey;
+	tls->signer = gw->signer;
 	curl_easy_setopt(h, CURLOPT_URL, partner->endpoint);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca);

@@ -67,10 +67,10 @@ xmlNodePtr kp_outcome_antwoord(const struct kp_outcome *o, xmlDocPtr *doc,
 	    struct kp_err *err);
 
 /* What a new connection's TLS context is given (kp_client_configure). */
+struct kp_signer;
 struct kp_client_tls {
-	const char	*oin;		/* the partner's, checked */
-	const char	*cert_path;	/* our certificate (chain) */
-	EVP_PKEY	*key;		/* its key: maybe the key process's */
+	const char		*oin;		/* the partner's, checked */
+	const struct kp_signer	*signer;	/* our certificate, chain, key */
 };
 
 /*

@@ -14,14 +14,18 @@
 #include "wss.h"
 #include "xmlsafe.h"
 
-/* Sign env and serialise it; env->doc is freed in every case. */
+/*
+ * Sign env with s (the signer whose certificate env carries: one load of
+ * gw->signer per message, which a renewal may replace) and serialise it;
+ * env->doc is freed in every case.
+ */
 static int
-sign_and_serialize(struct kp_gateway *gw, struct kp_env *env, char **out,
+sign_and_serialize(const struct kp_signer *s, struct kp_env *env, char **out,
     size_t *len, char **signature_value, struct kp_err *err)
 {
 	int ret;
 
-	if ((ret = kp_wss_sign(gw->signer, env, err)) == KP_OK &&
+	if ((ret = kp_wss_sign(s, env, err)) == KP_OK &&
 	    signature_value != NULL &&
 	    (*signature_value = kp_wss_signature_value(env)) == NULL)
 		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
@@ -79,6 +83,7 @@ sign_answer(struct kp_gateway *gw, const struct kp_reply_params *p,
     size_t *len, struct kp_err *err)
 {
 	const struct kp_config *cfg = gw->cfg;
+	const struct kp_signer *s = gw->signer;
 	struct kp_env_params ep = {
 		.response = 1,
 		.action = action,
@@ -86,8 +91,8 @@ sign_answer(struct kp_gateway *gw, const struct kp_reply_params *p,
 		.sigconf_value = p->signature_value,
 		.created_ms = kp_now_ms(),
 		.lifetime_s = (int)cfg->timestamp_lifetime,
-		.bst_b64 = gw->signer->cert_b64,
-		.ec = gw->signer->ec,
+		.bst_b64 = s->cert_b64,
+		.ec = s->ec,
 	};
 	struct kp_env env;
 	int ret;
@@ -96,7 +101,7 @@ sign_answer(struct kp_gateway *gw, const struct kp_reply_params *p,
 	xmlFreeDoc(body);
 	if (ret != KP_OK)
 		return ret;
-	return sign_and_serialize(gw, &env, out, len, NULL, err);
+	return sign_and_serialize(s, &env, out, len, NULL, err);
 }
 
 int
@@ -145,6 +150,7 @@ kp_request_build(struct kp_gateway *gw, const struct kp_profile *partner,
     xmlNodePtr body_root, struct kp_composed *out, struct kp_err *err)
 {
 	const struct kp_config *cfg = gw->cfg;
+	const struct kp_signer *s = gw->signer;
 	char to[1024], from[1024];
 	struct kp_env_params ep = {
 		.response = 0,
@@ -154,8 +160,8 @@ kp_request_build(struct kp_gateway *gw, const struct kp_profile *partner,
 		.message_id = out->message_id,
 		.created_ms = kp_now_ms(),
 		.lifetime_s = (int)cfg->timestamp_lifetime,
-		.bst_b64 = gw->signer->cert_b64,
-		.ec = gw->signer->ec,
+		.bst_b64 = s->cert_b64,
+		.ec = s->ec,
 	};
 	struct kp_env env;
 	int ret;
@@ -175,7 +181,7 @@ kp_request_build(struct kp_gateway *gw, const struct kp_profile *partner,
 	kp_new_message_id(out->message_id);
 	if ((ret = kp_env_build(&ep, body_root, &env, err)) != KP_OK)
 		return ret;
-	if ((ret = sign_and_serialize(gw, &env, &out->bytes, &out->len,
+	if ((ret = sign_and_serialize(s, &env, &out->bytes, &out->len,
 	    &out->signature_value, err)) != KP_OK)
 		kp_composed_clear(out);
 	return ret;

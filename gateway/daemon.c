@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -28,13 +29,18 @@
 #include "log.h"
 #include "server.h"
 
+#define KEYS_MAX	8	/* key processes alive at once (renewals) */
+
 struct parent {
 	const struct kp_config	*cfg;
 	struct kp_keychild_conf	 keyconf;
-	pid_t			 net, key;
+	pid_t			 net;
+	pid_t			 keys[KEYS_MAX];	/* alive, oldest first */
+	int			 nkeys;
+	struct stat		 key_file;	/* as the newest one read it */
 	int			 ctl;		/* to the network process */
 	time_t			 key_started;
-	int			 key_wanted;	/* a start failed or was too soon */
+	int			 key_wanted;	/* a restart failed or was too soon */
 	int			 net_status;
 	int			 net_done;
 };
@@ -71,6 +77,7 @@ open_files_for(const struct kp_config *cfg)
 static int
 network_main(const char *path, int verbose, int key_fd, int ctl_fd)
 {
+	struct kp_keyctl *ctl = NULL;
 	struct kp_keylink *link = NULL;
 	struct kp_gateway *gw = NULL;
 	struct kp_err err;
@@ -80,12 +87,14 @@ network_main(const char *path, int verbose, int key_fd, int ctl_fd)
 		kp_text_line(stderr, "ketenpoort serve: %s", err.msg);
 		return 2;
 	}
-	if (key_fd != -1 && (link = kp_keylink_new(key_fd, ctl_fd)) == NULL) {
-		log_warnx("out of memory");
+	if (key_fd != -1 && ((ctl = kp_keyctl_new(ctl_fd)) == NULL ||
+	    (link = kp_keylink_new(key_fd, ctl)) == NULL)) {
+		log_warnx("the key process does not answer");
+		kp_keyctl_free(ctl);
 		return 1;
 	}
-	if ((gw = link != NULL ? kp_gateway_open_keys(path, link, stderr, &err) :
-	    kp_gateway_open(path, 0, stderr, &err)) == NULL) {
+	if ((gw = link != NULL ? kp_gateway_open_keys(path, ctl, link, stderr,
+	    &err) : kp_gateway_open(path, 0, stderr, &err)) == NULL) {
 		fprintf(stderr, "ketenpoort serve: not started; fix the problems "
 		    "above (ketenpoort check-config -c %s)\n", path);
 		ret = 2;
@@ -100,8 +109,7 @@ network_main(const char *path, int verbose, int key_fd, int ctl_fd)
 		ret = 2;
 	}
 out:
-	kp_gateway_close(gw);
-	kp_keylink_free(link);
+	kp_gateway_close(gw);	/* and the key process's line */
 	kp_keyprov_cleanup();
 	kp_libraries_cleanup();
 	return ret;
@@ -109,34 +117,73 @@ out:
 
 /*
  * A key process; its end goes to *first_fd (the first, before the network
- * process starts) or over the control socket to the running one.
+ * process starts) or over the control socket to the running one, tagged
+ * 'k' (started again: the same key) or 'r' (a renewal).  0, or -1.
  */
-static void
-start_key(struct parent *p, int *first_fd)
+static int
+start_key(struct parent *p, int *first_fd, char tag)
 {
 	struct kp_err err;
+	struct stat st;
 	pid_t pid;
 	int fd;
 
-	p->key_wanted = 1;
-	if (kp_keychild_spawn(&p->keyconf, &pid, &fd, &err) != KP_OK) {
-		log_warnx("%s; trying again in a second", err.msg);
-		alarm(1);
-		return;
+	if (p->nkeys == KEYS_MAX) {
+		log_warnx("%d key processes are alive already: not starting "
+		    "another", KEYS_MAX);
+		return -1;
 	}
-	p->key = pid;
+	if (stat(p->keyconf.key_path, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	if (kp_keychild_spawn(&p->keyconf, &pid, &fd, &err) != KP_OK) {
+		log_warnx("%s", err.msg);
+		return -1;
+	}
+	p->keys[p->nkeys++] = pid;
+	p->key_file = st;
 	p->key_started = time(NULL);
-	p->key_wanted = 0;
-	if (first_fd == NULL) {
-		if (kp_keylink_send_fd(p->ctl, fd) != 0)
-			log_warnx("cannot pass the new key process on: %s",
-			    strerror(errno));
-		else
-			log_info("started a new key process (pid %ld)",
-			    (long)pid);
-		close(fd);
-	} else
+	if (first_fd != NULL) {
 		*first_fd = fd;
+		return 0;
+	}
+	if (kp_keylink_send_fd(p->ctl, fd, tag) != 0)
+		log_warnx("cannot pass the new key process on: %s",
+		    strerror(errno));
+	else
+		log_info("started a new key process (pid %ld)%s", (long)pid,
+		    tag == 'r' ? " for the renewed key" : "");
+	close(fd);
+	return 0;
+}
+
+/* A restart after a death, or a second later if that fails or is too soon. */
+static void
+restart_key(struct parent *p)
+{
+	p->key_wanted = 0;
+	if (time(NULL) - p->key_started < 1 || start_key(p, NULL, 'k') != 0) {
+		if (time(NULL) - p->key_started >= 1)
+			log_warnx("trying again in a second");
+		p->key_wanted = 1;
+		alarm(1);
+	}
+}
+
+/* SIGHUP: a key file changed since the newest key process read it. */
+static void
+renew_key(struct parent *p)
+{
+	struct stat st;
+
+	if (stat(p->keyconf.key_path, &st) != 0 ||
+	    (st.st_dev == p->key_file.st_dev && st.st_ino ==
+	    p->key_file.st_ino && st.st_size == p->key_file.st_size &&
+	    st.st_mtim.tv_sec == p->key_file.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == p->key_file.st_mtim.tv_nsec))
+		return;
+	if (start_key(p, NULL, 'r') != 0)
+		log_warnx("SIGHUP: no key process for the renewed key %s: "
+		    "the running one stays", p->keyconf.key_path);
 }
 
 /* What became of a child, for the log. */
@@ -156,27 +203,28 @@ static void
 reap(struct parent *p)
 {
 	pid_t pid;
-	int status;
+	int status, k;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == p->net) {
 			p->net_status = status;
 			p->net_done = 1;
 			ended("network", pid, status);
-		} else if (pid == p->key) {
-			p->key = 0;
-			/* 0: its line closed, the network process is ending */
-			if (p->net_done || (WIFEXITED(status) &&
-			    WEXITSTATUS(status) == 0))
-				continue;
-			ended("key", pid, status);
-			/* one that dies at once is not started again at once */
-			if (time(NULL) - p->key_started < 1) {
-				p->key_wanted = 1;
-				alarm(1);
-			} else
-				start_key(p, NULL);
+			continue;
 		}
+		for (k = 0; k < p->nkeys && p->keys[k] != pid; k++)
+			;
+		if (k == p->nkeys)
+			continue;
+		memmove(&p->keys[k], &p->keys[k + 1],
+		    (size_t)(p->nkeys - k - 1) * sizeof(pid_t));
+		p->nkeys--;
+		/* 0: its line closed (replaced, or the network process ends) */
+		if (p->net_done || (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0))
+			continue;
+		ended("key", pid, status);
+		restart_key(p);
 	}
 }
 
@@ -215,8 +263,7 @@ kp_daemon_run(const char *path, int verbose)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGALRM);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	start_key(&p, &key_fd);
-	if (p.key == 0) {
+	if (start_key(&p, &key_fd, 'k') != 0) {
 		fprintf(stderr, "ketenpoort serve: not started: the key process "
 		    "could not load the keys (see above)\n");
 		kp_config_free(cfg);
@@ -226,7 +273,7 @@ kp_daemon_run(const char *path, int verbose)
 	    (p.net = fork()) == -1) {
 		log_warnx("cannot start the network process: %s",
 		    strerror(errno));
-		kill(p.key, SIGKILL);
+		kill(p.keys[0], SIGKILL);
 		kp_config_free(cfg);
 		return 1;
 	}
@@ -243,7 +290,7 @@ kp_daemon_run(const char *path, int verbose)
 	close(ctl[1]);
 	p.ctl = ctl[0];
 	log_info("started: key process pid %ld, network process pid %ld",
-	    (long)p.key, (long)p.net);
+	    (long)p.keys[0], (long)p.net);
 	while (!p.net_done) {
 		if ((sig = sigwaitinfo(&set, NULL)) == -1)
 			continue;
@@ -252,17 +299,22 @@ kp_daemon_run(const char *path, int verbose)
 			reap(&p);
 			break;
 		case SIGALRM:
-			if (p.key_wanted && p.key == 0)
-				start_key(&p, NULL);
+			if (p.key_wanted)
+				restart_key(&p);
 			break;
-		default:	/* TERM, INT, HUP: the network process's to act on */
+		case SIGHUP:
+			/* the renewed key's process first: its end is there */
+			renew_key(&p);
+			kill(p.net, sig);
+			break;
+		default:	/* TERM, INT: the network process's to act on */
 			kill(p.net, sig);
 			break;
 		}
 	}
-	if (p.key > 0) {
-		kill(p.key, SIGKILL);
-		waitpid(p.key, NULL, 0);
+	for (int k = 0; k < p.nkeys; k++) {
+		kill(p.keys[k], SIGKILL);
+		waitpid(p.keys[k], NULL, 0);
 	}
 	close(p.ctl);
 	kp_config_free(cfg);

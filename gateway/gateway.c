@@ -2,10 +2,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include "auditlog.h"
 #include "certcache.h"
@@ -21,6 +24,13 @@
 #include "util.h"
 #include "wss.h"
 #include "xmlsafe.h"
+
+/* What kp_gateway_renew replaced, and since when. */
+struct kp_retired_signer {
+	struct kp_signer	*signer;
+	struct kp_keylink	*link;		/* its key process's, or NULL */
+	time_t			 since;
+};
 
 int
 kp_libraries_init(struct kp_err *err)
@@ -75,42 +85,29 @@ kp_gateway_open(const char *config_path, int flags, FILE *problems,
 	return kp_gateway_open_store(config_path, NULL, flags, problems, err);
 }
 
-/* A pseudonym from the key process (kp_store_set_pseudonym). */
-static int
-asked_pseudonym(void *link, const char *bsn, char out[65])
-{
-	unsigned char mac[32];
-	size_t len = sizeof(mac);
-
-	if (kp_keylink_ask(link, KP_KEYOP_HMAC, KP_KEY_AUDIT, KP_KEYALG_NONE,
-	    KP_KEYMD_SHA256, bsn, strlen(bsn), mac, &len) != KP_KEYST_OK ||
-	    len != sizeof(mac))
-		return -1;
-	kp_hex(mac, sizeof(mac), out);
-	return 0;
-}
-
 static struct kp_gateway *open_gateway(const char *config_path,
-    const char *store_path, int flags, struct kp_keylink *link,
-    FILE *problems, struct kp_err *err);
+    const char *store_path, int flags, struct kp_keyctl *ctl,
+    struct kp_keylink *link, FILE *problems, struct kp_err *err);
 
 struct kp_gateway *
 kp_gateway_open_store(const char *config_path, const char *store_path,
     int flags, FILE *problems, struct kp_err *err)
 {
-	return open_gateway(config_path, store_path, flags, NULL, problems, err);
+	return open_gateway(config_path, store_path, flags, NULL, NULL, problems,
+	    err);
 }
 
 struct kp_gateway *
-kp_gateway_open_keys(const char *config_path, struct kp_keylink *link,
-    FILE *problems, struct kp_err *err)
+kp_gateway_open_keys(const char *config_path, struct kp_keyctl *ctl,
+    struct kp_keylink *link, FILE *problems, struct kp_err *err)
 {
-	return open_gateway(config_path, NULL, 0, link, problems, err);
+	return open_gateway(config_path, NULL, 0, ctl, link, problems, err);
 }
 
 static struct kp_gateway *
 open_gateway(const char *config_path, const char *store_path, int flags,
-    struct kp_keylink *link, FILE *problems, struct kp_err *err)
+    struct kp_keyctl *ctl, struct kp_keylink *link, FILE *problems,
+    struct kp_err *err)
 {
 	struct kp_gateway *gw;
 	struct kp_config *cfg;
@@ -120,9 +117,13 @@ open_gateway(const char *config_path, const char *store_path, int flags,
 	int bad = 0;
 
 	if ((gw = calloc(1, sizeof(*gw))) == NULL) {
+		kp_keylink_free(link);
+		kp_keyctl_free(ctl);
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	gw->keyctl = ctl;
+	gw->keys = link;
 	/* the atomic members are set from plain locals (C11 6.5.16.1) */
 	if ((cfg = kp_config_load(config_path, problems, err)) == NULL)
 		goto fail;
@@ -147,7 +148,6 @@ open_gateway(const char *config_path, const char *store_path, int flags,
 			note(problems, err, &bad, &e, 0);
 		}
 	}
-	gw->keys = link;
 	if ((gw->signer = link != NULL ? kp_signer_remote(gw->cfg->cert,
 	    kp_keylink_ask, link, &e) : kp_signer_load(gw->cfg->cert,
 	    gw->cfg->key, 0, &e)) == NULL) {
@@ -169,7 +169,7 @@ open_gateway(const char *config_path, const char *store_path, int flags,
 	}
 	if (gw->store != NULL && link != NULL) {
 		/* the key process made the audit key file if it was missing */
-		kp_store_set_pseudonym(gw->store, asked_pseudonym, link);
+		kp_store_set_pseudonym(gw->store, kp_keylink_pseudonym, link);
 	} else if (gw->store != NULL) {
 		unsigned char key[KP_AUDIT_KEY_LEN];
 		int created;
@@ -277,6 +277,13 @@ kp_gateway_close(struct kp_gateway *gw)
 		return;
 	kp_store_close(gw->store);
 	kp_signer_free(gw->signer);
+	for (size_t i = 0; i < gw->nold_signers; i++) {
+		kp_signer_free(gw->old_signers[i].signer);
+		kp_keylink_free(gw->old_signers[i].link);
+	}
+	free(gw->old_signers);
+	kp_keylink_free(gw->keys);
+	kp_keyctl_free(gw->keyctl);
 	kp_certcache_free(gw->certs);
 	X509_STORE_free(gw->trust);
 	for (size_t i = 0; i < gw->nretired; i++)
@@ -287,4 +294,110 @@ kp_gateway_close(struct kp_gateway *gw)
 	kp_schema_free(gw->profile_schema);
 	kp_config_free(gw->cfg);
 	free(gw);
+}
+
+
+/* In-flight uses end within send_timeout (at most 10 min): 15 is ample. */
+#define KP_RETIRED_KEEP_S	(15 * 60)
+
+/* Keep s and link until KP_RETIRED_KEEP_S from now; free older ones. */
+static int
+retire(struct kp_gateway *gw, struct kp_signer *s, struct kp_keylink *link)
+{
+	struct kp_retired_signer *v;
+	time_t now = time(NULL);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < gw->nold_signers; i++) {
+		struct kp_retired_signer *r = &gw->old_signers[i];
+
+		if (now - r->since > KP_RETIRED_KEEP_S) {
+			kp_signer_free(r->signer);
+			kp_keylink_free(r->link);
+		} else
+			gw->old_signers[kept++] = *r;
+	}
+	gw->nold_signers = kept;
+	if ((v = reallocarray(gw->old_signers, kept + 1, sizeof(*v))) == NULL)
+		return -1;
+	gw->old_signers = v;
+	v[kept] = (struct kp_retired_signer){ s, link, now };
+	gw->nold_signers++;
+	return 0;
+}
+
+/* A certificate's serial (hex) and end of validity, for the log. */
+static void
+cert_facts(X509 *cert, char *serial, size_t len, char until[32])
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+	struct tm tm;
+
+	snprintf(serial, len, "%s", hex != NULL ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
+		strftime(until, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		snprintf(until, 32, "?");
+}
+
+int
+kp_gateway_renew(struct kp_gateway *gw)
+{
+	const struct kp_config *cfg = gw->cfg;
+	struct kp_signer *now = gw->signer, *next;
+	struct kp_keylink *link = NULL, *use = gw->keys;
+	struct kp_err e;
+	char serial[64] = "?", until[32] = "?";
+	int fd;
+
+	if (gw->keyctl != NULL && (fd = kp_keyctl_take_renewal(gw->keyctl)) !=
+	    -1 && (use = link = kp_keylink_new(fd, gw->keyctl)) == NULL) {
+		log_warnx("SIGHUP: the key process started for the renewal "
+		    "does not answer; the running certificate and key stay");
+		return -1;
+	}
+	next = use != NULL ? kp_signer_remote(cfg->cert, kp_keylink_ask, use,
+	    &e) : kp_signer_load(cfg->cert, cfg->key, 0, &e);
+	if (next == NULL) {
+		log_warnx("SIGHUP: %s; the running certificate and key stay "
+		    "(renew both files, then SIGHUP again)", e.msg);
+		kp_keylink_free(link);
+		return -1;
+	}
+	if (strcmp(next->oin, cfg->oin) != 0) {
+		log_warnx("SIGHUP: the certificate %s carries OIN %s, but oin is "
+		    "%s: partners know us by that one; the running certificate "
+		    "and key stay", cfg->cert, next->oin, cfg->oin);
+		kp_signer_free(next);
+		kp_keylink_free(link);
+		return -1;
+	}
+	if (X509_cmp(now->cert, next->cert) == 0) {
+		kp_signer_free(next);	/* the same certificate: the same key */
+		kp_keylink_free(link);
+		return 0;
+	}
+	if (retire(gw, now, link != NULL ? gw->keys : NULL) != 0) {
+		log_warnx("SIGHUP: out of memory; the running certificate and "
+		    "key stay");
+		kp_signer_free(next);
+		kp_keylink_free(link);
+		return -1;
+	}
+	if (link != NULL) {
+		gw->keys = link;
+		if (gw->store != NULL)
+			kp_store_set_pseudonym(gw->store, kp_keylink_pseudonym,
+			    link);
+	}
+	gw->signer = next;
+	cert_facts(next->cert, serial, sizeof(serial), until);
+	log_info("SIGHUP: renewed: certificate %s (serial %s, valid until %s)%s; "
+	    "new handshakes and signatures use it, those in flight finish "
+	    "with the old", cfg->cert, serial, until, link != NULL ?
+	    ", with a new key in a new key process" : "");
+	return 1;
 }

@@ -36,11 +36,19 @@ struct kp_gateway {
 	X509_STORE		**retired;
 	size_t			 nretired;
 	struct kp_certcache	*certs;		/* partner certificates checked */
-	struct kp_signer	*signer;
+	/*
+	 * Replaced whole by kp_gateway_renew(): load it once per message or
+	 * handshake and use that one (its certificate and key go together).
+	 * Those replaced stay in old_signers until 15 minutes after.
+	 */
+	struct kp_signer *_Atomic signer;
+	struct kp_retired_signer *old_signers;
+	size_t			 nold_signers;
 	struct kp_schema	*kd_schema;
 	struct kp_schema	*profile_schema;
 	struct kp_store		*store;		/* NULL when opened without */
-	struct kp_keylink	*keys;		/* the key process; NULL: keys here */
+	struct kp_keyctl	*keyctl;	/* from the parent; NULL: keys here */
+	struct kp_keylink *_Atomic keys;	/* the key process in use */
 };
 
 /*
@@ -65,12 +73,23 @@ struct kp_gateway	*kp_gateway_open_store(const char *config_path,
 /*
  * The network process's (issue 16): no private key read here; the
  * signing keys and the audit pseudonyms are asked of the key process
- * through link (keylink.h), which must outlive the gateway.
+ * through link (keylink.h).  The gateway takes ctl and link, also when it
+ * fails to open.
  */
 struct kp_keylink;
+struct kp_keyctl;
 struct kp_gateway	*kp_gateway_open_keys(const char *config_path,
-			    struct kp_keylink *link, FILE *problems,
-			    struct kp_err *err);
+			    struct kp_keyctl *ctl, struct kp_keylink *link,
+			    FILE *problems, struct kp_err *err);
+/*
+ * SIGHUP, after the configuration: a renewed certificate and key.  With a
+ * key process: the one the parent started on SIGHUP if the key file
+ * changed (else the running one), with the certificate file as it is now;
+ * without: both files read again.  New handshakes and signatures use them
+ * from here on; those in flight finish with the old.  1 renewed, 0
+ * unchanged, -1 refused (logged: the running ones stay).
+ */
+int			 kp_gateway_renew(struct kp_gateway *gw);
 void			 kp_gateway_close(struct kp_gateway *gw);
 
 /*

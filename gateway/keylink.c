@@ -18,17 +18,61 @@
 #include "keylink.h"
 #include "keyproc.h"
 #include "log.h"
+#include "util.h"
+
+/* The control socket, shared by the generations of key processes. */
+struct kp_keyctl {
+	pthread_mutex_t	 lock;
+	int		 fd;
+	int		 restart;	/* a 'k' end read while looking for 'r' */
+	int		 renewal;	/* an 'r' end read while looking for 'k' */
+};
 
 struct kp_keylink {
 	pthread_mutex_t	 lock;
 	int		 fd;		/* -1: the key process is gone */
-	int		 ctl;
+	struct kp_keyctl *ctl;
 	int		 down;		/* waited once in vain: do not wait again */
 	unsigned int	 restarts;
+	unsigned char	 ident[KP_KEYRESP_DATA];	/* its public key (DER) */
+	size_t		 identlen;
 };
 
+struct kp_keyctl *
+kp_keyctl_new(int fd)
+{
+	struct kp_keyctl *ctl = calloc(1, sizeof(*ctl));
+
+	if (ctl == NULL)
+		return NULL;
+	pthread_mutex_init(&ctl->lock, NULL);
+	ctl->fd = fd;
+	ctl->restart = ctl->renewal = -1;
+	return ctl;
+}
+
+void
+kp_keyctl_free(struct kp_keyctl *ctl)
+{
+	if (ctl == NULL)
+		return;
+	for (int *fd = &ctl->fd; fd <= &ctl->renewal; fd++)
+		if (*fd != -1)
+			close(*fd);
+	pthread_mutex_destroy(&ctl->lock);
+	free(ctl);
+}
+
+/* The key process's public key as it names it: 0, or -1. */
+static int
+ident_of(int fd, unsigned char *der, size_t *len)
+{
+	return fd != -1 && kp_keyproc_ask(fd, KP_KEYOP_IDENT, KP_KEY_TLS, 0, 0,
+	    NULL, 0, der, len) == KP_KEYST_OK ? 0 : -1;
+}
+
 struct kp_keylink *
-kp_keylink_new(int key_fd, int ctl_fd)
+kp_keylink_new(int key_fd, struct kp_keyctl *ctl)
 {
 	struct kp_keylink *link = calloc(1, sizeof(*link));
 
@@ -36,7 +80,13 @@ kp_keylink_new(int key_fd, int ctl_fd)
 		return NULL;
 	pthread_mutex_init(&link->lock, NULL);
 	link->fd = key_fd;
-	link->ctl = ctl_fd;
+	link->ctl = ctl;
+	link->identlen = sizeof(link->ident);
+	if (ident_of(key_fd, link->ident, &link->identlen) != 0) {
+		link->fd = -1;
+		kp_keylink_free(link);
+		return NULL;
+	}
 	return link;
 }
 
@@ -47,16 +97,14 @@ kp_keylink_free(struct kp_keylink *link)
 		return;
 	if (link->fd != -1)
 		close(link->fd);
-	if (link->ctl != -1)
-		close(link->ctl);
 	pthread_mutex_destroy(&link->lock);
 	free(link);
 }
 
 int
-kp_keylink_send_fd(int ctl_fd, int fd)
+kp_keylink_send_fd(int ctl_fd, int fd, char tag)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], one = 'k';
+	char cbuf[CMSG_SPACE(sizeof(int))], one = tag;
 	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
@@ -73,7 +121,7 @@ kp_keylink_send_fd(int ctl_fd, int fd)
 
 /* One descriptor from ctl, waiting at most ms; -1 if none came. */
 static int
-recv_fd(int ctl, int ms)
+recv_fd(int ctl, int ms, char *tag)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))], one;
 	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
@@ -91,7 +139,41 @@ recv_fd(int ctl, int ms)
 	    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
 		return -1;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	*tag = one;
 	return fd;
+}
+
+/*
+ * The newest end of kind want ('k': a key process started again, 'r': one
+ * started for a renewal), waiting at most ms for the first; ends of the
+ * other kind are kept for whoever looks for them.
+ */
+static int
+ctl_take(struct kp_keyctl *ctl, char want, int ms)
+{
+	int *mine, *other, fd;
+	char tag;
+
+	pthread_mutex_lock(&ctl->lock);
+	mine = want == 'k' ? &ctl->restart : &ctl->renewal;
+	other = want == 'k' ? &ctl->renewal : &ctl->restart;
+	while ((fd = recv_fd(ctl->fd, *mine == -1 ? ms : 0, &tag)) != -1) {
+		int *slot = tag == want ? mine : other;
+
+		if (*slot != -1)
+			close(*slot);
+		*slot = fd;
+	}
+	fd = *mine;
+	*mine = -1;
+	pthread_mutex_unlock(&ctl->lock);
+	return fd;
+}
+
+int
+kp_keyctl_take_renewal(struct kp_keyctl *ctl)
+{
+	return ctl != NULL ? ctl_take(ctl, 'r', 0) : -1;
 }
 
 /*
@@ -101,7 +183,9 @@ recv_fd(int ctl, int ms)
 static int
 take_new(struct kp_keylink *link)
 {
-	int fd, newer;
+	unsigned char der[KP_KEYRESP_DATA];
+	size_t len = sizeof(der);
+	int fd;
 
 	if (link->fd != -1) {
 		close(link->fd);
@@ -109,14 +193,20 @@ take_new(struct kp_keylink *link)
 		log_warnx("the key process does not answer: nothing is signed "
 		    "until the new one the parent starts takes over");
 	}
-	if ((fd = recv_fd(link->ctl, link->down ? 0 : KP_KEYLINK_WAIT_MS)) ==
-	    -1) {
+	if (link->ctl == NULL || (fd = ctl_take(link->ctl, 'k', link->down ? 0 :
+	    KP_KEYLINK_WAIT_MS)) == -1) {
 		link->down = 1;
 		return -1;
 	}
-	while ((newer = recv_fd(link->ctl, 0)) != -1) {
+	/* the same key, or this generation cannot use it */
+	if (ident_of(fd, der, &len) != 0 || len != link->identlen ||
+	    memcmp(der, link->ident, len) != 0) {
+		log_warnx("the new key process holds another key than the "
+		    "certificate in use (was the key file replaced without "
+		    "SIGHUP?): nothing is signed until SIGHUP renews both");
 		close(fd);
-		fd = newer;
+		link->down = 1;
+		return -1;
 	}
 	link->fd = fd;
 	link->down = 0;
@@ -172,4 +262,18 @@ kp_keylink_restarts(struct kp_keylink *link)
 	n = link->restarts;
 	pthread_mutex_unlock(&link->lock);
 	return n;
+}
+
+int
+kp_keylink_pseudonym(void *link, const char *bsn, char out[65])
+{
+	unsigned char mac[32];
+	size_t len = sizeof(mac);
+
+	if (kp_keylink_ask(link, KP_KEYOP_HMAC, KP_KEY_AUDIT, KP_KEYALG_NONE,
+	    KP_KEYMD_SHA256, bsn, strlen(bsn), mac, &len) != KP_KEYST_OK ||
+	    len != sizeof(mac))
+		return -1;
+	kp_hex(mac, sizeof(mac), out);
+	return 0;
 }

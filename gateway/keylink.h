@@ -20,9 +20,25 @@
 #define KP_KEYLINK_WAIT_MS	3000
 
 struct kp_keylink;
+struct kp_keyctl;
 
-/* key_fd: the key process's end; ctl_fd: the parent's (both kept). */
-struct kp_keylink *kp_keylink_new(int key_fd, int ctl_fd);
+/*
+ * The control socket from the parent (kept).  It passes ends tagged 'k'
+ * (a key process started again after one died: the same key) and 'r'
+ * (one started on SIGHUP, perhaps with a renewed key).
+ */
+struct kp_keyctl  *kp_keyctl_new(int ctl_fd);
+void		   kp_keyctl_free(struct kp_keyctl *ctl);
+/* The newest 'r' end passed, without waiting; -1: none. */
+int		   kp_keyctl_take_renewal(struct kp_keyctl *ctl);
+
+/*
+ * One key process's line, the generation of its key (learnt now, by
+ * asking: NULL if it does not answer).  key_fd is kept; ctl (may be NULL:
+ * no restarts) must outlive the link.  A key process started again takes
+ * over only if it holds the same key.
+ */
+struct kp_keylink *kp_keylink_new(int key_fd, struct kp_keyctl *ctl);
 void		   kp_keylink_free(struct kp_keylink *link);
 
 /* keyprov.h's kp_keyask_fn, with arg a struct kp_keylink. */
@@ -37,13 +53,19 @@ uint32_t	   kp_keylink_ask(void *link, uint32_t op, uint32_t key,
 int		   kp_keylink_alive(struct kp_keylink *link, char *why,
 		    size_t whylen);
 
+/*
+ * The audit pseudonym of bsn (64 hex digits into out) from the key
+ * process: kp_store_set_pseudonym's fn, with a struct kp_keylink.  0, or -1.
+ */
+int		   kp_keylink_pseudonym(void *link, const char *bsn, char out[65]);
+
 /* How many key processes have answered after the first (restarts). */
 unsigned int	   kp_keylink_restarts(struct kp_keylink *link);
 
 /*
- * The parent's side: pass fd over ctl_fd (SCM_RIGHTS).  0, or -1 with
- * errno.
+ * The parent's side: pass fd over ctl_fd (SCM_RIGHTS) tagged 'k' or 'r'.
+ * 0, or -1 with errno.
  */
-int		   kp_keylink_send_fd(int ctl_fd, int fd);
+int		   kp_keylink_send_fd(int ctl_fd, int fd, char tag);
 
 #endif

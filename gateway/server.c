@@ -61,7 +61,7 @@ struct worker {
 	struct evhttp		*http;
 	struct evconnlistener	*listener;
 	struct kp_gateway	*gw;
-	SSL_CTX			*ssl_ctx;
+	SSL_CTX *_Atomic	 ssl_ctx;	/* replaced by a renewal (on_hup) */
 	struct kp_guard		*guard;		/* deadlines and caps (guard.h) */
 	int			 nconn;		/* open connections (this thread) */
 	int			 max_conn;	/* authenticated ones */
@@ -389,6 +389,8 @@ struct stopper {
 	struct event_base *base;
 	struct kp_gateway *gw;
 	SSL_CTX		*ctx;
+	SSL_CTX		**old_ctx;	/* renewed away; freed at the end */
+	size_t		 nold_ctx;
 };
 
 /* Runs in the worker's own thread: stop accepting, finish, leave. */
@@ -455,6 +457,37 @@ drop_root(const struct kp_config *cfg, struct kp_err *err)
 	return KP_OK;
 }
 
+/*
+ * The renewed certificate and key for new handshakes; a handshake that
+ * began with the old context finishes with it (the old ones are freed at
+ * the end: a worker may have just read one).
+ */
+static void
+renew_ctx(struct stopper *s)
+{
+	const struct kp_signer *signer = s->gw->signer;
+	SSL_CTX *ctx, **v;
+	struct kp_err err;
+
+	if ((ctx = kp_tls_server_ctx(s->gw->cfg, signer->cert, signer->chain,
+	    signer->tls_pkey, &err)) == NULL) {
+		log_warnx("SIGHUP: the listener keeps its certificate: %s",
+		    err.msg);
+		return;
+	}
+	if ((v = reallocarray(s->old_ctx, s->nold_ctx + 1, sizeof(*v))) ==
+	    NULL) {
+		SSL_CTX_free(ctx);
+		return;
+	}
+	SSL_CTX_set_info_callback(ctx, tls_info);
+	s->old_ctx = v;
+	s->old_ctx[s->nold_ctx++] = s->ctx;
+	s->ctx = ctx;
+	for (int i = 0; i < s->n; i++)
+		s->workers[i].ssl_ctx = ctx;
+}
+
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
@@ -470,6 +503,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	 */
 	if (kp_gateway_reload(s->gw, &err) == KP_OK)
 		SSL_CTX_flush_sessions(s->ctx, 0);
+	if (kp_gateway_renew(s->gw) == 1)
+		renew_ctx(s);
 }
 
 int
@@ -504,7 +539,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	signal(SIGPIPE, SIG_IGN);
 	if (conn_index == -1)
 		conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
-	if ((ctx = kp_tls_server_ctx(cfg, gw->signer->tls_pkey, err)) == NULL)
+	if ((ctx = kp_tls_server_ctx(cfg, gw->signer->cert, gw->signer->chain,
+	    gw->signer->tls_pkey, err)) == NULL)
 		return KP_ERR_TLS;
 	SSL_CTX_set_info_callback(ctx, tls_info);
 	if ((fd = kp_open_listener(cfg->listen, err)) < 0) {
@@ -700,6 +736,9 @@ out:
 	free(workers);
 	if (fd >= 0)
 		close(fd);
-	SSL_CTX_free(ctx);
+	SSL_CTX_free(stopper.ctx != NULL ? stopper.ctx : ctx);
+	for (size_t i = 0; i < stopper.nold_ctx; i++)
+		SSL_CTX_free(stopper.old_ctx[i]);
+	free(stopper.old_ctx);
 	return ret;
 }

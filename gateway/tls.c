@@ -116,6 +116,47 @@ kp_cert_oin(X509 *cert, char oin[21])
 	return 0;
 }
 
+STACK_OF(X509) *
+kp_load_cert_chain(const char *path, struct kp_err *err)
+{
+	STACK_OF(X509) *chain;
+	X509 *cert;
+	char ebuf[256];
+	BIO *bio;
+	int n = 0;
+
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		kp_fail(err, KP_ERR_CONFIG, "%s: cannot open: %s", path,
+		    kp_openssl_error(ebuf, sizeof(ebuf)));
+		return NULL;
+	}
+	if ((chain = sk_X509_new_null()) == NULL) {
+		BIO_free(bio);
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	while ((cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (n++ == 0)
+			X509_free(cert);	/* the certificate itself */
+		else if (sk_X509_push(chain, cert) == 0) {
+			X509_free(cert);
+			break;
+		}
+	ERR_clear_error();	/* the end of the file */
+	BIO_free(bio);
+	return chain;
+}
+
+int
+kp_tls_use_identity(SSL_CTX *ctx, X509 *cert, STACK_OF(X509) *chain,
+    EVP_PKEY *key)
+{
+	return SSL_CTX_use_certificate(ctx, cert) == 1 &&
+	    SSL_CTX_set1_chain(ctx, chain) == 1 &&
+	    SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
+	    SSL_CTX_check_private_key(ctx) == 1 ? 0 : -1;
+}
+
 const char *
 kp_tls_alert_hint(const char *error_text)
 {
@@ -251,8 +292,8 @@ server_verify_cb(int preverify_ok, X509_STORE_CTX *store_ctx)
 }
 
 SSL_CTX *
-kp_tls_server_ctx(const struct kp_config *cfg, EVP_PKEY *key,
-    struct kp_err *err)
+kp_tls_server_ctx(const struct kp_config *cfg, X509 *cert,
+    STACK_OF(X509) *chain, EVP_PKEY *key, struct kp_err *err)
 {
 	SSL_CTX *ctx = NULL;
 	X509_STORE *trust = NULL;
@@ -266,15 +307,10 @@ kp_tls_server_ctx(const struct kp_config *cfg, EVP_PKEY *key,
 	}
 	if (restrict_versions(ctx, err) != KP_OK)
 		goto fail;
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
-		kp_fail(err, KP_ERR_CONFIG, "%s: cannot use certificate: %s",
-		    cfg->cert, kp_openssl_error(ebuf, sizeof(ebuf)));
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		kp_fail(err, KP_ERR_CONFIG, "%s: key does not match %s: %s",
-		    cfg->key, cfg->cert, kp_openssl_error(ebuf, sizeof(ebuf)));
+	if (kp_tls_use_identity(ctx, cert, chain, key) != 0) {
+		kp_fail(err, KP_ERR_CONFIG, "%s: cannot use the certificate "
+		    "with its key: %s", cfg->cert,
+		    kp_openssl_error(ebuf, sizeof(ebuf)));
 		goto fail;
 	}
 	if ((trust = kp_trust_new(cfg->ca, cfg->crl, err)) == NULL)

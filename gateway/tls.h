@@ -50,9 +50,14 @@ X509_STORE	*kp_trust_new(const char *ca_path, const char *crl_path,
 int		 kp_trust_check(X509_STORE *trust, X509 *cert, int64_t at_ms,
 		    struct kp_err *err);
 
-/* The partner listener's context. */
-SSL_CTX		*kp_tls_server_ctx(const struct kp_config *cfg, EVP_PKEY *key,
-		    struct kp_err *err);
+/* The partner listener's context, with our certificate, chain and key. */
+SSL_CTX		*kp_tls_server_ctx(const struct kp_config *cfg, X509 *cert,
+		    STACK_OF(X509) *chain, EVP_PKEY *key, struct kp_err *err);
+/* The certificates after the first in a PEM file (maybe none). */
+STACK_OF(X509)	*kp_load_cert_chain(const char *path, struct kp_err *err);
+/* A context's own certificate, chain and key; 0, or -1 (they differ). */
+int		 kp_tls_use_identity(SSL_CTX *ctx, X509 *cert,
+		    STACK_OF(X509) *chain, EVP_PKEY *key);
 /*
  * Restrict a client context (from libcurl's SSL_CTX callback, or our own)
  * to the protocol's versions and ciphers, and require the server's

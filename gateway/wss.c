@@ -142,8 +142,9 @@ signer_new(const char *cert_path, struct kp_err *err)
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if ((s->cert = kp_load_cert(cert_path, err)) == NULL) {
-		free(s);
+	if ((s->cert = kp_load_cert(cert_path, err)) == NULL ||
+	    (s->chain = kp_load_cert_chain(cert_path, err)) == NULL) {
+		kp_signer_free(s);
 		return NULL;
 	}
 	return s;
@@ -234,6 +235,7 @@ kp_signer_free(struct kp_signer *s)
 	EVP_PKEY_free(s->tls_pkey);
 	EVP_PKEY_free(s->checkpoint_pkey);
 	X509_free(s->cert);
+	sk_X509_pop_free(s->chain, X509_free);
 	free(s->cert_b64);
 	free(s);
 }

@@ -26,6 +26,7 @@ struct kp_signer {
 	EVP_PKEY	*tls_pkey;	/* TLS, server and client side */
 	EVP_PKEY	*checkpoint_pkey; /* the audit checkpoints */
 	X509		*cert;
+	STACK_OF(X509)	*chain;		/* the certificates after it in its file */
 	char		*cert_b64;	/* base64 DER for the token */
 	int		 ec;
 	char		 oin[24];

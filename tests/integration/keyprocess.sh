@@ -48,16 +48,6 @@ keypid() {
 		[ "$p" != "$net" ] && echo "$p"
 	done
 }
-# put FIRST LAST: local changes at the municipality, one citizen each
-put() {
-	local i
-	mkdir -p "$WORK/c$1"
-	for i in $(seq "$1" "$2"); do
-		kp_local_change "$WORK/c$1/$i.xml" T ZAK $GEM "ZAAK-$i" 1 "$(kp_bsn "$i")"
-	done
-	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK/c$1"/*.xml > /dev/null
-}
-arrived() { kp_sql ggd "SELECT count(*) FROM record WHERE identificatie LIKE 'ZAAK-%'"; }
 # get PORT PATH: the body; HTTP status in $WORK/status
 get() {
 	curl -s -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$1$2" > "$WORK/status"
@@ -97,9 +87,9 @@ check "serve is a parent with two children: the key and the network process" \
 check "the network process answers the partners (it holds the listener)" \
     eq "$(ss -ltnp 2>/dev/null | grep ":$P1 " | grep -o 'pid=[0-9]*' | sort -u)" "pid=$NET"
 
-put 1 20
+kp_put_cases 1 20
 check "an exchange: 20 changes sent and stored at the GGD" kp_drained
-is "  20 records arrived" 20 "$(arrived)"
+is "  20 records arrived" 20 "$(kp_cases_at ggd)"
 
 # the secrets: the RSA key's prime factors and the audit key
 openssl pkey -in "$WORK/pki/gemeente.key" -noout -text 2>/dev/null | awk '
@@ -121,7 +111,7 @@ else
 fi
 
 # the key process killed under load
-put 101 300 &
+kp_put_cases 101 300 &
 putter=$!
 for i in $(seq 1 100); do
 	[ "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'delivered'")" -ge 40 ] && break
@@ -130,7 +120,7 @@ done
 kill -9 "$KEY"
 wait "$putter"
 check "killed under load: the changes still all arrive (220)" kp_drained
-is "  every one" 220 "$(arrived)"
+is "  every one" 220 "$(kp_cases_at ggd)"
 check "  the parent logged the death" grep -q "the key process (pid $KEY) was killed by signal 9" "$WORK/gemeente/log"
 NEWKEY=$(sed -n 's/.*started a new key process (pid \([0-9]*\)).*/\1/p' "$WORK/gemeente/log" | tail -1)
 check "  and started a new key process (pid $NEWKEY), its child, alive" eq \
@@ -178,15 +168,15 @@ curl -s -o /dev/null --cacert "$WORK/pki/ca.crt" --cert "$WORK/pki/gemeente.crt"
     --key "$WORK/pki/gemeente.key" -H 'Content-Type: text/xml' \
     --data-binary '<x/>' "https://127.0.0.1:$P2/wus/v1"
 is "a new connection: its handshake fails (nothing signed; curl exit 35)" 35 "$?"
-before=$(arrived)
-put 401 401
+before=$(kp_cases_at ggd)
+kp_put_cases 401 401
 sleep 2
-is "  a notice sent now is not taken" "$before" "$(arrived)"
+is "  a notice sent now is not taken" "$before" "$(kp_cases_at ggd)"
 is "  and waits at the sender" 1 "$(kp_sql gemeente "SELECT count(*) FROM outbox WHERE state = 'pending'")"
 check "  the parent keeps trying, and says why it cannot" grep -q "cannot read\|No such file" "$WORK/ggd/log"
 mv "$WORK/pki/ggd.key.away" "$WORK/pki/ggd.key"
 check "the key file back: a new key process starts by itself, the notice arrives" kp_drained
-is "  221 records" 221 "$(arrived)"
+is "  221 records" 221 "$(kp_cases_at ggd)"
 get "$A2" /healthz > /dev/null
 is "  healthz ready again" 200 "$(cat "$WORK/status")"
 
@@ -203,9 +193,9 @@ if [ "$(id -u)" = 0 ] && command -v gdb > /dev/null; then
 else
 	t=$((t + 1)); echo "ok $t # SKIP making the key process call open needs root and gdb"
 fi
-put 501 510
+kp_put_cases 501 510
 check "  a new one signs: ten more arrive" kp_drained
-is "  231 records" 231 "$(arrived)"
+is "  231 records" 231 "$(kp_cases_at ggd)"
 
 kids="$(kp_children "$(cat "$WORK/gemeente/pid")") $(kp_children "$(cat "$WORK/ggd/pid")")"
 kp_stop gemeente && kp_stop ggd

@@ -199,6 +199,21 @@ kp_stop() {
 	return $rc
 }
 
+# kp_put_cases FIRST LAST: local changes at the gemeente (one case each,
+# citizens FIRST..LAST) through `dossier put`; kp_cases_at GATEWAY: how
+# many of them it holds
+kp_put_cases() {
+	local i
+	mkdir -p "$WORK/c$1"
+	for i in $(seq "$1" "$2"); do
+		kp_local_change "$WORK/c$1/$i.xml" T ZAK $GEM "ZAAK-$i" 1 "$(kp_bsn "$i")"
+	done
+	"$KP" dossier put -c "$WORK/gemeente/ketenpoort.conf" "$WORK/c$1"/*.xml > /dev/null
+}
+kp_cases_at() {
+	kp_sql "$1" "SELECT count(*) FROM record WHERE identificatie LIKE 'ZAAK-%'"
+}
+
 # kp_children PID: the processes PID started (the key and network
 # processes of a gateway's parent)
 kp_children() {

@@ -64,6 +64,7 @@ main(void)
 	unsigned int wantlen = 0;
 	struct kp_keychild_conf conf = { 0 };
 	struct kp_keylink *kc;
+	struct kp_keyctl *kctl;
 	struct kp_err err;
 	int fd = -1, ctl[2], status;
 	EVP_PKEY *pkey;
@@ -100,7 +101,8 @@ main(void)
 	ok(first != getpid(), "  in a process of its own");
 	ok(kp_audit_key_load(audit, 0, akey, &created, &err) == KP_OK &&
 	    !created, "  which made the missing audit key file");
-	kc = kp_keylink_new(fd, ctl[1]);
+	kctl = kp_keyctl_new(ctl[1]);
+	kc = kp_keylink_new(fd, kctl);
 	len = sizeof(mac);
 	n = i2d_PUBKEY(pkey, &p);
 	{
@@ -123,7 +125,7 @@ main(void)
 	kill(first, SIGKILL);
 	waitpid(first, &status, 0);
 	ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
-	    second != first && kp_keylink_send_fd(ctl[0], fd) == 0,
+	    second != first && kp_keylink_send_fd(ctl[0], fd, 'k') == 0,
 	    "killed: the parent starts a new one and passes it on");
 	close(fd);
 	ok(sign_verifies(kc, pkey), "  the next question is answered by it");
@@ -141,11 +143,46 @@ main(void)
 		    strstr(why, "key process does not answer") != NULL,
 		    "  and the health check says why (%s)", why);
 	}
+	/* a renewal's key process ('r') is not taken for a restart */
+	{
+		EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		pid_t third;
+		int rfd;
+
+		if ((f = fopen(key, "w")) != NULL) {
+			PEM_write_PrivateKey(f, other, NULL, NULL, 0, NULL, NULL);
+			fclose(f);
+		}
+		ok(kp_keychild_spawn(&conf, &third, &fd, &err) == KP_OK &&
+		    kp_keylink_send_fd(ctl[0], fd, 'r') == 0,
+		    "a key process for a renewed key, passed as such");
+		close(fd);
+		ok(!sign_verifies(kc, pkey), "  is not taken when the running "
+		    "one is gone");
+		rfd = kp_keyctl_take_renewal(kctl);
+		ok(rfd != -1, "  but handed to the renewal");
+		ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
+		    kp_keylink_send_fd(ctl[0], fd, 'k') == 0,
+		    "a restart that loads the other key (file replaced)");
+		close(fd);
+		ok(!sign_verifies(kc, pkey), "  is refused: it holds another "
+		    "key than the certificate in use");
+		ok(waitpid(second, &status, 0) == second && WIFEXITED(status),
+		    "  and, its line closed, it ends");
+		close(rfd);
+		waitpid(third, &status, 0);
+		EVP_PKEY_free(other);
+		if ((f = fopen(key, "w")) != NULL) {
+			PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL);
+			fclose(f);
+		}
+	}
 	ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
-	    kp_keylink_send_fd(ctl[0], fd) == 0, "a new one later");
+	    kp_keylink_send_fd(ctl[0], fd, 'k') == 0, "the key back: a new one");
 	close(fd);
 	ok(sign_verifies(kc, pkey), "  answers again");
 	kp_keylink_free(kc);
+	kp_keyctl_free(kctl);
 	close(ctl[0]);
 	ok(waitpid(second, &status, 0) == second && WIFEXITED(status) &&
 	    WEXITSTATUS(status) == 0, "its line closed, the key process ends");
