@@ -54,4 +54,28 @@ proc_kb(long pid, const char *field)
 	return kb;
 }
 
+/*
+ * The same summed over PID and the processes it started (a gateway's
+ * parent, its key process and its network process).
+ */
+static inline long
+proc_tree_kb(long pid, const char *field)
+{
+	char path[96];
+	long kb = proc_kb(pid, field), child;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", pid, pid);
+	if (kb < 0 || (fp = fopen(path, "r")) == NULL)
+		return kb;
+	while (fscanf(fp, "%ld", &child) == 1) {
+		long c = proc_kb(child, field);
+
+		if (c > 0)
+			kb += c;
+	}
+	fclose(fp);
+	return kb;
+}
+
 #endif

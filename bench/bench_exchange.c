@@ -10,7 +10,13 @@
  *    is the sending gateway (T threads, C transfers in flight each, libcurl
  *    multi, kept-alive mTLS), signing each notice at send time, verifying
  *    each signed Bv03 (RelatesTo, SignatureConfirmation) and recording it.
- * 4. Their ratio, p50/p99 latency, and the receiver's peak RSS.
+ * 4. Their ratio, p50/p99 latency, and the receiver's peak RSS (all its
+ *    processes).
+ * 5. Keys apart (issue 16): each run twice, the receiver with its key
+ *    process (the default) and with key_process 0 (keys in the process
+ *    that parses), and the ratio of the two; and new mutual-TLS handshakes
+ *    per second against that receiver (fresh connections, no session
+ *    reuse, a GET that needs no signature), against RSA-2048 sign/s.
  *
  * Several runs; medians are printed last.  Not a test: no pass or fail.
  *
@@ -264,13 +270,54 @@ wait_listening(int port)
 }
 
 struct run_result {
-	double	rate, p50_ms, p99_ms;
+	double	rate, p50_ms, p99_ms, handshakes;
 	long	rss_kb, failures;
 };
 
+static size_t discard(char *, size_t, size_t, void *);
+
+/* New mutual-TLS handshakes per second for about a second, one thread. */
+static double
+handshake_rate(struct fixture *fx)
+{
+	struct kp_client_tls tls;
+	double start, elapsed;
+	long n = 0;
+	CURL *h = curl_easy_init();
+
+	if (h == NULL)
+		return 0;
+	kp_client_configure(h, fx->partner, fx->self_at_partner, &tls);
+	curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	start = now_s();
+	do {
+		long code = 0;
+
+		if (curl_easy_perform(h) == CURLE_OK &&
+		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) ==
+		    CURLE_OK && code == 405)
+			n++;
+		elapsed = now_s() - start;
+	} while (elapsed < 1.0);
+	curl_easy_cleanup(h);
+	return (double)n / elapsed;
+}
+
+static size_t
+discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
 static int
 one_run(const char *kp, long n, int threads, int inflight, int record,
-    struct run_result *res)
+    int key_process, struct run_result *res)
 {
 	struct fixture fx;
 	struct sender *senders;
@@ -287,6 +334,15 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	kp_gateway_close(fx.self);
 	fx.self = NULL;
 	snprintf(conf, sizeof(conf), "%s/self.conf", fx.dir);
+	if (!key_process) {
+		FILE *f = fopen(conf, "a");
+
+		if (f == NULL || fprintf(f, "key_process 0\n") < 0 ||
+		    fclose(f) != 0) {
+			fixture_teardown(&fx);
+			return -1;
+		}
+	}
 	if ((pid = fork()) == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
 
@@ -327,7 +383,8 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 		xmlFreeDoc(senders[i].body);
 	}
 	elapsed = now_s() - start;
-	res->rss_kb = proc_kb((long)pid, "VmHWM");
+	res->rss_kb = proc_tree_kb((long)pid, "VmHWM");
+	res->handshakes = handshake_rate(&fx);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
 	res->failures = failures;
@@ -352,7 +409,8 @@ main(int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *kp = getenv("KP");
 	double rsa_sign, rsa_verify, ec_sign, ec_verify, bound;
-	double rates[16], p50[16], p99[16], ratios[16], rss[16];
+	double rates[16], p50[16], p99[16], ratios[16], rss[16], apart[16];
+	double hs[16], hs_in[16];
 	EVP_PKEY *rsa, *ec;
 
 	while ((ch = getopt_long(argc, argv, "n:r:t:c:", longopts, NULL)) != -1) {
@@ -393,24 +451,38 @@ main(int argc, char **argv)
 	    "flight, sender %s, receiver: ketenpoort serve\n", n, threads,
 	    inflight, record ? "records each delivery" : "records nothing");
 	for (int r = 0; r < runs; r++) {
-		struct run_result res;
+		struct run_result res, inproc;
 
-		if (one_run(kp, n, threads, inflight, record, &res) != 0)
+		if (one_run(kp, n, threads, inflight, record, 1, &res) != 0 ||
+		    one_run(kp, n, threads, inflight, record, 0, &inproc) != 0)
 			return 1;
 		rates[r] = res.rate;
 		p50[r] = res.p50_ms;
 		p99[r] = res.p99_ms;
 		ratios[r] = res.rate / bound;
 		rss[r] = (double)res.rss_kb;
+		apart[r] = res.rate / inproc.rate;
+		hs[r] = res.handshakes;
+		hs_in[r] = inproc.handshakes;
 		printf("run %d: %.0f notices/s, ratio %.2f, p50 %.1f ms, p99 %.1f "
 		    "ms, receiver peak RSS %ld KiB, failures %ld\n", r + 1,
 		    res.rate, ratios[r], res.p50_ms, res.p99_ms, res.rss_kb,
 		    res.failures);
+		printf("       keys in-process: %.0f notices/s, peak RSS %ld KiB, "
+		    "failures %ld; key process / in-process %.2f\n", inproc.rate,
+		    inproc.rss_kb, inproc.failures, apart[r]);
+		printf("       new handshakes: %.0f/s with the key process, %.0f/s "
+		    "in-process; RSA-2048 sign %.0f/s\n", hs[r], hs_in[r],
+		    rsa_sign);
 		fflush(stdout);
 	}
 	printf("median of %d runs: %.0f notices/s, ratio to the crypto bound "
 	    "%.2f, p50 %.1f ms, p99 %.1f ms, receiver peak RSS %.0f KiB\n",
 	    runs, median(rates, runs), median(ratios, runs), median(p50, runs),
 	    median(p99, runs), median(rss, runs));
+	printf("keys apart: exchange rate with the key process / keys "
+	    "in-process %.2f (goal >= 0.9); new handshakes/s %.0f (in-process "
+	    "%.0f) = %.2f x RSA-2048 sign/s\n", median(apart, runs),
+	    median(hs, runs), median(hs_in, runs), median(hs, runs) / rsa_sign);
 	return 0;
 }

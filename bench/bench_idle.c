@@ -160,7 +160,7 @@ usage:
 		return 1;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	baseline = proc_kb(pid, "VmRSS");
+	baseline = proc_tree_kb(pid, "VmRSS");
 	printf("idle connections: %d mutual-TLS connections to the gateway "
 	    "(pid %ld), one request each, then idle; its RSS before: %.1f "
 	    "MiB\n", n, pid, (double)baseline / 1024);
@@ -172,7 +172,7 @@ usage:
 		while (opened < n && open_one(ctx, port, &c[opened]) == 0)
 			opened++;
 		sleep(2);
-		with = proc_kb(pid, "VmRSS");
+		with = proc_tree_kb(pid, "VmRSS");
 		open = still_open(c, opened);
 		total[r] = (double)with / 1024;
 		per[r] = (double)(with - baseline) / n;

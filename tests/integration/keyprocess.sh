@@ -99,7 +99,11 @@ openssl pkey -in "$WORK/pki/gemeente.key" -noout -text 2>/dev/null | awk '
 cat "$WORK/gemeente/store.db.audit-key" >> "$WORK/secrets"
 is "the secrets to look for: two primes of 128 bytes and the audit key" \
     "256 256 64" "$(awk '{ printf "%s%d", (NR > 1 ? " " : ""), length($0) }' "$WORK/secrets")"
-if [ "$(id -u)" = 0 ]; then
+if nm "$KP" 2>/dev/null | grep -q __asan_init; then
+	for w in network parent key; do
+		t=$((t + 1)); echo "ok $t # SKIP sanitizer build: ASan reserves terabytes of address space; the scan runs in the normal build"
+	done
+elif [ "$(id -u)" = 0 ]; then
 	is "the network process's memory holds none of them" 0 "$(scan "$NET" "$WORK/secrets")"
 	is "the parent's memory holds none of them" 0 "$(scan "$PARENT" "$WORK/secrets")"
 	is "the key process's memory holds all three (the scan finds them)" 3 \

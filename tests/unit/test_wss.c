@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <signal.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -238,6 +240,11 @@ main(void)
 		if (s != NULL)
 			is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)),
 			    KP_F_NONE, "  its rsa-sha256 signature verifies (%s)", msg);
+		kill(pid, SIGKILL);
+		if (s != NULL)
+			ok(verdict(&o, OIN_PARTNER, msg, sizeof(msg)) == KP_F_MAX &&
+			    strstr(msg, "signing failed") != NULL,
+			    "  the key process killed: nothing is signed (%s)", msg);
 		remote_signer_free(s, pid);
 		o.signer = s = remote_signer("ecpartner2", &ec, OIN_PARTNER,
 		    &pid);
