@@ -22,6 +22,7 @@
  *
  *   bench_exchange [-n NOTICES] [-r RUNS] [-t THREADS] [-c INFLIGHT]
  *                  [--no-record]   (the sender does not store what it sent)
+ *                  [--softhsm]     (also: the receiver's key in SoftHSM2)
  */
 #include "autoconf.h"
 
@@ -315,6 +316,67 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/*
+ * --softhsm: the receiver's key made inside a SoftHSM2 token of the run
+ * (ketenpoort pki issue --pkcs11), its configuration naming it by URI.
+ */
+static int
+key_in_token(const char *kp, struct fixture *fx, const char *conf)
+{
+	static const char *const modules[] = {
+		"/usr/lib/softhsm/libsofthsm2.so",
+		"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+	};
+	const char *module = NULL;
+	char path[512], uri[1024], cmd[2048], line[1024], *text = NULL;
+	size_t len = 0;
+	FILE *f, *out;
+
+	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+		if (access(modules[i], R_OK) == 0)
+			module = modules[i];
+	if (module == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/softhsm2.conf", fx->dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "directories.tokendir = %s/tokens\n", fx->dir);
+	fclose(f);
+	setenv("SOFTHSM2_CONF", path, 1);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/tokens && softhsm2-util "
+	    "--init-token --free --label bench --pin 1234 --so-pin 5678 "
+	    ">/dev/null && (umask 077; echo 1234 > %s/pin)", fx->dir, fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(uri, sizeof(uri), "pkcs11:token=bench;object=self?pin-source="
+	    "file:%s/pin&module-path=%s", fx->dir, module);
+	snprintf(cmd, sizeof(cmd), "%s pki issue %s/pki selfhsm --oin %s "
+	    "--org self --pkcs11 '%s' > /dev/null", kp, fx->dir, OIN_SELF, uri);
+	if (system(cmd) != 0 || (f = fopen(conf, "r")) == NULL)
+		return -1;
+	if ((out = open_memstream(&text, &len)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "cert ", 5) == 0)
+			fprintf(out, "cert pki/selfhsm.crt\n");
+		else if (strncmp(line, "key ", 4) == 0)
+			fprintf(out, "key %s\n", uri);
+		else
+			fputs(line, out);
+	fclose(f);
+	fclose(out);
+	if ((f = fopen(conf, "w")) == NULL || fputs(text, f) < 0) {
+		if (f != NULL)
+			fclose(f);
+		free(text);
+		return -1;
+	}
+	free(text);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 static int
 one_run(const char *kp, long n, int threads, int inflight, int record,
     int key_process, struct run_result *res)
@@ -334,6 +396,12 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	kp_gateway_close(fx.self);
 	fx.self = NULL;
 	snprintf(conf, sizeof(conf), "%s/self.conf", fx.dir);
+	if (key_process == 2 && key_in_token(kp, &fx, conf) != 0) {
+		fprintf(stderr, "bench: no SoftHSM2 token (tools/dev installs "
+		    "softhsm2)\n");
+		fixture_teardown(&fx);
+		return -1;
+	}
 	if (!key_process) {
 		FILE *f = fopen(conf, "a");
 
@@ -402,15 +470,16 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "no-record", no_argument, NULL, 'R' },
+		{ "softhsm", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long n = 2000;
-	int runs = 3, threads = 2, inflight = 8, record = 1, ch;
+	int runs = 3, threads = 2, inflight = 8, record = 1, softhsm = 0, ch;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *kp = getenv("KP");
 	double rsa_sign, rsa_verify, ec_sign, ec_verify, bound;
 	double rates[16], p50[16], p99[16], ratios[16], rss[16], apart[16];
-	double hs[16], hs_in[16];
+	double hs[16], hs_in[16], inhsm[16];
 	EVP_PKEY *rsa, *ec;
 
 	while ((ch = getopt_long(argc, argv, "n:r:t:c:", longopts, NULL)) != -1) {
@@ -420,9 +489,10 @@ main(int argc, char **argv)
 		case 't': threads = atoi(optarg); break;
 		case 'c': inflight = atoi(optarg); break;
 		case 'R': record = 0; break;
+		case 'H': softhsm = 1; break;
 		default:
 			fprintf(stderr, "usage: bench_exchange [-n N] [-r RUNS] "
-			    "[-t THREADS] [-c INFLIGHT] [--no-record]\n");
+			    "[-t THREADS] [-c INFLIGHT] [--no-record] [--softhsm]\n");
 			return 2;
 		}
 	}
@@ -462,6 +532,16 @@ main(int argc, char **argv)
 		ratios[r] = res.rate / bound;
 		rss[r] = (double)res.rss_kb;
 		apart[r] = res.rate / inproc.rate;
+		if (softhsm) {
+			struct run_result hsm;
+
+			if (one_run(kp, n, threads, inflight, record, 2, &hsm) != 0)
+				return 1;
+			inhsm[r] = hsm.rate / inproc.rate;
+			printf("       key in SoftHSM2: %.0f notices/s, failures "
+			    "%ld; / in-process %.2f\n", hsm.rate, hsm.failures,
+			    inhsm[r]);
+		}
 		hs[r] = res.handshakes;
 		hs_in[r] = inproc.handshakes;
 		printf("run %d: %.0f notices/s, ratio %.2f, p50 %.1f ms, p99 %.1f "
@@ -484,5 +564,8 @@ main(int argc, char **argv)
 	    "in-process %.2f (goal >= 0.9); new handshakes/s %.0f (in-process "
 	    "%.0f) = %.2f x RSA-2048 sign/s\n", median(apart, runs),
 	    median(hs, runs), median(hs_in, runs), median(hs, runs) / rsa_sign);
+	if (softhsm)
+		printf("key in SoftHSM2: exchange rate / keys in-process %.2f "
+		    "(reported, no goal)\n", median(inhsm, runs));
 	return 0;
 }

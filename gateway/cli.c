@@ -129,6 +129,7 @@ cmd_pki(int argc, char **argv)
 		{ "self-signed", no_argument, NULL, 'S' },
 		{ "oin", required_argument, NULL, 'o' },
 		{ "org", required_argument, NULL, 'O' },
+		{ "pkcs11", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kp_pki_opts opts = { 0 };
@@ -146,6 +147,7 @@ cmd_pki(int argc, char **argv)
 		case 'S': opts.self_signed = 1; break;
 		case 'o': oin = optarg; break;
 		case 'O': org = optarg; break;
+		case 'P': opts.pkcs11 = optarg; break;
 		default: return 2;
 		}
 	}
@@ -153,6 +155,7 @@ cmd_pki(int argc, char **argv)
 		fprintf(stderr, "usage: ketenpoort pki init DIR [--ec]\n"
 		    "       ketenpoort pki issue DIR NAME --oin OIN --org ORG [--ec] "
 		    "[--bits N] [--days N] [--start-days N] [--self-signed]\n"
+		    "           [--pkcs11 URI]  (the key made inside that token)\n"
 		    "       ketenpoort pki revoke DIR NAME\n");
 		return 2;
 	}
@@ -174,7 +177,11 @@ cmd_pki(int argc, char **argv)
 			return 2;
 		}
 		rc = kp_pki_issue(dir, argv[optind + 2], oin, org, &opts, &err);
-		if (rc == KP_OK)
+		if (rc == KP_OK && opts.pkcs11 != NULL)
+			printf("issued %s/%s.crt for %s (OIN %s); its key is in "
+			    "the token: key %s\n", dir, argv[optind + 2], org, oin,
+			    opts.pkcs11);
+		else if (rc == KP_OK)
 			printf("issued %s/%s.crt for %s (OIN %s); key %s/%s.key "
 			    "mode 0600\n", dir, argv[optind + 2], org, oin, dir,
 			    argv[optind + 2]);

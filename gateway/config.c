@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "pkcs11.h"
 #include "db.h"
 #include "util.h"
 
@@ -46,7 +47,9 @@ static const struct opt options[] = {
 	{ "cert", OPT_PATH, OFF(cert), 1, 0, 0, 0, NULL,
 	  "our certificate (PEM): TLS server, TLS client and signing" },
 	{ "key", OPT_PATH, OFF(key), 1, 0, 0, 0, NULL,
-	  "our private key (PEM); must not be readable by group or others" },
+	  "our private key (PEM; must not be readable by group or others), or "
+	  "an RFC 7512 pkcs11: URI naming it in a token (with pin-source, a PIN "
+	  "file of mode 0600, and module-path)" },
 	{ "ca", OPT_PATH, OFF(ca), 1, 0, 0, 0, NULL,
 	  "trust store: CA certificates (PEM) that partner certificates chain to" },
 	{ "crl", OPT_PATH, OFF(crl), 0, 0, 0, 0, NULL,
@@ -157,14 +160,15 @@ static const struct opt options[] = {
 };
 
 /*
- * What a reload (SIGHUP) changes in the running gateway.  Everything else
- * is bound at start: listeners, threads, store, keys and certificates, the
- * trust store and CRL, schedules.
+ * What a reload (SIGHUP) changes in the running gateway; cert and key
+ * through the renewal that follows it (kp_gateway_renew), which may still
+ * refuse them.  Everything else is bound at start: listeners, threads,
+ * store, the trust store and CRL, schedules.
  */
 static const char *const reloadable[] = {
 	"log_level", "context_contacts", "clock_skew", "timestamp_lifetime",
 	"max_lifetime", "timestamp_max_age", "send_timeout", "application",
-	"name",
+	"name", "cert", "key",
 };
 
 static int
@@ -325,7 +329,8 @@ set_option(struct kp_config *cfg, const struct opt *o, const char *value,
 		char **slot = (char **)(base + o->offset);
 		/* a store may be a database server's URI: not a path */
 		char *v = o->type == OPT_PATH && !(strcmp(o->name, "store") == 0 &&
-		    kp_db_is_uri(value)) ? resolve_path(cfgdir, value) :
+		    kp_db_is_uri(value)) && !(strcmp(o->name, "key") == 0 &&
+		    kp_pkcs11_is_uri(value)) ? resolve_path(cfgdir, value) :
 		    strdup(value);
 
 		if (v == NULL) {
@@ -396,6 +401,14 @@ check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
 			    strcmp(o->name, "audit_key") == 0 ||
 			    strcmp(o->name, "local_socket") == 0)
 				continue;	/* created on first use */
+			if (strcmp(o->name, "key") == 0 && kp_pkcs11_is_uri(p)) {
+				struct kp_err perr;
+
+				/* its parts and PIN file; the token at start */
+				if (kp_pkcs11_check(p, &perr) != KP_OK)
+					problem(ld, seen_line[i], "%s", perr.msg);
+				continue;
+			}
 			if (stat(p, &st) == -1)
 				problem(ld, seen_line[i], "%s: %s: %s", o->name,
 				    p, strerror(errno));

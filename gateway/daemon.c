@@ -27,12 +27,13 @@
 #include "keylink.h"
 #include "keyprov.h"
 #include "log.h"
+#include "pkcs11.h"
 #include "server.h"
 
 #define KEYS_MAX	8	/* key processes alive at once (renewals) */
 
 struct parent {
-	const struct kp_config	*cfg;
+	struct kp_config	*cfg;
 	struct kp_keychild_conf	 keyconf;
 	pid_t			 net;
 	pid_t			 keys[KEYS_MAX];	/* alive, oldest first */
@@ -169,21 +170,45 @@ restart_key(struct parent *p)
 	}
 }
 
-/* SIGHUP: a key file changed since the newest key process read it. */
+/*
+ * SIGHUP: the configuration again, for the key's name.  A key file that
+ * changed since the newest key process read it (or a key named anew, or a
+ * key in a token, which may have changed without a trace here) gets a key
+ * process of its own, passed on as a renewal; the network process decides
+ * whether it goes with the certificate.  The new names are kept only if
+ * that key process started.
+ */
 static void
-renew_key(struct parent *p)
+renew_key(struct parent *p, const char *path)
 {
+	struct kp_config *next;
+	struct kp_keychild_conf was = p->keyconf;
+	struct kp_err err;
 	struct stat st;
 
-	if (stat(p->keyconf.key_path, &st) != 0 ||
-	    (st.st_dev == p->key_file.st_dev && st.st_ino ==
-	    p->key_file.st_ino && st.st_size == p->key_file.st_size &&
-	    st.st_mtim.tv_sec == p->key_file.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == p->key_file.st_mtim.tv_nsec))
+	if ((next = kp_config_load(path, NULL, &err)) == NULL)
+		return;		/* the network process logs the problems */
+	if (strcmp(next->key, was.key_path) == 0 && !kp_pkcs11_is_uri(next->key) &&
+	    stat(next->key, &st) == 0 && st.st_dev == p->key_file.st_dev &&
+	    st.st_ino == p->key_file.st_ino && st.st_size ==
+	    p->key_file.st_size && st.st_mtim.tv_sec ==
+	    p->key_file.st_mtim.tv_sec && st.st_mtim.tv_nsec ==
+	    p->key_file.st_mtim.tv_nsec) {
+		kp_config_free(next);
 		return;
-	if (start_key(p, NULL, 'r') != 0)
-		log_warnx("SIGHUP: no key process for the renewed key %s: "
-		    "the running one stays", p->keyconf.key_path);
+	}
+	p->keyconf.key_path = next->key;
+	p->keyconf.audit_path = next->store != NULL ? next->audit_key : NULL;
+	p->keyconf.user = next->user;
+	if (start_key(p, NULL, 'r') != 0) {
+		log_warnx("SIGHUP: no key process for the key %s: the running "
+		    "one stays", next->key);
+		p->keyconf = was;
+		kp_config_free(next);
+		return;
+	}
+	kp_config_free(p->cfg);
+	p->cfg = next;
 }
 
 /* What became of a child, for the log. */
@@ -304,7 +329,7 @@ kp_daemon_run(const char *path, int verbose)
 			break;
 		case SIGHUP:
 			/* the renewed key's process first: its end is there */
-			renew_key(&p);
+			renew_key(&p, path);
 			kill(p.net, sig);
 			break;
 		default:	/* TERM, INT: the network process's to act on */
@@ -317,7 +342,7 @@ kp_daemon_run(const char *path, int verbose)
 		waitpid(p.keys[k], NULL, 0);
 	}
 	close(p.ctl);
-	kp_config_free(cfg);
+	kp_config_free(p.cfg);
 	if (WIFSIGNALED(p.net_status)) {
 		/* end as it did, for whoever waits for us */
 		sigprocmask(SIG_SETMASK, &old, NULL);

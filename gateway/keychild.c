@@ -23,6 +23,7 @@
 #include "keychild.h"
 #include "keyproc.h"
 #include "log.h"
+#include "pkcs11.h"
 #include "sandbox.h"
 #include "tls.h"
 
@@ -33,17 +34,11 @@ child_main(const struct kp_keychild_conf *conf, int fd)
 	struct kp_keyset keys;
 	struct kp_err err;
 	EVP_PKEY *pkey = NULL;
-	FILE *f;
 	int created = 0;
 
 	memset(&keys, 0, sizeof(keys));
-	if ((f = fopen(conf->key_path, "r")) != NULL) {
-		pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	if (pkey == NULL) {
-		log_warnx("key process: %s: cannot read a private key",
-		    conf->key_path);
+	if ((pkey = kp_load_private_key(conf->key_path, &err)) == NULL) {
+		log_warnx("key process: %s", err.msg);
 		_exit(2);
 	}
 	for (int k = KP_KEY_TLS; k <= KP_KEY_CHECKPOINT; k++) {
@@ -63,7 +58,8 @@ child_main(const struct kp_keychild_conf *conf, int fd)
 			    "entry can be found by BSN", conf->audit_path);
 		keys.hmac_len = KP_AUDIT_KEY_LEN;
 	}
-	if (kp_sandbox_keyproc(conf->user, &err) != KP_OK) {
+	if (kp_sandbox_keyproc(conf->user, kp_pkcs11_is_uri(conf->key_path),
+	    &err) != KP_OK) {
 		log_warnx("key process: %s", err.msg);
 		_exit(2);
 	}

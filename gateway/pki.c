@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "pkcs11.h"
 #include "pki.h"
 #include "tls.h"
 #include "util.h"
@@ -52,6 +53,13 @@ new_key(const struct kp_pki_opts *opts, struct kp_err *err)
 	EVP_PKEY *pkey;
 	char ebuf[256];
 
+	if (opts->pkcs11 != NULL) {
+		if (opts->ec)
+			kp_fail(err, KP_ERR_USAGE, "--ec with --pkcs11: this "
+			    "libp11 makes RSA keys in a token only");
+		return opts->ec ? NULL : kp_pkcs11_generate(opts->pkcs11,
+		    (unsigned)(opts->bits > 0 ? opts->bits : 2048), err);
+	}
 	if (opts->ec)
 		pkey = EVP_EC_gen("P-256");
 	else
@@ -324,15 +332,17 @@ kp_pki_issue(const char *dir, const char *name, const char *oin,
 	if (!opts->self_signed && (ret = load_ca(dir, &ca, &ca_key, err)) != KP_OK)
 		return ret;
 	if ((key = new_key(opts, err)) == NULL) {
-		ret = KP_ERR_CRYPTO;
+		ret = err->status;
 		goto out;
 	}
 	if ((cert = make_cert(key, org, oin, 0, ca, ca_key, opts, err)) == NULL) {
 		ret = KP_ERR_CRYPTO;
 		goto out;
 	}
-	if ((ret = pki_path(path, dir, name, ".key", err)) != KP_OK ||
-	    (ret = write_pem(path, key, NULL, NULL, err)) != KP_OK)
+	/* a key in a token stays there: no key file */
+	if (opts->pkcs11 == NULL &&
+	    ((ret = pki_path(path, dir, name, ".key", err)) != KP_OK ||
+	    (ret = write_pem(path, key, NULL, NULL, err)) != KP_OK))
 		goto out;
 	if ((ret = pki_path(path, dir, name, ".crt", err)) != KP_OK ||
 	    (ret = write_pem(path, NULL, cert, NULL, err)) != KP_OK)

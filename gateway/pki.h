@@ -17,6 +17,7 @@ struct kp_pki_opts {
 	int		 days;		/* validity, default 825 */
 	int		 start_days;	/* notBefore offset in days (may be < 0) */
 	int		 self_signed;	/* not issued by the CA (tests) */
+	const char	*pkcs11;	/* make the key in this token (URI) */
 };
 
 int	kp_pki_init(const char *dir, const struct kp_pki_opts *opts,

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -34,6 +35,16 @@ const char *const kp_sandbox_allowed[] = {
 	"getrandom", "clock_gettime", "gettimeofday", "futex", "getpid",
 	"rt_sigreturn", "sigaltstack", "exit", "exit_group", "close",
 	NULL
+};
+
+/*
+ * With a key in a PKCS#11 token, what a file-backed token (SoftHSM2)
+ * does for every signature: look at its files again (and its directory
+ * for new ones), read-only and locked.  openat itself only for reading
+ * (below).
+ */
+const char *const kp_sandbox_token_allowed[] = {
+	"fcntl", "newfstatat", "fstat", "lseek", "getdents64", NULL
 };
 
 static int
@@ -70,7 +81,7 @@ under_valgrind(void)
 }
 
 int
-kp_sandbox_keyproc(const char *user, struct kp_err *err)
+kp_sandbox_keyproc(const char *user, int token, struct kp_err *err)
 {
 	struct rlimit none = { 0, 0 };
 	scmp_filter_ctx ctx;
@@ -101,6 +112,19 @@ kp_sandbox_keyproc(const char *user, struct kp_err *err)
 		if (nr != __NR_SCMP_ERROR)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	}
+	for (int i = 0; token && kp_sandbox_token_allowed[i] != NULL &&
+	    rc == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(
+		    kp_sandbox_token_allowed[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	/* openat for reading only: no writing, creating or truncating */
+	if (token && rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC |
+		    O_APPEND, O_RDONLY));
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);

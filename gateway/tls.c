@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "pkcs11.h"
 #include "tls.h"
 
 const char *
@@ -34,6 +35,9 @@ kp_key_file_check(const char *path, struct kp_err *err)
 {
 	struct stat st;
 
+	if (kp_pkcs11_is_uri(path))
+		return kp_pkcs11_check(path, err);
+
 	if (stat(path, &st) == -1)
 		return kp_fail(err, KP_ERR_CONFIG, "%s: %s", path, strerror(errno));
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
@@ -52,6 +56,8 @@ kp_load_private_key(const char *path, struct kp_err *err)
 
 	if (kp_key_file_check(path, err) != KP_OK)
 		return NULL;
+	if (kp_pkcs11_is_uri(path))
+		return kp_pkcs11_load(path, err);
 	if ((bio = BIO_new_file(path, "r")) == NULL) {
 		kp_fail(err, KP_ERR_CONFIG, "%s: cannot open: %s", path,
 		    kp_openssl_error(ebuf, sizeof(ebuf)));

@@ -97,7 +97,7 @@ main(void)
 		struct kp_err err;
 
 		close(sv[0]);
-		if (kp_sandbox_keyproc(NULL, &err) != KP_OK)
+		if (kp_sandbox_keyproc(NULL, 0, &err) != KP_OK)
 			_exit(4);
 		kp_sandbox_exit(kp_keyproc_serve(sv[1], &keys) == 0 ? 0 : 3);
 	}
@@ -203,7 +203,7 @@ main(void)
 	if ((pid = fork()) == 0) {
 		struct kp_err err;
 
-		if (kp_sandbox_keyproc(NULL, &err) != KP_OK)
+		if (kp_sandbox_keyproc(NULL, 0, &err) != KP_OK)
 			_exit(4);
 		(void)open("/etc/passwd", O_RDONLY);
 		kp_sandbox_exit(0);

@@ -199,7 +199,7 @@ main(void)
 	peer_cert = self_signed(peer, "peer");
 	if ((pid = fork()) == 0) {
 		close(sv[0]);
-		if (kp_sandbox_keyproc(NULL, &err) != KP_OK)
+		if (kp_sandbox_keyproc(NULL, 0, &err) != KP_OK)
 			_exit(4);
 		kp_sandbox_exit(kp_keyproc_serve(sv[1], &keys) == 0 ? 0 : 3);
 	}
