@@ -198,7 +198,14 @@ sender_main(void *arg)
 			    &l->req, l->answer.data, l->answer.len, &out,
 			    &err) != KP_OK ||
 			    out.fault != KP_F_NONE) {
-				atomic_fetch_add(s->failures, 1);
+				/* the first of a run says why, on stderr */
+				if (atomic_fetch_add(s->failures, 1) == 0)
+					fprintf(stderr, "bench: first failure: "
+					    "curl %d, HTTP %ld, %s\n",
+					    (int)msg->data.result, code,
+					    code == 200 ? (out.fault != KP_F_NONE ?
+					    kp_fault_code(out.fault) : err.msg) :
+					    "no answer to verify");
 			} else {
 				struct kp_outbound_record r = {
 					.partner_oin = OIN_SELF,
