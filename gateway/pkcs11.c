@@ -16,7 +16,6 @@
 #include <openssl/crypto.h>
 
 #include "pkcs11.h"
-#include "tls.h"
 
 #define PROXY_MODULE	"p11-kit-proxy.so"
 
