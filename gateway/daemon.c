@@ -76,7 +76,8 @@ open_files_for(const struct kp_config *cfg)
 
 /* The network process: the gateway with its keys asked for. */
 static int
-network_main(const char *path, int verbose, int key_fd, int ctl_fd)
+network_main(const char *path, int verbose, int key_fd, pid_t key_pid,
+    int ctl_fd)
 {
 	struct kp_keyctl *ctl = NULL;
 	struct kp_keylink *link = NULL;
@@ -89,7 +90,7 @@ network_main(const char *path, int verbose, int key_fd, int ctl_fd)
 		return 2;
 	}
 	if (key_fd != -1 && ((ctl = kp_keyctl_new(ctl_fd)) == NULL ||
-	    (link = kp_keylink_new(key_fd, ctl)) == NULL)) {
+	    (link = kp_keylink_new(key_fd, key_pid, ctl)) == NULL)) {
 		log_warnx("the key process does not answer");
 		kp_keyctl_free(ctl);
 		return 1;
@@ -147,7 +148,7 @@ start_key(struct parent *p, int *first_fd, char tag)
 		*first_fd = fd;
 		return 0;
 	}
-	if (kp_keylink_send_fd(p->ctl, fd, tag) != 0)
+	if (kp_keylink_send_fd(p->ctl, fd, tag, pid) != 0)
 		log_warnx("cannot pass the new key process on: %s",
 		    strerror(errno));
 	else
@@ -278,7 +279,7 @@ kp_daemon_run(const char *path, int verbose)
 		log_warnx("key_process 0 in %s: the private keys are in the "
 		    "process that reads partners' bytes", path);
 		kp_config_free(cfg);
-		return network_main(path, verbose, -1, -1);
+		return network_main(path, verbose, -1, 0, -1);
 	}
 	/* signals wait for sigwait from here, in the parent */
 	sigemptyset(&set);
@@ -309,7 +310,7 @@ kp_daemon_run(const char *path, int verbose)
 		close(ctl[0]);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		kp_config_free(cfg);
-		exit(network_main(path, verbose, key_fd, ctl[1]));
+		exit(network_main(path, verbose, key_fd, p.keys[0], ctl[1]));
 	}
 	close(key_fd);
 	close(ctl[1]);

@@ -351,10 +351,12 @@ kp_gateway_renew(struct kp_gateway *gw)
 	struct kp_keylink *link = NULL, *use = gw->keys;
 	struct kp_err e;
 	char serial[64] = "?", until[32] = "?";
+	pid_t pid = 0;
 	int fd;
 
-	if (gw->keyctl != NULL && (fd = kp_keyctl_take_renewal(gw->keyctl)) !=
-	    -1 && (use = link = kp_keylink_new(fd, gw->keyctl)) == NULL) {
+	if (gw->keyctl != NULL && (fd = kp_keyctl_take_renewal(gw->keyctl,
+	    &pid)) != -1 && (use = link = kp_keylink_new(fd, pid,
+	    gw->keyctl)) == NULL) {
 		log_warnx("SIGHUP: the key process started for the renewal "
 		    "does not answer; the running certificate and key stay");
 		return -1;

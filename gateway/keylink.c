@@ -5,9 +5,11 @@
 #include "autoconf.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,17 +22,26 @@
 #include "log.h"
 #include "util.h"
 
+/* What comes with an end over the control socket. */
+struct end_msg {
+	char		 tag;		/* 'k' or 'r' */
+	int32_t		 pid;		/* the key process at the other end */
+};
+
 /* The control socket, shared by the generations of key processes. */
 struct kp_keyctl {
 	pthread_mutex_t	 lock;
 	int		 fd;
 	int		 restart;	/* a 'k' end read while looking for 'r' */
 	int		 renewal;	/* an 'r' end read while looking for 'k' */
+	pid_t		 restart_pid, renewal_pid;
 };
 
 struct kp_keylink {
 	pthread_mutex_t	 lock;
 	int		 fd;		/* -1: the key process is gone */
+	pid_t		 pid;		/* the key process at fd's other end */
+	int		 answer_ms;	/* longer without an answer: it hangs */
 	struct kp_keyctl *ctl;
 	int		 down;		/* waited once in vain: do not wait again */
 	unsigned int	 restarts;
@@ -63,6 +74,16 @@ kp_keyctl_free(struct kp_keyctl *ctl)
 	free(ctl);
 }
 
+/* Answers are awaited answer_ms at most (SO_RCVTIMEO). */
+static void
+answer_within(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+	    .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 /* The key process's public key as it names it: 0, or -1. */
 static int
 ident_of(int fd, unsigned char *der, size_t *len)
@@ -72,7 +93,7 @@ ident_of(int fd, unsigned char *der, size_t *len)
 }
 
 struct kp_keylink *
-kp_keylink_new(int key_fd, struct kp_keyctl *ctl)
+kp_keylink_new(int key_fd, pid_t pid, struct kp_keyctl *ctl)
 {
 	struct kp_keylink *link = calloc(1, sizeof(*link));
 
@@ -80,7 +101,10 @@ kp_keylink_new(int key_fd, struct kp_keyctl *ctl)
 		return NULL;
 	pthread_mutex_init(&link->lock, NULL);
 	link->fd = key_fd;
+	link->pid = pid;
 	link->ctl = ctl;
+	link->answer_ms = KP_KEYLINK_ANSWER_MS;
+	answer_within(key_fd, link->answer_ms);
 	link->identlen = sizeof(link->ident);
 	if (ident_of(key_fd, link->ident, &link->identlen) != 0) {
 		link->fd = -1;
@@ -102,10 +126,11 @@ kp_keylink_free(struct kp_keylink *link)
 }
 
 int
-kp_keylink_send_fd(int ctl_fd, int fd, char tag)
+kp_keylink_send_fd(int ctl_fd, int fd, char tag, pid_t pid)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], one = tag;
-	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct end_msg m = { .tag = tag, .pid = (int32_t)pid };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
@@ -116,15 +141,17 @@ kp_keylink_send_fd(int ctl_fd, int fd, char tag)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(ctl_fd, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	return sendmsg(ctl_fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(m) ? 0 :
+	    -1;
 }
 
 /* One descriptor from ctl, waiting at most ms; -1 if none came. */
 static int
-recv_fd(int ctl, int ms, char *tag)
+recv_fd(int ctl, int ms, char *tag, pid_t *pid)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], one;
-	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct end_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct pollfd p = { .fd = ctl, .events = POLLIN };
@@ -132,14 +159,15 @@ recv_fd(int ctl, int ms, char *tag)
 	int fd;
 
 	if (ctl == -1 || poll(&p, 1, ms) != 1 || (p.revents & POLLIN) == 0 ||
-	    recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC) != 1)
+	    recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(m))
 		return -1;
 	cm = CMSG_FIRSTHDR(&msg);
 	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
 	    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
 		return -1;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	*tag = one;
+	*tag = m.tag;
+	*pid = (pid_t)m.pid;
 	return fd;
 }
 
@@ -149,31 +177,47 @@ recv_fd(int ctl, int ms, char *tag)
  * other kind are kept for whoever looks for them.
  */
 static int
-ctl_take(struct kp_keyctl *ctl, char want, int ms)
+ctl_take(struct kp_keyctl *ctl, char want, int ms, pid_t *pid)
 {
 	int *mine, *other, fd;
+	pid_t *mine_pid, *other_pid, got;
 	char tag;
 
 	pthread_mutex_lock(&ctl->lock);
 	mine = want == 'k' ? &ctl->restart : &ctl->renewal;
 	other = want == 'k' ? &ctl->renewal : &ctl->restart;
-	while ((fd = recv_fd(ctl->fd, *mine == -1 ? ms : 0, &tag)) != -1) {
+	mine_pid = want == 'k' ? &ctl->restart_pid : &ctl->renewal_pid;
+	other_pid = want == 'k' ? &ctl->renewal_pid : &ctl->restart_pid;
+	while ((fd = recv_fd(ctl->fd, *mine == -1 ? ms : 0, &tag, &got)) !=
+	    -1) {
 		int *slot = tag == want ? mine : other;
 
 		if (*slot != -1)
 			close(*slot);
 		*slot = fd;
+		*(tag == want ? mine_pid : other_pid) = got;
 	}
 	fd = *mine;
+	*pid = *mine_pid;
 	*mine = -1;
 	pthread_mutex_unlock(&ctl->lock);
 	return fd;
 }
 
 int
-kp_keyctl_take_renewal(struct kp_keyctl *ctl)
+kp_keyctl_take_renewal(struct kp_keyctl *ctl, pid_t *pid)
 {
-	return ctl != NULL ? ctl_take(ctl, 'r', 0) : -1;
+	return ctl != NULL ? ctl_take(ctl, 'r', 0, pid) : -1;
+}
+
+void
+kp_keylink_set_answer_timeout(struct kp_keylink *link, int ms)
+{
+	pthread_mutex_lock(&link->lock);
+	link->answer_ms = ms;
+	if (link->fd != -1)
+		answer_within(link->fd, ms);
+	pthread_mutex_unlock(&link->lock);
 }
 
 /*
@@ -185,6 +229,7 @@ take_new(struct kp_keylink *link)
 {
 	unsigned char der[KP_KEYRESP_DATA];
 	size_t len = sizeof(der);
+	pid_t pid = 0;
 	int fd;
 
 	if (link->fd != -1) {
@@ -194,7 +239,7 @@ take_new(struct kp_keylink *link)
 		    "until the new one the parent starts takes over");
 	}
 	if (link->ctl == NULL || (fd = ctl_take(link->ctl, 'k', link->down ? 0 :
-	    KP_KEYLINK_WAIT_MS)) == -1) {
+	    KP_KEYLINK_WAIT_MS, &pid)) == -1) {
 		link->down = 1;
 		return -1;
 	}
@@ -209,6 +254,8 @@ take_new(struct kp_keylink *link)
 		return -1;
 	}
 	link->fd = fd;
+	link->pid = pid;
+	answer_within(fd, link->answer_ms);
 	link->down = 0;
 	link->restarts++;
 	log_info("a new key process answers; signing again");
@@ -224,9 +271,18 @@ kp_keylink_ask(void *arg, uint32_t op, uint32_t key, uint32_t alg,
 	uint32_t st = UINT32_MAX;
 
 	pthread_mutex_lock(&link->lock);
-	if (link->fd != -1)
+	if (link->fd != -1) {
 		st = kp_keyproc_ask(link->fd, op, key, alg, md, data, len, out,
 		    outlen);
+		/* alive but not answering (a token that hangs): end it */
+		if (st == UINT32_MAX && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK) && link->pid > 0) {
+			log_warnx("the key process (pid %ld) has not answered "
+			    "in %d ms: ending it", (long)link->pid,
+			    link->answer_ms);
+			kill(link->pid, SIGKILL);
+		}
+	}
 	if (st == UINT32_MAX && take_new(link) == 0) {
 		*outlen = room;
 		st = kp_keyproc_ask(link->fd, op, key, alg, md, data, len, out,

@@ -14,10 +14,14 @@
 #ifndef KP_KEYLINK_H
 #define KP_KEYLINK_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 #define KP_KEYLINK_WAIT_MS	3000
+/* An answer that takes longer: the key process hangs and is ended. */
+#define KP_KEYLINK_ANSWER_MS	10000
 
 struct kp_keylink;
 struct kp_keyctl;
@@ -29,8 +33,8 @@ struct kp_keyctl;
  */
 struct kp_keyctl  *kp_keyctl_new(int ctl_fd);
 void		   kp_keyctl_free(struct kp_keyctl *ctl);
-/* The newest 'r' end passed, without waiting; -1: none. */
-int		   kp_keyctl_take_renewal(struct kp_keyctl *ctl);
+/* The newest 'r' end passed (and its process), without waiting; -1: none. */
+int		   kp_keyctl_take_renewal(struct kp_keyctl *ctl, pid_t *pid);
 
 /*
  * One key process's line, the generation of its key (learnt now, by
@@ -38,7 +42,12 @@ int		   kp_keyctl_take_renewal(struct kp_keyctl *ctl);
  * no restarts) must outlive the link.  A key process started again takes
  * over only if it holds the same key.
  */
-struct kp_keylink *kp_keylink_new(int key_fd, struct kp_keyctl *ctl);
+struct kp_keylink *kp_keylink_new(int key_fd, pid_t pid, struct kp_keyctl *ctl);
+/*
+ * A key process that has not answered within ms (KP_KEYLINK_ANSWER_MS)
+ * is taken to hang: it is killed (pid), and the parent starts another.
+ */
+void		   kp_keylink_set_answer_timeout(struct kp_keylink *link, int ms);
 void		   kp_keylink_free(struct kp_keylink *link);
 
 /* keyprov.h's kp_keyask_fn, with arg a struct kp_keylink. */
@@ -63,9 +72,10 @@ int		   kp_keylink_pseudonym(void *link, const char *bsn, char out[65]);
 unsigned int	   kp_keylink_restarts(struct kp_keylink *link);
 
 /*
- * The parent's side: pass fd over ctl_fd (SCM_RIGHTS) tagged 'k' or 'r'.
+ * The parent's side: pass fd over ctl_fd (SCM_RIGHTS) tagged 'k' or 'r',
+ * with the pid of the key process at its other end.
  * 0, or -1 with errno.
  */
-int		   kp_keylink_send_fd(int ctl_fd, int fd, char tag);
+int		   kp_keylink_send_fd(int ctl_fd, int fd, char tag, pid_t pid);
 
 #endif

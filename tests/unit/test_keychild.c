@@ -9,6 +9,8 @@
  *   the control socket, which answers it;
  * - killed with no new one: the question fails (nothing signed), and
  *   /healthz's check says why;
+ * - one that hangs (SIGSTOP) is ended after the answer time (SIGKILL),
+ *   and the next one answers;
  * - a key file it cannot read, or one readable by others: no key
  *   process, an error naming the file.
  */
@@ -102,7 +104,7 @@ main(void)
 	ok(kp_audit_key_load(audit, 0, akey, &created, &err) == KP_OK &&
 	    !created, "  which made the missing audit key file");
 	kctl = kp_keyctl_new(ctl[1]);
-	kc = kp_keylink_new(fd, kctl);
+	kc = kp_keylink_new(fd, first, kctl);
 	len = sizeof(mac);
 	n = i2d_PUBKEY(pkey, &p);
 	{
@@ -125,7 +127,7 @@ main(void)
 	kill(first, SIGKILL);
 	waitpid(first, &status, 0);
 	ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
-	    second != first && kp_keylink_send_fd(ctl[0], fd, 'k') == 0,
+	    second != first && kp_keylink_send_fd(ctl[0], fd, 'k', second) == 0,
 	    "killed: the parent starts a new one and passes it on");
 	close(fd);
 	ok(sign_verifies(kc, pkey), "  the next question is answered by it");
@@ -146,7 +148,7 @@ main(void)
 	/* a renewal's key process ('r') is not taken for a restart */
 	{
 		EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-		pid_t third;
+		pid_t third, rpid = 0;
 		int rfd;
 
 		if ((f = fopen(key, "w")) != NULL) {
@@ -154,15 +156,16 @@ main(void)
 			fclose(f);
 		}
 		ok(kp_keychild_spawn(&conf, &third, &fd, &err) == KP_OK &&
-		    kp_keylink_send_fd(ctl[0], fd, 'r') == 0,
+		    kp_keylink_send_fd(ctl[0], fd, 'r', third) == 0,
 		    "a key process for a renewed key, passed as such");
 		close(fd);
 		ok(!sign_verifies(kc, pkey), "  is not taken when the running "
 		    "one is gone");
-		rfd = kp_keyctl_take_renewal(kctl);
-		ok(rfd != -1, "  but handed to the renewal");
+		rfd = kp_keyctl_take_renewal(kctl, &rpid);
+		ok(rfd != -1 && rpid == third, "  but handed to the renewal, "
+		    "with its pid");
 		ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
-		    kp_keylink_send_fd(ctl[0], fd, 'k') == 0,
+		    kp_keylink_send_fd(ctl[0], fd, 'k', second) == 0,
 		    "a restart that loads the other key (file replaced)");
 		close(fd);
 		ok(!sign_verifies(kc, pkey), "  is refused: it holds another "
@@ -178,9 +181,22 @@ main(void)
 		}
 	}
 	ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
-	    kp_keylink_send_fd(ctl[0], fd, 'k') == 0, "the key back: a new one");
+	    kp_keylink_send_fd(ctl[0], fd, 'k', second) == 0,
+	    "the key back: a new one");
 	close(fd);
 	ok(sign_verifies(kc, pkey), "  answers again");
+
+	/* one that hangs (stopped): ended after the answer time, not waited on */
+	kp_keylink_set_answer_timeout(kc, 300);
+	kill(second, SIGSTOP);
+	ok(!sign_verifies(kc, pkey), "a key process that hangs: no answer "
+	    "after the answer time, nothing signed");
+	ok(waitpid(second, &status, 0) == second && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGKILL, "  and it was ended (SIGKILL), for "
+	    "the parent to start another");
+	ok(kp_keychild_spawn(&conf, &second, &fd, &err) == KP_OK &&
+	    kp_keylink_send_fd(ctl[0], fd, 'k', second) == 0 &&
+	    (close(fd), sign_verifies(kc, pkey)), "  which then answers");
 	kp_keylink_free(kc);
 	kp_keyctl_free(kctl);
 	close(ctl[0]);
