@@ -40,25 +40,46 @@ kp_pkcs11_is_uri(const char *s)
 	return s != NULL && strncmp(s, "pkcs11:", 7) == 0;
 }
 
-/* The PIN from its file: the first line, which must be private. */
-static int
-read_pin(const char *source, char *pin, size_t len, struct kp_err *err)
+/* The PIN file's path: absolute, there, and private; NULL and err if not. */
+static const char *
+pin_file(const char *source, struct kp_err *err)
 {
 	const char *path = strncmp(source, "file:", 5) == 0 ? source + 5 :
 	    source;
 	struct stat st;
+
+	if (path[0] != '/') {
+		kp_fail(err, KP_ERR_CONFIG, "pin-source %s: give the PIN file's "
+		    "absolute path (file:/...)", source);
+		return NULL;
+	}
+	if (stat(path, &st) != 0) {
+		kp_fail(err, KP_ERR_CONFIG, "pin-source %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		kp_fail(err, KP_ERR_CONFIG, "pin-source %s is accessible to "
+		    "group or others (mode %04o); run: chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 07777), path);
+		return NULL;
+	}
+	return path;
+}
+
+/*
+ * The PIN from its file: the first line.  Only the process that logs in
+ * (the key process) reads it; the checks of the configuration look at
+ * the file's mode alone (pin_file).
+ */
+static int
+read_pin(const char *source, char *pin, size_t len, struct kp_err *err)
+{
+	const char *path = pin_file(source, err);
 	FILE *f;
 
-	if (path[0] != '/')
-		return kp_fail(err, KP_ERR_CONFIG, "pin-source %s: give the "
-		    "PIN file's absolute path (file:/...)", source);
-	if (stat(path, &st) != 0)
-		return kp_fail(err, KP_ERR_CONFIG, "pin-source %s: %s", path,
-		    strerror(errno));
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-		return kp_fail(err, KP_ERR_CONFIG, "pin-source %s is accessible "
-		    "to group or others (mode %04o); run: chmod 600 %s", path,
-		    (unsigned)(st.st_mode & 07777), path);
+	if (path == NULL)
+		return err->status;
 	if ((f = fopen(path, "r")) == NULL || fgets(pin, (int)len, f) == NULL) {
 		if (f != NULL)
 			fclose(f);
@@ -122,9 +143,9 @@ kp_pkcs11_check(const char *uri, struct kp_err *err)
 	struct p11 p;
 	int ret;
 
-	if ((ret = parse(uri, &p, err)) == KP_OK)
-		ret = read_pin(p11_kit_uri_get_pin_source(p.uri), p.pin,
-		    sizeof(p.pin), err);
+	if ((ret = parse(uri, &p, err)) == KP_OK &&
+	    pin_file(p11_kit_uri_get_pin_source(p.uri), err) == NULL)
+		ret = err->status;
 	p11_clear(&p);
 	return ret;
 }

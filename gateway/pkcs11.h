@@ -21,7 +21,10 @@
 /* Does s name a key in a token? */
 int		 kp_pkcs11_is_uri(const char *s);
 
-/* The URI's parts are all there and its PIN file is private. */
+/*
+ * The URI's parts are all there and its PIN file is private (its mode:
+ * the PIN itself is read only where the token is logged in).
+ */
 int		 kp_pkcs11_check(const char *uri, struct kp_err *err);
 
 /*

@@ -29,7 +29,7 @@
  * and exit.  getpid: libcrypto asks it to notice a fork; sigaltstack: the
  * sanitizers' runtime asks for the signal stack as the process ends.
  */
-const char *const kp_sandbox_allowed[] = {
+static const char *const kp_sandbox_allowed[] = {
 	"read", "write", "recvfrom", "recvmsg", "sendto", "sendmsg",
 	"brk", "mmap", "munmap", "mremap", "madvise",
 	"getrandom", "clock_gettime", "gettimeofday", "futex", "getpid",
@@ -43,7 +43,7 @@ const char *const kp_sandbox_allowed[] = {
  * for new ones), read-only and locked.  openat itself only for reading
  * (below).
  */
-const char *const kp_sandbox_token_allowed[] = {
+static const char *const kp_sandbox_token_allowed[] = {
 	"fcntl", "newfstatat", "fstat", "lseek", "getdents64", NULL
 };
 

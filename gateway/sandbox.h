@@ -16,8 +16,8 @@
  * Enter the sandbox, for good.  user: the account to become when running
  * as root (NULL: stay who we are, as when not root).  token: the key is in
  * a PKCS#11 token, whose module may also look at its files (read-only):
- * kp_sandbox_token_allowed and openat without write, create, truncate or
- * append.
+ * fcntl, newfstatat, fstat, lseek, getdents64, and openat without write,
+ * create, truncate or append.
  */
 int	kp_sandbox_keyproc(const char *user, int token, struct kp_err *err);
 
@@ -28,8 +28,5 @@ int	kp_sandbox_keyproc(const char *user, int token, struct kp_err *err);
  */
 void	kp_sandbox_exit(int code) __attribute__((noreturn));
 
-/* The system calls the key process may make, NULL-terminated (README). */
-extern const char *const kp_sandbox_allowed[];
-extern const char *const kp_sandbox_token_allowed[];
 
 #endif
