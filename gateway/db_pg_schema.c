@@ -198,5 +198,41 @@ const char *const kp_pg_migrations[] = {
 	"  until_ms BIGINT NOT NULL,"
 	"  PRIMARY KEY (partner_oin, partitie)"
 	");",
+	/* 9: subscriptions, notifications, dossier and record references */
+	"CREATE TABLE subscription ("
+	"  id BIGSERIAL PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  name TEXT UNIQUE,"		/* configured; NULL: made by a client */
+	"  abonnement TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE TABLE notification ("
+	"  id BIGSERIAL PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"	/* sent along: duplicates show */
+	"  subscription BIGINT NOT NULL,"
+	"  dossier TEXT NOT NULL,"	/* its citizen's dossier reference */
+	"  kanaal TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"		/* the Message, as sent */
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending', 'parked')),"
+	"  attempts BIGINT NOT NULL DEFAULT 0,"
+	"  next_attempt_ms BIGINT NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  created_ms BIGINT NOT NULL"
+	");"
+	"CREATE INDEX notification_order ON notification "
+	"  (subscription, dossier, id);"
+	"CREATE INDEX notification_due ON notification (state, next_attempt_ms);"
+	"CREATE TABLE dossier_ref ("
+	"  bsn TEXT PRIMARY KEY,"
+	"  ref TEXT NOT NULL UNIQUE"
+	");"
+	"CREATE TABLE record_ref ("
+	"  entiteittype TEXT NOT NULL,"
+	"  bron TEXT NOT NULL,"
+	"  identificatie TEXT NOT NULL,"
+	"  ref TEXT NOT NULL UNIQUE,"
+	"  PRIMARY KEY (entiteittype, bron, identificatie)"
+	");",
 	NULL
 };

@@ -235,5 +235,48 @@ const char *const kp_sqlite_migrations[] = {
 	"  until_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (partner_oin, partitie)"
 	");",
+	/*
+	 * 9: the organisation's own systems told of every change (issue 18):
+	 * their subscriptions (an Abonnement as JSON, its auth included; a
+	 * configured one by its name), the notifications waiting for them
+	 * (deleted once the subscriber took one; order per citizen per
+	 * subscription by id), and the opaque references that name a
+	 * citizen's dossier and a record in URLs instead of a BSN.
+	 */
+	"CREATE TABLE subscription ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"	/* never reused */
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  name TEXT UNIQUE,"		/* configured; NULL: made by a client */
+	"  abonnement TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE TABLE notification ("
+	"  id INTEGER PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"	/* sent along: duplicates show */
+	"  subscription INTEGER NOT NULL,"
+	"  dossier TEXT NOT NULL,"	/* its citizen's dossier reference */
+	"  kanaal TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"		/* the Message, as sent */
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending', 'parked')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  created_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX notification_order ON notification "
+	"  (subscription, dossier, id);"
+	"CREATE INDEX notification_due ON notification (state, next_attempt_ms);"
+	"CREATE TABLE dossier_ref ("
+	"  bsn TEXT PRIMARY KEY,"
+	"  ref TEXT NOT NULL UNIQUE"
+	");"
+	"CREATE TABLE record_ref ("
+	"  entiteittype TEXT NOT NULL,"
+	"  bron TEXT NOT NULL,"
+	"  identificatie TEXT NOT NULL,"
+	"  ref TEXT NOT NULL UNIQUE,"
+	"  PRIMARY KEY (entiteittype, bron, identificatie)"
+	");",
 	NULL
 };

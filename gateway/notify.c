@@ -46,7 +46,6 @@ herkomst_name(enum kp_herkomst h)
 	switch (h) {
 	case KP_HERKOMST_PARTNER:	return "partner";
 	case KP_HERKOMST_LOKAAL:	return "lokaal";
-	case KP_HERKOMST_HERSTEL:	return "herstel";
 	case KP_HERKOMST_INTREKKING:	return "intrekking";
 	}
 	return "lokaal";

@@ -16,7 +16,8 @@
  *   entiteittype    PRS, ZAK, KCT or TST
  *   partij          the OIN of the party the change came from (ours for
  *                   a change made here)
- *   herkomst        partner, lokaal, herstel (a repair) or intrekking (a
+ *   herkomst        partner (a partner's notice, a repair's too: it
+ *                   comes as one), lokaal (made here) or intrekking (a
  *                   copy withdrawn after a consent was)
  *   zaaktype, vertrouwelijkheidaanduiding   for zaken, when the case has
  *                   them (as Open Zaak's zaken channel carries them)
@@ -36,7 +37,6 @@
 enum kp_herkomst {
 	KP_HERKOMST_PARTNER,	/* a notice from a partner, applied */
 	KP_HERKOMST_LOKAAL,	/* a change made here (local interface) */
-	KP_HERKOMST_HERSTEL,	/* a repair (sync repair) */
 	KP_HERKOMST_INTREKKING,	/* a copy withdrawn with a consent */
 };
 

@@ -45,7 +45,14 @@ kp_record_apply(struct kp_txn *txn, const struct kp_notice *n,
 	if ((ret = kp_txn_record_put(txn, n, from_oin, message, err)) != KP_OK)
 		return ret;
 	*out = KP_RECORD_APPLIED;
-	return consent_changed(txn, n, err);
+	if ((ret = consent_changed(txn, n, err)) != KP_OK)
+		return ret;
+	/* a V of a record not held (or gone) changes nothing one can see */
+	if (is_delete && (!held.found || held.deleted))
+		return KP_OK;
+	return kp_txn_changed(txn, &(struct kp_record_change){ .notice = n,
+	    .actie = is_delete ? 'V' : held.found && !held.deleted ? 'W' : 'T',
+	    .from_oin = from_oin }, err);
 }
 
 int
@@ -75,5 +82,8 @@ kp_record_retract(struct kp_txn *txn, const struct kp_notice *n,
 	if ((ret = kp_txn_record_remove(txn, n, err)) != KP_OK)
 		return ret;
 	*out = KP_RECORD_APPLIED;
-	return consent_changed(txn, n, err);
+	if ((ret = consent_changed(txn, n, err)) != KP_OK)
+		return ret;
+	return kp_txn_changed(txn, &(struct kp_record_change){ .notice = n,
+	    .actie = 'V', .from_oin = from_oin, .retracted = 1 }, err);
 }

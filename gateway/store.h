@@ -73,6 +73,16 @@ void	kp_store_set_audit_key(struct kp_store *store,
 void	kp_store_set_pseudonym(struct kp_store *store,
 	    int (*fn)(void *arg, const char *bsn, char out[65]), void *arg);
 
+struct kp_txn;
+struct kp_record_change;
+
+/*
+ * fn(arg, txn, change) runs inside the writer's transaction for every
+ * change to a record (store_txn.h); an error from it undoes the write.
+ */
+void	kp_store_set_change_hook(struct kp_store *store,
+	    int (*fn)(void *arg, struct kp_txn *txn,
+	    const struct kp_record_change *c, struct kp_err *err), void *arg);
 
 enum kp_replay { KP_REPLAY_NEW, KP_REPLAY_SAME, KP_REPLAY_CONFLICT };
 

@@ -31,7 +31,8 @@ enum stmt_slot {
 	STMT_REPLAY_READER, STMT_STREAM_GET, STMT_STREAM_SET, STMT_RECORD_GET,
 	STMT_RECORD_PUT, STMT_OUT_NEXT, STMT_OUT_SET, STMT_OUTBOX_PUT,
 	STMT_AUDIT_HEAD, STMT_OUTBOX_LAST, STMT_CONSENT_MARK, STMT_APPLIED_GET,
-	STMT_APPLIED_PUT, STMT_MAX
+	STMT_APPLIED_PUT, STMT_DOSSIER_REF, STMT_RECORD_REF,
+	STMT_SUB_VERSION, STMT_NOTIFY_PUT, STMT_MAX
 };
 
 struct kp_store {
@@ -49,6 +50,10 @@ struct kp_store {
 	/* or pseudonyms asked elsewhere (the key process): 0, or -1 */
 	int		(*pseudonym)(void *, const char *, char[65]);
 	void		*pseudonym_arg;
+	/* told of every record change, in its transaction (store_txn.h) */
+	int		(*change_hook)(void *, struct kp_txn *,
+			    const struct kp_record_change *, struct kp_err *);
+	void		*change_arg;
 	/* group commit */
 	pthread_mutex_t	 queue_lock;
 	pthread_cond_t	 queue_cond;

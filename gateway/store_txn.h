@@ -82,6 +82,20 @@ int	kp_txn_record_put(struct kp_txn *txn, const struct kp_notice *n,
 /* Forget n's record altogether: no tombstone. */
 int	kp_txn_record_remove(struct kp_txn *txn, const struct kp_notice *n,
 	    struct kp_err *err);
+/*
+ * A record of the dossier changed in this transaction (records.c says
+ * which did): the store's change hook (kp_store_set_change_hook) hears of
+ * it and may write in the same transaction (the notifications, notifyq.h).
+ */
+struct kp_record_change {
+	const struct kp_notice	*notice;
+	char			 actie;		/* T new here, W changed, V gone */
+	const char		*from_oin;	/* NULL: our own change */
+	int			 retracted;	/* a copy withdrawn (intrekking) */
+};
+
+int	kp_txn_changed(struct kp_txn *txn, const struct kp_record_change *c,
+	    struct kp_err *err);
 /* The citizen's consents changed: reconsider their disclosures. */
 int	kp_txn_consent_mark(struct kp_txn *txn, const char *bsn,
 	    struct kp_err *err);

@@ -142,10 +142,11 @@ main(int argc, char **argv)
 	expect("a local change: herkomst lokaal, partij ourselves", &c,
 	    (const char *const[]){ "k.herkomst", "lokaal", "k.partij", GEM,
 	    NULL });
-	c.herkomst = KP_HERKOMST_HERSTEL;
+	c.herkomst = KP_HERKOMST_PARTNER;
 	c.mutatiesoort = 'W';
-	expect("a repair: herkomst herstel, update", &c, (const char *const[]){
-	    "k.herkomst", "herstel", "actie", "update", NULL });
+	expect("a changed case from a partner: update", &c,
+	    (const char *const[]){ "k.herkomst", "partner", "actie", "update",
+	    NULL });
 	c.herkomst = KP_HERKOMST_INTREKKING;
 	expect("a copy withdrawn with a consent: destroy, herkomst intrekking",
 	    &c, (const char *const[]){ "actie", "destroy", "k.herkomst",
