@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "localauth.h"
+#include "subsfile.h"
 #include "pkcs11.h"
 #include "db.h"
 #include "util.h"
@@ -157,6 +159,35 @@ static const struct opt options[] = {
 	{ "context_contacts", OPT_INT, OFF(context_contacts), 0, 0, 10000, 50,
 	  NULL, "contacts (KCT) in an answer to a context question: the newest "
 	  "this many the asker may see; 0: none" },
+	{ "read_listen", OPT_STRING, OFF(read_listen), 0, 0, 0, 0, NULL,
+	  "address:port of the local read API for the organisation's own "
+	  "systems (HTTPS with our certificate): a record and a citizen's "
+	  "dossier as JSON, the subscriptions (abonnementen); every request "
+	  "with a JWT of a client in read_clients or a certificate under "
+	  "read_client_ca.  Notifications point at it" },
+	{ "read_url", OPT_STRING, OFF(read_url), 0, 0, 0, 0, NULL,
+	  "the read API's base URL as the organisation's systems reach it, the "
+	  "start of every resourceUrl and hoofdObject (default "
+	  "https://read_listen/api/v1)" },
+	{ "read_clients", OPT_PATH, OFF(read_clients), 0, 0, 0, 0, NULL,
+	  "the read API's JWT clients: a JSON list of {\"client_id\", "
+	  "\"secret\"} (secrets of 32 characters or more; mode 0600), the "
+	  "ZGW way: HS256, iat, client_id" },
+	{ "read_client_ca", OPT_PATH, OFF(read_client_ca), 0, 0, 0, 0, NULL,
+	  "CA certificates (PEM) of the organisation's own systems: a client "
+	  "certificate under it is let in to the read API without a JWT" },
+	{ "subscriptions", OPT_PATH, OFF(subscriptions), 0, 0, 0, 0, NULL,
+	  "configured subscriptions: a JSON list of Abonnementen (callbackUrl, "
+	  "auth, kanalen with filters) each with a \"naam\" of its own (mode "
+	  "0600: auth is a secret); taken into the store at start, those "
+	  "removed from the file are removed with what waits for them" },
+	{ "notify_park_after", OPT_INT, OFF(notify_park_after), 0, 60,
+	  365 * 86400, 7 * 86400, NULL,
+	  "seconds a notification is retried before it is parked (with the "
+	  "last reason; its citizen's later ones wait behind it until "
+	  "ketenpoort queue notify-retry)" },
+	{ "notify_timeout", OPT_INT, OFF(notify_timeout), 0, 1, 300, 10, NULL,
+	  "seconds a subscriber may take to take one notification" },
 };
 
 /*
@@ -378,6 +409,53 @@ trim(char *s)
 	return s;
 }
 
+/* The local read API and the subscriptions (issue 18). */
+static void
+check_read_api(struct kp_config *cfg, struct loader *ld)
+{
+	struct kp_configured_sub *subs;
+	struct kp_jwt_clients *clients;
+	struct kp_err err;
+	size_t n;
+
+	if (cfg->read_listen != NULL && strrchr(cfg->read_listen, ':') == NULL)
+		problem(ld, 0, "read_listen must be address:port, not \"%s\"",
+		    cfg->read_listen);
+	if (cfg->read_listen != NULL && cfg->read_clients == NULL &&
+	    cfg->read_client_ca == NULL)
+		problem(ld, 0, "read_listen needs read_clients (JWT clients) or "
+		    "read_client_ca (client certificates): nobody could read");
+	if (cfg->read_url == NULL && cfg->read_listen != NULL &&
+	    asprintf(&cfg->read_url, "https://%s/api/v1", cfg->read_listen) ==
+	    -1) {
+		cfg->read_url = NULL;
+		problem(ld, 0, "out of memory");
+	}
+	if (cfg->read_url != NULL && strncmp(cfg->read_url, "https://", 8) != 0 &&
+	    strncmp(cfg->read_url, "http://", 7) != 0)
+		problem(ld, 0, "read_url must be an https:// (or http://) URL, "
+		    "not \"%s\"", cfg->read_url);
+	if (cfg->read_url != NULL && cfg->read_listen == NULL)
+		problem(ld, 0, "read_url without read_listen: notifications "
+		    "would point at a read API this gateway does not serve");
+	if (cfg->read_clients != NULL) {
+		if ((clients = kp_jwt_clients_load(cfg->read_clients, &err)) ==
+		    NULL)
+			problem(ld, 0, "read_clients: %s", err.msg);
+		kp_jwt_clients_free(clients);
+	}
+	if (cfg->subscriptions == NULL)
+		return;
+	if (cfg->read_listen == NULL)
+		problem(ld, 0, "subscriptions need read_listen: every "
+		    "notification's resourceUrl points at the read API");
+	if (kp_configured_subs_load(cfg->subscriptions, &subs, &n, &err) !=
+	    KP_OK)
+		problem(ld, 0, "subscriptions: %s", err.msg);
+	else
+		kp_configured_subs_free(subs, n);
+}
+
 /* Checks that need several options or the file system. */
 static void
 check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
@@ -453,6 +531,7 @@ check_config(struct kp_config *cfg, struct loader *ld, const int *seen_line)
 	if (cfg->listen != NULL && strrchr(cfg->listen, ':') == NULL)
 		problem(ld, 0, "listen must be address:port, not \"%s\"",
 		    cfg->listen);
+	check_read_api(cfg, ld);
 }
 
 struct kp_config *

@@ -55,6 +55,13 @@ struct kp_config {
 	int64_t	 checkpoint_interval;	/* seconds between signed chain heads */
 	int64_t	 consent_check_interval; /* seconds between expiry checks */
 	int64_t	 context_contacts;	/* newest KCT in a context answer */
+	char	*read_listen;		/* host:port of the local read API */
+	char	*read_url;		/* its base URL as clients reach it */
+	char	*read_clients;		/* its JWT clients (localauth.h) */
+	char	*read_client_ca;	/* CA of clients with certificates */
+	char	*subscriptions;		/* configured Abonnementen (JSON) */
+	int64_t	 notify_park_after;	/* seconds before parking */
+	int64_t	 notify_timeout;	/* seconds for one POST */
 	struct kp_config *older;	/* replaced at a reload, kept till close */
 };
 

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "localauth.h"
+#include "util.h"
 
 struct client {
 	char		*id;
@@ -125,35 +126,16 @@ struct kp_jwt_clients *
 kp_jwt_clients_load(const char *path, struct kp_err *err)
 {
 	struct kp_jwt_clients *c;
-	struct stat st;
 	char *text;
-	FILE *f;
 	size_t n;
 
-	if (stat(path, &st) != 0) {
-		kp_fail(err, KP_ERR_CONFIG, "%s: %s", path, strerror(errno));
+	if (kp_read_secret_file(path, "the clients' secrets", 1024 * 1024,
+	    &text, &n, err) != KP_OK) {
+		err->status = KP_ERR_CONFIG;
 		return NULL;
 	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		kp_fail(err, KP_ERR_CONFIG, "%s holds the clients' secrets but "
-		    "is accessible to group or others (mode %04o); run: chmod "
-		    "600 %s", path, (unsigned)(st.st_mode & 07777), path);
-		return NULL;
-	}
-	if (st.st_size > 1024 * 1024 || (f = fopen(path, "r")) == NULL) {
-		kp_fail(err, KP_ERR_CONFIG, "%s: cannot read it (at most 1 MiB)",
-		    path);
-		return NULL;
-	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
-		fclose(f);
-		kp_fail(err, KP_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	n = fread(text, 1, (size_t)st.st_size, f);
-	fclose(f);
 	c = kp_jwt_clients_parse(text, n, path, err);
-	OPENSSL_clear_free(text, (size_t)st.st_size + 1);
+	OPENSSL_clear_free(text, n + 1);
 	return c;
 }
 

@@ -29,6 +29,23 @@ kp_nul_line(const char *text, size_t len)
 }
 
 int
+kp_read_secret_file(const char *path, const char *what, size_t max,
+    char **data, size_t *len, struct kp_err *err)
+{
+	struct stat st;
+
+	*data = NULL;
+	if (stat(path, &st) != 0)
+		return kp_fail(err, KP_ERR_CONFIG, "%s: %s", path,
+		    strerror(errno));
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		return kp_fail(err, KP_ERR_CONFIG, "%s holds %s but is "
+		    "accessible to group or others (mode %04o); run: chmod 600 "
+		    "%s", path, what, (unsigned)(st.st_mode & 07777), path);
+	return kp_read_file(path, max, data, len, err);
+}
+
+int
 kp_check_not_writable(const char *path, struct kp_err *err)
 {
 	struct stat st;

@@ -23,6 +23,14 @@ int	kp_nul_line(const char *text, size_t len);
  * the mode and the chmod that fixes it.
  */
 int	kp_check_not_writable(const char *path, struct kp_err *err);
+/*
+ * A file that holds secrets (what is in it, for the message: "the "
+ * "clients' secrets"): accessible to its owner alone, or KP_ERR_CONFIG
+ * with the mode and the chmod that fixes it; then read like
+ * kp_read_file().
+ */
+int	kp_read_secret_file(const char *path, const char *what, size_t max,
+	    char **data, size_t *len, struct kp_err *err);
 /* Write a file atomically (temp + rename) with the given mode. */
 int	kp_write_file(const char *path, const void *data, size_t len,
 	    unsigned mode, struct kp_err *err);
