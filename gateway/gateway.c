@@ -14,6 +14,7 @@
 #include "certcache.h"
 #include "config.h"
 #include "gateway.h"
+#include "notifyq.h"
 #include "keylink.h"
 #include "keyproc.h"
 #include "log.h"
@@ -167,6 +168,16 @@ open_gateway(const char *config_path, const char *store_path, int flags,
 		note(problems, err, &bad, &e, 0);
 		goto fail;
 	}
+	/* every change to the dossier, from any process, notifies */
+	if (gw->store != NULL && !(flags & KP_GW_AUDITOR) &&
+	    gw->cfg->read_url != NULL) {
+		if ((gw->notifier = kp_notifier_new(gw->cfg->read_url,
+		    gw->cfg->oin, &e)) == NULL) {
+			note(problems, err, &bad, &e, 0);
+			goto fail;
+		}
+		kp_notifier_attach(gw->notifier, gw->store);
+	}
 	if (gw->store != NULL && link != NULL) {
 		/* the key process made the audit key file if it was missing */
 		kp_store_set_pseudonym(gw->store, kp_keylink_pseudonym, link);
@@ -275,6 +286,7 @@ kp_gateway_close(struct kp_gateway *gw)
 {
 	if (gw == NULL)
 		return;
+	kp_notifier_free(gw->notifier, gw->store);
 	kp_store_close(gw->store);
 	kp_signer_free(gw->signer);
 	for (size_t i = 0; i < gw->nold_signers; i++) {

@@ -19,6 +19,7 @@ struct kp_profiles;
 struct kp_schema;
 struct kp_signer;
 struct kp_store;
+struct kp_notifier;
 
 struct kp_gateway {
 	struct kp_config *_Atomic cfg;	/* like profiles */
@@ -47,6 +48,7 @@ struct kp_gateway {
 	struct kp_schema	*kd_schema;
 	struct kp_schema	*profile_schema;
 	struct kp_store		*store;		/* NULL when opened without */
+	struct kp_notifier	*notifier;	/* with a read API (notifyq.h) */
 	struct kp_keyctl	*keyctl;	/* from the parent; NULL: keys here */
 	struct kp_keylink *_Atomic keys;	/* the key process in use */
 };

@@ -17,6 +17,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "abonnement.h"
 #include "config.h"
 #include "context.h"
 #include "dossier.h"
@@ -470,7 +471,41 @@ static const char usage_text[] =
     "until, via]\n"
     "  POST /consent/withdraw           form: bsn, (partner, doel | id)\n"
     "  POST /queue/retry, /queue/skip   form: id[, note]\n"
-    "  POST /sync/repair                form: partner[, bsn]\n";
+    "  POST /sync/repair                form: partner[, bsn]\n"
+    "  GET|POST /abonnement, GET|DELETE /abonnement/UUID   subscriptions "
+    "(JSON)\n";
+
+/* The subscriptions (abonnement.h), as on the read API, unauthenticated:
+ * who may use this socket may change the dossier. */
+static void
+handle_abonnement(struct kp_local *l, struct evhttp_request *req,
+    const char *uuid)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	struct kp_answer a;
+	char *body;
+
+	if ((body = malloc(len + 1)) == NULL) {
+		kp_http_reply_text(req, 500, "Internal Server Error",
+		    "out of memory\n");
+		return;
+	}
+	evbuffer_copyout(in, body, len);
+	body[len] = '\0';
+	kp_abonnement_handle(l->gw, cmd == EVHTTP_REQ_GET ? "GET" :
+	    cmd == EVHTTP_REQ_POST ? "POST" : cmd == EVHTTP_REQ_DELETE ?
+	    "DELETE" : "OTHER", uuid, body, len, "the local socket", &a);
+	free(body);
+	if (a.location[0] != '\0')
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Location", a.location);
+	kp_http_reply(req, a.status, a.status < 300 ? "OK" : "Refused",
+	    a.status >= 400 ? "application/problem+json" : "application/json",
+	    a.json != NULL ? a.json : "", a.json != NULL ? strlen(a.json) : 0);
+	free(a.json);
+}
 
 static void
 handle(struct evhttp_request *req, void *arg)
@@ -487,7 +522,11 @@ handle(struct evhttp_request *req, void *arg)
 		path = "";
 	if (local_write_route(l, req, path))
 		return;
-	if (strcmp(path, "/dossier") == 0 && is_get)
+	if (strcmp(path, "/abonnement") == 0)
+		handle_abonnement(l, req, NULL);
+	else if (strncmp(path, "/abonnement/", 12) == 0 && path[12] != '\0')
+		handle_abonnement(l, req, path + 12);
+	else if (strcmp(path, "/dossier") == 0 && is_get)
 		handle_show(l, req);
 	else if (strcmp(path, "/context") == 0 && is_get)
 		handle_context(l, req);

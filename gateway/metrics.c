@@ -11,6 +11,7 @@
 #include "config.h"
 #include "gateway.h"
 #include "metrics.h"
+#include "store_notify.h"
 #include "profile.h"
 #include "status.h"
 #include "store.h"
@@ -56,10 +57,11 @@ static atomic_uint_fast64_t out_count[NTYPES][NOUT];
 static atomic_uint_fast64_t rejections[KP_F_MAX];
 static atomic_uint_fast64_t handshake_failures[2];
 static atomic_uint_fast64_t shed;
+static atomic_uint_fast64_t notifications[KP_NOTIFY_MAX];
 static atomic_uint_fast64_t conn_closed[KP_LISTENER_MAX][KP_CLOSE_MAX];
 
 static const char *const listener_names[KP_LISTENER_MAX] = {
-	"partner", "admin", "local",
+	"partner", "admin", "local", "read",
 };
 static const char *const close_reason_names[KP_CLOSE_MAX] = {
 	"handshake_timeout", "header_timeout", "body_too_slow",
@@ -70,6 +72,13 @@ void
 kp_metrics_shed(void)
 {
 	atomic_fetch_add(&shed, 1);
+}
+
+void
+kp_metrics_notification(enum kp_notify_outcome_kind k)
+{
+	if ((unsigned)k < KP_NOTIFY_MAX)
+		atomic_fetch_add(&notifications[k], 1);
 }
 
 const char *
@@ -260,6 +269,39 @@ expiry_line(FILE *out, const char *role, const char *oin, time_t not_after,
 	    "%.4f\n", role, oin, (double)(not_after - now) / 86400);
 }
 
+/* The notifications to the organisation's own systems (notifyd.h). */
+static int
+notifications_write(struct kp_gateway *gw, FILE *out, int64_t now_ms,
+    struct kp_err *err)
+{
+	static const char *const names[KP_NOTIFY_MAX] = {
+		"delivered", "failed", "parked",
+	};
+	int64_t pending = 0, parked = 0, oldest = 0;
+
+	fprintf(out, "# HELP ketenpoort_notifications_total attempts to "
+	    "deliver a notification to a subscriber, by outcome (failed: tried "
+	    "again later)\n# TYPE ketenpoort_notifications_total counter\n");
+	for (int k = 0; k < KP_NOTIFY_MAX; k++)
+		fprintf(out, "ketenpoort_notifications_total{outcome=\"%s\"} "
+		    "%ju\n", names[k], (uintmax_t)atomic_load(&notifications[k]));
+	if (gw->store != NULL && kp_store_notify_counts(gw->store, &pending,
+	    &parked, &oldest, err) != KP_OK)
+		return KP_ERR_STORE;
+	fprintf(out, "# HELP ketenpoort_notifications_waiting notifications "
+	    "not yet taken by their subscriber, by state\n"
+	    "# TYPE ketenpoort_notifications_waiting gauge\n"
+	    "ketenpoort_notifications_waiting{state=\"pending\"} %lld\n"
+	    "ketenpoort_notifications_waiting{state=\"parked\"} %lld\n"
+	    "# HELP ketenpoort_notifications_oldest_seconds age of the oldest "
+	    "notification waiting (0: none)\n"
+	    "# TYPE ketenpoort_notifications_oldest_seconds gauge\n"
+	    "ketenpoort_notifications_oldest_seconds %lld\n",
+	    (long long)pending, (long long)parked,
+	    (long long)(oldest > 0 ? (now_ms - oldest) / 1000 : 0));
+	return KP_OK;
+}
+
 int
 kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 {
@@ -326,6 +368,8 @@ kp_metrics_write(struct kp_gateway *gw, FILE *out, struct kp_err *err)
 			outbox_line(out, pass, now_ms, &links.v[i]);
 	}
 	kp_status_links_clear(&links);
+	if (notifications_write(gw, out, now_ms, err) != KP_OK)
+		return KP_ERR_STORE;
 	fprintf(out, "# HELP ketenpoort_certificate_expiry_days days until a "
 	    "certificate expires (negative: expired): ours, and the newest each "
 	    "partner presented\n"

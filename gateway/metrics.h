@@ -35,10 +35,15 @@ void	kp_metrics_out(const char *berichtcode, int delivered, kp_fault fault);
 void	kp_metrics_handshake_failed(enum kp_metric_dir dir);
 /* A partner's request answered 503: too many writes waited for the store. */
 void	kp_metrics_shed(void);
+/* What came of one notification's attempt (notifyd.h). */
+enum kp_notify_outcome_kind {
+	KP_NOTIFY_DELIVERED, KP_NOTIFY_FAILED, KP_NOTIFY_PARKED, KP_NOTIFY_MAX
+};
+void	kp_metrics_notification(enum kp_notify_outcome_kind k);
 /* The listeners, and why a connection guard (guard.h) closed a connection. */
 enum kp_listener {
 	KP_LISTENER_PARTNER, KP_LISTENER_ADMIN, KP_LISTENER_LOCAL,
-	KP_LISTENER_MAX
+	KP_LISTENER_READ, KP_LISTENER_MAX
 };
 enum kp_close_reason {
 	KP_CLOSE_HANDSHAKE_TIMEOUT,	/* no TLS handshake in time */

@@ -40,6 +40,15 @@ kp_notify_channel(const char *entiteittype)
 	return c >= 0 ? channels[c].channel : NULL;
 }
 
+const char *
+kp_notify_entiteittype(const char *channel)
+{
+	for (size_t i = 0; channel != NULL && i < NCHANNELS; i++)
+		if (strcmp(channels[i].channel, channel) == 0)
+			return channels[i].type;
+	return NULL;
+}
+
 static const char *
 herkomst_name(enum kp_herkomst h)
 {
@@ -149,10 +158,13 @@ string_field(json_t *o, const char *name, size_t min, size_t max,
 		return NULL;
 	}
 	s = json_string_value(v);
-	if (strlen(s) != json_string_length(v)) {
-		kp_fail(err, KP_ERR_USAGE, "%s holds a NUL character", name);
-		return NULL;
-	}
+	for (size_t i = 0; i < json_string_length(v); i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			/* auth and callbackUrl become a request's lines */
+			kp_fail(err, KP_ERR_USAGE, "%s holds a control character "
+			    "(at %zu)", name, i + 1);
+			return NULL;
+		}
 	return s;
 }
 
@@ -168,14 +180,15 @@ check_kanalen(json_t *kanalen, struct kp_err *err)
 	json_array_foreach(kanalen, i, kanaal) {
 		const char *naam, *key;
 		json_t *filters, *v;
+		struct kp_err ferr;
 		int known = 0;
 
 		if (!json_is_object(kanaal))
 			return kp_fail(err, KP_ERR_USAGE, "kanalen[%zu] must be an "
 			    "object with naam and filters", i);
-		if ((naam = string_field(kanaal, "naam", 1, 50, err)) == NULL)
+		if ((naam = string_field(kanaal, "naam", 1, 50, &ferr)) == NULL)
 			return kp_fail(err, KP_ERR_USAGE, "kanalen[%zu]: %s", i,
-			    err->msg);
+			    ferr.msg);
 		for (size_t c = 0; c < NCHANNELS; c++)
 			known |= strcmp(channels[c].channel, naam) == 0;
 		if (!known)
@@ -248,6 +261,19 @@ const char *
 kp_subscription_callback(const struct kp_subscription *s)
 {
 	return json_string_value(json_object_get(s->doc, "callbackUrl"));
+}
+
+char *
+kp_subscription_shown(const struct kp_subscription *s, const char *url)
+{
+	json_t *o = json_pack("{s:s, s:O, s:O}", "url", url, "callbackUrl",
+	    json_object_get(s->doc, "callbackUrl"), "kanalen",
+	    json_object_get(s->doc, "kanalen"));
+	char *text = o != NULL ? json_dumps(o, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	return text;
 }
 
 const char *

@@ -54,16 +54,24 @@ struct kp_change {
 	const char	*base_url;	/* the local read API, e.g. https://h/api/v1 */
 };
 
+struct kp_subscription;
+
 /* The channel of an entiteittype ("zaken"), NULL for none. */
 const char	*kp_notify_channel(const char *entiteittype);
+/* The entiteittype of a channel ("ZAK"), NULL for none. */
+const char	*kp_notify_entiteittype(const char *channel);
+/*
+ * The subscription as a client sees it again (JSON, malloc'd): url (given),
+ * callbackUrl and kanalen; never its auth, a secret.
+ */
+char		*kp_subscription_shown(const struct kp_subscription *s,
+		    const char *url);
 
 /*
  * The Message for c as JSON text (malloc'd, no newline); NULL and err
  * when c cannot make one (an unknown entiteittype, a missing reference).
  */
 char		*kp_notify_message(const struct kp_change *c, struct kp_err *err);
-
-struct kp_subscription;
 
 /*
  * An Abonnement from JSON: callbackUrl (http or https, at most 200

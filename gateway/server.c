@@ -38,6 +38,9 @@
 #include "deliver.h"
 #include "sync.h"
 #include "ticker.h"
+#include "notifyd.h"
+#include "readapi.h"
+#include "subsfile.h"
 #include "local.h"
 #include "gateway.h"
 #include "guard.h"
@@ -391,6 +394,7 @@ struct stopper {
 	SSL_CTX		*ctx;
 	SSL_CTX		**old_ctx;	/* renewed away; freed at the end */
 	size_t		 nold_ctx;
+	struct kp_readapi *readapi;	/* renewed with the listener */
 };
 
 /* Runs in the worker's own thread: stop accepting, finish, leave. */
@@ -503,8 +507,10 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	 */
 	if (kp_gateway_reload(s->gw, &err) == KP_OK)
 		SSL_CTX_flush_sessions(s->ctx, 0);
-	if (kp_gateway_renew(s->gw) == 1)
+	if (kp_gateway_renew(s->gw) == 1) {
 		renew_ctx(s);
+		kp_readapi_renew(s->readapi);
+	}
 }
 
 int
@@ -521,6 +527,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	};
 	struct kp_local *local = NULL;
 	struct kp_admin *admin = NULL;
+	struct kp_readapi *readapi = NULL;
+	struct kp_notifyd *notifyd = NULL;
 	struct kp_ticker *certwatch = NULL;
 	SSL_CTX *ctx = NULL;
 	struct kp_guard_limits limits = {
@@ -613,6 +621,12 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		ret = KP_ERR_SYS;
 		goto out;
 	}
+	if (cfg->read_listen != NULL && (readapi = kp_readapi_start(gw,
+	    stopper.base, err)) == NULL) {
+		ret = err->status;
+		goto out;
+	}
+	stopper.readapi = readapi;
 	if (drop_root(cfg, err) != KP_OK) {
 		ret = err->status;
 		goto out;
@@ -634,6 +648,13 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	}
 	if ((deliver = kp_deliver_start(gw, err)) == NULL) {
 		ret = KP_ERR_SYS;
+		goto out;
+	}
+	/* the organisation's own systems: configured subscriptions, delivery */
+	if (gw->notifier != NULL && (kp_configured_subs_sync(gw->store,
+	    cfg->subscriptions, err) != KP_OK ||
+	    (notifyd = kp_notifyd_start(gw, err)) == NULL)) {
+		ret = err->status;
 		goto out;
 	}
 	if (cfg->sync_verify_interval > 0 && (schedule = kp_ticker_start(
@@ -696,6 +717,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		certwatch = NULL;
 		kp_deliver_stop(deliver);
 		deliver = NULL;
+		kp_notifyd_stop(notifyd);
+		notifyd = NULL;
 		kp_store_writer_stop(gw->store);
 		for (int i = 0; i < started; i++) {
 			event_base_loop(workers[i].base, EVLOOP_NONBLOCK);
@@ -710,6 +733,8 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 out:
 	kp_local_stop(local);
 	kp_admin_stop(admin);
+	kp_readapi_stop(readapi);
+	kp_notifyd_stop(notifyd);
 	kp_ticker_stop(certwatch);
 	kp_ticker_stop(schedule);
 	kp_ticker_stop(consents);

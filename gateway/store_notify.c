@@ -428,6 +428,34 @@ kp_store_subscription_each(struct kp_store *st, const char *uuid,
 	    .is_null = uuid == NULL }, 1, sub_row, &e, err);
 }
 
+struct ids {
+	int64_t	*v;
+	size_t	 max, n;
+};
+
+static int
+ids_row(struct kp_stmt *stmt, void *arg)
+{
+	struct ids *ids = arg;
+
+	ids->v[ids->n++] = kp_db_col_int(stmt, 0);
+	return ids->n == ids->max;
+}
+
+int
+kp_store_subscription_ids(struct kp_store *st, int64_t *v, size_t max,
+    size_t *n, struct kp_err *err)
+{
+	struct ids ids = { v, max, 0 };
+	int ret;
+
+	ret = max == 0 ? KP_OK : store_read_each(st, "SELECT id FROM "
+	    "subscription ORDER BY id", "cannot read subscriptions", NULL, 0,
+	    ids_row, &ids, err);
+	*n = ids.n;
+	return ret;
+}
+
 struct each_head {
 	int	(*fn)(void *, const struct kp_notify_row *);
 	void	*arg;
@@ -588,6 +616,10 @@ key_row(struct kp_stmt *stmt, void *arg)
 	    *i = kp_db_col_text(stmt, 2);
 
 	k->found = 1;
+	k->held = !kp_db_col_null(stmt, 3);
+	k->deleted = k->held && kp_db_col_int(stmt, 4) != 0;
+	if (k->held)
+		snprintf(k->bsn, sizeof(k->bsn), "%s", kp_db_col_text(stmt, 3));
 	snprintf(k->entiteittype, sizeof(k->entiteittype), "%s", t ? t : "");
 	snprintf(k->bron, sizeof(k->bron), "%s", b ? b : "");
 	snprintf(k->identificatie, sizeof(k->identificatie), "%s", i ? i : "");
@@ -599,9 +631,77 @@ kp_store_record_by_ref(struct kp_store *st, const char *ref,
     struct kp_record_key *key, struct kp_err *err)
 {
 	memset(key, 0, sizeof(*key));
-	return store_read_each(st, "SELECT entiteittype, bron, identificatie "
-	    "FROM record_ref WHERE ref = ?", "cannot read record reference",
+	return store_read_each(st, "SELECT f.entiteittype, f.bron, "
+	    "f.identificatie, r.bsn, r.deleted FROM record_ref f LEFT JOIN "
+	    "record r ON r.entiteittype = f.entiteittype AND r.bron = f.bron "
+	    "AND r.identificatie = f.identificatie WHERE f.ref = ?",
+	    "cannot read record reference",
 	    &(struct param){ .text = ref }, 1, key_row, key, err);
+}
+
+/* A reference made outside the writer: its own transaction. */
+static int
+ref_now(struct kp_store *st, int (*make)(struct kp_txn *, const char *const *,
+    char *, struct kp_err *), const char *const *key, char ref[KP_REF_LEN],
+    struct kp_err *err)
+{
+	struct kp_txn txn = { st };
+	int ret;
+
+	pthread_mutex_lock(&st->lock);
+	if ((ret = store_begin(st, err)) == KP_OK) {
+		if ((ret = make(&txn, key, ref, err)) != KP_OK ||
+		    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
+			store_exec(st, "ROLLBACK", NULL);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return ret;
+}
+
+static int
+make_record_ref(struct kp_txn *txn, const char *const *key, char *ref,
+    struct kp_err *err)
+{
+	return kp_txn_record_ref(txn, key[0], key[1], key[2], ref, err);
+}
+
+static int
+make_dossier_ref(struct kp_txn *txn, const char *const *key, char *ref,
+    struct kp_err *err)
+{
+	return kp_txn_dossier_ref(txn, key[0], ref, err);
+}
+
+int
+kp_store_record_ref(struct kp_store *st, const char *entiteittype,
+    const char *bron, const char *identificatie, char ref[KP_REF_LEN],
+    struct kp_err *err)
+{
+	const char *key[] = { entiteittype, bron, identificatie };
+	int ret;
+
+	ref[0] = '\0';
+	if ((ret = store_read_each(st, "SELECT ref FROM record_ref WHERE "
+	    "entiteittype = ? AND bron = ? AND identificatie = ?", "cannot read "
+	    "record reference", (struct param[]){ { .text = entiteittype },
+	    { .text = bron }, { .text = identificatie } }, 3, one_text_row,
+	    &(struct one_text){ ref, KP_REF_LEN }, err)) != KP_OK ||
+	    ref[0] != '\0')
+		return ret;
+	return ref_now(st, make_record_ref, key, ref, err);
+}
+
+int
+kp_store_dossier_ref(struct kp_store *st, const char *bsn,
+    char ref[KP_REF_LEN], struct kp_err *err)
+{
+	const char *key[] = { bsn };
+	int ret;
+
+	if ((ret = kp_store_ref_of_dossier(st, bsn, ref, err)) != KP_OK ||
+	    ref[0] != '\0')
+		return ret;
+	return ref_now(st, make_dossier_ref, key, ref, err);
 }
 
 void

@@ -91,6 +91,10 @@ int	kp_store_subscription_each(struct kp_store *store, const char *uuid,
 
 /* Delivery. */
 
+/* The subscriptions' row ids, oldest first, at most max (*n of them). */
+int	kp_store_subscription_ids(struct kp_store *store, int64_t *ids,
+	    size_t max, size_t *n, struct kp_err *err);
+
 /* A notification at the head of its citizen's line, as the worker gets it. */
 struct kp_notify_row {
 	int64_t		 id;
@@ -141,14 +145,29 @@ int	kp_store_dossier_by_ref(struct kp_store *store, const char *ref,
 /* The reference of the citizen's dossier; "" when none was made. */
 int	kp_store_ref_of_dossier(struct kp_store *store, const char *bsn,
 	    char ref[KP_REF_LEN], struct kp_err *err);
-/* The record of reference ref; found 0 when ref names none. */
+/*
+ * The record of reference ref: found 0 when ref names none; held 0 when
+ * the record is gone (retracted; a tombstone is held, deleted 1).
+ */
 struct kp_record_key {
-	int		 found;
+	int		 found, held, deleted;
 	char		 entiteittype[8];
 	char		 bron[24];
 	char		 identificatie[48];
+	char		 bsn[16];
 };
 int	kp_store_record_by_ref(struct kp_store *store, const char *ref,
 	    struct kp_record_key *key, struct kp_err *err);
+
+/*
+ * The reference of a record (ref_out) or of a citizen's dossier
+ * (kp_store_dossier_ref), made in a transaction of its own when there is
+ * none yet (a record held before any subscription was).
+ */
+int	kp_store_record_ref(struct kp_store *store, const char *entiteittype,
+	    const char *bron, const char *identificatie, char ref[KP_REF_LEN],
+	    struct kp_err *err);
+int	kp_store_dossier_ref(struct kp_store *store, const char *bsn,
+	    char ref[KP_REF_LEN], struct kp_err *err);
 
 #endif

@@ -10,7 +10,9 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "log.h"
 #include "notify.h"
+#include "store_notify.h"
 #include "subsfile.h"
 #include "util.h"
 
@@ -126,5 +128,46 @@ kp_configured_subs_load(const char *path, struct kp_configured_sub **out,
 	ret = KP_OK;
 out:
 	json_decref(doc);
+	return ret;
+}
+
+static void
+pruned(void *arg, const char *name, int64_t dropped)
+{
+	(void)arg;
+	log_warnx("subscription %s is no longer configured: removed, with %lld "
+	    "notifications that waited for it", name, (long long)dropped);
+}
+
+int
+kp_configured_subs_sync(struct kp_store *st, const char *path,
+    struct kp_err *err)
+{
+	struct kp_configured_sub *v = NULL;
+	const char **names = NULL;
+	char uuid[KP_REF_LEN];
+	size_t n = 0;
+	int ret;
+
+	if (path != NULL &&
+	    (ret = kp_configured_subs_load(path, &v, &n, err)) != KP_OK)
+		return ret;
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL) {
+		kp_configured_subs_free(v, n);
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	}
+	ret = KP_OK;
+	for (size_t i = 0; i < n && ret == KP_OK; i++) {
+		names[i] = v[i].naam;
+		ret = kp_store_subscription_put(st, v[i].naam, v[i].abonnement,
+		    uuid, err);
+	}
+	if (ret == KP_OK)
+		ret = kp_store_subscription_prune(st, names, n, pruned, NULL,
+		    err);
+	if (ret == KP_OK && n > 0)
+		log_info("%zu configured subscriptions taken from %s", n, path);
+	free(names);
+	kp_configured_subs_free(v, n);
 	return ret;
 }

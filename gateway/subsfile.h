@@ -33,4 +33,14 @@ int	kp_configured_subs_load(const char *path,
 	    struct kp_configured_sub **v, size_t *n, struct kp_err *err);
 void	kp_configured_subs_free(struct kp_configured_sub *v, size_t n);
 
+struct kp_store;
+
+/*
+ * Take the file's subscriptions into the store (path NULL: none): each
+ * added or replaced by its naam, those no longer in the file removed with
+ * what waits for them (logged, with how many).
+ */
+int	kp_configured_subs_sync(struct kp_store *store, const char *path,
+	    struct kp_err *err);
+
 #endif

@@ -340,6 +340,45 @@ fail:
 	return NULL;
 }
 
+SSL_CTX *
+kp_tls_local_ctx(X509 *cert, STACK_OF(X509) *chain, EVP_PKEY *key,
+    const char *client_ca, struct kp_err *err)
+{
+	SSL_CTX *ctx;
+	X509_STORE *trust;
+	STACK_OF(X509_NAME) *ca_names;
+	char ebuf[256];
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		kp_fail(err, KP_ERR_TLS, "cannot create TLS context: %s",
+		    kp_openssl_error(ebuf, sizeof(ebuf)));
+		return NULL;
+	}
+	if (restrict_versions(ctx, err) != KP_OK)
+		goto fail;
+	if (kp_tls_use_identity(ctx, cert, chain, key) != 0) {
+		kp_fail(err, KP_ERR_CONFIG, "cannot use our certificate with its "
+		    "key: %s", kp_openssl_error(ebuf, sizeof(ebuf)));
+		goto fail;
+	}
+	if (client_ca != NULL) {
+		if ((trust = kp_trust_new(client_ca, NULL, err)) == NULL)
+			goto fail;
+		SSL_CTX_set_cert_store(ctx, trust);
+		if ((ca_names = SSL_load_client_CA_file(client_ca)) != NULL)
+			SSL_CTX_set_client_CA_list(ctx, ca_names);
+		/* asked, not required: a JWT will do as well */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_verify_depth(ctx, 4);
+	}
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"kpread", 6);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
 static int client_oin_index = -1;
 static pthread_once_t client_oin_once = PTHREAD_ONCE_INIT;
 

@@ -53,6 +53,13 @@ int		 kp_trust_check(X509_STORE *trust, X509 *cert, int64_t at_ms,
 /* The partner listener's context, with our certificate, chain and key. */
 SSL_CTX		*kp_tls_server_ctx(const struct kp_config *cfg, X509 *cert,
 		    STACK_OF(X509) *chain, EVP_PKEY *key, struct kp_err *err);
+/*
+ * The local read API's context (readapi.h): our certificate, chain and
+ * key; a client certificate is asked for but not required, and checked
+ * against client_ca (NULL: none is asked for).
+ */
+SSL_CTX		*kp_tls_local_ctx(X509 *cert, STACK_OF(X509) *chain,
+		    EVP_PKEY *key, const char *client_ca, struct kp_err *err);
 /* The certificates after the first in a PEM file (maybe none). */
 STACK_OF(X509)	*kp_load_cert_chain(const char *path, struct kp_err *err);
 /* A context's own certificate, chain and key; 0, or -1 (they differ). */

@@ -1,0 +1,622 @@
+/*
+ * readapi — the local read API over TCP (readapi.h).
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "abonnement.h"
+#include "apply.h"
+#include "config.h"
+#include "gateway.h"
+#include "guard.h"
+#include "http.h"
+#include "kd.h"
+#include "localauth.h"
+#include "log.h"
+#include "notify.h"
+#include "readapi.h"
+#include "store.h"
+#include "store_notify.h"
+#include "tls.h"
+#include "util.h"
+#include "wss.h"
+
+#define API_PREFIX	"/api/v1/"
+
+struct kp_readapi {
+	struct kp_gateway	*gw;
+	struct evhttp		*http;
+	struct kp_guard		*guard;
+	SSL_CTX			*ctx;		/* new handshakes */
+	SSL_CTX			**old_ctx;	/* renewed: kept until stop */
+	size_t			 nold_ctx;
+	struct kp_jwt_clients	*clients;	/* NULL: certificates only */
+};
+
+/* One connection: the SSL's way back to its bufferevent for the guard. */
+struct rconn {
+	struct kp_readapi	*r;
+	struct bufferevent	*bev;
+};
+
+static int rconn_index = -1;
+
+static void
+rconn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	free(ptr);
+}
+
+static void
+tls_info(const SSL *ssl, int where, int ret)
+{
+	struct rconn *c;
+
+	(void)ret;
+	if ((where & SSL_CB_HANDSHAKE_DONE) &&
+	    (c = SSL_get_ex_data(ssl, rconn_index)) != NULL && c->bev != NULL)
+		kp_guard_authenticated(c->r->guard, c->bev);
+}
+
+static struct bufferevent *
+new_bev(struct event_base *base, void *arg)
+{
+	struct kp_readapi *r = arg;
+	SSL *ssl = SSL_new(r->ctx);
+	struct rconn *c = calloc(1, sizeof(*c));
+
+	if (ssl == NULL || c == NULL) {
+		SSL_free(ssl);
+		free(c);
+		return NULL;
+	}
+	c->r = r;
+	SSL_set_ex_data(ssl, rconn_index, c);	/* SSL_free frees c */
+	if ((c->bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL;
+	if (kp_guard_adopt(r->guard, c->bev, NULL, NULL) != 0) {
+		bufferevent_free(c->bev);
+		return NULL;
+	}
+	return c->bev;
+}
+
+/* Answer with JSON (or nothing), never cached. */
+static void
+reply(struct evhttp_request *req, int status, const char *json,
+    const char *location)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	static const struct { int status; const char *reason; } reasons[] = {
+		{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
+		{ 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 409, "Conflict" },
+		{ 413, "Payload Too Large" }, { 500, "Internal Server Error" },
+		{ 503, "Service Unavailable" },
+	};
+	const char *reason = "Error";
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			reason = reasons[i].reason;
+	if (location != NULL && location[0] != '\0')
+		evhttp_add_header(h, "Location", location);
+	if (status == 401)
+		evhttp_add_header(h, "WWW-Authenticate", "Bearer");
+	if (json == NULL) {
+		evhttp_add_header(h, "Cache-Control", "no-store");
+		evhttp_send_reply(req, status, reason, NULL);
+		return;
+	}
+	kp_http_reply(req, status, reason, status >= 400 ?
+	    "application/problem+json" : "application/json", json,
+	    strlen(json));
+}
+
+static void
+reply_fout(struct evhttp_request *req, int status, const char *code,
+    const char *title, const char *detail)
+{
+	char *json = kp_fout(status, code, title, detail);
+
+	reply(req, status, json != NULL ? json : "{}", NULL);
+	free(json);
+}
+
+/*
+ * Who asks: "certificate CN" when a client certificate under
+ * read_client_ca came with the handshake, or the JWT's client; NULL
+ * after a 401.
+ */
+static const char *
+authenticate(struct kp_readapi *r, struct evhttp_request *req, char *who,
+    size_t wholen)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn != NULL ?
+	    evhttp_connection_get_bufferevent(conn) : NULL;
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), "Authorization"), *client;
+	X509 *cert;
+	char why[200], cn[128] = "";
+
+	if (ssl != NULL && r->gw->cfg->read_client_ca != NULL &&
+	    (cert = SSL_get0_peer_certificate(ssl)) != NULL &&
+	    SSL_get_verify_result(ssl) == X509_V_OK) {
+		X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+		    NID_commonName, cn, sizeof(cn));
+		snprintf(who, wholen, "certificate %s", cn);
+		return who;
+	}
+	if (r->clients == NULL) {
+		reply_fout(req, 401, "not_authenticated", "Not authenticated",
+		    "a client certificate under read_client_ca is required");
+		return NULL;
+	}
+	if (kp_jwt_check(r->clients, auth, (int64_t)time(NULL),
+	    KP_READ_JWT_MAX_AGE, (int)r->gw->cfg->clock_skew, &client, why,
+	    sizeof(why)) != 0) {
+		reply_fout(req, 401, "not_authenticated", "Not authenticated",
+		    why);
+		return NULL;
+	}
+	snprintf(who, wholen, "client %s", client);
+	return who;
+}
+
+/* An audit entry for what a client read about a citizen. */
+static int
+audit_read(struct kp_readapi *r, const char *who, const char *bsn,
+    const char *record, const char *entiteittype, const char *what)
+{
+	struct kp_err err;
+	char detail[300];
+
+	snprintf(detail, sizeof(detail), "read API: %s read %s", who, what);
+	if (kp_apply_audit(r->gw->store, &(struct kp_audit){
+	    .direction = "local", .partner_oin = r->gw->cfg->oin,
+	    .entiteittype = entiteittype, .bsn = bsn, .record = record,
+	    .outcome = "read", .detail = detail }, &err) != KP_OK) {
+		log_warnx("%s; the read was refused", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* One record as the API shows it. */
+static json_t *
+record_json(struct kp_readapi *r, const struct kp_stored_record *rec,
+    const char *dossier_ref)
+{
+	const char *channel = kp_notify_channel(rec->entiteittype);
+	char ref[KP_REF_LEN], url[512], durl[512], *copy, *line, *next;
+	json_t *o, *velden = json_object();
+	struct kp_err err;
+
+	if (channel == NULL || velden == NULL ||
+	    kp_store_record_ref(r->gw->store, rec->entiteittype, rec->bron,
+	    rec->identificatie, ref, &err) != KP_OK) {
+		json_decref(velden);
+		return NULL;
+	}
+	snprintf(url, sizeof(url), "%s/%s/%s", r->gw->cfg->read_url, channel,
+	    ref);
+	snprintf(durl, sizeof(durl), "%s/dossiers/%s", r->gw->cfg->read_url,
+	    dossier_ref);
+	copy = strdup(rec->fields != NULL ? rec->fields : "");
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		char *eq;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		json_object_set_new(velden, line,
+		    json_string(kp_field_unescape(eq + 1)));
+	}
+	free(copy);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s, s:o}",
+	    "url", url, "dossier", durl, "entiteittype", rec->entiteittype,
+	    "bron", rec->bron, "identificatie", rec->identificatie,
+	    "bronversie", (json_int_t)rec->bronversie, "bsn", rec->bsn,
+	    "ontvangenVan", rec->received_from, "bijgewerkt", rec->updated_at,
+	    "velden", velden);
+	return o;
+}
+
+/* The records of a citizen, as the API shows them (tombstones not). */
+struct gather {
+	struct kp_readapi	*r;
+	const char		*dossier_ref;
+	const struct kp_record_key *only;	/* NULL: all */
+	json_t			*list;
+	int			 failed;
+};
+
+static int
+gather_row(void *arg, const struct kp_stored_record *rec)
+{
+	struct gather *g = arg;
+	json_t *o;
+
+	if (rec->deleted || (g->only != NULL && (strcmp(rec->bron,
+	    g->only->bron) != 0 || strcmp(rec->identificatie,
+	    g->only->identificatie) != 0)))
+		return 0;
+	if ((o = record_json(g->r, rec, g->dossier_ref)) == NULL ||
+	    json_array_append_new(g->list, o) != 0) {
+		g->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+send_json(struct evhttp_request *req, int status, json_t *o)
+{
+	char *text = o != NULL ? json_dumps(o, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+
+	if (text == NULL)
+		reply_fout(req, 500, "nomem", "Out of memory", NULL);
+	else
+		reply(req, status, text, NULL);
+	free(text);
+}
+
+static int
+gather(struct kp_readapi *r, struct evhttp_request *req, struct gather *g,
+    const char *bsn, const char *entiteittype)
+{
+	struct kp_err err;
+
+	if ((g->list = json_array()) == NULL ||
+	    kp_store_each_record(r->gw->store, bsn, entiteittype, gather_row, g,
+	    &err) != KP_OK || g->failed) {
+		json_decref(g->list);
+		reply_fout(req, 503, "store", "The store cannot be read now; try "
+		    "again", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+get_dossier(struct kp_readapi *r, struct evhttp_request *req,
+    const char *ref, const char *who)
+{
+	struct gather g = { r, ref, NULL, NULL, 0 };
+	char bsn[16], url[512];
+	struct kp_err err;
+
+	if (kp_store_dossier_by_ref(r->gw->store, ref, bsn, &err) != KP_OK) {
+		reply_fout(req, 503, "store", "The store cannot be read now; try "
+		    "again", NULL);
+		return;
+	}
+	if (bsn[0] == '\0') {
+		reply_fout(req, 404, "not_found", "No such dossier", ref);
+		return;
+	}
+	if (gather(r, req, &g, bsn, NULL) != 0)
+		return;
+	if (audit_read(r, who, bsn, NULL, NULL, "a dossier") != 0) {
+		json_decref(g.list);
+		reply_fout(req, 503, "audit", "The read cannot be audited now; "
+		    "try again", NULL);
+		return;
+	}
+	snprintf(url, sizeof(url), "%s/dossiers/%s", r->gw->cfg->read_url, ref);
+	send_json(req, 200, json_pack("{s:s, s:s, s:o}", "url", url, "bsn", bsn,
+	    "records", g.list));
+}
+
+static void
+get_record(struct kp_readapi *r, struct evhttp_request *req,
+    const char *entiteittype, const char *ref, const char *who)
+{
+	struct kp_record_key key;
+	struct gather g = { r, NULL, &key, NULL, 0 };
+	char dossier[KP_REF_LEN], record[160];
+	struct kp_err err;
+
+	if (kp_store_record_by_ref(r->gw->store, ref, &key, &err) != KP_OK) {
+		reply_fout(req, 503, "store", "The store cannot be read now; try "
+		    "again", NULL);
+		return;
+	}
+	if (!key.found || strcmp(key.entiteittype, entiteittype) != 0) {
+		reply_fout(req, 404, "not_found", "No such record", ref);
+		return;
+	}
+	if (!key.held || key.deleted) {
+		reply_fout(req, 404, "not_found", "This record was deleted or "
+		    "withdrawn", ref);
+		return;
+	}
+	if (kp_store_dossier_ref(r->gw->store, key.bsn, dossier, &err) !=
+	    KP_OK) {
+		reply_fout(req, 503, "store", "The store cannot be written now; "
+		    "try again", NULL);
+		return;
+	}
+	g.dossier_ref = dossier;
+	if (gather(r, req, &g, key.bsn, entiteittype) != 0)
+		return;
+	if (json_array_size(g.list) != 1) {
+		json_decref(g.list);
+		reply_fout(req, 404, "not_found", "No such record", ref);
+		return;
+	}
+	snprintf(record, sizeof(record), "%s|%s|%s", key.entiteittype,
+	    key.bron, key.identificatie);
+	if (audit_read(r, who, key.bsn, record, key.entiteittype,
+	    "a record") != 0) {
+		json_decref(g.list);
+		reply_fout(req, 503, "audit", "The read cannot be audited now; "
+		    "try again", NULL);
+		return;
+	}
+	send_json(req, 200, json_incref(json_array_get(g.list, 0)));
+	json_decref(g.list);
+}
+
+/* The request's body, NUL-terminated (malloc'd); NULL after a reply. */
+static char *
+body_of(struct evhttp_request *req, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	char *body;
+
+	*len = evbuffer_get_length(in);
+	if (*len > KP_READ_MAX_BODY) {
+		reply_fout(req, 413, "too_large", "The body is too large", NULL);
+		return NULL;
+	}
+	if ((body = malloc(*len + 1)) == NULL) {
+		reply_fout(req, 500, "nomem", "Out of memory", NULL);
+		return NULL;
+	}
+	evbuffer_copyout(in, body, *len);
+	body[*len] = '\0';
+	return body;
+}
+
+static void
+find_dossier(struct kp_readapi *r, struct evhttp_request *req)
+{
+	char ref[KP_REF_LEN], url[512], *body;
+	const char *bsn;
+	json_t *doc;
+	struct kp_err err;
+	size_t len;
+
+	if ((body = body_of(req, &len)) == NULL)
+		return;
+	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	free(body);
+	if ((bsn = json_string_value(json_object_get(doc, "bsn"))) == NULL ||
+	    !kp_bsn_valid(bsn)) {
+		json_decref(doc);
+		reply_fout(req, 400, "invalid", "A BSN is required", "send "
+		    "{\"bsn\": \"nine digits that pass the elfproef\"}");
+		return;
+	}
+	if (kp_store_dossier_ref(r->gw->store, bsn, ref, &err) != KP_OK) {
+		json_decref(doc);
+		reply_fout(req, 503, "store", "The store cannot be written now; "
+		    "try again", NULL);
+		return;
+	}
+	json_decref(doc);
+	snprintf(url, sizeof(url), "%s/dossiers/%s", r->gw->cfg->read_url, ref);
+	send_json(req, 200, json_pack("{s:s}", "url", url));
+}
+
+static void
+abonnement(struct kp_readapi *r, struct evhttp_request *req, const char *uuid,
+    const char *who)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const char *method = cmd == EVHTTP_REQ_GET ? "GET" :
+	    cmd == EVHTTP_REQ_POST ? "POST" : cmd == EVHTTP_REQ_DELETE ?
+	    "DELETE" : "OTHER";
+	struct kp_answer a;
+	char *body = NULL;
+	size_t len = 0;
+
+	if (cmd == EVHTTP_REQ_POST && (body = body_of(req, &len)) == NULL)
+		return;
+	kp_abonnement_handle(r->gw, method, uuid, body, len, who, &a);
+	free(body);
+	reply(req, a.status, a.json, a.location);
+	free(a.json);
+}
+
+/* A reference in a path: a UUID, nothing else. */
+static int
+is_ref(const char *s)
+{
+	return strlen(s) == 36 && strspn(s, "0123456789abcdef-") == 36;
+}
+
+static void
+handle(struct evhttp_request *req, void *arg)
+{
+	struct kp_readapi *r = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	char who[160], kind[32];
+	const char *slash, *rest, *type;
+
+	kp_guard_request(r->guard, req, 0);
+	if (kp_http_framing_refused(req))
+		return;
+	if (authenticate(r, req, who, sizeof(who)) == NULL)
+		return;
+	if (path == NULL || strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0) {
+		reply_fout(req, 404, "not_found", "Not found", "the API is under "
+		    API_PREFIX);
+		return;
+	}
+	path += strlen(API_PREFIX);
+	slash = strchr(path, '/');
+	snprintf(kind, sizeof(kind), "%.*s", slash != NULL ?
+	    (int)(slash - path) : (int)strlen(path), path);
+	rest = slash != NULL ? slash + 1 : NULL;
+	if (strcmp(kind, "abonnement") == 0 && (rest == NULL || is_ref(rest)))
+		abonnement(r, req, rest, who);
+	else if (strcmp(kind, "dossiers") == 0 && rest != NULL &&
+	    strcmp(rest, "_zoek") == 0 && cmd == EVHTTP_REQ_POST)
+		find_dossier(r, req);
+	else if (strcmp(kind, "dossiers") == 0 && rest != NULL && is_ref(rest) &&
+	    cmd == EVHTTP_REQ_GET)
+		get_dossier(r, req, rest, who);
+	else if ((type = kp_notify_entiteittype(kind)) != NULL && rest != NULL &&
+	    is_ref(rest) && cmd == EVHTTP_REQ_GET)
+		get_record(r, req, type, rest, who);
+	else if ((strcmp(kind, "dossiers") == 0 ||
+	    kp_notify_entiteittype(kind) != NULL) && rest != NULL &&
+	    is_ref(rest))
+		reply_fout(req, 405, "method", "Method not allowed", "GET");
+	else
+		reply_fout(req, 404, "not_found", "Not found", "dossiers/REF, "
+		    "dossiers/_zoek, zaken|personen|klantcontacten|toestemmingen/"
+		    "REF, abonnement[/UUID]");
+}
+
+static SSL_CTX *
+make_ctx(struct kp_readapi *r, struct kp_err *err)
+{
+	const struct kp_signer *s = r->gw->signer;
+	SSL_CTX *ctx = kp_tls_local_ctx(s->cert, s->chain, s->tls_pkey,
+	    r->gw->cfg->read_client_ca, err);
+
+	if (ctx != NULL)
+		SSL_CTX_set_info_callback(ctx, tls_info);
+	return ctx;
+}
+
+struct kp_readapi *
+kp_readapi_start(struct kp_gateway *gw, struct event_base *base,
+    struct kp_err *err)
+{
+	const struct kp_config *cfg = gw->cfg;
+	struct kp_guard_limits limits = {
+		.listener = KP_LISTENER_READ, .tls = 1,
+		.handshake_ms = (int)cfg->handshake_timeout * 1000,
+		.header_ms = (int)cfg->header_timeout * 1000,
+		.min_body_rate = cfg->min_body_rate,
+		.max_conn = KP_READ_MAX_CONN, .max_unauth = KP_READ_MAX_CONN / 4,
+		.max_unauth_per_address = 16,
+	};
+	struct kp_readapi *r;
+	int fd;
+
+	if (rconn_index == -1)
+		rconn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    rconn_free);
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		kp_fail(err, KP_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	r->gw = gw;
+	if (cfg->read_clients != NULL &&
+	    (r->clients = kp_jwt_clients_load(cfg->read_clients, err)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	if ((r->ctx = make_ctx(r, err)) == NULL) {
+		kp_readapi_stop(r);
+		return NULL;
+	}
+	if ((fd = kp_open_listener(cfg->read_listen, err)) < 0) {
+		kp_readapi_stop(r);
+		return NULL;
+	}
+	if ((r->http = evhttp_new(base)) == NULL ||
+	    (r->guard = kp_guard_new(base, &limits)) == NULL ||
+	    evhttp_accept_socket_with_handle(r->http, fd) == NULL) {
+		kp_fail(err, KP_ERR_SYS, "read_listen %s: cannot listen",
+		    cfg->read_listen);
+		close(fd);
+		kp_readapi_stop(r);
+		return NULL;
+	}
+	evhttp_set_bevcb(r->http, new_bev, r);
+	evhttp_set_gencb(r->http, handle, r);
+	evhttp_set_max_headers_size(r->http, KP_HTTP_MAX_HEADERS);
+	evhttp_set_max_body_size(r->http, KP_READ_MAX_BODY);
+	evhttp_set_timeout(r->http, (int)cfg->idle_timeout);
+	evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT);
+	log_info("read API on %s as %s (%zu JWT clients%s)", cfg->read_listen,
+	    cfg->read_url, r->clients != NULL ?
+	    kp_jwt_clients_count(r->clients) : 0, cfg->read_client_ca != NULL ?
+	    ", client certificates" : "");
+	return r;
+}
+
+void
+kp_readapi_renew(struct kp_readapi *r)
+{
+	SSL_CTX *ctx, **v;
+	struct kp_err err;
+
+	if (r == NULL)
+		return;
+	if ((ctx = make_ctx(r, &err)) == NULL) {
+		log_warnx("SIGHUP: the read API keeps its certificate: %s",
+		    err.msg);
+		return;
+	}
+	if ((v = reallocarray(r->old_ctx, r->nold_ctx + 1, sizeof(*v))) ==
+	    NULL) {
+		SSL_CTX_free(ctx);
+		return;
+	}
+	r->old_ctx = v;
+	r->old_ctx[r->nold_ctx++] = r->ctx;
+	r->ctx = ctx;
+}
+
+void
+kp_readapi_stop(struct kp_readapi *r)
+{
+	if (r == NULL)
+		return;
+	if (r->http != NULL)
+		evhttp_free(r->http);
+	kp_guard_free(r->guard);
+	SSL_CTX_free(r->ctx);
+	for (size_t i = 0; i < r->nold_ctx; i++)
+		SSL_CTX_free(r->old_ctx[i]);
+	free(r->old_ctx);
+	kp_jwt_clients_free(r->clients);
+	free(r);
+}
