@@ -12,6 +12,7 @@
 #include <event2/http.h>
 
 #include "admin.h"
+#include "store_notify.h"
 #include "keylink.h"
 #include "config.h"
 #include "gateway.h"
@@ -85,6 +86,37 @@ link_conflicts(FILE *out, const struct kp_link *l)
 	return 1;
 }
 
+/*
+ * The notifications to the organisation's own systems: parked ones want a
+ * person, but partners are not held up by them, so the gateway stays
+ * ready (a WARN line).  1 only when the store cannot say.
+ */
+static int
+notifications(struct kp_gateway *gw, FILE *out)
+{
+	int64_t pending, parked, oldest;
+	struct kp_err err;
+
+	if (kp_store_notify_counts(gw->store, &pending, &parked, &oldest,
+	    &err) != KP_OK) {
+		if (out != NULL)
+			fprintf(out, "FAIL notifications: %s\n", err.msg);
+		return 1;
+	}
+	if (out == NULL)
+		return 0;
+	if (parked > 0)
+		fprintf(out, "WARN notifications: %lld parked (a subscriber did "
+		    "not take them for notify_park_after; their citizens' later "
+		    "ones wait): see ketenpoort queue notifications, then queue "
+		    "notify-retry; %lld waiting\n", (long long)parked,
+		    (long long)pending);
+	else
+		fprintf(out, "ok   notifications: %lld waiting%s\n",
+		    (long long)pending, pending > 0 ? "" : ", none parked");
+	return 0;
+}
+
 int
 kp_health(struct kp_gateway *gw, FILE *out)
 {
@@ -139,6 +171,8 @@ kp_health(struct kp_gateway *gw, FILE *out)
 			kp_status_links_clear(&links);
 		}
 	}
+	if (gw->store != NULL && gw->notifier != NULL)
+		bad += notifications(gw, out);
 	const struct kp_profiles *ps = gw->profiles;	/* one generation */
 
 	for (size_t i = 0; i < ps->n; i++) {

@@ -685,6 +685,10 @@ cmd_queue(int argc, char **argv)
 		}
 	}
 	verb = optind < argc ? argv[optind] : "";
+	if (path != NULL && (strcmp(verb, "notifications") == 0 ||
+	    strcmp(verb, "notify-retry") == 0) && argc - optind <= 2)
+		return kp_cli_queue_notify(path, verb, optind + 1 < argc ?
+		    argv[optind + 1] : NULL);
 	if (path == NULL || (strcmp(verb, "list") == 0 ? optind != argc - 1 :
 	    (strcmp(verb, "show") != 0 && strcmp(verb, "retry") != 0 &&
 	    strcmp(verb, "skip") != 0) || optind != argc - 2 ||
@@ -692,7 +696,9 @@ cmd_queue(int argc, char **argv)
 		fprintf(stderr, "usage: ketenpoort queue list -c FILE [--partner P] "
 		    "[--state pending|parked|delivered]\n"
 		    "       ketenpoort queue show|retry|skip -c FILE [--note TEXT] "
-		    "ID\n");
+		    "ID\n"
+		    "       ketenpoort queue notifications|notify-retry -c FILE "
+		    "[UUID]\n");
 		return 2;
 	}
 	if (state != NULL && strcmp(state, "pending") != 0 &&

@@ -18,5 +18,8 @@ int	cmd_consent(int argc, char **argv);
 int	cmd_queue(int argc, char **argv);
 int	cmd_sync(int argc, char **argv);
 int	cmd_store(int argc, char **argv);
+/* queue notifications|notify-retry (cli_notify.c); uuid may be NULL. */
+int	kp_cli_queue_notify(const char *path, const char *verb,
+	    const char *uuid);
 
 #endif

@@ -30,8 +30,10 @@ static const struct command {
 	  "the citizen's consents: list, record one, withdraw one (what was "
 	  "disclosed on it alone is retracted)", cmd_consent },
 	{ "queue", "queue list -c FILE [--partner P] [--state S] | "
-	  "queue show|retry|skip -c FILE [--note TEXT] ID",
-	  "the outbox: see what waits, send a parked row again, or skip it",
+	  "queue show|retry|skip -c FILE [--note TEXT] ID | "
+	  "queue notifications|notify-retry -c FILE [UUID]",
+	  "the outbox: see what waits, send a parked row again, or skip it; "
+	  "the notifications waiting per subscription, parked ones tried again",
 	  cmd_queue },
 	{ "sync", "sync status -c FILE | "
 	  "sync verify|repair -c FILE --partner P [--bsn N]",
