@@ -423,7 +423,8 @@ kp_store_subscription_each(struct kp_store *st, const char *uuid,
 	    "n.subscription = s.id), "
 	    "(SELECT last_error FROM notification n WHERE n.subscription = s.id "
 	    "AND n.last_error IS NOT NULL ORDER BY n.id LIMIT 1) "
-	    "FROM subscription s WHERE ?1 IS NULL OR s.uuid = ?1 ORDER BY s.id",
+	    "FROM subscription s WHERE CAST(?1 AS TEXT) IS NULL OR s.uuid = ?1 "
+	    "ORDER BY s.id",
 	    "cannot read subscriptions", &(struct param){ .text = uuid,
 	    .is_null = uuid == NULL }, 1, sub_row, &e, err);
 }
@@ -536,8 +537,8 @@ kp_store_notify_retry(struct kp_store *st, const char *uuid, int64_t *n,
     struct kp_err *err)
 {
 	static const char count_sql[] = "SELECT count(*) FROM notification "
-	    "WHERE state = 'parked' AND (?1 IS NULL OR subscription = "
-	    "(SELECT id FROM subscription WHERE uuid = ?1))";
+	    "WHERE state = 'parked' AND (CAST(?1 AS TEXT) IS NULL OR "
+	    "subscription = (SELECT id FROM subscription WHERE uuid = ?1))";
 	int ret;
 
 	*n = 0;
@@ -549,9 +550,10 @@ kp_store_notify_retry(struct kp_store *st, const char *uuid, int64_t *n,
 	    NULL }, 1, id_row, n, err)) != KP_OK ||
 	    (ret = write_bound(st, "UPDATE notification SET state = 'pending', "
 	    "attempts = 0, next_attempt_ms = 0 WHERE state = 'parked' AND "
-	    "(?1 IS NULL OR subscription = (SELECT id FROM subscription WHERE "
-	    "uuid = ?1))", &(struct param){ .text = uuid, .is_null = uuid ==
-	    NULL }, 1, "cannot retry notifications", err)) != KP_OK ||
+	    "(CAST(?1 AS TEXT) IS NULL OR subscription = (SELECT id FROM "
+	    "subscription WHERE uuid = ?1))", &(struct param){ .text = uuid,
+	    .is_null = uuid == NULL }, 1, "cannot retry notifications",
+	    err)) != KP_OK ||
 	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
 		store_exec(st, "ROLLBACK", NULL);
 out:

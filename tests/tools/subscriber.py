@@ -59,10 +59,16 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass    # a gateway killed mid-request resets its connection
+
+
 def main():
     os.makedirs(DIR, exist_ok=True)
-    server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", PORT), Handler)
     with open(os.path.join(DIR, "pid"), "w") as f:
         f.write(str(os.getpid()))
     server.serve_forever()
