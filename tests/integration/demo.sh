@@ -19,13 +19,13 @@ stop() {
 	done
 }
 trap 'stop; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
-echo "1..28"
+echo "1..30"
 GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
 B=$(kp_bsn 7) C=$(kp_bsn 42)
 
 "$KP" demo --keep --dir "$WORK" > "$ROOT/out" 2>&1
 is "ketenpoort demo --keep exits 0" 0 "$?"
-is "three gateways were left running" "3" \
+is "three gateways and the case system's receiver were left running" "4" \
     "$(for p in $(cat "$WORK"/*/pid); do kill -0 "$p" && echo up; done | grep -c up)"
 is "1-2. each organisation has a certificate with its OIN" \
     "$GEMEENTE $GGD_OIN $KCC_OIN" \
@@ -57,6 +57,13 @@ is "9. the call centre keeps no copy of the municipality's records" "0" \
     "$(kp_sql kcc "SELECT count(*) FROM record WHERE bron = '$GEMEENTE'")"
 is "10. the registered call flowed back to the municipality" "$KCC_OIN" \
     "$(kp_sql gemeente "SELECT received_from FROM record WHERE identificatie = 'KCC-CALL-1'")"
+is "10. the municipality's case system was told: one notification, klantcontacten, create, from the call centre" \
+    "klantcontacten create partner $KCC_OIN" \
+    "$(/usr/bin/python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    b = json.loads(l); print(b["kanaal"], b["actie"], b["kenmerken"]["herkomst"], b["kenmerken"]["partij"])' "$WORK/zaaksysteem/received.jsonl")"
+is "10. it read the contact from the resourceUrl with its certificate (the demo shows it)" 1 \
+    "$(grep -c '"identificatie": "KCC-CALL-1"' "$ROOT/out")"
 is "11. the GGD's copy of the person is gone, the case stays" "ZAK 0" \
     "$(kp_sql ggd "SELECT entiteittype || ' ' || deleted FROM record WHERE bsn = '$C' ORDER BY entiteittype" | tr '\n' '|' | sed 's/|$//')"
 is "11. the person went to the GGD on the consent, and its retraction after" \
