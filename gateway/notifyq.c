@@ -4,7 +4,6 @@
 #include "autoconf.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,6 @@ struct kp_notifier {
 	int64_t		 version;	/* of the subscriptions cached */
 	struct cached	*subs;
 	size_t		 nsubs;
-	atomic_uint_fast64_t made;
 };
 
 struct kp_notifier *
@@ -146,7 +144,6 @@ hook(void *arg, struct kp_txn *txn, const struct kp_record_change *c,
 		if ((ret = kp_txn_notification_put(txn, n->subs[i].id, dossier,
 		    kanaal, body, err)) != KP_OK)
 			goto out;
-		atomic_fetch_add(&n->made, 1);
 	}
 out:
 	pthread_mutex_unlock(&n->lock);
@@ -171,10 +168,4 @@ kp_notifier_free(struct kp_notifier *n, struct kp_store *st)
 	pthread_mutex_destroy(&n->lock);
 	free(n->base_url);
 	free(n);
-}
-
-uint64_t
-kp_notifier_made(struct kp_notifier *n)
-{
-	return n != NULL ? atomic_load(&n->made) : 0;
 }

@@ -31,7 +31,5 @@ struct kp_notifier *kp_notifier_new(const char *base_url, const char *our_oin,
 void		 kp_notifier_attach(struct kp_notifier *n, struct kp_store *store);
 /* Detached from store first. */
 void		 kp_notifier_free(struct kp_notifier *n, struct kp_store *store);
-/* Notifications queued since the start (for /metrics). */
-uint64_t	 kp_notifier_made(struct kp_notifier *n);
 
 #endif

@@ -161,20 +161,25 @@ authenticate(struct kp_readapi *r, struct evhttp_request *req, char *who,
 	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
 	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "Authorization"), *client;
-	X509 *cert;
-	char why[200], cn[128] = "";
+	X509 *cert = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
+	char why[300], cn[128] = "", certwhy[200] = "";
+	long vr;
 
-	if (ssl != NULL && r->gw->cfg->read_client_ca != NULL &&
-	    (cert = SSL_get0_peer_certificate(ssl)) != NULL &&
-	    SSL_get_verify_result(ssl) == X509_V_OK) {
+	if (cert != NULL && r->gw->cfg->read_client_ca != NULL) {
 		X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
 		    NID_commonName, cn, sizeof(cn));
-		snprintf(who, wholen, "certificate %s", cn);
-		return who;
+		if ((vr = SSL_get_verify_result(ssl)) == X509_V_OK) {
+			snprintf(who, wholen, "certificate %s", cn);
+			return who;
+		}
+		snprintf(certwhy, sizeof(certwhy), "the client certificate "
+		    "(CN %.60s) is not one of read_client_ca's: %s", cn,
+		    X509_verify_cert_error_string(vr));
 	}
-	if (r->clients == NULL) {
+	if (r->clients == NULL || (auth == NULL && certwhy[0] != '\0')) {
 		reply_fout(req, 401, "not_authenticated", "Not authenticated",
-		    "a client certificate under read_client_ca is required");
+		    certwhy[0] != '\0' ? certwhy : "a client certificate "
+		    "under read_client_ca is required");
 		return NULL;
 	}
 	if (kp_jwt_check(r->clients, auth, (int64_t)time(NULL),

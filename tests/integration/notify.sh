@@ -25,7 +25,7 @@ WORK=$(mktemp -d /tmp/kp-notify.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 SUBPID=""
 trap 'kp_stop_all; [ -n "$SUBPID" ] && kill $SUBPID 2>/dev/null; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..51"
+echo "1..54"
 PY=/usr/bin/python3
 NAME=notificaties-api-1.0.0.post1.openapi.yaml
 VALIDATE="$PY $SRCDIR/tests/tools/zgwvalidate.py $SRCDIR/tests/contracts/zgw/$NAME Message"
@@ -63,8 +63,11 @@ cat > "$WORK/kcc/subs.json" <<J
    "kanalen": [{"naam": "zaken"}, {"naam": "personen"}, {"naam": "klantcontacten"}, {"naam": "toestemmingen"}]} ]
 J
 chmod 600 "$WORK"/*/subs.json "$WORK"/*/clients.json
-printf 'read_listen 127.0.0.1:%s\nread_clients clients.json\nsubscriptions subs.json\nlocal_socket local.sock\nadmin_listen 127.0.0.1:%s\n' \
+printf 'read_listen 127.0.0.1:%s\nread_clients clients.json\nread_client_ca ../lokaal/ca.crt\nsubscriptions subs.json\nlocal_socket local.sock\nadmin_listen 127.0.0.1:%s\n' \
     "$R1" "$A1" >> "$WORK/gemeente/ketenpoort.conf"
+# the municipality's own CA, for its systems' client certificates
+"$KP" pki init "$WORK/lokaal" > /dev/null
+"$KP" pki issue "$WORK/lokaal" zaaksysteem --oin 00000001001000000999 --org Zaaksysteem > /dev/null
 printf 'read_listen 127.0.0.1:%s\nread_clients clients.json\nsubscriptions subs.json\n' \
     "$R2" >> "$WORK/kcc/ketenpoort.conf"
 HUB=$WORK/gemeente/ketenpoort.conf
@@ -198,6 +201,13 @@ is "a record under another channel's path: 404" 404 \
     "$(code -H "Authorization: Bearer $JWT" "${KURL/klantcontacten/zaken}")"
 is "the refusals read nothing: still two reads audited" 2 \
     "$(kp_sql gemeente "SELECT count(*) FROM audit WHERE outcome = 'read'")"
+is "a client certificate of the municipality's own CA, no JWT: the record" "200 K1" \
+    "$($CURL -o "$WORK/c.json" -w '%{http_code}' --cert "$WORK/lokaal/zaaksysteem.crt" --key "$WORK/lokaal/zaaksysteem.key" "$KURL") $(field 'd["identificatie"]' < "$WORK/c.json")"
+is "  audited as that certificate" 1 \
+    "$(kp_sql gemeente "SELECT count(*) FROM audit WHERE outcome = 'read' AND detail = 'read API: certificate zaaksysteem read a record'")"
+is "the call centre's certificate (the partners' CA), no JWT: 401 saying why" \
+    "401 the client certificate (CN kcc) is not one of read_client_ca's" \
+    "$($CURL -o "$WORK/c.json" -w '%{http_code}' --cert "$WORK/pki/kcc.crt" --key "$WORK/pki/kcc.key" "$KURL") $(field 'd["detail"].split(":")[0]' < "$WORK/c.json")"
 
 kp_local_change "$WORK/in/z1v.xml" V ZAK $GEM Z1 3 "$B1"; put "$HUB" "$WORK/in/z1v.xml"
 is "a local deletion: destroy to alles and zaken-lokaal; the call centre's copy goes too" \

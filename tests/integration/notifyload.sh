@@ -20,7 +20,7 @@ WORK=$(mktemp -d /tmp/kp-notifyload.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 SUBS=""
 trap 'kp_stop_all; for p in $SUBS; do kill $p 2>/dev/null; done; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..22"
+echo "1..23"
 PY=/usr/bin/python3
 
 KCC=00000003003000000000
@@ -143,6 +143,17 @@ check "all 3,000 arrived, in order per citizen; deliveries a crash interrupted c
     eq "$(echo "$v" | sed 's/, [0-9]* duplicates//')" "3000 unique, 0 citizens out of order"
 dups=$(echo "$v" | sed -n 's/.*unique, \([0-9]*\) duplicates.*/\1/p')
 check "  at most the four in flight per crash came twice ($dups)" test "$dups" -le 40
+mkdir -p "$WORK/bodies"
+$PY - "$WORK/s1/received.jsonl" "$WORK/bodies" <<'PY'
+import json, sys
+for i, l in enumerate(open(sys.argv[1])):
+    with open("%s/%05d.json" % (sys.argv[2], i), "w") as f:
+        json.dump(json.loads(l)["body"], f)
+PY
+NAME=notificaties-api-1.0.0.post1.openapi.yaml
+is "every one of the $(ls "$WORK/bodies" | wc -l) received validates against the Message schema" \
+    "$(ls "$WORK/bodies" | wc -l)" \
+    "$($PY "$SRCDIR/tests/tools/zgwvalidate.py" "$SRCDIR/tests/contracts/zgw/$NAME" Message "$WORK"/bodies/*.json | grep -c '^ok ')"
 
 # 3. A slow subscriber delays neither another nor a partner
 cat > "$WORK/gemeente/subs.json" <<J

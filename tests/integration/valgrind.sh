@@ -17,11 +17,12 @@ if nm "$KP" 2>/dev/null | grep -q __asan_init; then
 fi
 WORK=$(mktemp -d /tmp/kp-valgrind.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
-trap 'kp_stop_all; rm -rf "$WORK"' EXIT
+SUBPID=""
+trap 'kp_stop_all; [ -n "$SUBPID" ] && kill $SUBPID 2>/dev/null; rm -rf "$WORK"' EXIT
 GEM=00000001001000000000
 GGD=00000002002000000000
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
-echo "1..10"
+echo "1..11"
 kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"
@@ -34,6 +35,17 @@ echo "sync_verify_interval 1" >> "$WORK/gemeente/ketenpoort.conf"
 A1=$(kp_free_port)
 echo "admin_listen 127.0.0.1:$A1" >> "$WORK/gemeente/ketenpoort.conf"
 echo "local_socket local.sock" >> "$WORK/ggd/ketenpoort.conf"
+# the municipality's own systems: a read API, a subscription, a receiver
+R1=$(kp_free_port); S1=$(kp_free_port)
+SECRET=0123456789abcdef0123456789abcdef-vg
+printf '[{"client_id": "zs", "secret": "%s"}]\n' "$SECRET" > "$WORK/gemeente/clients.json"
+printf '[{"naam": "zs", "callbackUrl": "http://127.0.0.1:%s/zs", "auth": "Bearer zs", "kanalen": [{"naam": "zaken"}, {"naam": "toestemmingen"}]}]\n' \
+    "$S1" > "$WORK/gemeente/subs.json"
+chmod 600 "$WORK/gemeente/clients.json" "$WORK/gemeente/subs.json"
+printf 'read_listen 127.0.0.1:%s\nread_clients clients.json\nsubscriptions subs.json\n' \
+    "$R1" >> "$WORK/gemeente/ketenpoort.conf"
+/usr/bin/python3 "$SRCDIR/tests/tools/subscriber.py" "$S1" "$WORK/sub" &
+SUBPID=$!
 KP_VALGRIND=1 kp_start ggd || { echo "Bail out! gateway under valgrind did not start"; exit 1; }
 mkdir -p "$WORK/b"
 for i in $(seq 1 10); do kp_body zakLk01 $GEM $GGD "vg-$i" "$i" 111222333 > "$WORK/b/$(printf %02d "$i").xml"; done
@@ -150,6 +162,31 @@ else
 	echo "not ok 6 - context (command line and local socket), healthz, metrics, reload under valgrind; the asker clean"
 	sed 's/^/# /' "$WORK/context.out" "$WORK/context2.out" "$WORK/context.vg" | head -30
 	grep -v '^ketenpoort_.*_bucket' "$WORK/admin.out" | grep 'ready\|FAIL\|Lv01' | sed 's/^/# /'
+fi
+# The organisation's own systems, the municipality under valgrind: its
+# notifications delivered, a record read with a JWT, a refusal, an
+# abonnement made and removed
+JWT=$(/usr/bin/python3 "$SRCDIR/tests/tools/zgwjwt.py" zs "$SECRET")
+for i in $(seq 1 300); do
+	[ "$(kp_sql gemeente "SELECT count(*) FROM notification")" = 0 ] && break
+	sleep 0.1
+done
+RURL=$(/usr/bin/python3 -c 'import json, sys
+print(json.loads(open(sys.argv[1]).readline())["body"]["resourceUrl"])' "$WORK/sub/received.jsonl")
+RA="curl -s --cacert $WORK/pki/ca.crt"
+$RA -H "Authorization: Bearer $JWT" "$RURL" > "$WORK/read.out"
+$RA -o /dev/null -w '%{http_code}\n' "$RURL" >> "$WORK/read.out"
+$RA -H "Authorization: Bearer $JWT" -d '{"callbackUrl": "http://127.0.0.1:1/x", "auth": "a", "kanalen": [{"naam": "zaken"}]}' \
+    "https://127.0.0.1:$R1/api/v1/abonnement" > "$WORK/abo.out"
+AURL=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "$WORK/abo.out")
+$RA -o /dev/null -w '%{http_code}\n' -X DELETE -H "Authorization: Bearer $JWT" "$AURL" >> "$WORK/read.out"
+nrec=$(wc -l < "$WORK/sub/received.jsonl")
+if [ "$nrec" -ge 7 ] && grep -q '"entiteittype":"ZAK"' "$WORK/read.out" &&
+    [ "$(tail -2 "$WORK/read.out" | tr '\n' ' ')" = "401 204 " ]; then
+	echo "ok 7 - under valgrind: $nrec notifications delivered, a record read with a JWT, one refused, an abonnement made and removed"
+else
+	echo "not ok 7 - under valgrind: notifications delivered ($nrec), a record read with a JWT, one refused, an abonnement made and removed"
+	sed 's/^/# /' "$WORK/read.out" "$WORK/abo.out" | head
 fi
 for g in ggd gemeente; do
 	kp_stop $g; rc=$?
