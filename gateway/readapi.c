@@ -281,6 +281,7 @@ gather_row(void *arg, const struct kp_stored_record *rec)
 	return 0;
 }
 
+/* Answer with o, which this takes (NULL: out of memory). */
 static void
 send_json(struct evhttp_request *req, int status, json_t *o)
 {
@@ -292,6 +293,7 @@ send_json(struct evhttp_request *req, int status, json_t *o)
 	else
 		reply(req, status, text, NULL);
 	free(text);
+	json_decref(o);
 }
 
 static int
