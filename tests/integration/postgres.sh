@@ -123,7 +123,13 @@ done
 	sleep 0.1
   done > "$WORK/put1.out" 2>&1 ) &
 put=$!
-sleep 0.4
+# the restart while the third command writes: its fifth change is in (a
+# fixed sleep let it fall between two commands in the sanitizer build,
+# where starting a command takes longer than its writes)
+for i in $(seq 1 1500); do
+	[ "$(kp_pg_sql gemeente "SELECT count(*) FROM record WHERE identificatie LIKE 'R%'")" -ge 25 ] && break
+	sleep 0.02
+done
 kp_pg_as "$KP_PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" \
     -o "-k $WORK/pg -c listen_addresses=''" -m fast -w restart > /dev/null
 wait $put
