@@ -131,7 +131,7 @@ is "  and the subscriber received exactly 2,000" 2000 "$(lines "$WORK/s1")"
 is "/metrics: 2,000 delivered" 2000 "$(metric 'ketenpoort_notifications_total{outcome="delivered"}')"
 
 # 2. kill -9 during delivery, ten times
-echo 0.1 > "$WORK/s1/delay"
+echo 0.25 > "$WORK/s1/delay"
 changes 101 150
 crashes=0
 for k in $(seq 1 10); do
