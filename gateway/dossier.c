@@ -26,33 +26,19 @@ struct show {
 	int			 n;
 };
 
-/* Call fn(name, value) for each canonical field line. */
 static void
-each_field(const char *fields, void (*fn)(struct show *, const char *,
-    const char *), struct show *sh)
+field_text(void *arg, const char *name, const char *value)
 {
-	char *copy = strdup(fields != NULL ? fields : ""), *line, *next, *eq;
+	struct show *sh = arg;
 
-	for (line = copy; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		fn(sh, line, kp_field_unescape(eq + 1));
-	}
-	free(copy);
-}
-
-static void
-field_text(struct show *sh, const char *name, const char *value)
-{
 	kp_text_line(sh->out, "      %-28s %s", name, value);
 }
 
 static void
-field_json(struct show *sh, const char *name, const char *value)
+field_json(void *arg, const char *name, const char *value)
 {
+	struct show *sh = arg;
+
 	fputs(sh->n++ ? ", " : "", sh->out);
 	kp_json_string(sh->out, name);
 	fputs(": ", sh->out);
@@ -60,8 +46,10 @@ field_json(struct show *sh, const char *name, const char *value)
 }
 
 static void
-field_xml(struct show *sh, const char *name, const char *value)
+field_xml(void *arg, const char *name, const char *value)
 {
+	struct show *sh = arg;
+
 	/* the kd parser wrote element names; anything else is not one */
 	int plain = name[0] != '\0' &&
 	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -96,7 +84,7 @@ show_record(void *arg, const struct kp_stored_record *r)
 		else
 			kp_text_line(sh->out, "      our own record, changed %s",
 			    r->updated_at);
-		each_field(r->fields, field_text, sh);
+		kp_fields_each(r->fields, field_text, sh);
 		sh->n++;
 		break;
 	case KP_DOSSIER_JSON:
@@ -117,7 +105,7 @@ show_record(void *arg, const struct kp_stored_record *r)
 		kp_json_string(sh->out, r->updated_at);
 		fputs(", \"fields\": {", sh->out);
 		sh->n = 0;
-		each_field(r->fields, field_json, sh);
+		kp_fields_each(r->fields, field_json, sh);
 		fputs("}}", sh->out);
 		sh->n = 1;
 		break;
@@ -131,7 +119,7 @@ show_record(void *arg, const struct kp_stored_record *r)
 		fprintf(sh->out, "</kd:identificatie>\n      <kd:bronversie>%lld"
 		    "</kd:bronversie>\n      <kd:bsn>%s</kd:bsn>\n",
 		    (long long)r->bronversie, r->bsn);
-		each_field(r->fields, field_xml, sh);
+		kp_fields_each(r->fields, field_xml, sh);
 		fprintf(sh->out, "    </kd:%s>\n", entity_element(r->entiteittype));
 		sh->n++;
 		break;

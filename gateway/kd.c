@@ -832,3 +832,20 @@ kp_kd_add_entity(xmlNodePtr parent, const struct kp_notice *n)
 	add(entity, parent->ns, "bsn", n->bsn);
 	return kp_field_each(n->fields, add_field, entity) == 0 ? entity : NULL;
 }
+
+void
+kp_fields_each(const char *fields,
+    void (*fn)(void *arg, const char *name, const char *value), void *arg)
+{
+	char *copy = strdup(fields != NULL ? fields : ""), *line, *next, *eq;
+
+	for (line = copy; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		fn(arg, line, kp_field_unescape(eq + 1));
+	}
+	free(copy);
+}

@@ -99,6 +99,9 @@ int	kp_field_each(const char *fields, void (*fn)(void *arg,
 	    const char *name, const char *value), void *arg);
 /* Undo the escaping of one canonical field value in place; returns it. */
 char	*kp_field_unescape(char *value);
+/* fn(arg, name, value) for each line of canonical fields, unescaped. */
+void	kp_fields_each(const char *fields,
+	    void (*fn)(void *arg, const char *name, const char *value), void *arg);
 /*
  * A local change (kd:lokaleWijziging, schema-valid) as a notice without
  * stream numbers: the same body rules (KP002, KP040) as a partner's.

@@ -212,13 +212,19 @@ audit_read(struct kp_readapi *r, const char *who, const char *bsn,
 	return 0;
 }
 
+static void
+velden_set(void *arg, const char *name, const char *value)
+{
+	json_object_set_new(arg, name, json_string(value));
+}
+
 /* One record as the API shows it. */
 static json_t *
 record_json(struct kp_readapi *r, const struct kp_stored_record *rec,
     const char *dossier_ref)
 {
 	const char *channel = kp_notify_channel(rec->entiteittype);
-	char ref[KP_REF_LEN], url[512], durl[512], *copy, *line, *next;
+	char ref[KP_REF_LEN], url[512], durl[512];
 	json_t *o, *velden = json_object();
 	struct kp_err err;
 
@@ -232,19 +238,7 @@ record_json(struct kp_readapi *r, const struct kp_stored_record *rec,
 	    ref);
 	snprintf(durl, sizeof(durl), "%s/dossiers/%s", r->gw->cfg->read_url,
 	    dossier_ref);
-	copy = strdup(rec->fields != NULL ? rec->fields : "");
-	for (line = copy; line != NULL && *line != '\0'; line = next) {
-		char *eq;
-
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		json_object_set_new(velden, line,
-		    json_string(kp_field_unescape(eq + 1)));
-	}
-	free(copy);
+	kp_fields_each(rec->fields, velden_set, velden);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s?, s:s, s:o}",
 	    "url", url, "dossier", durl, "entiteittype", rec->entiteittype,
 	    "bron", rec->bron, "identificatie", rec->identificatie,

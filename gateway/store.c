@@ -772,14 +772,7 @@ store_read_rows(struct kp_db *db, const char *path, const char *sql, const char 
 	if ((stmt = kp_db_prepare(db, sql)) == NULL)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot read %s: %s",
 		    path, what, kp_db_errmsg(db));
-	for (int i = 0; i < nparams; i++) {
-		if (params[i].is_null)
-			kp_db_bind_null(stmt, i + 1);
-		else if (params[i].text != NULL)
-			kp_db_bind_text(stmt, i + 1, params[i].text);
-		else
-			kp_db_bind_int(stmt, i + 1, params[i].integer);
-	}
+	store_bind(stmt, params, nparams);
 	while ((rc = kp_db_step(stmt)) == KP_DB_ROW)
 		if (row(stmt, arg) != 0)
 			break;
@@ -845,4 +838,17 @@ store_query_int(struct kp_store *st, const char *sql, int64_t a, const char *b)
 		v = kp_db_col_int(stmt, 0);
 	kp_db_finalize(stmt);
 	return v;
+}
+
+void
+store_bind(struct kp_stmt *stmt, const struct param *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (p[i].is_null)
+			kp_db_bind_null(stmt, i + 1);
+		else if (p[i].text != NULL)
+			kp_db_bind_text(stmt, i + 1, p[i].text);
+		else
+			kp_db_bind_int(stmt, i + 1, p[i].integer);
+	}
 }

@@ -87,6 +87,9 @@ struct param {
 
 
 int	store_fail(struct kp_store *st, struct kp_err *err, const char *what);
+/* Bind params (struct param, below) to stmt's ?1..?n. */
+struct param;
+void	store_bind(struct kp_stmt *stmt, const struct param *params, int n);
 int	store_exec(struct kp_store *st, const char *sql, struct kp_err *err);
 /* A write transaction on the writer connection, taken now. */
 int	store_begin(struct kp_store *st, struct kp_err *err);

@@ -185,14 +185,7 @@ write_bound(struct kp_store *st, const char *sql, const struct param *p,
 
 	if ((stmt = kp_db_prepare(st->db, sql)) == NULL)
 		return store_fail(st, err, what);
-	for (int i = 0; i < np; i++) {
-		if (p[i].is_null)
-			kp_db_bind_null(stmt, i + 1);
-		else if (p[i].text != NULL)
-			kp_db_bind_text(stmt, i + 1, p[i].text);
-		else
-			kp_db_bind_int(stmt, i + 1, p[i].integer);
-	}
+	store_bind(stmt, p, np);
 	rc = kp_db_step(stmt);
 	kp_db_finalize(stmt);
 	return rc == KP_DB_DONE ? KP_OK : store_fail(st, err, what);
