@@ -137,8 +137,14 @@ before=$(kp_sql ggd "SELECT count(*) FROM message")
 for i in 1 2 3 4; do
 	kp_body zakLk01 $GEM $GGD "shed-$i" 1 "$(kp_bsn $((100 + i)))" $((200 + i)) > "$WORK/shed$i.xml"
 done
-# another process holds the store's write lock for 4 s (WAL: reads go on)
-(echo "BEGIN IMMEDIATE; INSERT INTO sync_check (partner_oin, at, citizens, differ, in_flight) VALUES ('x', 'x', 0, 0, 0);"; sleep 4; echo "ROLLBACK;") |
+# another process holds the store's write lock (WAL: reads go on) until
+# the GGD has shed a request, or 8 s at most (the store waits 10 s for a
+# lock), so that slow starts of the senders (sanitizer build) still meet it
+shed_seen() {
+	[ "$(curl -s "http://127.0.0.1:$A2/metrics" | sed -n 's/^ketenpoort_requests_shed_total //p')" != 0 ]
+}
+(echo "BEGIN IMMEDIATE; INSERT INTO sync_check (partner_oin, at, citizens, differ, in_flight) VALUES ('x', 'x', 0, 0, 0);"
+ for i in $(seq 1 80); do shed_seen && break; sleep 0.1; done; sleep 0.5; echo "ROLLBACK;") |
     sqlite3 "$WORK/ggd/store.db" &
 locker=$!
 sleep 0.5

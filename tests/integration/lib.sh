@@ -256,6 +256,7 @@ kp_stop_all() {
 	fi
 	[ "$KP_BACKEND" = postgresql ] && kp_pg_stop
 	kp_release_ports
+	case $0 in */tests/integration/*) echo "# took ${SECONDS} s" ;; esac
 }
 
 # kp_pg_start: a PostgreSQL cluster of the test's own in $WORK/pg (initdb
