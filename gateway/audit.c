@@ -535,8 +535,8 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 }
 
 /* The pseudonym of bsn under the audit key (audit_key in the config). */
-static int
-pseudonym_of(struct kp_gateway *gw, const char *bsn, char out[65],
+int
+kp_audit_pseudonym_of(struct kp_gateway *gw, const char *bsn, char out[65],
     struct kp_err *err)
 {
 	unsigned char key[KP_AUDIT_KEY_LEN];
@@ -631,7 +631,7 @@ kp_audit_query(struct kp_gateway *gw, const struct kp_audit_filter *f,
 	int ret;
 
 	if (f->bsn != NULL) {
-		if ((ret = pseudonym_of(gw, f->bsn, subject, err)) != KP_OK)
+		if ((ret = kp_audit_pseudonym_of(gw, f->bsn, subject, err)) != KP_OK)
 			return ret;
 		w.subject = subject;
 	}
@@ -646,193 +646,6 @@ kp_audit_query(struct kp_gateway *gw, const struct kp_audit_filter *f,
 		    "code ent outcome    fault detail\n");
 	ret = kp_store_each_audit(gw->store, &w, report_entry, &r, err);
 	*count = r.n;
-	return ret;
-}
-
-/* One line of a citizen's access report. */
-struct inzage {
-	struct kp_gateway	*gw;
-	enum kp_report_format	 format;
-	FILE			*out;
-	int64_t			 n;
-};
-
-/* "ZAK|bron|id|versie" -> kind, identificatie, versie (in place copies). */
-static void
-split_record(const char *record, char *type, char *id, char *version)
-{
-	char buf[200], *f[4] = { NULL }, *save = NULL;
-	int i = 0;
-
-	type[0] = id[0] = version[0] = '\0';
-	if (record == NULL)
-		return;
-	snprintf(buf, sizeof(buf), "%s", record);
-	for (char *t = strtok_r(buf, "|", &save); t != NULL && i < 4;
-	    t = strtok_r(NULL, "|", &save))
-		f[i++] = t;
-	if (i == 4) {
-		snprintf(type, 8, "%s", f[0]);
-		snprintf(id, 48, "%s", f[2]);
-		snprintf(version, 24, "%s", f[3]);
-	}
-}
-
-static int
-inzage_entry(void *arg, const struct kp_audit_entry *e)
-{
-	struct inzage *z = arg;
-	const struct kp_profile *p = kp_profiles_by_oin(z->gw->profiles,
-	    e->partner_oin);
-	const char *org = p != NULL ? p->naam : e->partner_oin != NULL ?
-	    e->partner_oin : "?";
-	const char *what, *last, *v[10];
-	char type[8], id[48], version[24];
-	int intrekking = e->detail != NULL && strcmp(e->detail, "intrekking") == 0;
-	int out, on_basis = 0;
-
-	if (e->outcome == NULL || e->direction == NULL)
-		return 0;
-	/*
-	 * What the entry says, and its last column: what was disclosed (or
-	 * withdrawn) shows its basis, a refusal why, a refused request its code.
-	 */
-	out = strcmp(e->direction, "out") == 0;
-	if (out && strcmp(e->outcome, "delivered") == 0 &&
-	    e->berichtcode != NULL && strcmp(e->berichtcode, "Lv01") == 0) {
-		what = "asked about (question)";	/* BSN and purpose went */
-		last = NULL;
-	} else if (out && strcmp(e->outcome, "delivered") == 0) {
-		what = intrekking ? "copy withdrawn" : "received";
-		last = e->basis;
-		on_basis = 1;
-	} else if (out && strcmp(e->outcome, "answered") == 0) {
-		what = "shown on request";
-		last = e->basis;
-		on_basis = 1;
-	} else if (out && strcmp(e->outcome, "withheld") == 0) {
-		what = "refused: no basis";
-		last = e->detail;
-	} else if (strcmp(e->direction, "in") == 0 &&
-	    strcmp(e->outcome, "rejected") == 0) {
-		what = "request refused";
-		last = e->code;
-	} else {
-		return 0;
-	}
-	split_record(e->record, type, id, version);
-	v[0] = e->at; v[1] = org; v[2] = e->partner_oin; v[3] = what;
-	v[4] = type[0] ? type : e->entiteittype; v[5] = id; v[6] = version;
-	v[7] = intrekking ? NULL : e->velden; v[8] = e->doel; v[9] = last;
-	z->n++;
-	switch (z->format) {
-	case KP_REPORT_CSV:
-		for (size_t i = 0; i < 10; i++) {
-			kp_csv_field(z->out, v[i]);
-			fputc(i < 9 ? ',' : '\n', z->out);
-		}
-		break;
-	case KP_REPORT_JSON: {
-		static const char *const names[] = { "when", "organisation", "oin",
-		    "what", "entiteittype", "identificatie", "bronversie",
-		    "fields", "purpose", "basis_or_reason" };
-
-		fprintf(z->out, "%s\n  {", z->n > 1 ? "," : "");
-		for (size_t i = 0; i < 10; i++) {
-			fprintf(z->out, "%s\"%s\": ", i ? ", " : "", names[i]);
-			kp_json_string(z->out, v[i]);
-		}
-		fputc('}', z->out);
-		break;
-	}
-	case KP_REPORT_HTML:
-		fputs("<tr>", z->out);
-		for (size_t i = 0; i < 10; i++) {
-			if (i == 2)
-				continue;
-			fputs("<td>", z->out);
-			kp_markup_text(z->out, v[i]);
-			fputs("</td>", z->out);
-		}
-		fputs("</tr>\n", z->out);
-		break;
-	default:
-		kp_text_line(z->out, "%.19s  %s (%s): %s %s %s version %s%s%s%s%s"
-		    "%s%s", v[0] != NULL ? v[0] : "", org,
-		    v[2] != NULL ? v[2] : "?", what, v[4] != NULL ? v[4] : "?",
-		    id, version, v[7] != NULL ? "; fields " : "",
-		    v[7] != NULL ? v[7] : "", v[8] != NULL ? "; purpose " : "",
-		    v[8] != NULL ? v[8] : "", v[9] == NULL ? "" : on_basis ?
-		    "; basis " : "; why ", v[9] != NULL ? v[9] : "");
-		break;
-	}
-	return 0;
-}
-
-int
-kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
-    enum kp_report_format format, FILE *out, int64_t *count,
-    struct kp_err *err)
-{
-	struct inzage z = { gw, format, out, 0 };
-	char subject[65], now[32];
-	struct kp_audit_where w = { .subject = subject };
-	int ret;
-
-	if ((ret = pseudonym_of(gw, bsn, subject, err)) != KP_OK)
-		return ret;
-	kp_time_iso(kp_now_ms(), now);
-	switch (format) {
-	case KP_REPORT_CSV:
-		fputs("when,organisation,oin,what,entiteittype,identificatie,"
-		    "bronversie,fields,purpose,basis_or_reason\n", out);
-		break;
-	case KP_REPORT_JSON:
-		fprintf(out, "{\"bsn\": \"%s\", \"held_by\": ", bsn);
-		kp_json_string(out, gw->cfg->name);
-		fprintf(out, ", \"oin\": \"%s\", \"made_at\": \"%s\", "
-		    "\"entries\": [", gw->cfg->oin, now);
-		break;
-	case KP_REPORT_HTML:
-		fputs("<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8"
-		    "\"><title>Inzage</title><style>body{font-family:sans-serif;"
-		    "margin:2em}table{border-collapse:collapse}td,th{border:1px "
-		    "solid #999;padding:.3em .5em;text-align:left;vertical-align:"
-		    "top}th{background:#eee}@media print{body{margin:0}}</style>"
-		    "</head><body>\n<h1>Inzage (AVG art. 15)</h1>\n<p>", out);
-		fprintf(out, "Burgerservicenummer %s. Wie heeft welke gegevens over "
-		    "u ontvangen van ", bsn);
-		kp_markup_text(out, gw->cfg->name);
-		fprintf(out, " (OIN %s), wanneer, waarvoor en op welke grondslag; "
-		    "en wat is geweigerd. Opgesteld %s uit het auditlog.</p>\n"
-		    "<table>\n<tr><th>Wanneer</th><th>Organisatie</th><th>Wat</th>"
-		    "<th>Soort</th><th>Identificatie</th><th>Versie</th>"
-		    "<th>Gegevens</th><th>Doel</th><th>Grondslag of reden</th></tr>\n",
-		    gw->cfg->oin, now);
-		break;
-	default:
-		fprintf(out, "Access report (AVG art. 15) for BSN %s, from the "
-		    "audit log of %s (OIN %s), made %s\n\n", bsn, gw->cfg->name,
-		    gw->cfg->oin, now);
-		break;
-	}
-	ret = kp_store_each_audit(gw->store, &w, inzage_entry, &z, err);
-	switch (format) {
-	case KP_REPORT_JSON:
-		fputs(z.n > 0 ? "\n]}\n" : "]}\n", out);
-		break;
-	case KP_REPORT_HTML:
-		fprintf(out, "</table>\n<p>%lld regels.</p>\n</body></html>\n",
-		    (long long)z.n);
-		break;
-	case KP_REPORT_TABLE:
-		if (z.n == 0)
-			fputs("nothing was disclosed or refused\n", out);
-		break;
-	default:
-		break;
-	}
-	*count = z.n;
 	return ret;
 }
 

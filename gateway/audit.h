@@ -28,8 +28,6 @@ struct kp_reverify {
 int	kp_audit_reverify(struct kp_gateway *gw, const char *direction,
 	    FILE *report, struct kp_reverify *counts, struct kp_err *err);
 
-#endif
-
 /* What kp_audit_verify found. */
 struct kp_audit_check {
 	int64_t	entries;	/* entries read */
@@ -79,15 +77,12 @@ int	kp_audit_query(struct kp_gateway *gw, const struct kp_audit_filter *f,
 	    struct kp_err *err);
 
 /*
- * A citizen's access report (AVG art. 15) from the audit chain: every
- * disclosure delivered (who, when, which record, which fields, purpose,
- * basis), every retraction, every disclosure withheld and every request
- * about the citizen that was refused, as text, CSV, JSON or a printable
- * self-contained HTML page.
+ * The pseudonym the audit chain knows bsn by (HMAC-SHA256 with the audit
+ * key, auditlog.h) into out; KP_ERR_USAGE when bsn fails the elfproef,
+ * KP_ERR_CONFIG when the key cannot be read.
  */
-int	kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
-	    enum kp_report_format format, FILE *out, int64_t *count,
-	    struct kp_err *err);
+int	kp_audit_pseudonym_of(struct kp_gateway *gw, const char *bsn,
+	    char out[65], struct kp_err *err);
 
 /*
  * Everything about one message: its audit entries, the archived signed
@@ -96,3 +91,5 @@ int	kp_audit_inzage(struct kp_gateway *gw, const char *bsn,
  */
 int	kp_audit_show(struct kp_gateway *gw, const char *message_id, FILE *out,
 	    struct kp_err *err);
+
+#endif

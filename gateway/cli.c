@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "inzage.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "cli_via.h"

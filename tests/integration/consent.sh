@@ -227,8 +227,15 @@ check "the hub's log says nothing of BSNs while it reconsidered consents" \
     eval 'grep -q "consent check: .* citizens reconsidered" "$WORK/gemeente/log"'
 # The auditor's tools on the hub's log.
 # inzage: every disclosure of citizen 1 is exactly what the partners hold.
+"$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format json > "$WORK/inzage.json"
 "$KP" audit inzage -c "$HUB" --bsn "${B[1]}" > "$WORK/inzage.txt"
-got=$(sed -n 's/.*(\([0-9]*\)): received \([A-Z]*\) \([^ ]*\) version \([0-9]*\); fields \([^;]*\);.*/\1 \2 \3 \4 \5/p' "$WORK/inzage.txt" | sort)
+# rows FILTER: the JSON report's rows for which the Python expression is true
+rows() {
+	/usr/bin/python3 -c 'import json, re, sys
+for r in json.load(open(sys.argv[1]))["regels"]:
+    if eval(sys.argv[2]): print(eval(sys.argv[3]))' "$WORK/inzage.json" "$1" "${2:-1}"
+}
+got=$(rows 'r["wat_code"] == "received"' '" ".join([r["oin"], r["entiteittype"], r["identificatie"], r["bronversie"], r["velden"]])' | sort)
 want=$(for g in ggd woco kcc kcw; do
 	o=$(kp_oin_of $g); [ $g = woco ] && o=$WOCO; [ $g = kcw ] && o=$KCW
 	kp_sql $g "SELECT '$o ' || entiteittype || ' ' || identificatie || ' ' || bronversie || ' ' || replace(fields, '$KP_NL', ';') FROM record WHERE bsn = '${B[1]}' AND received_from = '$GEM'" | sed -E 's/=[^;]*;/,/g; s/,$//'
@@ -236,19 +243,29 @@ done | sort)
 check "inzage lists every disclosure of citizen 1 (20, one per copy a partner holds) and nothing else received" \
     eq "$(echo "$got" | wc -l) $got" "20 $want"
 check "  each with its purpose and basis" \
-    eq "$(grep ': received ' "$WORK/inzage.txt" | grep -c '; purpose [a-z]*; basis \(wet: Testwet art. 2\|toestemming: TST-\)')" 20
+    eq "$(rows 'r["wat_code"] == "received" and re.fullmatch("[a-z]+", r["doel"]) and re.match("wet: Testwet art. 2$|toestemming: TST-", r["grondslag"])' | grep -c .)" 20
 check "  and the refusals, with their reasons" \
-    eq "$(grep -c 'refused: no basis .*; why .*no consent of the citizen' "$WORK/inzage.txt")" 7
-check "  nothing else (20 received + 7 refused lines)" \
-    eq "$(grep -c ' (0' "$WORK/inzage.txt")" 27
+    eq "$(rows 'r["wat_code"] == "withheld" and "no consent of the citizen" in r["toelichting"]' | grep -c .)" 7
+check "  nothing else (20 received + 7 withheld)" eq "$(rows True | grep -c .)" 27
+# The citizen's own words: B1 Dutch, Dutch time, names, grouped.
+check "the report speaks Dutch to the citizen: 20 times 'heeft gekregen', 7 times 'heeft niet gekregen' with the reason in a sentence" \
+    eq "$(grep -c '^- [0-9]* [a-z]* 20[0-9][0-9], [0-2][0-9]:[0-5][0-9]: heeft gekregen: ' "$WORK/inzage.txt") $(grep -c ': heeft niet gekregen: ' "$WORK/inzage.txt") $(grep -c '^    .*Niet gedeeld: er was geen wet die dit toestaat, en u had er geen toestemming voor gegeven\.$' "$WORK/inzage.txt")" "20 7 7"
+check "  with the fields in words (each of the 20 received), and no codes, UTC times or English" \
+    eq "$(grep -c 'Welke gegevens: .*\(uw\|het\|de\|hoe\|wanneer\)' "$WORK/inzage.txt") $(grep -c 'T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\|[0-9]Z\b\|\bPRS\b\|\bZAK\b\|\bKCT\b\|received\|refused\|basis\|purpose\|plaatsgevondenOp\|geslachtsnaam' "$WORK/inzage.txt")" "20 0"
+norgs=$(rows True 'r["organisatie"]' | sort -u | wc -l)
+check "  grouped by organisation, each once under its full name ($norgs)" \
+    eq "$(grep -c '^[^ -].* (OIN [0-9]\{20\})$' "$WORK/inzage.txt") $(rows True 'r["organisatie"]' | sort -u | tr '\n' '|')" \
+    "$norgs $(grep '^[^ -].* (OIN [0-9]\{20\})$' "$WORK/inzage.txt" | sed 's/ (OIN .*//' | sort | tr '\n' '|')"
 "$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format html > "$WORK/inzage.html"
-check "the HTML report is one self-contained page with the same 27 rows" \
-    eq "$(grep -c '^<tr><td>' "$WORK/inzage.html") $(grep -c 'src=\|href=\|<script' "$WORK/inzage.html")" "27 0"
+check "the HTML report is one self-contained page with the same 27 rows and the same words" \
+    eq "$(grep -c '^<tr><td><time datetime=' "$WORK/inzage.html") $(grep -c 'src=\|href=\|<script' "$WORK/inzage.html") $(grep -c '<td>heeft gekregen: ' "$WORK/inzage.html")" "27 0 20"
 "$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format csv > "$WORK/inzage.csv"
 check "  and as CSV (a header and 27 rows)" eq "$(wc -l < "$WORK/inzage.csv")" 28
-check "  and as JSON" eq "$("$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format json | grep -c '"organisation": ')" 27
+"$KP" audit inzage -c "$HUB" --bsn "${B[3]}" --format json > "$WORK/inzage.json"
 check "inzage of citizen 3 shows the copies withdrawn from woco" \
-    eq "$("$KP" audit inzage -c "$HUB" --bsn "${B[3]}" | grep -c "($WOCO): copy withdrawn")" 5
+    eq "$(rows "r['wat_code'] == 'withdrawn' and r['oin'] == '$WOCO'" | grep -c .)" 5
+check "  and in words, as every copy withdrawn ($(rows "r['wat_code'] == 'withdrawn'" | grep -c .))" \
+    eq "$("$KP" audit inzage -c "$HUB" --bsn "${B[3]}" | grep -c ': moest verwijderen wat het eerder kreeg: ')" "$(rows "r['wat_code'] == 'withdrawn'" | grep -c .)"
 # query: by citizen, partner and outcome, as CSV and JSON Lines
 check "audit query --bsn --partner --outcome finds citizen 2's withheld disclosures to woco" \
     eq "$("$KP" audit query -c "$HUB" --bsn "${B[2]}" --partner woco --outcome withheld --format csv | tail -n +2 | wc -l)" 3

@@ -122,7 +122,7 @@ is "kcc's side: each question audited with the citizen's pseudonym and purpose" 
     "1 out delivered klantcontact" \
     "$("$KP" audit query -c "$KCCC" --bsn "${B[2]}" --format jsonl | sed -E 's/.*"direction": "([a-z]+)".*"doel": "([a-z]+)".*"outcome": "([a-z]+)".*/\1 \3 \2/' | sort | uniq -c | sed 's/^ *//')"
 is "the hub's inzage for citizen 1 lists the 5 records shown on request" "5" \
-    "$("$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format csv | grep -c '"shown on request"')"
+    "$("$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format csv | grep -c ',"shown",')"
 
 text=$("$KP" dossier context -c "$KCCC" --partner gemeente --bsn "${B[2]}" --doel klantcontact)
 is "the readable form, for the agent on the phone" "Context from gemeente for BSN ${B[2]}, doel klantcontact: 4 records
@@ -165,7 +165,7 @@ check "  with KP020" grep -q "KP020.*may not ask dosLv01 functie context" <<< "$
 is "the refusals changed no record and queued nothing" "$before" \
     "$(kp_sql gemeente "SELECT count(*) FROM record; SELECT count(*) FROM outbox" | tr '\n' ' ')"
 is "both refusals are audited about citizen 1 (inzage: request refused)" "2" \
-    "$("$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format csv | grep -c '"request refused"')"
+    "$("$KP" audit inzage -c "$HUB" --bsn "${B[1]}" --format csv | grep -c ',"refused",')"
 out=$("$KP" dossier context -c "$KCCC" --partner gemeente --bsn 123456789 --doel klantcontact 2>&1); rc=$?
 is "an invalid BSN is refused before anything is sent" "2 0" \
     "$rc $(kp_sql kcc "SELECT count(*) FROM message WHERE partner_oin = '$GEM' AND bytes LIKE '%123456789%'")"

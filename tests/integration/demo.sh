@@ -70,7 +70,7 @@ is "11. the person went to the GGD on the consent, and its retraction after" \
     "W delivered -|V delivered intrekking" \
     "$(kp_sql gemeente "SELECT mutatiesoort || ' ' || state || ' ' || coalesce(reden, '-') FROM outbox WHERE partner_oin = '$GGD_OIN' AND bsn = '$C' AND entiteittype = 'PRS' ORDER BY id" | tr '\n' '|' | sed 's/|$//')"
 is "12. the inzage lists the call centre's question answer" "3" \
-    "$("$KP" audit inzage -c "$WORK/gemeente/ketenpoort.conf" --bsn "$C" --format csv | grep -c '"shown on request"')"
+    "$("$KP" audit inzage -c "$WORK/gemeente/ketenpoort.conf" --bsn "$C" --format csv | grep -c ',"shown",')"
 for g in gemeente ggd kcc; do
 	check "12. $g's audit chain verifies" "$KP" audit verify -c "$WORK/$g/ketenpoort.conf"
 done

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "audit.h"
+#include "inzage.h"
 #include "compose.h"
 #include "dossier.h"
 #include "escape.h"
