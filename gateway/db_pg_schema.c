@@ -234,5 +234,24 @@ const char *const kp_pg_migrations[] = {
 	"  ref TEXT NOT NULL UNIQUE,"
 	"  PRIMARY KEY (entiteittype, bron, identificatie)"
 	");",
+	/*
+	 * 10: the auditor's web view (issue 17): every run of audit verify,
+	 * from the command line or the page, with its result, so that the
+	 * overview shows the last; the log found by partner and by period
+	 * without reading all of it.
+	 */
+	"CREATE TABLE audit_verification ("
+	"  id BIGSERIAL PRIMARY KEY,"
+	"  started_at TEXT NOT NULL,"
+	"  finished_at TEXT NOT NULL,"
+	"  started_by TEXT NOT NULL,"	/* "command line" or the auditor */
+	"  entries BIGINT NOT NULL,"
+	"  bad BIGINT NOT NULL,"
+	"  first_bad BIGINT NOT NULL,"	/* seq, 0: none */
+	"  first TEXT,"			/* what is wrong there */
+	"  error TEXT"			/* it could not run */
+	");"
+	"CREATE INDEX audit_partner ON audit (partner_oin, seq);"
+	"CREATE INDEX audit_at ON audit (at);",
 	NULL
 };

@@ -21,7 +21,8 @@
 static const char *const tables[] = {
 	"message", "replay", "audit", "record", "stream_in", "stream_applied",
 	"stream_out", "outbox", "outbox_skipped", "sync_check", "checkpoint",
-	"checkpoint_sent", "witnessed", "consent_dirty", NULL,
+	"checkpoint_sent", "witnessed", "consent_dirty", "subscription",
+	"notification", "dossier_ref", "record_ref", "audit_verification", NULL,
 };
 
 const char *const *

@@ -57,7 +57,7 @@ kp_start gemb || { echo "Bail out! node b did not start"; exit 1; }
 kp_start ggd || { echo "Bail out! the GGD did not start"; exit 1; }
 kp_start kcc || { echo "Bail out! the call centre did not start"; exit 1; }
 check "two nodes on one database, behind HAProxy" \
-    eq "$(kp_sql gemeente "SELECT version FROM kp_schema")/$(grep -c 'ready:' "$WORK/gemb/log")" "9/1"
+    eq "$(kp_sql gemeente "SELECT version FROM kp_schema")/$(grep -c 'ready:' "$WORK/gemb/log")" "10/1"
 
 NODES="gemeente gemb"
 down=""

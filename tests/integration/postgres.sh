@@ -43,7 +43,7 @@ check "with one the configuration is OK" \
     grep -q '^configuration OK' <<< "$("$KP" check-config -c "$C" 2>&1)"
 kp_start gemeente || { echo "Bail out! the gemeente did not start"; exit 1; }
 kp_start ggd || { echo "Bail out! the GGD did not start"; exit 1; }
-is "the new database is at the latest schema version" 9 \
+is "the new database is at the latest schema version" 10 \
     "$(kp_pg_sql gemeente "SELECT version FROM kp_schema")"
 
 mkdir -p "$WORK/c"

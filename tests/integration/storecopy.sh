@@ -17,7 +17,7 @@ set -u
 WORK=$(mktemp -d /tmp/kp-storecopy.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..15"
+echo "1..17"
 
 kp_pg_start || { echo "Bail out! PostgreSQL did not start"; exit 1; }
 URI=$(kp_pg_db gemeente) || { echo "Bail out! no database"; exit 1; }
@@ -28,6 +28,13 @@ kp_profile ggd gemeente $GEM "$P1" gemeente zakLk01 dosLv01
 KP_GATEWAYS="gemeente ggd"
 C=$WORK/gemeente/ketenpoort.conf
 printf 'local_socket\tlocal.sock\nsync_verify_interval 0\n' >> "$C"
+# a case system subscribed to cases, which never answers: the notifications
+# wait, and their references must survive the copy with the subscription
+R=$(kp_free_port)
+printf '[{"naam": "zaaksysteem", "callbackUrl": "http://127.0.0.1:9/nooit", "auth": "Bearer t",\n  "kanalen": [{"naam": "zaken"}]}]\n' > "$WORK/gemeente/subs.json"
+printf '[{"client_id": "zs", "secret": "0123456789abcdef0123456789abcdef"}]\n' > "$WORK/gemeente/clients.json"
+chmod 600 "$WORK/gemeente/subs.json" "$WORK/gemeente/clients.json"
+printf 'read_listen\t127.0.0.1:%s\nread_clients\tclients.json\nsubscriptions\tsubs.json\n' "$R" >> "$C"
 kp_start gemeente || { echo "Bail out! the gemeente did not start"; exit 1; }
 kp_start ggd || { echo "Bail out! the GGD did not start"; exit 1; }
 
@@ -55,13 +62,18 @@ check "store copy exits 0, the chain's head the same in both" \
     eq "$rc/$(grep -c "the audit chain's head is entry [0-9]* (.*) in both" <<< "$out")" "0/1"
 bad=""
 for tbl in message replay audit record stream_in stream_applied stream_out outbox \
-    outbox_skipped sync_check checkpoint checkpoint_sent witnessed consent_dirty; do
+    outbox_skipped sync_check checkpoint checkpoint_sent witnessed consent_dirty \
+    subscription notification dossier_ref record_ref audit_verification; do
 	a=$(kp_sql gemeente "SELECT count(*) FROM $tbl")
 	b=$(kp_pg_sql gemeente "SELECT count(*) FROM $tbl")
 	[ "$a" = "$b" ] || bad="$bad $tbl:$a/$b"
 	grep -q "^  $tbl  *$a rows$" <<< "$out" || bad="$bad $tbl:report"
 done
 check "every table has the same rows on the copy, as reported" eq "$bad" ""
+check "  the notifications waiting for the case system among them, with their references" \
+    eq "$(kp_pg_sql gemeente "SELECT count(*) FROM notification n JOIN dossier_ref d ON d.ref = n.dossier JOIN subscription s ON s.id = n.subscription") $(kp_pg_sql gemeente "SELECT count(*) > 0 FROM record_ref")" \
+    "$(kp_sql gemeente "SELECT count(*) FROM notification") t"
+check "  (some: $(kp_sql gemeente "SELECT count(*) FROM notification"))" test "$(kp_sql gemeente "SELECT count(*) FROM notification")" -gt 0
 check "  with checkpoints signed before the copy among them" \
     test "$(kp_pg_sql gemeente "SELECT count(*) FROM checkpoint")" -ge 2
 check "  the signed messages byte for byte" eq \
