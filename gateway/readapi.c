@@ -33,6 +33,7 @@
 #include "store.h"
 #include "store_notify.h"
 #include "tls.h"
+#include "tlshttp.h"
 #include "util.h"
 #include "wss.h"
 
@@ -40,68 +41,9 @@
 
 struct kp_readapi {
 	struct kp_gateway	*gw;
-	struct evhttp		*http;
-	struct kp_guard		*guard;
-	SSL_CTX			*ctx;		/* new handshakes */
-	SSL_CTX			**old_ctx;	/* renewed: kept until stop */
-	size_t			 nold_ctx;
+	struct kp_tlshttp	*listener;
 	struct kp_jwt_clients	*clients;	/* NULL: certificates only */
 };
-
-/* One connection: the SSL's way back to its bufferevent for the guard. */
-struct rconn {
-	struct kp_readapi	*r;
-	struct bufferevent	*bev;
-};
-
-static int rconn_index = -1;
-
-static void
-rconn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
-{
-	(void)parent;
-	(void)ad;
-	(void)idx;
-	(void)argl;
-	(void)argp;
-	free(ptr);
-}
-
-static void
-tls_info(const SSL *ssl, int where, int ret)
-{
-	struct rconn *c;
-
-	(void)ret;
-	if ((where & SSL_CB_HANDSHAKE_DONE) &&
-	    (c = SSL_get_ex_data(ssl, rconn_index)) != NULL && c->bev != NULL)
-		kp_guard_authenticated(c->r->guard, c->bev);
-}
-
-static struct bufferevent *
-new_bev(struct event_base *base, void *arg)
-{
-	struct kp_readapi *r = arg;
-	SSL *ssl = SSL_new(r->ctx);
-	struct rconn *c = calloc(1, sizeof(*c));
-
-	if (ssl == NULL || c == NULL) {
-		SSL_free(ssl);
-		free(c);
-		return NULL;
-	}
-	c->r = r;
-	SSL_set_ex_data(ssl, rconn_index, c);	/* SSL_free frees c */
-	if ((c->bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		return NULL;
-	if (kp_guard_adopt(r->guard, c->bev, NULL, NULL) != 0) {
-		bufferevent_free(c->bev);
-		return NULL;
-	}
-	return c->bev;
-}
 
 /* Answer with JSON (or nothing), never cached. */
 static void
@@ -155,10 +97,7 @@ static const char *
 authenticate(struct kp_readapi *r, struct evhttp_request *req, char *who,
     size_t wholen)
 {
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	struct bufferevent *bev = conn != NULL ?
-	    evhttp_connection_get_bufferevent(conn) : NULL;
-	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	SSL *ssl = kp_tlshttp_ssl(req);
 	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "Authorization"), *client;
 	X509 *cert = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
@@ -475,7 +414,7 @@ handle(struct evhttp_request *req, void *arg)
 	char who[160], kind[32];
 	const char *slash, *rest, *type;
 
-	kp_guard_request(r->guard, req, 0);
+	kp_guard_request(kp_tlshttp_guard(r->listener), req, 0);
 	if (kp_http_framing_refused(req))
 		return;
 	if (authenticate(r, req, who, sizeof(who)) == NULL)
@@ -515,12 +454,9 @@ static SSL_CTX *
 make_ctx(struct kp_readapi *r, struct kp_err *err)
 {
 	const struct kp_signer *s = r->gw->signer;
-	SSL_CTX *ctx = kp_tls_local_ctx(s->cert, s->chain, s->tls_pkey,
-	    r->gw->cfg->read_client_ca, err);
 
-	if (ctx != NULL)
-		SSL_CTX_set_info_callback(ctx, tls_info);
-	return ctx;
+	return kp_tls_local_ctx(s->cert, s->chain, s->tls_pkey,
+	    r->gw->cfg->read_client_ca, err);
 }
 
 struct kp_readapi *
@@ -528,20 +464,25 @@ kp_readapi_start(struct kp_gateway *gw, struct event_base *base,
     struct kp_err *err)
 {
 	const struct kp_config *cfg = gw->cfg;
-	struct kp_guard_limits limits = {
-		.listener = KP_LISTENER_READ, .tls = 1,
-		.handshake_ms = (int)cfg->handshake_timeout * 1000,
-		.header_ms = (int)cfg->header_timeout * 1000,
-		.min_body_rate = cfg->min_body_rate,
-		.max_conn = KP_READ_MAX_CONN, .max_unauth = KP_READ_MAX_CONN / 4,
-		.max_unauth_per_address = 16,
+	struct kp_tlshttp_conf conf = {
+		.listen = cfg->read_listen, .what = "read_listen",
+		.limits = {
+			.listener = KP_LISTENER_READ, .tls = 1,
+			.handshake_ms = (int)cfg->handshake_timeout * 1000,
+			.header_ms = (int)cfg->header_timeout * 1000,
+			.min_body_rate = cfg->min_body_rate,
+			.max_conn = KP_READ_MAX_CONN,
+			.max_unauth = KP_READ_MAX_CONN / 4,
+			.max_unauth_per_address = 16,
+		},
+		.max_body = KP_READ_MAX_BODY,
+		.idle_timeout = (int)cfg->idle_timeout,
+		.methods = EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+		    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT,
 	};
 	struct kp_readapi *r;
-	int fd;
+	SSL_CTX *ctx;
 
-	if (rconn_index == -1)
-		rconn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL,
-		    rconn_free);
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		kp_fail(err, KP_ERR_NOMEM, "out of memory");
 		return NULL;
@@ -552,30 +493,12 @@ kp_readapi_start(struct kp_gateway *gw, struct event_base *base,
 		free(r);
 		return NULL;
 	}
-	if ((r->ctx = make_ctx(r, err)) == NULL) {
+	if ((ctx = make_ctx(r, err)) == NULL ||
+	    (r->listener = kp_tlshttp_start(base, &conf, ctx, handle, r,
+	    err)) == NULL) {
 		kp_readapi_stop(r);
 		return NULL;
 	}
-	if ((fd = kp_open_listener(cfg->read_listen, err)) < 0) {
-		kp_readapi_stop(r);
-		return NULL;
-	}
-	if ((r->http = evhttp_new(base)) == NULL ||
-	    (r->guard = kp_guard_new(base, &limits)) == NULL ||
-	    evhttp_accept_socket_with_handle(r->http, fd) == NULL) {
-		kp_fail(err, KP_ERR_SYS, "read_listen %s: cannot listen",
-		    cfg->read_listen);
-		close(fd);
-		kp_readapi_stop(r);
-		return NULL;
-	}
-	evhttp_set_bevcb(r->http, new_bev, r);
-	evhttp_set_gencb(r->http, handle, r);
-	evhttp_set_max_headers_size(r->http, KP_HTTP_MAX_HEADERS);
-	evhttp_set_max_body_size(r->http, KP_READ_MAX_BODY);
-	evhttp_set_timeout(r->http, (int)cfg->idle_timeout);
-	evhttp_set_allowed_methods(r->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT);
 	log_info("read API on %s as %s (%zu JWT clients%s)", cfg->read_listen,
 	    cfg->read_url, r->clients != NULL ?
 	    kp_jwt_clients_count(r->clients) : 0, cfg->read_client_ca != NULL ?
@@ -586,7 +509,7 @@ kp_readapi_start(struct kp_gateway *gw, struct event_base *base,
 void
 kp_readapi_renew(struct kp_readapi *r)
 {
-	SSL_CTX *ctx, **v;
+	SSL_CTX *ctx;
 	struct kp_err err;
 
 	if (r == NULL)
@@ -596,14 +519,7 @@ kp_readapi_renew(struct kp_readapi *r)
 		    err.msg);
 		return;
 	}
-	if ((v = reallocarray(r->old_ctx, r->nold_ctx + 1, sizeof(*v))) ==
-	    NULL) {
-		SSL_CTX_free(ctx);
-		return;
-	}
-	r->old_ctx = v;
-	r->old_ctx[r->nold_ctx++] = r->ctx;
-	r->ctx = ctx;
+	kp_tlshttp_renew(r->listener, ctx);
 }
 
 void
@@ -611,13 +527,7 @@ kp_readapi_stop(struct kp_readapi *r)
 {
 	if (r == NULL)
 		return;
-	if (r->http != NULL)
-		evhttp_free(r->http);
-	kp_guard_free(r->guard);
-	SSL_CTX_free(r->ctx);
-	for (size_t i = 0; i < r->nold_ctx; i++)
-		SSL_CTX_free(r->old_ctx[i]);
-	free(r->old_ctx);
+	kp_tlshttp_stop(r->listener);
 	kp_jwt_clients_free(r->clients);
 	free(r);
 }
