@@ -28,33 +28,41 @@ struct reverify_ctx {
 	struct kp_reverify	*counts;
 };
 
-static int
-reverify_one(void *arg, const struct kp_stored_message *m)
+int
+kp_audit_reverify_one(struct kp_gateway *gw, const struct kp_stored_message *m,
+    struct kp_err *err)
 {
-	struct reverify_ctx *rc = arg;
-	struct kp_wss_policy policy = { .trust = rc->gw->trust };
+	struct kp_wss_policy policy = { .trust = gw->trust };
 	struct kp_wss_result sig = { 0 };
 	struct kp_env env;
-	struct kp_err err;
 	xmlDocPtr doc;
 	int ok = 0;
 
-	rc->counts->checked++;
 	/*
 	 * Outbound messages were signed by us; inbound ones by the partner
 	 * whose OIN the row names.
 	 */
 	policy.expected_oin = strcmp(m->direction, "in") == 0 ?
-	    m->partner_oin : rc->gw->cfg->oin;
+	    m->partner_oin : gw->cfg->oin;
 	if (m->at == NULL || kp_time_parse_iso(m->at, &policy.at_ms) != 0)
 		policy.at_ms = 0;
-	if ((doc = kp_xml_parse(m->bytes, m->len, &err)) != NULL &&
-	    kp_env_inspect(doc, 0, &env, &err) == KP_OK &&
-	    kp_wss_verify(&env, &policy, &sig, &err) == KP_OK)
+	if ((doc = kp_xml_parse(m->bytes, m->len, err)) != NULL &&
+	    kp_env_inspect(doc, 0, &env, err) == KP_OK &&
+	    kp_wss_verify(&env, &policy, &sig, err) == KP_OK)
 		ok = 1;
 	kp_wss_result_clear(&sig);
 	xmlFreeDoc(doc);
-	if (ok) {
+	return ok;
+}
+
+static int
+reverify_one(void *arg, const struct kp_stored_message *m)
+{
+	struct reverify_ctx *rc = arg;
+	struct kp_err err;
+
+	rc->counts->checked++;
+	if (kp_audit_reverify_one(rc->gw, m, &err)) {
 		rc->counts->verified++;
 	} else {
 		rc->counts->failed++;
@@ -131,6 +139,7 @@ struct range {
 struct verifying {
 	struct kp_gateway	*gw;
 	FILE			*report, *progress;
+	struct kp_audit_watch	*watch;		/* NULL: none */
 	struct kp_audit_check	*check;
 	struct held_checkpoint	*cps;		/* sorted by seq */
 	size_t			 ncps;
@@ -204,6 +213,8 @@ show_progress(struct range *r)
 
 	done = atomic_fetch_add(&v->done, r->unreported) + r->unreported;
 	r->unreported = 0;
+	if (v->watch != NULL)
+		atomic_store(&v->watch->done, done);
 	if (v->progress != NULL && r->shows_progress)
 		fprintf(v->progress, "\rverifying the audit chain: entry %lld of "
 		    "%lld", done, (long long)v->total);
@@ -464,8 +475,17 @@ int
 kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
     FILE *progress, struct kp_audit_check *check, struct kp_err *err)
 {
+	return kp_audit_verify_watched(gw, witness_file, report, progress, NULL,
+	    check, err);
+}
+
+int
+kp_audit_verify_watched(struct kp_gateway *gw, const char *witness_file,
+    FILE *report, FILE *progress, struct kp_audit_watch *watch,
+    struct kp_audit_check *check, struct kp_err *err)
+{
 	struct verifying v = { .gw = gw, .report = report,
-	    .progress = progress, .check = check };
+	    .progress = progress, .watch = watch, .check = check };
 	pthread_t threads[THREADS_MAX];
 	size_t nthreads = 0, started = 0;
 	int64_t first, last, read_up_to = 0;
@@ -478,6 +498,8 @@ kp_audit_verify(struct kp_gateway *gw, const char *witness_file, FILE *report,
 		return ret;
 	/* for progress and planning; less if entries were removed */
 	v.total = last > 0 ? last - first + 1 : 0;
+	if (watch != NULL)
+		atomic_store(&watch->total, v.total);
 	if ((ret = kp_store_each_checkpoint(gw->store, NULL, own_checkpoint, &v,
 	    err)) == KP_OK && witness_file != NULL)
 		ret = read_witness(&v, witness_file, err);
@@ -545,6 +567,10 @@ kp_audit_pseudonym_of(struct kp_gateway *gw, const char *bsn, char out[65],
 
 	if (!kp_bsn_valid(bsn))
 		return kp_fail(err, KP_ERR_USAGE, "BSN %s fails the elfproef", bsn);
+	/* as the store makes them (the key process in the daemon) */
+	if (gw->store != NULL && kp_store_pseudonym(gw->store, bsn, out,
+	    &kerr) == KP_OK)
+		return KP_OK;
 	if (kp_audit_key_load(gw->cfg->audit_key, 0, key, &created,
 	    &kerr) != KP_OK)
 		return kp_fail(err, KP_ERR_CONFIG, "entries are found by BSN "

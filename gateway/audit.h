@@ -8,6 +8,7 @@
 #ifndef KP_AUDIT_H
 #define KP_AUDIT_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,6 +28,14 @@ struct kp_reverify {
  */
 int	kp_audit_reverify(struct kp_gateway *gw, const char *direction,
 	    FILE *report, struct kp_reverify *counts, struct kp_err *err);
+
+struct kp_stored_message;
+/*
+ * Verify one stored message's signature again, with the certificate as of
+ * when it was stored: 1 when it verifies, 0 when not (why in err).
+ */
+int	kp_audit_reverify_one(struct kp_gateway *gw,
+	    const struct kp_stored_message *m, struct kp_err *err);
 
 /* What kp_audit_verify found. */
 struct kp_audit_check {
@@ -53,6 +62,15 @@ struct kp_audit_check {
 int	kp_audit_verify(struct kp_gateway *gw, const char *witness_file,
 	    FILE *report, FILE *progress, struct kp_audit_check *check,
 	    struct kp_err *err);
+
+/* A verification's progress, for another thread to show. */
+struct kp_audit_watch {
+	atomic_llong	done;		/* entries checked */
+	atomic_llong	total;		/* of about this many */
+};
+int	kp_audit_verify_watched(struct kp_gateway *gw, const char *witness_file,
+	    FILE *report, FILE *progress, struct kp_audit_watch *watch,
+	    struct kp_audit_check *check, struct kp_err *err);
 
 enum kp_report_format { KP_REPORT_TABLE, KP_REPORT_CSV, KP_REPORT_JSON,
 	KP_REPORT_HTML };

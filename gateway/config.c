@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auditors.h"
 #include "config.h"
 #include "localauth.h"
 #include "subsfile.h"
@@ -176,6 +177,17 @@ static const struct opt options[] = {
 	{ "read_client_ca", OPT_PATH, OFF(read_client_ca), 0, 0, 0, 0, NULL,
 	  "CA certificates (PEM) of the organisation's own systems: a client "
 	  "certificate under it is let in to the read API without a JWT" },
+	{ "audit_listen", OPT_STRING, OFF(audit_listen), 0, 0, 0, 0, NULL,
+	  "address:port of the auditor's web view (HTTPS with our "
+	  "certificate): the audit log in a browser, for auditors with a "
+	  "client certificate under auditor_ca whose subject is in auditors" },
+	{ "auditor_ca", OPT_PATH, OFF(auditor_ca), 0, 0, 0, 0, NULL,
+	  "CA certificates (PEM) of the auditors' client certificates "
+	  "(PKIoverheid, UZI or the organisation's own)" },
+	{ "auditors", OPT_PATH, OFF(auditors), 0, 0, 0, 0, NULL,
+	  "the auditors let in to the web view: one certificate subject a "
+	  "line, as openssl x509 -noout -subject -nameopt RFC2253 prints it "
+	  "(without \"subject=\"); # starts a comment" },
 	{ "subscriptions", OPT_PATH, OFF(subscriptions), 0, 0, 0, 0, NULL,
 	  "configured subscriptions: a JSON list of Abonnementen (callbackUrl, "
 	  "auth, kanalen with filters) each with a \"naam\" of its own (mode "
@@ -418,6 +430,20 @@ check_read_api(struct kp_config *cfg, struct loader *ld)
 	struct kp_err err;
 	size_t n;
 
+	if (cfg->audit_listen != NULL && strrchr(cfg->audit_listen, ':') == NULL)
+		problem(ld, 0, "audit_listen must be address:port, not \"%s\"",
+		    cfg->audit_listen);
+	if (cfg->audit_listen != NULL && (cfg->auditor_ca == NULL ||
+	    cfg->auditors == NULL))
+		problem(ld, 0, "audit_listen needs auditor_ca (the CA of the "
+		    "auditors' certificates) and auditors (who may look)");
+	if (cfg->auditors != NULL) {
+		struct kp_auditors *a = kp_auditors_load(cfg->auditors, &err);
+
+		if (a == NULL)
+			problem(ld, 0, "auditors: %s", err.msg);
+		kp_auditors_free(a);
+	}
 	if (cfg->read_listen != NULL && strrchr(cfg->read_listen, ':') == NULL)
 		problem(ld, 0, "read_listen must be address:port, not \"%s\"",
 		    cfg->read_listen);

@@ -59,6 +59,9 @@ struct kp_config {
 	char	*read_url;		/* its base URL as clients reach it */
 	char	*read_clients;		/* its JWT clients (localauth.h) */
 	char	*read_client_ca;	/* CA of clients with certificates */
+	char	*audit_listen;		/* host:port of the auditor's view */
+	char	*auditor_ca;		/* CA of the auditors' certificates */
+	char	*auditors;		/* file: the subjects let in */
 	char	*subscriptions;		/* configured Abonnementen (JSON) */
 	int64_t	 notify_park_after;	/* seconds before parking */
 	int64_t	 notify_timeout;	/* seconds for one POST */

@@ -61,7 +61,7 @@ static atomic_uint_fast64_t notifications[KP_NOTIFY_MAX];
 static atomic_uint_fast64_t conn_closed[KP_LISTENER_MAX][KP_CLOSE_MAX];
 
 static const char *const listener_names[KP_LISTENER_MAX] = {
-	"partner", "admin", "local", "read",
+	"partner", "admin", "local", "read", "audit",
 };
 static const char *const close_reason_names[KP_CLOSE_MAX] = {
 	"handshake_timeout", "header_timeout", "body_too_slow",

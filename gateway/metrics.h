@@ -43,7 +43,7 @@ void	kp_metrics_notification(enum kp_notify_outcome_kind k);
 /* The listeners, and why a connection guard (guard.h) closed a connection. */
 enum kp_listener {
 	KP_LISTENER_PARTNER, KP_LISTENER_ADMIN, KP_LISTENER_LOCAL,
-	KP_LISTENER_READ, KP_LISTENER_MAX
+	KP_LISTENER_READ, KP_LISTENER_AUDIT, KP_LISTENER_MAX
 };
 enum kp_close_reason {
 	KP_CLOSE_HANDSHAKE_TIMEOUT,	/* no TLS handshake in time */

@@ -40,6 +40,7 @@
 #include "ticker.h"
 #include "notifyd.h"
 #include "readapi.h"
+#include "auditweb.h"
 #include "subsfile.h"
 #include "local.h"
 #include "gateway.h"
@@ -395,6 +396,7 @@ struct stopper {
 	SSL_CTX		**old_ctx;	/* renewed away; freed at the end */
 	size_t		 nold_ctx;
 	struct kp_readapi *readapi;	/* renewed with the listener */
+	struct kp_auditweb *auditweb;	/* likewise */
 };
 
 /* Runs in the worker's own thread: stop accepting, finish, leave. */
@@ -510,6 +512,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	if (kp_gateway_renew(s->gw) == 1) {
 		renew_ctx(s);
 		kp_readapi_renew(s->readapi);
+		kp_auditweb_renew(s->auditweb);
 	}
 }
 
@@ -528,6 +531,7 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 	struct kp_local *local = NULL;
 	struct kp_admin *admin = NULL;
 	struct kp_readapi *readapi = NULL;
+	struct kp_auditweb *auditweb = NULL;
 	struct kp_notifyd *notifyd = NULL;
 	struct kp_ticker *certwatch = NULL;
 	SSL_CTX *ctx = NULL;
@@ -627,6 +631,12 @@ kp_serve(struct kp_gateway *gw, struct kp_err *err)
 		goto out;
 	}
 	stopper.readapi = readapi;
+	if (cfg->audit_listen != NULL && (auditweb = kp_auditweb_start(gw,
+	    stopper.base, err)) == NULL) {
+		ret = err->status;
+		goto out;
+	}
+	stopper.auditweb = auditweb;
 	if (drop_root(cfg, err) != KP_OK) {
 		ret = err->status;
 		goto out;
@@ -734,6 +744,7 @@ out:
 	kp_local_stop(local);
 	kp_admin_stop(admin);
 	kp_readapi_stop(readapi);
+	kp_auditweb_stop(auditweb);
 	kp_notifyd_stop(notifyd);
 	kp_ticker_stop(certwatch);
 	kp_ticker_stop(schedule);

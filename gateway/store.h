@@ -51,6 +51,7 @@ struct kp_audit {
 	const char	*berichtcode;
 	const char	*entiteittype;
 	const char	*bsn;		/* the citizen: stored only as pseudonym */
+	const char	*subject;	/* or the pseudonym, when bsn is NULL */
 	const char	*record;	/* "ZAK|bron|identificatie|bronversie" */
 	const char	*velden;	/* fields disclosed, comma-separated */
 	const char	*basis;		/* "wet: …" or "toestemming: TST id" */
@@ -402,6 +403,8 @@ struct kp_audit_where {
 	const char	*at_until;	/* at <= at_until */
 	int64_t		 seq_from;	/* seq >= seq_from */
 	int64_t		 seq_before;	/* seq < seq_before */
+	int		 newest_first;	/* seq descending */
+	int64_t		 limit;		/* at most this many; 0: all */
 };
 
 /*
@@ -450,6 +453,54 @@ int	kp_store_copy(struct kp_store *from, struct kp_store *to,
 const char *const *kp_store_copy_tables(void);
 /* The chain's newest entry: seq and hash (0 and "" when empty). */
 int	kp_store_audit_head(struct kp_store *store, int64_t *seq, char hash[65],
+	    struct kp_err *err);
+
+/*
+ * The pseudonym the audit chain knows bsn by, as the store makes it for
+ * an entry (the key process, or the audit key loaded); KP_ERR_CONFIG when
+ * the store has neither.
+ */
+int	kp_store_pseudonym(struct kp_store *store, const char *bsn, char out[65],
+	    struct kp_err *err);
+
+/*
+ * The auditor's overview (store_auditview.c).  Counts of the entries
+ * since a time (ISO 8601): messages from partners per day (UTC), partner
+ * and outcome (accepted, refused, rejected); refused and rejected ones by
+ * code.
+ */
+struct kp_audit_count {
+	const char	*day, *partner_oin, *outcome, *code;
+	int64_t		 n;
+};
+int	kp_store_audit_daily(struct kp_store *store, const char *since,
+	    int (*fn)(void *arg, const struct kp_audit_count *c), void *arg,
+	    struct kp_err *err);
+int	kp_store_audit_codes(struct kp_store *store, const char *since,
+	    int (*fn)(void *arg, const struct kp_audit_count *c), void *arg,
+	    struct kp_err *err);
+/* Our newest checkpoint (id 0: none) and the partners it was sent to. */
+struct kp_checkpoint_last {
+	int64_t		 id, seq;
+	char		 at[40];
+	char		 witnesses[16][24];
+	size_t		 nwitnesses;
+};
+int	kp_store_checkpoint_last(struct kp_store *store,
+	    struct kp_checkpoint_last *c, struct kp_err *err);
+/* A run of audit verify and what it found. */
+struct kp_verification {
+	int64_t		 id;
+	const char	*started_at, *finished_at, *started_by;
+	int64_t		 entries, bad, first_bad;
+	const char	*first;		/* what is wrong at first_bad */
+	const char	*error;		/* it could not run: why */
+};
+int	kp_store_verification_add(struct kp_store *store,
+	    const struct kp_verification *v, struct kp_err *err);
+/* The newest limit runs, newest first. */
+int	kp_store_each_verification(struct kp_store *store, int64_t limit,
+	    int (*fn)(void *arg, const struct kp_verification *v), void *arg,
 	    struct kp_err *err);
 
 /* A signed chain head: ours, or one a partner sent us to witness. */

@@ -58,6 +58,22 @@ kp_txn_audit(struct kp_txn *txn, const struct kp_audit *a, struct kp_err *err)
 }
 
 int
+kp_store_pseudonym(struct kp_store *st, const char *bsn, char out[65],
+    struct kp_err *err)
+{
+	if (st->pseudonym != NULL) {
+		if (st->pseudonym(st->pseudonym_arg, bsn, out) != 0)
+			return kp_fail(err, KP_ERR_STORE, "%s: the key process "
+			    "gives no pseudonym", st->path);
+	} else if (!st->have_audit_key)
+		return kp_fail(err, KP_ERR_CONFIG, "%s: no audit key loaded",
+		    st->path);
+	else
+		kp_audit_pseudonym(st->audit_key, bsn, out);
+	return KP_OK;
+}
+
+int
 store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err *err)
 {
 	static const char sql[] = "INSERT INTO audit (seq, at, direction, "
@@ -78,19 +94,12 @@ store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err 
 
 	if (a->bsn != NULL && a->bsn[0] != '\0') {
 		/* Never the BSN itself: without the key there is no entry. */
-		if (st->pseudonym != NULL) {
-			if (st->pseudonym(st->pseudonym_arg, a->bsn, subject) != 0)
-				return kp_fail(err, KP_ERR_STORE, "%s: the key "
-				    "process gives no pseudonym; no audit entry "
-				    "about a citizen can be written until it does",
-				    st->path);
-		} else if (!st->have_audit_key)
-			return kp_fail(err, KP_ERR_STORE, "%s: no audit key loaded; "
-			    "cannot write an audit entry about a citizen", st->path);
-		else
-			kp_audit_pseudonym(st->audit_key, a->bsn, subject);
+		if ((ret = kp_store_pseudonym(st, a->bsn, subject, err)) != KP_OK)
+			return kp_fail(err, KP_ERR_STORE, "%s; no audit entry "
+			    "about a citizen can be written until then", err->msg);
 		e.subject = subject;
-	}
+	} else if (a->subject != NULL)
+		e.subject = a->subject;
 	if ((ret = audit_head(st, &e.seq, prev, err)) != KP_OK)
 		return ret;
 	e.seq++;
@@ -270,7 +279,7 @@ kp_store_each_audit(struct kp_store *st, const struct kp_audit_where *w,
 		{ w != NULL ? w->at_from : NULL, "at >= ?%d" },
 		{ w != NULL ? w->at_until : NULL, "at <= ?%d" },
 	};
-	struct param p[10];
+	struct param p[12];
 	struct each_audit e = { fn, arg };
 	char sql[1024], cond[64];
 	size_t len;
@@ -296,7 +305,12 @@ kp_store_each_audit(struct kp_store *st, const struct kp_audit_where *w,
 		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
 		    " AND seq < ?%d", n);
 	}
-	snprintf(sql + len, sizeof(sql) - len, " ORDER BY seq");
+	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " ORDER BY seq%s",
+	    w != NULL && w->newest_first ? " DESC" : "");
+	if (w != NULL && w->limit > 0) {
+		p[n++] = (struct param){ .integer = w->limit };
+		snprintf(sql + len, sizeof(sql) - len, " LIMIT ?%d", n);
+	}
 	return store_read_each(st, sql, "the audit log", p, n, audit_row, &e,
 	    err);
 }

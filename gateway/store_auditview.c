@@ -102,7 +102,7 @@ kp_store_checkpoint_last(struct kp_store *st, struct kp_checkpoint_last *c,
     struct kp_err *err)
 {
 	static const char last_sql[] = "SELECT id, seq, at FROM checkpoint "
-	    "WHERE partner_oin IS NULL ORDER BY id DESC LIMIT 1";
+	    "ORDER BY id DESC LIMIT 1";
 	static const char sent_sql[] = "SELECT partner_oin FROM "
 	    "checkpoint_sent WHERE checkpoint = ?1 ORDER BY partner_oin";
 	struct param p[1];

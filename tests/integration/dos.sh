@@ -18,7 +18,7 @@
 #   Content-Length headers, or Content-Length with Transfer-Encoding) with
 #   400 and closes the connection.
 # - Load shedding: with the store's writer held up and max_pending_writes
-#   1, of four partners sending at once some are answered 503 with
+#   1, of eight notices sent one after another some are answered 503 with
 #   Retry-After and store nothing; the others are stored once the store
 #   takes writes again.
 set -u
@@ -134,7 +134,7 @@ kp_stop ggd
 echo "max_pending_writes 1" >> "$WORK/ggd/ketenpoort.conf"
 kp_start ggd || { echo "Bail out! the GGD did not restart"; exit 1; }
 before=$(kp_sql ggd "SELECT count(*) FROM message")
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5 6 7 8; do
 	kp_body zakLk01 $GEM $GGD "shed-$i" 1 "$(kp_bsn $((100 + i)))" $((200 + i)) > "$WORK/shed$i.xml"
 done
 # another process holds the store's write lock (WAL: reads go on) until
@@ -148,18 +148,23 @@ shed_seen() {
     sqlite3 "$WORK/ggd/store.db" &
 locker=$!
 sleep 0.5
-for i in 1 2 3 4; do
+# (a request is weighed when it arrives, the earlier ones count once their
+# signature is checked and they wait for the store: in the sanitizer build
+# that takes a while, hence eight, each a little after the one before)
+for i in 1 2 3 4 5 6 7 8; do
+	shed_seen && break
 	"$KPSEND" -c "$WORK/gemeente/ketenpoort.conf" --to ggd "$WORK/shed$i.xml" > "$WORK/shed$i.out" 2>&1 &
 	FLOODS="$FLOODS $!"
-	sleep 0.1
+	sleep 0.4
 done
+sent=$(ls "$WORK"/shed?.out | wc -l)
 for f in $FLOODS; do wait "$f"; done
 FLOODS=""
 wait "$locker"
 shed=$(cat "$WORK"/shed?.out | grep -c 'answered HTTP 503')
 acc=$(cat "$WORK"/shed?.out | grep -c ': Bv03 from ggd .*: accepted;')
-check "four partners at once while the store is held: some shed with 503 ($shed), the rest accepted ($acc)" \
-    test "$shed" -ge 1 -a "$acc" -ge 1 -a $((shed + acc)) = 4
+check "$sent notices while the store is held: some shed with 503 ($shed), the rest accepted ($acc)" \
+    test "$shed" -ge 1 -a "$acc" -ge 1 -a $((shed + acc)) = "$sent"
 is "  the accepted ones stored once the store took writes again, the shed ones not" \
     "$acc" "$(( $(kp_sql ggd "SELECT count(*) FROM message") - before ))"
 check "  the shedding logged and counted in ketenpoort_requests_shed_total" \

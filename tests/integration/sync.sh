@@ -14,7 +14,13 @@ set -u
 WORK=$(mktemp -d /tmp/kp-sync.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-CHANGES=${KP_SYNC_CHANGES:-5000}
+# the volume in the normal build; where the heavy tests are left out (the
+# sanitizer build, distcheck) 2,000 changes find the same memory errors
+if [ "${KP_HEAVY:-yes}" = no ]; then
+	CHANGES=${KP_SYNC_CHANGES:-2000}
+else
+	CHANGES=${KP_SYNC_CHANGES:-5000}
+fi
 
 kp_hub_spokes
 echo "sync_verify_interval 2" >> "$WORK/gemeente/ketenpoort.conf"
@@ -142,8 +148,18 @@ wait_log() {
 	echo "#   no '$2' in the log of $1"
 	return 1
 }
+# wait_log_re GATEWAY REGEX [SECONDS]: the same for a basic regex
+wait_log_re() {
+	local i
+	for i in $(seq 1 $((${3:-10} * 10))); do
+		tail -c +$((log_before + 1)) "$WORK/$1/log" | grep -q "$2" && return 0
+		sleep 0.1
+	done
+	echo "#   nothing like '$2' in the log of $1"
+	return 1
+}
 check "the daemon's scheduled verify finds the two (and logs no BSN)" \
-    eq "$(wait_log gemeente "sync verify with ggd ($GGD): 2 of 400 citizens differ" && grep -c -e "$LOST" -e "$OLD" "$WORK/gemeente/log")" 0
+    eq "$(wait_log_re gemeente "sync verify with ggd ($GGD): 2 of [0-9]* citizens differ" && grep -c -e "$LOST" -e "$OLD" "$WORK/gemeente/log")" 0
 # the comparison that found them is kept for sync status (one whose
 # question failed keeps its error)
 check "  and keeps the count for sync status" wait_for gemeente \
