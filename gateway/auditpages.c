@@ -163,9 +163,10 @@ verification_row(void *arg, const struct kp_verification *v)
 		kp_page_text(p, v->error);
 		fputs("</span>", p->out);
 	} else if (v->bad > 0) {
-		fprintf(p->out, "<span class=\"bad\">%lld fouten in %lld regels; "
+		fprintf(p->out, "<span class=\"bad\">%lld %s in %lld regels; "
 		    "de eerste bij <a href=\"/regel/%lld\">regel %lld</a>: ",
-		    (long long)v->bad, (long long)v->entries,
+		    (long long)v->bad, v->bad == 1 ? "fout" : "fouten",
+		    (long long)v->entries,
 		    (long long)v->first_bad, (long long)v->first_bad);
 		kp_page_text(p, v->first);
 		fputs("</span>", p->out);
@@ -286,14 +287,16 @@ kp_page_search_form(struct kp_page *p, const struct kp_search *s,
 		option(p, pr->oin, label, s != NULL ? s->partner : NULL);
 	}
 	fputs("</select>\n<label for=\"van\">Vanaf (jjjj-mm-dd)</label><input "
-	    "id=\"van\" name=\"van\" type=\"date\"", p->out);
+	    "id=\"van\" name=\"van\" inputmode=\"numeric\" "
+	    "maxlength=\"10\" placeholder=\"jjjj-mm-dd\"", p->out);
 	if (s != NULL && s->from[0] != '\0') {
 		fputs(" value=\"", p->out);
 		kp_page_text(p, s->from);
 		fputs("\"", p->out);
 	}
 	fputs(">\n<label for=\"tot\">Tot en met (jjjj-mm-dd)</label><input "
-	    "id=\"tot\" name=\"tot\" type=\"date\"", p->out);
+	    "id=\"tot\" name=\"tot\" inputmode=\"numeric\" "
+	    "maxlength=\"10\" placeholder=\"jjjj-mm-dd\"", p->out);
 	if (s != NULL && s->until[0] != '\0') {
 		fputs(" value=\"", p->out);
 		kp_page_text(p, s->until);

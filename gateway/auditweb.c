@@ -390,6 +390,18 @@ post_verify(struct kp_page *p, struct evhttp_request *req)
 	fputs("zie /controle", p->out);
 }
 
+static void
+static_file(struct kp_page *p, const char *path)
+{
+	if (strcmp(path, "/static/kp.css") == 0) {
+		p->type = "text/css; charset=utf-8";
+		fputs(css, p->out);
+	} else {
+		p->type = "text/javascript; charset=utf-8";
+		fputs(js, p->out);
+	}
+}
+
 /* A path segment after prefix, or NULL. */
 static const char *
 after(const char *path, const char *prefix)
@@ -485,13 +497,7 @@ route(struct kp_page *p, struct evhttp_request *req, const char *path,
 		kp_page_verify(p);
 	else if (strcmp(path, "/controle/status") == 0)
 		kp_page_verify_status(p);
-	else if (strcmp(path, "/static/kp.css") == 0) {
-		p->type = "text/css; charset=utf-8";
-		fputs(css, p->out);
-	} else if (strcmp(path, "/static/kp.js") == 0) {
-		p->type = "text/javascript; charset=utf-8";
-		fputs(js, p->out);
-	} else
+	else
 		kp_page_refused(p, 404, "Niet gevonden", "Deze pagina bestaat "
 		    "niet.");
 	evhttp_clear_headers(&q);
@@ -594,7 +600,11 @@ handle(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
-	if (authenticate(w, req, &p, subject, sizeof(subject), cn,
+	if (path != NULL && (strcmp(path, "/static/kp.css") == 0 ||
+	    strcmp(path, "/static/kp.js") == 0)) {
+		/* no data in them: a refusal page is styled too */
+		static_file(&p, path);
+	} else if (authenticate(w, req, &p, subject, sizeof(subject), cn,
 	    sizeof(cn)) == 0) {
 		csrf_token(w, subject, csrf);
 		p.auditor = subject;

@@ -599,3 +599,37 @@ kp_check_streams() {
 	check "GGD -> hub: each notice applied once, no gap" kp_streams_agree ggd $GGD gemeente $GEM
 	check "call centre -> hub: each notice applied once, no gap" kp_streams_agree kcc $KCC gemeente $GEM
 }
+
+# kp_auditor_chain: the auditor's web view's scene (auditweb.sh,
+# browser.sh): kp_pair, the gemeente disclosing 20 cases to the GGD on a
+# law and refusing 3 notices from it (KP020, about citizen BSN); an
+# auditors' CA ($WORK/auditca) with certificates vries, jansen and bakker,
+# the first two listed in the gemeente's auditors; the web view on port A.
+kp_auditor_chain() {
+	local a n=200 i
+	KP_ONTVANGEN='<ontvangen><entiteit type="ZAK" doel="publieke-gezondheid"><wet>Wet publieke gezondheid art. 2</wet><veld>zaaktype</veld><veld>status</veld></entiteit></ontvangen>'
+	kp_pair || { echo "Bail out! no PKI"; return 1; }
+	"$KP" pki init "$WORK/auditca" > /dev/null
+	for a in vries jansen bakker; do
+		n=$((n + 1))
+		"$KP" pki issue "$WORK/auditca" "$a" --oin 00000001001000000$n \
+		    --org "$a" > /dev/null || { echo "Bail out! no auditor certificate"; return 1; }
+	done
+	printf '# the privacy officers\n%s\n%s\n' \
+	    "$(openssl x509 -noout -subject -nameopt RFC2253 -in "$WORK/auditca/vries.crt" | sed 's/^subject=//')" \
+	    "$(openssl x509 -noout -subject -nameopt RFC2253 -in "$WORK/auditca/jansen.crt" | sed 's/^subject=//')" \
+	    > "$WORK/gemeente/auditors"
+	A=$(kp_free_port)
+	printf 'audit_listen\t127.0.0.1:%s\nauditor_ca\t../auditca/ca.crt\nauditors\tauditors\nlocal_socket\tlocal.sock\n' "$A" \
+	    >> "$WORK/gemeente/ketenpoort.conf"
+	kp_start gemeente || { echo "Bail out! the gemeente did not start"; return 1; }
+	kp_start ggd || { echo "Bail out! the GGD did not start"; return 1; }
+	kp_put_cases 1 20
+	for i in $(seq 1 50); do [ "$(kp_cases_at ggd)" = 20 ] && break; sleep 0.2; done
+	BSN=$(kp_bsn 1)
+	for i in 1 2 3; do
+		kp_body zakLk01 $GGD $GEM "G$i" "$i" "$BSN" > "$WORK/g$i.xml"
+		"$KPSEND" -c "$WORK/ggd/ketenpoort.conf" --to gemeente "$WORK/g$i.xml" > "$WORK/g$i.out" 2>&1
+	done
+	return 0
+}
