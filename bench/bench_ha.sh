@@ -24,6 +24,8 @@ while getopts n:r: o; do
 	case $o in n) N=$OPTARG ;; r) RUNS=$OPTARG ;; *) exit 2 ;; esac
 done
 WORK=$(mktemp -d /tmp/kp-bench-ha.XXXXXX)
+# the benchmark measures the engine as deployed: fsync on
+KP_PG_FSYNC=on
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; kp_pg_stop; rm -rf "$WORK"' EXIT
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }

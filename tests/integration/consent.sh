@@ -22,7 +22,7 @@ WORK=$(mktemp -d /tmp/kp-consent.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 t=0
-echo "1..55"
+echo "1..58"
 
 WOCO=00000003512345670000
 KCW=00000004000000077000
