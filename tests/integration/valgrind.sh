@@ -7,7 +7,8 @@
 # citizen's context (from the command line and through its local socket),
 # the operator reads /healthz and /metrics and reloads the municipality
 # with SIGHUP; then both are stopped with SIGTERM.  Skipped (and reported
-# as a skip) in the sanitizer build, where valgrind cannot run.
+# as a skip) in the sanitizer build, where valgrind cannot run.  The
+# auditor's web view is looked at on the municipality under valgrind too.
 set -u
 if ! command -v valgrind >/dev/null; then
 	echo "1..0 # SKIP valgrind is not installed (tools/dev installs it)"; exit 0
@@ -22,7 +23,7 @@ trap 'kp_stop_all; [ -n "$SUBPID" ] && kill $SUBPID 2>/dev/null; rm -rf "$WORK"'
 GEM=00000001001000000000
 GGD=00000002002000000000
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
-echo "1..11"
+echo "1..12"
 kp_pki && kp_org gemeente $GEM && kp_org ggd $GGD
 P1=$(kp_free_port); P2=$(kp_free_port)
 kp_gateway gemeente $GEM "$P1"
@@ -44,6 +45,12 @@ printf '[{"naam": "zs", "callbackUrl": "http://127.0.0.1:%s/zs", "auth": "Bearer
 chmod 600 "$WORK/gemeente/clients.json" "$WORK/gemeente/subs.json"
 printf 'read_listen 127.0.0.1:%s\nread_clients clients.json\nsubscriptions subs.json\n' \
     "$R1" >> "$WORK/gemeente/ketenpoort.conf"
+# the auditor's web view
+"$KP" pki init "$WORK/auditca" > /dev/null
+"$KP" pki issue "$WORK/auditca" vries --oin 00000001001000000201 --org vries > /dev/null
+openssl x509 -noout -subject -nameopt RFC2253 -in "$WORK/auditca/vries.crt" | sed 's/^subject=//' > "$WORK/gemeente/auditors"
+W1=$(kp_free_port)
+printf 'audit_listen 127.0.0.1:%s\nauditor_ca ../auditca/ca.crt\nauditors auditors\n' "$W1" >> "$WORK/gemeente/ketenpoort.conf"
 /usr/bin/python3 "$SRCDIR/tests/tools/subscriber.py" "$S1" "$WORK/sub" &
 SUBPID=$!
 KP_VALGRIND=1 kp_start ggd || { echo "Bail out! gateway under valgrind did not start"; exit 1; }
@@ -187,6 +194,33 @@ if [ "$nrec" -ge 7 ] && grep -q '"entiteittype":"ZAK"' "$WORK/record.out" &&
 else
 	echo "not ok 7 - under valgrind: notifications delivered ($nrec), a record read with a JWT, one refused, an abonnement made and removed"
 	{ cat "$WORK/record.out" "$WORK/read.out" "$WORK/abo.out"; echo; } | sed 's/^/# /' | head
+fi
+# The auditor's web view, the municipality under valgrind: every page, a
+# search by BSN, the inzage and its CSV, a message verified again, a
+# verification run, a refusal
+WA="curl -s --cacert $WORK/pki/ca.crt --cert $WORK/auditca/vries.crt --key $WORK/auditca/vries.key"
+WU=https://127.0.0.1:$W1
+: > "$WORK/web.codes"
+code() { $WA -o "$WORK/web.body" -w '%{http_code}\n' "$@" >> "$WORK/web.codes"; }
+code "$WU/"
+csrf=$($WA "$WU/zoeken" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+loc=$($WA -o /dev/null -w '%{redirect_url}' --data-urlencode "csrf=$csrf" --data-urlencode "bsn=$LOST" "$WU/zoeken")
+code "$loc"
+code "${loc/zoeken/inzage}"
+code "${loc/zoeken/inzage}.csv"
+mid=$(kp_sql gemeente "SELECT message_id FROM audit WHERE direction = 'out' AND outcome = 'delivered' AND message IS NOT NULL LIMIT 1")
+code "$WU/bericht/$mid?controleer=1"
+grep -q 'De handtekening klopt:' "$WORK/web.body" && echo verified >> "$WORK/web.codes"
+code "$WU/regel/3"
+$WA -o /dev/null --data-urlencode "csrf=$csrf" "$WU/controle"
+for i in $(seq 1 300); do $WA "$WU/controle/status" | grep -q '"finished": true' && break; sleep 0.2; done
+code "$WU/controle"
+curl -s -o /dev/null -w '%{http_code}\n' --cacert "$WORK/pki/ca.crt" "$WU/" >> "$WORK/web.codes"
+if [ "$(tr '\n' ' ' < "$WORK/web.codes")" = "200 200 200 200 200 verified 200 200 403 " ] &&
+    [ "$(kp_sql gemeente "SELECT count(*) FROM audit_verification WHERE bad = 0")" = 1 ]; then
+	echo "ok 8 - under valgrind: the auditor's overview, a search by BSN, the inzage and its CSV, a message verified again, an entry, a verification run, a refusal"
+else
+	echo "not ok 8 - under valgrind: the auditor's view ($(tr '\n' ' ' < "$WORK/web.codes"))"
 fi
 for g in ggd gemeente; do
 	kp_stop $g; rc=$?
