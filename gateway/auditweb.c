@@ -693,6 +693,26 @@ kp_auditweb_renew(struct kp_auditweb *w)
 }
 
 void
+kp_auditweb_reload(struct kp_auditweb *w)
+{
+	struct kp_auditors *a;
+	struct kp_err err;
+
+	if (w == NULL)
+		return;
+	/* the listener's thread: no request is being answered meanwhile */
+	if ((a = kp_auditors_load(w->gw->cfg->auditors, &err)) == NULL) {
+		log_warnx("SIGHUP: the auditor's view keeps its %zu auditors: %s",
+		    kp_auditors_count(w->auditors), err.msg);
+		return;
+	}
+	kp_auditors_free(w->auditors);
+	w->auditors = a;
+	log_info("SIGHUP: the auditor's view lets in %zu auditors",
+	    kp_auditors_count(a));
+}
+
+void
 kp_auditweb_stop(struct kp_auditweb *w)
 {
 	if (w == NULL)

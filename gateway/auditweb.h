@@ -46,6 +46,8 @@ struct kp_auditweb *kp_auditweb_start(struct kp_gateway *gw,
 		    struct event_base *base, struct kp_err *err);
 /* New handshakes use the gateway's current certificate and key. */
 void		 kp_auditweb_renew(struct kp_auditweb *a);
+/* SIGHUP: the auditors file read again (a broken one: the old list stays). */
+void		 kp_auditweb_reload(struct kp_auditweb *a);
 void		 kp_auditweb_stop(struct kp_auditweb *a);
 
 #endif

@@ -509,6 +509,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	 */
 	if (kp_gateway_reload(s->gw, &err) == KP_OK)
 		SSL_CTX_flush_sessions(s->ctx, 0);
+	kp_auditweb_reload(s->auditweb);
 	if (kp_gateway_renew(s->gw) == 1) {
 		renew_ctx(s);
 		kp_readapi_renew(s->readapi);

@@ -23,7 +23,7 @@ set -u
 WORK=$(mktemp -d /tmp/kp-auditweb.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..37"
+echo "1..39"
 
 kp_auditor_chain || exit 1
 C=$WORK/gemeente/ketenpoort.conf
@@ -156,7 +156,23 @@ check "  the page shows it in red, linked to the entry" \
     eq "$(grep -c "<span class=\"bad\">[0-9]* fout\(en\)\? in [0-9]* regels; de eerste bij <a href=\"/regel/$seq5\">regel $seq5</a>" <<< "$page")" 1
 check "  and the entry's page shows it" eq "$(web vries "/regel/$seq5" | grep -c '<code>tampered</code>')" 1
 
-# 6. nothing else, and no BSN anywhere
+# 6. the auditors file read again on SIGHUP; a broken one changes nothing
+subject() { openssl x509 -noout -subject -nameopt RFC2253 -in "$WORK/auditca/$1.crt" | sed 's/^subject=//'; }
+printf '%s\n' "$(subject bakker)" > "$WORK/gemeente/auditors"
+kill -HUP "$(cat "$WORK/gemeente/pid")"
+for i in $(seq 1 50); do grep -q "lets in 1 auditors" "$WORK/gemeente/log" && break; sleep 0.1; done
+check "SIGHUP reads the auditors file again: bakker in, vries out" \
+    eq "$(web bakker / > /dev/null; status) $(web vries / > /dev/null; status)" "200 403"
+echo "no subject here" > "$WORK/gemeente/auditors"
+kill -HUP "$(cat "$WORK/gemeente/pid")"
+for i in $(seq 1 50); do grep -q "keeps its 1 auditors" "$WORK/gemeente/log" && break; sleep 0.1; done
+check "  a broken file is refused in the log, and the list stays" \
+    eq "$(grep -c 'keeps its 1 auditors: .*is not a certificate subject' "$WORK/gemeente/log") $(web bakker / > /dev/null; status)" "1 200"
+printf '%s\n' "$(subject vries)" > "$WORK/gemeente/auditors"
+kill -HUP "$(cat "$WORK/gemeente/pid")"
+for i in $(seq 1 50); do [ "$(grep -c "lets in 1 auditors" "$WORK/gemeente/log")" = 2 ] && break; sleep 0.1; done
+
+# 7. nothing else, and no BSN anywhere
 web vries / -X PUT > /dev/null
 check "other methods: 405; other paths: 404" eq "$(status) $(web vries /etc/passwd > /dev/null; status)" "405 404"
 check "the access log names each request, who and what" \
