@@ -692,7 +692,7 @@ kp_page_inzage(struct kp_page *p, const struct kp_search *s, int format)
 		    "attachment; filename=\"inzage.json\"";
 		kp_inzage_write(p->gw, &z, format, 0, p->out);
 	} else {
-		kp_page_begin(p, "Inzage", NULL);
+		kp_page_begin(p, "Inzage in uw gegevens (AVG artikel 15)", NULL);
 		fprintf(p->out, "<p><a href=\"/inzage/%s.csv\" download>Download "
 		    "als CSV</a> · <a href=\"/inzage/%s.json\" download>Download "
 		    "als JSON</a></p>\n", s->token, s->token);

@@ -170,13 +170,21 @@ verify_main(void *arg)
 {
 	struct kp_auditweb *w = arg;
 	struct kp_audit_check check;
-	struct kp_err err;
+	struct kp_err err, serr;
 	char finished[40];
 	int ret;
 
 	ret = kp_audit_verify_watched(w->gw, NULL, NULL, NULL, &w->watch,
 	    &check, &err);
 	kp_time_iso(kp_now_ms(), finished);
+	/* kept first: a page that sees it finished shows the kept result */
+	if (kp_store_verification_add(w->gw->store, &(struct kp_verification){
+	    .started_at = w->vstate.started_at, .finished_at = finished,
+	    .started_by = w->vstate.started_by, .entries = check.entries,
+	    .bad = check.bad, .first_bad = check.first_bad,
+	    .first = check.bad > 0 ? check.first : NULL,
+	    .error = ret != KP_OK ? err.msg : NULL }, &serr) != KP_OK)
+		log_warnx("audit verify from the web view: %s", serr.msg);
 	pthread_mutex_lock(&w->vlock);
 	w->vstate.check = check;
 	w->vstate.running = 0;
@@ -184,13 +192,6 @@ verify_main(void *arg)
 	if (ret != KP_OK)
 		snprintf(w->vstate.error, sizeof(w->vstate.error), "%s", err.msg);
 	pthread_mutex_unlock(&w->vlock);
-	if (kp_store_verification_add(w->gw->store, &(struct kp_verification){
-	    .started_at = w->vstate.started_at, .finished_at = finished,
-	    .started_by = w->vstate.started_by, .entries = check.entries,
-	    .bad = check.bad, .first_bad = check.first_bad,
-	    .first = check.bad > 0 ? check.first : NULL,
-	    .error = ret != KP_OK ? err.msg : NULL }, &err) != KP_OK)
-		log_warnx("audit verify from the web view: %s", err.msg);
 	log_info("audit verify started by auditor %s: %lld entries, %lld bad%s",
 	    w->vstate.started_by, (long long)check.entries,
 	    (long long)check.bad, ret != KP_OK ? " (it could not finish)" : "");

@@ -387,7 +387,9 @@ write_html(struct kp_gateway *gw, const struct kp_inzage *z, int standalone,
 		    "align:top}th{background:#eee}@media print{body{margin:0}}"
 		    "</style></head><body><main>\n", out);
 	kp_nl_when(z->made_at, made, sizeof(made));
-	fputs("<h1>Inzage in uw gegevens (AVG artikel 15)</h1>\n<p>", out);
+	/* inside a page, the page's own heading says it */
+	fputs(standalone ? "<h1>Inzage in uw gegevens (AVG artikel 15)</h1>\n<p>" :
+	    "<p>", out);
 	snprintf(line, sizeof(line), "Uw burgerservicenummer: %s. Gemaakt door "
 	    "%s op %s (Nederlandse tijd).", z->bsn, gw->cfg->name, made);
 	kp_markup_text(out, line);

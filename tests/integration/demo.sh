@@ -19,7 +19,7 @@ stop() {
 	done
 }
 trap 'stop; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
-echo "1..30"
+echo "1..31"
 GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
 B=$(kp_bsn 7) C=$(kp_bsn 42)
 
@@ -74,6 +74,9 @@ is "12. the inzage lists the call centre's question answer" "3" \
 for g in gemeente ggd kcc; do
 	check "12. $g's audit chain verifies" "$KP" audit verify -c "$WORK/$g/ketenpoort.conf"
 done
+seen=$(grep -o 'Het auditlog telt [0-9]* regels' "$ROOT/out" | tr -dc '0-9')
+check "12. the privacy officer reads the municipality's log on the auditor's web view (the demo shows its ${seen:-no} entries)" \
+    test "${seen:-0}" -gt 20 -a "${seen:-0}" -le "$(kp_sql gemeente "SELECT count(*) FROM audit")"
 check "--keep: the call centre's local interface answers a context question" \
     grep -q '"identificatie": "KCT-42"' <<< "$(curl -s --unix-socket "$WORK/kcc/local.sock" "http://kcc/context?partner=gemeente&bsn=$C&doel=klantcontact")"
 ADMIN=$(awk '/^admin_listen/ { print $2 }' "$WORK/gemeente/ketenpoort.conf")

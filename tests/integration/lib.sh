@@ -103,7 +103,7 @@ CONF
 # tell GATEWAY about PARTNER and what PARTNER may send it (BERICHT+relay:
 # it may also relay records of that type that others own; dosLv01: it may
 # ask digests).  KP_ONTVANGEN: its <ontvangen> rules; KP_VRAGEN: more
-# <vraag> elements.
+# <vraag> elements; KP_NAAM: the partner's full name (default PARTNER).
 kp_profile() {
 	local gw=$1 partner=$2 oin=$3 port=$4 rol=$5
 	shift 5
@@ -111,7 +111,7 @@ kp_profile() {
 		echo '<?xml version="1.0" encoding="UTF-8"?>'
 		echo '<profiel xmlns="urn:ketenpoort:profiel:1">'
 		echo "  <oin>$oin</oin>"
-		echo "  <naam>$partner</naam>"
+		echo "  <naam>${KP_NAAM:-$partner}</naam>"
 		echo "  <endpoint>https://127.0.0.1:$port/wus/v1</endpoint>"
 		echo "  <rol>$rol</rol>"
 		echo "  <zenden>"
