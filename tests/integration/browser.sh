@@ -28,14 +28,7 @@ fi
 ROOT=$(mktemp -d /tmp/kp-browser.XXXXXX)
 WORK=$ROOT/demo
 . "$SRCDIR/tests/integration/lib.sh"
-stop() {
-	local pid
-	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
-	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do
-		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-	done
-}
-trap 'stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
+trap 'kp_stop_pidfiles; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
 BROWSER=$SRCDIR/tests/browser
 for need in node chromium certutil pk12util; do
 	command -v "$need" > /dev/null ||

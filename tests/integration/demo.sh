@@ -11,14 +11,7 @@ ROOT=$(mktemp -d /tmp/kp-demo.XXXXXX)
 WORK=$ROOT/demo
 KP_GATEWAYS="gemeente ggd kcc"
 . "$SRCDIR/tests/integration/lib.sh"
-stop() {
-	local pid
-	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
-	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do
-		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-	done
-}
-trap 'stop; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
+trap 'kp_stop_pidfiles; kp_pg_stop; [ -n "${KP_KEEP:-}" ] || rm -rf "$ROOT"' EXIT
 echo "1..31"
 GEMEENTE=00000001823288444000 GGD_OIN=00000003273229060000 KCC_OIN=00000004000000059000
 B=$(kp_bsn 7) C=$(kp_bsn 42)

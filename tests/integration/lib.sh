@@ -638,3 +638,13 @@ kp_auditor_chain() {
 	done
 	return 0
 }
+
+# kp_stop_pidfiles: stop what a demo left running ($WORK/*/pid), and wait
+# until each is gone
+kp_stop_pidfiles() {
+	local pid
+	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do kill -TERM "$pid" 2>/dev/null; done
+	for pid in $(cat "$WORK"/*/pid 2>/dev/null); do
+		while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+	done
+}
