@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "store.h"
 #include "tls.h"
+#include "searchform.h"
 #include "tlshttp.h"
 #include "util.h"
 #include "wss.h"
@@ -295,50 +296,32 @@ csrf_ok(struct kp_page *p, struct evhttp_request *req, struct evkeyvalq *form)
 	return strlen(token) == 64 && CRYPTO_memcmp(token, p->csrf, 64) == 0;
 }
 
-/* Copy a form value into out when it is made only of allowed bytes. */
-static int
-take(const char *v, const char *allowed, char *out, size_t outlen)
-{
-	if (strlen(v) >= outlen || strspn(v, allowed) != strlen(v))
-		return -1;
-	memcpy(out, v, strlen(v) + 1);
-	return 0;
-}
-
 static void
 post_search(struct kp_page *p, struct evhttp_request *req)
 {
-	struct evkeyvalq form;
-	struct kp_search s = { 0 };
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *site = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), "Sec-Fetch-Site");
+	struct kp_search s;
 	struct kp_err err;
-	char bsn[16] = "";
+	char bsn[16];
 	const char *error = NULL;
+	enum kp_form_verdict v;
 
-	if (form_of(req, &form) != 0 || !csrf_ok(p, req, &form)) {
-		evhttp_clear_headers(&form);
+	unsigned char *body = len > 0 ? evbuffer_pullup(in, -1) : NULL;
+
+	v = kp_search_form(body != NULL ? (const char *)body : "", body != NULL ?
+	    len : 0, p->csrf, &s, bsn, &error);
+	if (body != NULL)	/* it may hold a BSN */
+		OPENSSL_cleanse(body, len);
+	evbuffer_drain(in, len);
+	if (v == KP_FORM_FORGED || (site != NULL &&
+	    strcmp(site, "same-origin") != 0)) {
 		kp_page_refused(p, 403, "Niet verzonden", "Het formulier kwam niet "
 		    "van deze pagina. Open de zoekpagina opnieuw en zoek nog eens.");
 		return;
 	}
-	if (take(field(&form, "bsn"), "0123456789", bsn, sizeof(bsn)) != 0 ||
-	    (bsn[0] != '\0' && !kp_bsn_valid(bsn)))
-		error = "Het burgerservicenummer klopt niet: het moet uit negen "
-		    "cijfers bestaan en de elfproef doorstaan.";
-	else if (take(field(&form, "partner"), "0123456789", s.partner,
-	    sizeof(s.partner)) != 0 || (s.partner[0] != '\0' &&
-	    strlen(s.partner) != 20))
-		error = "Kies een partner uit de lijst.";
-	else if (take(field(&form, "van"), "0123456789-", s.from,
-	    sizeof(s.from)) != 0 || take(field(&form, "tot"), "0123456789-",
-	    s.until, sizeof(s.until)) != 0)
-		error = "Een datum schrijft u als jjjj-mm-dd.";
-	else if (take(field(&form, "richting"), "inoutlcal", s.direction,
-	    sizeof(s.direction)) != 0 || take(field(&form, "uitkomst"),
-	    "abcdefghijklmnopqrstuvwxyz", s.outcome, sizeof(s.outcome)) != 0 ||
-	    take(field(&form, "soort"), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
-	    "klmnopqrstuvwxyz0123456789", s.kind, sizeof(s.kind)) != 0)
-		error = "Kies richting, uitkomst en soort uit de lijsten.";
-	evhttp_clear_headers(&form);
 	if (error == NULL && bsn[0] != '\0') {
 		if (kp_store_pseudonym(p->gw->store, bsn, s.subject, &err) !=
 		    KP_OK) {

@@ -23,7 +23,7 @@ set -u
 WORK=$(mktemp -d /tmp/kp-auditweb.XXXXXX)
 . "$SRCDIR/tests/integration/lib.sh"
 trap 'kp_stop_all; [ -n "${KP_KEEP:-}" ] || rm -rf "$WORK"' EXIT
-echo "1..39"
+echo "1..41"
 
 kp_auditor_chain || exit 1
 C=$WORK/gemeente/ketenpoort.conf
@@ -175,6 +175,15 @@ for i in $(seq 1 50); do [ "$(grep -c "lets in 1 auditors" "$WORK/gemeente/log")
 # 7. nothing else, and no BSN anywhere
 web vries / -X PUT > /dev/null
 check "other methods: 405; other paths: 404" eq "$(status) $(web vries /etc/passwd > /dev/null; status)" "405 404"
+codes=""
+for path in /zoeken/00000000000000000000000000000000 /zoeken/xyz /regel/abc /regel/0 /regel/99999999 \
+    /bericht/urn:uuid:onbekend /bericht/%2Fetc%2Fpasswd /inzage/00000000000000000000000000000000.csv; do
+	codes="$codes $(web vries "$path" > /dev/null; status)"
+done
+check "an unknown search, entry or message, a path in a message id: 404 each" \
+    eq "$codes" " 404 404 404 404 404 404 404 404"
+web vries /zoeken --data-urlencode "csrf=$csrf" --data-urlencode "van=1-12-2026" > "$WORK/bad.html"
+check "a date written otherwise: 400, says how to write it" eq "$(status) $(grep -c 'jjjj-mm-dd' "$WORK/bad.html")" "400 3"
 check "the access log names each request, who and what" \
     test "$(grep -c "auditor's view: .*CN=vries.* GET /zoeken/[0-9a-f]* 200" "$WORK/gemeente/log")" -ge 1
 check "no BSN in the gemeente's log" eq "$(grep -cw "$BSN" "$WORK/gemeente/log")" 0
