@@ -11,7 +11,9 @@
 
 #include <event2/http.h>
 
+#include "apply.h"
 #include "audit.h"
+#include "log.h"
 #include "auditlog.h"
 #include "auditweb.h"
 #include "auditweb_int.h"
@@ -137,6 +139,29 @@ message_link(struct kp_page *p, const char *id)
 	kp_page_text(p, id);
 	fputs("</code></a>", p->out);
 	free(enc);
+}
+
+/*
+ * Viewing is audited: an entry that the auditor viewed a citizen's data
+ * (bsn, or the pseudonym subject), written before the page is shown.
+ */
+
+static int
+viewed(struct kp_page *p, const char *bsn, const char *subject, int page)
+{
+	struct kp_err err;
+	char detail[300];
+
+	kp_inzage_view_detail(detail, sizeof(detail), p->auditor_cn,
+	    (enum kp_inzage_page)page);
+	if (kp_apply_audit(p->gw->store, &(struct kp_audit){
+	    .direction = "local", .partner_oin = p->gw->cfg->oin,
+	    .bsn = bsn, .subject = bsn == NULL ? subject : NULL,
+	    .outcome = "viewed", .detail = detail }, &err) != KP_OK) {
+		log_warnx("auditor's view: %s; the page was not shown", err.msg);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the overview ---- */
@@ -389,7 +414,7 @@ kp_page_search(struct kp_page *p, const struct kp_search *s, int64_t before)
 		snprintf(until, sizeof(until), "%sT99", s->until);
 		w.at_until = until;
 	}
-	if (s->bsn[0] != '\0' && kp_auditweb_viewed(p, s->bsn, NULL,
+	if (s->bsn[0] != '\0' && viewed(p, s->bsn, NULL,
 	    KP_VIEW_SEARCH) != 0) {
 		kp_page_refused(p, 503, "Probeer het opnieuw", "Wat u bekijkt kan "
 		    "nu niet worden vastgelegd; daarom wordt het niet getoond.");
@@ -529,7 +554,7 @@ kp_page_entry(struct kp_page *p, int64_t seq)
 		    "in het auditlog.");
 		goto out;
 	}
-	if (o.e.subject != NULL && kp_auditweb_viewed(p, NULL, o.e.subject,
+	if (o.e.subject != NULL && viewed(p, NULL, o.e.subject,
 	    KP_VIEW_MESSAGE) != 0) {
 		kp_page_refused(p, 503, "Probeer het opnieuw", "Wat u bekijkt kan "
 		    "nu niet worden vastgelegd; daarom wordt het niet getoond.");
@@ -639,7 +664,7 @@ kp_page_message(struct kp_page *p, const char *message_id, int verify,
 		    "auditlog noemt dit bericht.");
 		return;
 	}
-	if (first.subject[0] != '\0' && kp_auditweb_viewed(p, NULL,
+	if (first.subject[0] != '\0' && viewed(p, NULL,
 	    first.subject, bytes ? KP_VIEW_BYTES : KP_VIEW_MESSAGE) != 0) {
 		kp_page_refused(p, 503, "Probeer het opnieuw", "Wat u bekijkt kan "
 		    "nu niet worden vastgelegd; daarom wordt het niet getoond.");
@@ -678,7 +703,7 @@ kp_page_inzage(struct kp_page *p, const struct kp_search *s, int format)
 	struct kp_inzage z;
 	struct kp_err err;
 
-	if (kp_auditweb_viewed(p, s->bsn, NULL, KP_VIEW_INZAGE) != 0 ||
+	if (viewed(p, s->bsn, NULL, KP_VIEW_INZAGE) != 0 ||
 	    kp_inzage_collect(p->gw, s->bsn, &z, &err) != KP_OK) {
 		kp_page_refused(p, 503, "Probeer het opnieuw", "De inzage kan nu "
 		    "niet worden gemaakt.");
@@ -705,13 +730,12 @@ kp_page_inzage(struct kp_page *p, const struct kp_search *s, int format)
 /* ---- verification ---- */
 
 void
-kp_page_verify(struct kp_page *p)
+kp_page_verify(struct kp_page *p, const struct kp_verify_state *vs)
 {
-	struct kp_verify_state v;
+	const struct kp_verify_state v = *vs;
 	struct verif_row vr = { p, 0 };
 	struct kp_err err;
 
-	kp_auditweb_verify_state(p->web, &v);
 	kp_page_begin(p, "Controle van de keten", "/controle");
 	fputs("<p>De controle rekent elke regel van het auditlog na: de hash "
 	    "over de regel ervoor, geen regel weg, elk controlepunt ondertekend "
@@ -744,11 +768,10 @@ kp_page_verify(struct kp_page *p)
 }
 
 void
-kp_page_verify_status(struct kp_page *p)
+kp_page_verify_status(struct kp_page *p, const struct kp_verify_state *vs)
 {
-	struct kp_verify_state v;
+	const struct kp_verify_state v = *vs;
 
-	kp_auditweb_verify_state(p->web, &v);
 	p->type = "application/json";
 	fprintf(p->out, "{\"running\": %s, \"finished\": %s, \"done\": %lld, "
 	    "\"total\": %lld, \"bad\": %lld, \"first_bad\": %lld}\n",

@@ -24,7 +24,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "apply.h"
 #include "audit.h"
 #include "auditors.h"
 #include "auditweb.h"
@@ -140,27 +139,6 @@ kp_auditweb_search_add(struct kp_auditweb *w, struct kp_search *s)
 	OPENSSL_cleanse(&w->searches[w->next_search], sizeof(*s));
 	w->searches[w->next_search] = *s;
 	w->next_search = (w->next_search + 1) % SEARCHES;
-	return 0;
-}
-
-/* ---- viewing is audited ---- */
-
-int
-kp_auditweb_viewed(struct kp_page *p, const char *bsn, const char *subject,
-    int page)
-{
-	struct kp_err err;
-	char detail[300];
-
-	kp_inzage_view_detail(detail, sizeof(detail), p->auditor_cn,
-	    (enum kp_inzage_page)page);
-	if (kp_apply_audit(p->gw->store, &(struct kp_audit){
-	    .direction = "local", .partner_oin = p->gw->cfg->oin,
-	    .bsn = bsn, .subject = bsn == NULL ? subject : NULL,
-	    .outcome = "viewed", .detail = detail }, &err) != KP_OK) {
-		log_warnx("auditor's view: %s; the page was not shown", err.msg);
-		return -1;
-	}
 	return 0;
 }
 
@@ -477,11 +455,16 @@ route(struct kp_page *p, struct evhttp_request *req, const char *path,
 			    "Zoek opnieuw.");
 		else
 			kp_page_inzage(p, s, format);
-	} else if (strcmp(path, "/controle") == 0)
-		kp_page_verify(p);
-	else if (strcmp(path, "/controle/status") == 0)
-		kp_page_verify_status(p);
-	else
+	} else if (strcmp(path, "/controle") == 0 ||
+	    strcmp(path, "/controle/status") == 0) {
+		struct kp_verify_state v;
+
+		kp_auditweb_verify_state(p->web, &v);
+		if (strcmp(path, "/controle") == 0)
+			kp_page_verify(p, &v);
+		else
+			kp_page_verify_status(p, &v);
+	} else
 		kp_page_refused(p, 404, "Niet gevonden", "Deze pagina bestaat "
 		    "niet.");
 	evhttp_clear_headers(&q);

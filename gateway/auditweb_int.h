@@ -47,9 +47,6 @@ const struct kp_search *kp_auditweb_search(struct kp_auditweb *w,
 /* Keep s as a new search; its token into s->token. -1: no room. */
 int	kp_auditweb_search_add(struct kp_auditweb *w, struct kp_search *s);
 
-/* An audit entry: the auditor viewed a citizen's data (bsn or subject). */
-int	kp_auditweb_viewed(struct kp_page *p, const char *bsn,
-	    const char *subject, int page);
 
 /* The verification run from the page: start it, or read how it goes. */
 struct kp_verify_state {
@@ -73,8 +70,9 @@ void	kp_page_message(struct kp_page *p, const char *message_id,
 	    int verify, int bytes);
 void	kp_page_inzage(struct kp_page *p, const struct kp_search *s,
 	    int format);
-void	kp_page_verify(struct kp_page *p);
-void	kp_page_verify_status(struct kp_page *p);
+void	kp_page_verify(struct kp_page *p, const struct kp_verify_state *v);
+void	kp_page_verify_status(struct kp_page *p,
+	    const struct kp_verify_state *v);
 void	kp_page_refused(struct kp_page *p, int status, const char *title,
 	    const char *why);
 
