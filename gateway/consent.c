@@ -124,15 +124,16 @@ kp_consents_load(struct kp_gateway *gw, const struct kp_notice *n,
 
 int
 kp_citizen_requeue(struct kp_gateway *gw, const char *bsn, const char *only_oin,
-    int reconcile, const char *why, size_t *queued, struct kp_err *err)
+    int reconcile, int64_t mark, const char *why, size_t *queued,
+    struct kp_err *err)
 {
 	struct kp_citizen c;
-	int ret;
+	int ret, stale = 0;
 
 	*queued = 0;
 	if ((ret = kp_citizen_load(gw, bsn, &c, err)) != KP_OK)
 		return ret;
-	for (size_t i = 0; ret == KP_OK && i < c.n; i++) {
+	for (size_t i = 0; ret == KP_OK && !stale && i < c.n; i++) {
 		struct kp_fanout *f = NULL;
 		size_t nf = 0, q = 0;
 
@@ -141,7 +142,7 @@ kp_citizen_requeue(struct kp_gateway *gw, const char *bsn, const char *only_oin,
 		    (uint32_t)gw->cfg->partitions, &c.consents, &f, &nf, err);
 		if (ret == KP_OK && nf > 0)
 			ret = kp_fanout_requeue(gw->store, &c.v[i].n, f, nf,
-			    reconcile, why, &q, err);
+			    reconcile, mark, why, &q, &stale, err);
 		*queued += q;
 		kp_fanout_free(f, nf);
 	}
@@ -186,8 +187,9 @@ kp_consent_reconcile_pending(struct kp_gateway *gw, size_t max,
 	for (size_t i = 0; ret == KP_OK && i < m.n; i++) {
 		size_t q = 0;
 
-		ret = kp_citizen_requeue(gw, m.v[i].bsn, NULL, 1, "consent "
-		    "changed", &q, err);
+		/* marks read before the citizen: a change since shows */
+		ret = kp_citizen_requeue(gw, m.v[i].bsn, NULL, 1, m.v[i].mark,
+		    "consent changed", &q, err);
 		if (ret == KP_OK)
 			ret = kp_store_consent_done(gw->store, m.v[i].bsn,
 			    m.v[i].mark, err);

@@ -55,11 +55,13 @@ int	kp_consents_load(struct kp_gateway *gw, const struct kp_notice *n,
 /*
  * Queue bsn's records again: to partner only_oin (NULL: every partner),
  * as a repair (reconcile 0) or only where a partner's state must change
- * (reconcile 1).  why goes into the audit entries.
+ * (reconcile 1).  why goes into the audit entries.  mark (0: none): the
+ * citizen's consent_dirty mark read before its records; when a consent
+ * changed since, the rest is left to the next pass (kp_fanout_requeue).
  */
 int	kp_citizen_requeue(struct kp_gateway *gw, const char *bsn,
-	    const char *only_oin, int reconcile, const char *why, size_t *queued,
-	    struct kp_err *err);
+	    const char *only_oin, int reconcile, int64_t mark, const char *why,
+	    size_t *queued, struct kp_err *err);
 
 /*
  * Reconcile every citizen marked in consent_dirty (at most max, 0: all),

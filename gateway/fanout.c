@@ -123,6 +123,8 @@ struct requeue {
 	size_t			 nfanout;
 	enum kp_fanout_mode	 mode;
 	const char		*why;
+	int64_t			 mark;		/* 0: not checked */
+	int			 stale;
 	size_t			 queued;
 };
 
@@ -131,8 +133,25 @@ apply_requeue(struct kp_txn *txn, struct kp_store_job *job,
     struct kp_err *err)
 {
 	struct requeue *r = (struct requeue *)job;
+	int64_t now;
+	int ret;
 
 	r->queued = 0;
+	/*
+	 * Decided on the citizen's consents as they were when the citizen
+	 * was read: if one changed since (its mark moved on), the decision
+	 * may be stale (a disclosure on a consent just withdrawn); the next
+	 * pass decides again, on the consents as they are then.
+	 */
+	if (r->mark > 0) {
+		if ((ret = kp_txn_consent_mark_of(txn, r->n->bsn, &now,
+		    err)) != KP_OK)
+			return ret;
+		if (now != r->mark) {
+			r->stale = 1;
+			return KP_OK;
+		}
+	}
 	return kp_fanout_queue(txn, r->n, r->fanout, r->nfanout, r->mode,
 	    r->why, &r->queued, err);
 }
@@ -140,15 +159,18 @@ apply_requeue(struct kp_txn *txn, struct kp_store_job *job,
 int
 kp_fanout_requeue(struct kp_store *st, const struct kp_notice *n,
     const struct kp_fanout *fanout, size_t nfanout, int reconcile,
-    const char *why, size_t *queued, struct kp_err *err)
+    int64_t mark, const char *why, size_t *queued, int *stale,
+    struct kp_err *err)
 {
 	struct requeue r = { .n = n, .fanout = fanout, .nfanout = nfanout,
 	    .mode = reconcile ? KP_FANOUT_RECONCILE : KP_FANOUT_FORCE,
-	    .why = why };
+	    .why = why, .mark = mark };
 
 	r.job.apply = apply_requeue;
 	kp_store_submit_wait(st, &r.job);
 	*queued = r.job.status == KP_OK ? r.queued : 0;
+	if (stale != NULL)
+		*stale = r.stale;
 	if (r.job.status != KP_OK)
 		return kp_fail(err, KP_ERR_STORE, "%s: cannot queue the records "
 		    "again; nothing of it was kept", kp_store_path(st));

@@ -65,9 +65,13 @@ int	kp_fanout_queue(struct kp_txn *txn, const struct kp_notice *n,
 /*
  * The same as a write of its own through the store's writer, waiting for
  * it: a repair (reconcile 0, FORCE) or a reconciliation (reconcile 1).
+ * mark (0: none): the citizen's consent_dirty mark when its consents were
+ * read; if it has moved on, nothing is queued and *stale (if not NULL)
+ * is set: the decisions were made on consents that have changed since.
  */
 int	kp_fanout_requeue(struct kp_store *st, const struct kp_notice *n,
 	    const struct kp_fanout *fanout, size_t nfanout, int reconcile,
-	    const char *why, size_t *queued, struct kp_err *err);
+	    int64_t mark, const char *why, size_t *queued, int *stale,
+	    struct kp_err *err);
 
 #endif

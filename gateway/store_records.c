@@ -42,6 +42,26 @@ kp_txn_consent_mark(struct kp_txn *txn, const char *bsn, struct kp_err *err)
 }
 
 int
+kp_txn_consent_mark_of(struct kp_txn *txn, const char *bsn, int64_t *mark,
+    struct kp_err *err)
+{
+	struct kp_store *st = txn->st;
+	struct kp_stmt *stmt;
+	int rc;
+
+	*mark = 0;
+	if ((stmt = kp_db_prepare(st->db, "SELECT mark FROM consent_dirty "
+	    "WHERE bsn = ?1")) == NULL)
+		return store_fail(st, err, "cannot prepare consent mark");
+	kp_db_bind_text(stmt, 1, bsn);
+	if ((rc = kp_db_step(stmt)) == KP_DB_ROW)
+		*mark = kp_db_col_int(stmt, 0);
+	kp_db_finalize(stmt);
+	return rc == KP_DB_ROW || rc == KP_DB_DONE ? KP_OK :
+	    store_fail(st, err, "cannot read consent mark");
+}
+
+int
 kp_txn_record_get(struct kp_txn *txn, const char *entiteittype,
     const char *bron, const char *identificatie, struct kp_held *held,
     struct kp_err *err)

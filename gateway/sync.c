@@ -542,7 +542,7 @@ kp_sync_repair(struct kp_gateway *gw, const struct kp_profile *partner,
 	for (size_t d = 0; d < rep->ndiffs && ret == KP_OK; d++) {
 		size_t q = 0;
 
-		ret = kp_citizen_requeue(gw, rep->diffs[d].bsn, partner->oin, 0,
+		ret = kp_citizen_requeue(gw, rep->diffs[d].bsn, partner->oin, 0, 0,
 		    "repair", &q, err);
 		*queued += q;
 	}

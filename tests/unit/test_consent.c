@@ -59,6 +59,14 @@ count_mark(void *arg, const char *bsn, int64_t mark)
 }
 
 static int
+first_mark(void *arg, const char *bsn, int64_t mark)
+{
+	(void)bsn;
+	*(int64_t *)arg = mark;
+	return 1;
+}
+
+static int
 marked(void)
 {
 	struct kp_err err;
@@ -153,6 +161,33 @@ main(void)
 	    KP_ERR_USAGE, "withdrawing it again: refused");
 	is_str(rows(), "W ZAK V ZAK", "  and nothing more queued");
 	is_int(marked(), 0, "  nothing left marked");
+
+	/*
+	 * A pass that read the citizen before a consent changed decides on
+	 * consents that are gone: its writes check the citizen's mark and
+	 * queue nothing once it moved on (the next pass decides again).
+	 */
+	{
+		size_t q = 99;
+		int64_t mark = 0;
+
+		is_int(kp_consent_grant(fx.self, &r, msg, sizeof(msg), &err),
+		    KP_OK, "granted once more");
+		is_str(rows(), "W ZAK V ZAK W ZAK", "  the case goes again");
+		kp_store_consent_mark_all(fx.self->store, &err);
+		kp_store_consent_dirty(fx.self->store, 0, first_mark, &mark, &err);
+		ok(mark > 0, "the citizen marked for reconsideration (%lld)",
+		    (long long)mark);
+		is_int(kp_citizen_requeue(fx.self, BSN, NULL, 0, mark + 1, "test",
+		    &q, &err), KP_OK, "a pass whose mark has moved on runs");
+		is_int(q, 0, "  and queues nothing: its decisions may be stale");
+		is_str(rows(), "W ZAK V ZAK W ZAK", "  (the outbox as it was)");
+		is_int(kp_citizen_requeue(fx.self, BSN, NULL, 0, mark, "test", &q,
+		    &err), KP_OK, "the same pass with the mark as it is");
+		is_int(q, 2, "  queues again what the partners hold (a repair)");
+		is_str(rows(), "W ZAK V ZAK W ZAK W ZAK", "  the case to woco among "
+		    "them");
+	}
 
 	fixture_teardown(&fx);
 	return done_testing();
