@@ -563,8 +563,8 @@ kp_page_entry(struct kp_page *p, int64_t seq)
 	snprintf(title, sizeof(title), "Regel %lld", (long long)seq);
 	kp_page_begin(p, title, NULL);
 	entry_table(p, &o.e);
-	fprintf(p->out, "<p>%s<a href=\"/regel/%lld\">Volgende regel</a></p>\n",
-	    seq > 1 ? "" : "", (long long)seq + 1);
+	fprintf(p->out, "<p><a href=\"/regel/%lld\">Volgende regel</a></p>\n",
+	    (long long)seq + 1);
 	if (seq > 1)
 		fprintf(p->out, "<p><a href=\"/regel/%lld\">Vorige regel</a></p>\n",
 		    (long long)seq - 1);

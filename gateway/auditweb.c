@@ -233,69 +233,55 @@ csrf_token(struct kp_auditweb *w, const char *auditor, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* The form fields of a POST's body (application/x-www-form-urlencoded). */
-static int
-form_of(struct evhttp_request *req, struct evkeyvalq *form)
+
+
+
+/*
+ * A POST's body, contiguous (NULL when empty), and whether it came from
+ * another site: a browser says so in Sec-Fetch-Site.
+ */
+static const char *
+post_body(struct evhttp_request *req, size_t *len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	char *body = malloc(len + 1);
-	int ret;
 
-	TAILQ_INIT(form);
-	if (body == NULL)
-		return -1;
-	evbuffer_copyout(in, body, len);
-	body[len] = '\0';
-	ret = evhttp_parse_query_str(body, form);
-	OPENSSL_cleanse(body, len);	/* it may hold a BSN */
-	free(body);
-	return ret;
+	*len = evbuffer_get_length(in);
+	return *len > 0 ? (const char *)evbuffer_pullup(in, -1) : NULL;
 }
 
-static const char *
-field(struct evkeyvalq *form, const char *name)
+/* The body wiped (it may hold a BSN) and let go. */
+static void
+post_done(struct evhttp_request *req, const char *body, size_t len)
 {
-	const char *v = evhttp_find_header(form, name);
-
-	return v != NULL ? v : "";
+	if (body != NULL)
+		OPENSSL_cleanse((void *)body, len);
+	evbuffer_drain(evhttp_request_get_input_buffer(req), len);
 }
 
-/* Does the POST carry the auditor's token, from our own pages? */
 static int
-csrf_ok(struct kp_page *p, struct evhttp_request *req, struct evkeyvalq *form)
+cross_site(struct evhttp_request *req)
 {
 	const char *site = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "Sec-Fetch-Site");
-	const char *token = field(form, "csrf");
 
-	if (site != NULL && strcmp(site, "same-origin") != 0)
-		return 0;
-	return strlen(token) == 64 && CRYPTO_memcmp(token, p->csrf, 64) == 0;
+	return site != NULL && strcmp(site, "same-origin") != 0;
 }
 
 static void
 post_search(struct kp_page *p, struct evhttp_request *req)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	const char *site = evhttp_find_header(evhttp_request_get_input_headers(
-	    req), "Sec-Fetch-Site");
 	struct kp_search s;
 	struct kp_err err;
 	char bsn[16];
-	const char *error = NULL;
+	const char *error = NULL, *body;
 	enum kp_form_verdict v;
+	size_t len;
 
-	unsigned char *body = len > 0 ? evbuffer_pullup(in, -1) : NULL;
-
-	v = kp_search_form(body != NULL ? (const char *)body : "", body != NULL ?
-	    len : 0, p->csrf, &s, bsn, &error);
-	if (body != NULL)	/* it may hold a BSN */
-		OPENSSL_cleanse(body, len);
-	evbuffer_drain(in, len);
-	if (v == KP_FORM_FORGED || (site != NULL &&
-	    strcmp(site, "same-origin") != 0)) {
+	body = post_body(req, &len);
+	v = kp_search_form(body != NULL ? body : "", len, p->csrf, &s, bsn,
+	    &error);
+	post_done(req, body, len);
+	if (v == KP_FORM_FORGED || cross_site(req)) {
 		kp_page_refused(p, 403, "Niet verzonden", "Het formulier kwam niet "
 		    "van deze pagina. Open de zoekpagina opnieuw en zoek nog eens.");
 		return;
@@ -332,10 +318,12 @@ post_search(struct kp_page *p, struct evhttp_request *req)
 static void
 post_verify(struct kp_page *p, struct evhttp_request *req)
 {
-	struct evkeyvalq form;
-	int ok = form_of(req, &form) == 0 && csrf_ok(p, req, &form);
+	size_t len;
+	const char *body = post_body(req, &len);
+	int ok = kp_form_token(body != NULL ? body : "", len, p->csrf) ==
+	    KP_FORM_OK && !cross_site(req);
 
-	evhttp_clear_headers(&form);
+	post_done(req, body, len);
 	if (!ok) {
 		kp_page_refused(p, 403, "Niet gestart", "Het verzoek kwam niet van "
 		    "deze pagina. Open de controlepagina opnieuw en start de "

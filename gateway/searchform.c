@@ -68,8 +68,9 @@ fields_of(struct evkeyvalq *form, struct kp_search *s, char bsn[16])
 	return NULL;
 }
 
-enum kp_form_verdict
-kp_search_form(const char *body, size_t len, const char *csrf,
+/* The form read; with s NULL only its token is checked. */
+static enum kp_form_verdict
+read_form(const char *body, size_t len, const char *csrf,
     struct kp_search *s, char bsn[16], const char **why)
 {
 	struct evkeyvalq form;
@@ -77,8 +78,10 @@ kp_search_form(const char *body, size_t len, const char *csrf,
 	const char *token;
 	char *copy;
 
-	memset(s, 0, sizeof(*s));
-	bsn[0] = '\0';
+	if (s != NULL) {
+		memset(s, 0, sizeof(*s));
+		bsn[0] = '\0';
+	}
 	*why = NULL;
 	TAILQ_INIT(&form);
 	/* a NUL inside is the end of what a form can say */
@@ -94,7 +97,7 @@ kp_search_form(const char *body, size_t len, const char *csrf,
 	} else if (strlen(token = field(&form, "csrf")) != 64 ||
 	    CRYPTO_memcmp(token, csrf, 64) != 0) {
 		v = KP_FORM_FORGED;
-	} else if ((*why = fields_of(&form, s, bsn)) != NULL) {
+	} else if (s != NULL && (*why = fields_of(&form, s, bsn)) != NULL) {
 		v = KP_FORM_INVALID;
 	}
 	/* every value may hold the BSN: wiped before it is let go */
@@ -104,9 +107,24 @@ kp_search_form(const char *body, size_t len, const char *csrf,
 	evhttp_clear_headers(&form);
 	OPENSSL_cleanse(copy, len);
 	free(copy);
-	if (v != KP_FORM_OK) {
+	if (v != KP_FORM_OK && s != NULL) {
 		OPENSSL_cleanse(s, sizeof(*s));
 		OPENSSL_cleanse(bsn, 16);
 	}
 	return v;
+}
+
+enum kp_form_verdict
+kp_search_form(const char *body, size_t len, const char *csrf,
+    struct kp_search *s, char bsn[16], const char **why)
+{
+	return read_form(body, len, csrf, s, bsn, why);
+}
+
+enum kp_form_verdict
+kp_form_token(const char *body, size_t len, const char *csrf)
+{
+	const char *why;
+
+	return read_form(body, len, csrf, NULL, NULL, &why);
 }

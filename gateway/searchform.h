@@ -24,4 +24,8 @@ enum kp_form_verdict kp_search_form(const char *body, size_t len,
 	    const char *csrf, struct kp_search *s, char bsn[16],
 	    const char **why);
 
+/* A form with no fields but its token (POST /controle): OK or FORGED. */
+enum kp_form_verdict kp_form_token(const char *body, size_t len,
+	    const char *csrf);
+
 #endif

@@ -94,9 +94,12 @@ store_audit_locked(struct kp_store *st, const struct kp_audit *a, struct kp_err 
 
 	if (a->bsn != NULL && a->bsn[0] != '\0') {
 		/* Never the BSN itself: without the key there is no entry. */
-		if ((ret = kp_store_pseudonym(st, a->bsn, subject, err)) != KP_OK)
+		struct kp_err perr;
+
+		/* perr: kp_fail must not read the message it writes */
+		if (kp_store_pseudonym(st, a->bsn, subject, &perr) != KP_OK)
 			return kp_fail(err, KP_ERR_STORE, "%s; no audit entry "
-			    "about a citizen can be written until then", err->msg);
+			    "about a citizen can be written until then", perr.msg);
 		e.subject = subject;
 	} else if (a->subject != NULL)
 		e.subject = a->subject;
