@@ -20,6 +20,7 @@
  * allocator hooks; libcrypto's own are not counted).
  *
  *   bench_wss [-r RUNS] [-s SECONDS]
+ *   bench_wss -o a|b [-s SECONDS]   (only (a) or (b), for a profiler)
  */
 #include "autoconf.h"
 
@@ -248,10 +249,13 @@ main(int argc, char **argv)
 	struct ctx c = { 0 };
 	struct figures *runs, med;
 	double *v;
-	int nruns = 5, ch;
+	int nruns = 5, ch, only = 0;
 
-	while ((ch = getopt(argc, argv, "r:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "o:r:s:")) != -1) {
 		switch (ch) {
+		case 'o':
+			only = optarg[0];
+			break;
 		case 'r':
 			nruns = atoi(optarg);
 			break;
@@ -276,6 +280,29 @@ main(int argc, char **argv)
 	if (c.refnode == NULL) {
 		fprintf(stderr, "bench_wss: no zakLk01 body\n");
 		return 1;
+	}
+	if (only == 'a' || only == 'b') {
+		struct kp_composed m;
+		double start = now_s();
+		long n = 0;
+
+		if (only == 'b' && sign_one(&c, &m) != 0)
+			return 1;
+		while (now_s() - start < seconds) {
+			struct kp_composed a;
+
+			if (only == 'a' ? sign_one(&c, &a) : verify_one(&c, &m))
+				return 1;
+			if (only == 'a')
+				kp_composed_clear(&a);
+			n++;
+		}
+		if (only == 'b')
+			kp_composed_clear(&m);
+		printf("(%c) %.0f/s\n", only, (double)n / (now_s() - start));
+		xmlFreeDoc(c.body);
+		fixture_teardown(&c.fx);
+		return 0;
 	}
 	runs = calloc((size_t)nruns, sizeof(*runs));
 	v = calloc((size_t)nruns, sizeof(*v));

@@ -7,34 +7,13 @@
 #include "compose.h"
 #include "config.h"
 #include "envelope.h"
+#include "envwrite.h"
 #include "gateway.h"
 #include "kd.h"
 #include "profile.h"
 #include "util.h"
 #include "wss.h"
 #include "xmlsafe.h"
-
-/*
- * Sign env with s (the signer whose certificate env carries: one load of
- * gw->signer per message, which a renewal may replace) and serialise it;
- * env->doc is freed in every case.
- */
-static int
-sign_and_serialize(const struct kp_signer *s, struct kp_env *env, char **out,
-    size_t *len, char **signature_value, struct kp_err *err)
-{
-	int ret;
-
-	if ((ret = kp_wss_sign(s, env, err)) == KP_OK &&
-	    signature_value != NULL &&
-	    (*signature_value = kp_wss_signature_value(env)) == NULL)
-		ret = kp_fail(err, KP_ERR_NOMEM, "out of memory");
-	if (ret == KP_OK)
-		ret = kp_env_serialize(env->doc, out, len, err);
-	xmlFreeDoc(env->doc);
-	env->doc = NULL;
-	return ret;
-}
 
 /* A child element in no namespace (xmlNewChild would inherit the parent's). */
 static xmlNodePtr
@@ -94,14 +73,12 @@ sign_answer(struct kp_gateway *gw, const struct kp_reply_params *p,
 		.bst_b64 = s->cert_b64,
 		.ec = s->ec,
 	};
-	struct kp_env env;
 	int ret;
 
-	ret = kp_env_build(&ep, body_root, &env, err);
+	/* s: one load of gw->signer per message, which a renewal may replace */
+	ret = kp_env_write(&ep, body_root, s, out, len, NULL, err);
 	xmlFreeDoc(body);
-	if (ret != KP_OK)
-		return ret;
-	return sign_and_serialize(s, &env, out, len, NULL, err);
+	return ret;
 }
 
 int
@@ -163,7 +140,6 @@ kp_request_build(struct kp_gateway *gw, const struct kp_profile *partner,
 		.bst_b64 = s->cert_b64,
 		.ec = s->ec,
 	};
-	struct kp_env env;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -179,9 +155,7 @@ kp_request_build(struct kp_gateway *gw, const struct kp_profile *partner,
 	snprintf(out->action, sizeof(out->action), KD_ACTION_PREFIX "%s",
 	    (const char *)body_root->name);
 	kp_new_message_id(out->message_id);
-	if ((ret = kp_env_build(&ep, body_root, &env, err)) != KP_OK)
-		return ret;
-	if ((ret = sign_and_serialize(s, &env, &out->bytes, &out->len,
+	if ((ret = kp_env_write(&ep, body_root, s, &out->bytes, &out->len,
 	    &out->signature_value, err)) != KP_OK)
 		kp_composed_clear(out);
 	return ret;

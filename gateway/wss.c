@@ -25,10 +25,6 @@
 #include "wss.h"
 #include "xmlsafe.h"
 
-#define ALG_EXC_C14N	"http://www.w3.org/2001/10/xml-exc-c14n#"
-#define ALG_RSA_SHA256	"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-#define ALG_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
-#define ALG_SHA256	"http://www.w3.org/2001/04/xmlenc#sha256"
 
 /*
  * "#id" references are resolved by xmlGetID() on the element itself rather
