@@ -17,6 +17,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "fixture.h"
+#include "signers.h"
 #include "forge.h"
 #include "gateway.h"
 #include "pki.h"
@@ -106,80 +107,6 @@ static const struct {
 	{ "truncated", KP_F_001 },
 };
 
-static struct kp_signer *
-signer_for(const char *name, const struct kp_pki_opts *opts, const char *oin)
-{
-	char dir[300], cert[320], key[320];
-	struct kp_err err;
-
-	snprintf(dir, sizeof(dir), "%s/pki", fx.dir);
-	if (opts != NULL && kp_pki_issue(dir, name, oin, name, opts, &err) != KP_OK)
-		return NULL;
-	snprintf(cert, sizeof(cert), "%s/%s.crt", dir, name);
-	snprintf(key, sizeof(key), "%s/%s.key", dir, name);
-	return kp_signer_load(cert, key, 1, &err);
-}
-
-static int key_fd = -1;
-
-static uint32_t
-ask_fd(void *arg, uint32_t op, uint32_t key, uint32_t alg, uint32_t md,
-    const void *data, size_t len, void *out, size_t *outlen)
-{
-	(void)arg;
-	return kp_keyproc_ask(key_fd, op, key, alg, md, data, len, out, outlen);
-}
-
-/*
- * name's certificate with its key in a key process of its own (keyproc.h,
- * keyprov.h): this process never holds the key.  *pid: that process.
- */
-static struct kp_signer *
-remote_signer(const char *name, const struct kp_pki_opts *opts,
-    const char *oin, pid_t *pid)
-{
-	char dir[300], cert[320], key[320];
-	struct kp_keyset keys;
-	struct kp_signer *s;
-	struct kp_err err;
-	int sv[2];
-
-	snprintf(dir, sizeof(dir), "%s/pki", fx.dir);
-	if ((opts != NULL && kp_pki_issue(dir, name, oin, name, opts, &err) !=
-	    KP_OK) || kp_keyprov_init(&err) != KP_OK)
-		return NULL;
-	snprintf(cert, sizeof(cert), "%s/%s.crt", dir, name);
-	snprintf(key, sizeof(key), "%s/%s.key", dir, name);
-	memset(&keys, 0, sizeof(keys));
-	if ((keys.pkey[KP_KEY_WSS] = kp_load_private_key(key, &err)) == NULL ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return NULL;
-	keys.pkey[KP_KEY_TLS] = keys.pkey[KP_KEY_CHECKPOINT] =
-	    keys.pkey[KP_KEY_WSS];
-	if ((*pid = fork()) == 0) {
-		close(sv[0]);
-		_exit(kp_keyproc_serve(sv[1], &keys) == 0 ? 0 : 3);
-	}
-	close(sv[1]);
-	EVP_PKEY_free(keys.pkey[KP_KEY_WSS]);
-	key_fd = sv[0];
-	s = kp_signer_remote(cert, ask_fd, NULL, &err);
-	if (s == NULL)
-		diag("%s", err.msg);
-	return s;
-}
-
-static void
-remote_signer_free(struct kp_signer *s, pid_t pid)
-{
-	int status;
-
-	kp_signer_free(s);
-	close(key_fd);
-	key_fd = -1;
-	waitpid(pid, &status, 0);
-}
-
 int
 main(void)
 {
@@ -215,18 +142,18 @@ main(void)
 	is_int(verdict(&o, OIN_CALLCENTER, msg, sizeof(msg)), KP_F_011,
 	    "signer OIN differs from the TLS peer: KP011");
 
-	o.signer = s = signer_for("callcenter", NULL, NULL);
+	o.signer = s = fixture_signer(&fx, "callcenter", NULL, NULL);
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_011,
 	    "valid certificate of another partner: KP011");
 	kp_signer_free(s);
 
-	o.signer = s = signer_for("weak", &weak, OIN_PARTNER);
+	o.signer = s = fixture_signer(&fx, "weak", &weak, OIN_PARTNER);
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_010,
 	    "RSA-1024 signing key: KP010");
 	ok(strstr(msg, "1024 bits") != NULL, "and the message names the size");
 	kp_signer_free(s);
 
-	o.signer = s = signer_for("ecpartner", &ec, OIN_PARTNER);
+	o.signer = s = fixture_signer(&fx, "ecpartner", &ec, OIN_PARTNER);
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_NONE,
 	    "P-256 key with ecdsa-sha256 verifies");
 	kp_signer_free(s);
@@ -234,7 +161,7 @@ main(void)
 	{
 		pid_t pid;
 
-		o.signer = s = remote_signer("partner", NULL, NULL, &pid);
+		o.signer = s = fixture_remote_signer(&fx, "partner", NULL, NULL, &pid);
 		ok(s != NULL && kp_keyprov_is_remote(s->pkey),
 		    "the partner's key in a key process: a signer without it");
 		if (s != NULL)
@@ -245,22 +172,22 @@ main(void)
 			ok(verdict(&o, OIN_PARTNER, msg, sizeof(msg)) == KP_F_MAX &&
 			    strstr(msg, "signing failed") != NULL,
 			    "  the key process killed: nothing is signed (%s)", msg);
-		remote_signer_free(s, pid);
-		o.signer = s = remote_signer("ecpartner2", &ec, OIN_PARTNER,
+		fixture_remote_signer_free(s, pid);
+		o.signer = s = fixture_remote_signer(&fx, "ecpartner2", &ec, OIN_PARTNER,
 		    &pid);
 		if (ok(s != NULL, "a P-256 key in a key process"))
 			is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)),
 			    KP_F_NONE, "  its ecdsa-sha256 signature verifies");
-		remote_signer_free(s, pid);
+		fixture_remote_signer_free(s, pid);
 		o.signer = NULL;
 	}
 
-	o.signer = s = signer_for("selfsigned", &selfsigned, OIN_PARTNER);
+	o.signer = s = fixture_signer(&fx, "selfsigned", &selfsigned, OIN_PARTNER);
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_010,
 	    "self-signed certificate: KP010");
 	kp_signer_free(s);
 
-	o.signer = s = signer_for("expired", &expired, OIN_PARTNER);
+	o.signer = s = fixture_signer(&fx, "expired", &expired, OIN_PARTNER);
 	is_int(verdict(&o, OIN_PARTNER, msg, sizeof(msg)), KP_F_010,
 	    "expired certificate: KP010");
 	ok(strstr(msg, "expired") != NULL, "and the message says expired (%s)", msg);
@@ -277,7 +204,7 @@ main(void)
 		snprintf(dir, sizeof(dir), "%s/pki", fx.dir);
 		snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
 		snprintf(crl, sizeof(crl), "%s/ca.crl", dir);
-		o.signer = s = signer_for("revokedsigner", &(struct kp_pki_opts){ 0 },
+		o.signer = s = fixture_signer(&fx, "revokedsigner", &(struct kp_pki_opts){ 0 },
 		    OIN_PARTNER);
 		kp_pki_revoke(dir, "revokedsigner", &e2);
 		fresh = kp_trust_new(ca, crl, &e2);
