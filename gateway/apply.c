@@ -260,6 +260,13 @@ apply_audit(struct kp_txn *txn, struct kp_store_job *sj, struct kp_err *err)
 	return kp_txn_audit(txn, &job->audit, err);
 }
 
+static int
+apply_sent(struct kp_txn *txn, struct kp_store_job *sj, struct kp_err *err)
+{
+	struct kp_write *job = (struct kp_write *)sj;
+	return kp_txn_sent(txn, job->sent, err);
+}
+
 /* Its effects were undone: the answer kept from a race is no answer. */
 static void
 undone(struct kp_store_job *sj)
@@ -291,6 +298,9 @@ prepare(struct kp_write *w)
 		break;
 	case KP_WRITE_DELIVERED:
 		w->job.apply = apply_delivered;
+		break;
+	case KP_WRITE_SENT:
+		w->job.apply = apply_sent;
 		break;
 	default:
 		w->job.apply = apply_audit;
@@ -333,6 +343,19 @@ kp_apply_local(struct kp_store *st, const struct kp_local_change *lc,
 		return kp_fail(err, KP_ERR_STORE, "cannot store the change; "
 		    "nothing of it was kept (%s)", why);
 	}
+	return KP_OK;
+}
+
+int
+kp_apply_sent(struct kp_store *st, const struct kp_outbound_record *r,
+    struct kp_err *err)
+{
+	struct kp_write w = { .kind = KP_WRITE_SENT, .sent = r };
+
+	submit_wait(st, &w);
+	if (w.job.status != KP_OK)
+		return kp_fail(err, KP_ERR_STORE, "%s: cannot record message %s",
+		    kp_store_path(st), r->message_id);
 	return KP_OK;
 }
 

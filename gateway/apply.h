@@ -24,6 +24,7 @@ enum kp_write_kind {
 	KP_WRITE_COMMIT,	/* an accepted message: message, replay, audit */
 	KP_WRITE_LOCAL,		/* a local change: record, outbox rows, audit */
 	KP_WRITE_DELIVERED,	/* an outbox row acknowledged: row, message, audit */
+	KP_WRITE_SENT,		/* a message sent otherwise: message, audit */
 };
 
 struct kp_local_change {
@@ -79,6 +80,7 @@ struct kp_write {
 	struct kp_audit			 audit;		/* KP_WRITE_AUDIT */
 	struct kp_local_change		 local;		/* KP_WRITE_LOCAL */
 	struct kp_delivery		 delivery;	/* KP_WRITE_DELIVERED */
+	const struct kp_outbound_record	*sent;		/* KP_WRITE_SENT */
 	/* results, set before job.done() runs */
 	enum kp_replay			 race;		/* KP_WRITE_COMMIT */
 	kp_fault			 verdict;	/* KP030, KP023 ...: refused */
@@ -109,6 +111,14 @@ int	kp_apply_inbound(struct kp_store *st, const struct kp_inbound_commit *c,
  */
 int	kp_apply_local(struct kp_store *st, const struct kp_local_change *lc,
 	    kp_fault *verdict, char *msg, size_t msglen, size_t *queued,
+	    struct kp_err *err);
+
+/*
+ * A message we sent (a question, a checkpoint, a repair: anything not from
+ * the outbox), its answer and its audit row, waiting for it: it shares
+ * its commit with whatever else the writer has.
+ */
+int	kp_apply_sent(struct kp_store *st, const struct kp_outbound_record *r,
 	    struct kp_err *err);
 
 /* One audit row, waiting for it. */

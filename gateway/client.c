@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "apply.h"
 #include "client.h"
 #include "compose.h"
 #include "config.h"
@@ -359,7 +360,7 @@ kp_client_exchange(struct kp_client *c, xmlNodePtr body_root,
 		struct kp_err serr;
 
 		if (gw->store != NULL &&
-		    kp_store_record_outbound(gw->store, &r, &serr) != KP_OK)
+		    kp_apply_sent(gw->store, &r, &serr) != KP_OK)
 			log_warnx("could not record outbound %s: %s",
 			    req.message_id, serr.msg);
 	}

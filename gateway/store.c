@@ -733,8 +733,8 @@ kp_store_submit_wait(struct kp_store *st, struct kp_store_job *job)
 }
 
 int
-kp_store_record_outbound(struct kp_store *st,
-    const struct kp_outbound_record *r, struct kp_err *err)
+kp_txn_sent(struct kp_txn *txn, const struct kp_outbound_record *r,
+    struct kp_err *err)
 {
 	char sha[KP_SHA256_HEX_LEN + 1];
 	struct kp_audit a = {
@@ -747,17 +747,10 @@ kp_store_record_outbound(struct kp_store *st,
 	int ret;
 
 	kp_sha256_hex(r->bytes, r->len, sha);
-	pthread_mutex_lock(&st->lock);
-	if ((ret = store_begin(st, err)) != KP_OK)
-		goto out;
-	if ((ret = store_insert_outbound(st, r, r->outcome, sha, &a.message,
-	    err)) != KP_OK ||
-	    (ret = store_audit_locked(st, &a, err)) != KP_OK ||
-	    (ret = store_exec(st, "COMMIT", err)) != KP_OK)
-		store_exec(st, "ROLLBACK", NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return ret;
+	if ((ret = store_insert_outbound(txn->st, r, r->outcome, sha,
+	    &a.message, err)) != KP_OK)
+		return ret;
+	return store_audit_locked(txn->st, &a, err);
 }
 
 /* The query on db (the path names it in errors). */

@@ -174,9 +174,11 @@ struct kp_outbound_record {
 	const char	*doel;		/* a question's purpose */
 };
 
-/* A message we sent, its verified answer and its audit row, together. */
-int	kp_store_record_outbound(struct kp_store *store,
-	    const struct kp_outbound_record *r, struct kp_err *err);
+/*
+ * A message we sent, its verified answer and its audit row, together:
+ * kp_apply_sent() (apply.h), in the group commit; kp_txn_sent in
+ * store_txn.h.
+ */
 
 struct kp_stored_message {
 	int64_t		 id;

@@ -54,6 +54,9 @@ int	kp_txn_message_put(struct kp_txn *txn, const struct kp_message_new *m,
 /* A partner's checkpoint, kept as its witness, with its message. */
 int	kp_txn_witness(struct kp_txn *txn, const struct kp_checkpoint *c,
 	    int64_t message, struct kp_err *err);
+/* A message we sent (not from the outbox), its answer and its audit row. */
+int	kp_txn_sent(struct kp_txn *txn, const struct kp_outbound_record *r,
+	    struct kp_err *err);
 /* The next entry of the chain. */
 int	kp_txn_audit(struct kp_txn *txn, const struct kp_audit *a,
 	    struct kp_err *err);
