@@ -94,15 +94,21 @@ digest_since(const struct out *o, size_t from, char b64[45])
 #define XMLNS_WSA_WSU	" xmlns:wsa=\"" NS_WSA "\" xmlns:wsu=\"" NS_WSU "\""
 
 /*
- * A signed WS-Addressing header with text content, in its canonical form:
- * the namespaces it uses declared on it (sorted by prefix), then wsu:Id.
+ * Each signed part is written twice: in its canonical form (canon: the
+ * namespaces it uses declared on it, sorted by prefix, then its attributes
+ * sorted), which is digested, and as it goes out, without the declarations
+ * soap:Envelope already makes with the same prefix and URI.  The receiver
+ * canonicalises what goes out back into the first.
  */
+
+/* A signed WS-Addressing header with text content. */
 static void
-put_wsa(struct out *o, const char *name, const char *id, const char *text)
+put_wsa(struct out *o, int canon, const char *name, const char *id,
+    const char *text)
 {
 	puts_(o, "<wsa:");
 	puts_(o, name);
-	puts_(o, XMLNS_WSA_WSU " wsu:Id=\"");
+	puts_(o, canon ? XMLNS_WSA_WSU " wsu:Id=\"" : " wsu:Id=\"");
 	puts_(o, id);
 	puts_(o, "\">");
 	put_escaped(o, text, 0);
@@ -167,10 +173,52 @@ add_ref(const struct out *o, size_t at, struct ref *refs, int *n,
 }
 
 static void
-put_signed_info(struct out *o, const struct ref *refs, int nrefs, int ec)
+put_from(struct out *o, int canon, const char *from)
 {
-	puts_(o, "<ds:SignedInfo xmlns:ds=\"" NS_DS "\">"
-	    "<ds:CanonicalizationMethod Algorithm=\"" ALG_EXC_C14N "\">"
+	puts_(o, canon ? "<wsa:From" XMLNS_WSA_WSU " wsu:Id=\"id-from\">" :
+	    "<wsa:From wsu:Id=\"id-from\">");
+	puts_(o, "<wsa:Address>");
+	put_escaped(o, from, 0);
+	puts_(o, "</wsa:Address></wsa:From>");
+}
+
+static void
+put_timestamp(struct out *o, int canon, const struct kp_env_params *p)
+{
+	char when[32];
+
+	puts_(o, canon ? "<wsu:Timestamp xmlns:wsu=\"" NS_WSU "\" " :
+	    "<wsu:Timestamp ");
+	puts_(o, "wsu:Id=\"id-timestamp\"><wsu:Created>");
+	kp_time_iso(p->created_ms, when);
+	puts_(o, when);
+	puts_(o, "</wsu:Created><wsu:Expires>");
+	kp_time_iso(p->created_ms + (int64_t)p->lifetime_s * 1000, when);
+	puts_(o, when);
+	puts_(o, "</wsu:Expires></wsu:Timestamp>");
+}
+
+static void
+put_sigconf(struct out *o, int canon, const char *value)
+{
+	puts_(o, canon ? "<wsse11:SignatureConfirmation xmlns:wsse11=\""
+	    NS_WSSE11 "\" xmlns:wsu=\"" NS_WSU "\"" :
+	    "<wsse11:SignatureConfirmation");
+	if (value != NULL) {
+		puts_(o, " Value=\"");
+		put_escaped(o, value, 1);
+		puts_(o, "\"");
+	}
+	puts_(o, " wsu:Id=\"id-sigconf\"></wsse11:SignatureConfirmation>");
+}
+
+static void
+put_signed_info(struct out *o, int canon, const struct ref *refs, int nrefs,
+    int ec)
+{
+	puts_(o, canon ? "<ds:SignedInfo xmlns:ds=\"" NS_DS "\">" :
+	    "<ds:SignedInfo>");
+	puts_(o, "<ds:CanonicalizationMethod Algorithm=\"" ALG_EXC_C14N "\">"
 	    "</ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"");
 	puts_(o, ec ? ALG_ECDSA_SHA256 : ALG_RSA_SHA256);
 	puts_(o, "\"></ds:SignatureMethod>");
@@ -230,150 +278,132 @@ sign_b64(const struct kp_signer *s, const char *tbs, size_t len, char *b64,
 	return KP_OK;
 }
 
+/* The canonical soap:Body begins so; it goes out without the two xmlns. */
+#define BODY_CANON	"<soap:Body xmlns:soap=\"" NS_SOAP "\" xmlns:wsu=\"" \
+			NS_WSU "\" wsu:Id=\"id-body\">"
+#define BODY_OUT	"<soap:Body wsu:Id=\"id-body\">"
+
 int
 kp_env_write(const struct kp_env_params *p, xmlNodePtr body_root,
     const struct kp_signer *s, char **out, size_t *len,
     char **signature_value, struct kp_err *err)
 {
-	struct out o = { 0 };
+	struct out o = { 0 }, c = { 0 }, b = { 0 };
 	struct ref refs[8];
 	int nrefs = 0, ret;
-	size_t at, si_at, si_len;
-	char when[32], msgid[48], sig_b64[1400];
+	char msgid[48], sig_b64[1400];
+	const char *message_id = p->message_id;
 
 	*out = NULL;
 	*len = 0;
 	if (signature_value != NULL)
 		*signature_value = NULL;
-	if (p->message_id == NULL)
+	if (message_id == NULL) {
 		kp_new_message_id(msgid);
+		message_id = msgid;
+	}
+	/* References in the order kp_env_build gives them. */
+	if ((ret = put_body(&b, body_root, err)) != KP_OK)
+		goto out;
+	if (b.len < sizeof(BODY_CANON) - 1 ||
+	    memcmp(b.p, BODY_CANON, sizeof(BODY_CANON) - 1) != 0) {
+		ret = kp_fail(err, KP_ERR_XML, "the canonical body does not "
+		    "begin as expected");
+		goto out;
+	}
+	if (add_ref(&b, 0, refs, &nrefs, "id-body") != 0)
+		goto nomem;
+	put_timestamp(&c, 1, p);
+	if (add_ref(&c, 0, refs, &nrefs, "id-timestamp") != 0)
+		goto nomem;
+	if (!p->response) {
+		c.len = 0;
+		put_wsa(&c, 1, "To", "id-to", p->to);
+		if (add_ref(&c, 0, refs, &nrefs, "id-to") != 0)
+			goto nomem;
+	}
+	c.len = 0;
+	put_wsa(&c, 1, "Action", "id-action", p->action);
+	if (add_ref(&c, 0, refs, &nrefs, "id-action") != 0)
+		goto nomem;
+	c.len = 0;
+	put_wsa(&c, 1, "MessageID", "id-messageid", message_id);
+	if (add_ref(&c, 0, refs, &nrefs, "id-messageid") != 0)
+		goto nomem;
+	c.len = 0;
+	if (!p->response) {
+		put_from(&c, 1, p->from);
+		if (add_ref(&c, 0, refs, &nrefs, "id-from") != 0)
+			goto nomem;
+	} else {
+		put_wsa(&c, 1, "RelatesTo", "id-relatesto",
+		    p->relates_to != NULL ? p->relates_to : WSA_UNSPECIFIED);
+		if (add_ref(&c, 0, refs, &nrefs, "id-relatesto") != 0)
+			goto nomem;
+		c.len = 0;
+		put_sigconf(&c, 1, p->sigconf_value);
+		if (add_ref(&c, 0, refs, &nrefs, "id-sigconf") != 0)
+			goto nomem;
+	}
+	c.len = 0;
+	put_signed_info(&c, 1, refs, nrefs, p->ec);
+	if (c.oom)
+		goto nomem;
+	if ((ret = sign_b64(s, c.p, c.len, sig_b64, err)) != KP_OK)
+		goto out;
 
+	/* What goes out: the same parts, in the order of §2. */
 	puts_(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<soap:Envelope xmlns:soap=\"" NS_SOAP "\" xmlns:wsa=\"" NS_WSA
 	    "\" xmlns:wsse=\"" NS_WSSE "\" xmlns:wsu=\"" NS_WSU "\"");
 	if (p->response)
 		puts_(&o, " xmlns:wsse11=\"" NS_WSSE11 "\"");
 	puts_(&o, "><soap:Header>");
-
-	/* References in the order kp_env_build gives them; Body first. */
-	refs[nrefs++].id = "id-body";
-	refs[nrefs++].id = "id-timestamp";
-	if (!p->response) {
-		at = o.len;
-		put_wsa(&o, "To", "id-to", p->to);
-		if (add_ref(&o, at, refs, &nrefs, "id-to") != 0)
-			goto nomem;
-	}
-	at = o.len;
-	put_wsa(&o, "Action", "id-action", p->action);
-	if (add_ref(&o, at, refs, &nrefs, "id-action") != 0)
-		goto nomem;
-	at = o.len;
-	put_wsa(&o, "MessageID", "id-messageid",
-	    p->message_id != NULL ? p->message_id : msgid);
-	if (add_ref(&o, at, refs, &nrefs, "id-messageid") != 0)
-		goto nomem;
-	at = o.len;
-	if (!p->response) {
-		puts_(&o, "<wsa:From" XMLNS_WSA_WSU " wsu:Id=\"id-from\">"
-		    "<wsa:Address>");
-		put_escaped(&o, p->from, 0);
-		puts_(&o, "</wsa:Address></wsa:From>");
-		if (add_ref(&o, at, refs, &nrefs, "id-from") != 0)
-			goto nomem;
-	} else {
-		put_wsa(&o, "RelatesTo", "id-relatesto",
+	if (!p->response)
+		put_wsa(&o, 0, "To", "id-to", p->to);
+	put_wsa(&o, 0, "Action", "id-action", p->action);
+	put_wsa(&o, 0, "MessageID", "id-messageid", message_id);
+	if (!p->response)
+		put_from(&o, 0, p->from);
+	else
+		put_wsa(&o, 0, "RelatesTo", "id-relatesto",
 		    p->relates_to != NULL ? p->relates_to : WSA_UNSPECIFIED);
-		if (add_ref(&o, at, refs, &nrefs, "id-relatesto") != 0)
-			goto nomem;
-	}
-
 	puts_(&o, "<wsse:Security soap:mustUnderstand=\"1\">");
-	at = o.len;
-	puts_(&o, "<wsu:Timestamp xmlns:wsu=\"" NS_WSU "\" "
-	    "wsu:Id=\"id-timestamp\"><wsu:Created>");
-	kp_time_iso(p->created_ms, when);
-	puts_(&o, when);
-	puts_(&o, "</wsu:Created><wsu:Expires>");
-	kp_time_iso(p->created_ms + (int64_t)p->lifetime_s * 1000, when);
-	puts_(&o, when);
-	puts_(&o, "</wsu:Expires></wsu:Timestamp>");
-	if (digest_since(&o, at, refs[1].digest) != 0)
-		goto nomem;
+	put_timestamp(&o, 0, p);
 	puts_(&o, "<wsse:BinarySecurityToken ValueType=\"" WSS_X509V3 "\" "
 	    "EncodingType=\"" WSS_BASE64 "\" wsu:Id=\"id-token\">");
 	puts_(&o, p->bst_b64);
 	puts_(&o, "</wsse:BinarySecurityToken>");
-	if (p->response) {
-		at = o.len;
-		puts_(&o, "<wsse11:SignatureConfirmation xmlns:wsse11=\""
-		    NS_WSSE11 "\" xmlns:wsu=\"" NS_WSU "\"");
-		if (p->sigconf_value != NULL) {
-			puts_(&o, " Value=\"");
-			put_escaped(&o, p->sigconf_value, 1);
-			puts_(&o, "\"");
-		}
-		puts_(&o, " wsu:Id=\"id-sigconf\"></wsse11:SignatureConfirmation>");
-		if (add_ref(&o, at, refs, &nrefs, "id-sigconf") != 0)
-			goto nomem;
-	}
-
-	/* The body, written after the header but digested now. */
-	{
-		struct out b = { 0 };
-
-		if ((ret = put_body(&b, body_root, err)) != KP_OK) {
-			free(b.p);
-			free(o.p);
-			return ret;
-		}
-		if (digest_since(&b, 0, refs[0].digest) != 0) {
-			free(b.p);
-			goto nomem;
-		}
-		puts_(&o, "<ds:Signature xmlns:ds=\"" NS_DS "\">");
-		si_at = o.len;
-		put_signed_info(&o, refs, nrefs, p->ec);
-		si_len = o.len - si_at;
-		if (o.oom) {
-			free(b.p);
-			goto nomem;
-		}
-		if ((ret = sign_b64(s, o.p + si_at, si_len, sig_b64, err)) !=
-		    KP_OK) {
-			free(b.p);
-			free(o.p);
-			return ret;
-		}
-		puts_(&o, "<ds:SignatureValue>");
-		puts_(&o, sig_b64);
-		puts_(&o, "</ds:SignatureValue><ds:KeyInfo>"
-		    "<wsse:SecurityTokenReference><wsse:Reference "
-		    "URI=\"#id-token\" ValueType=\"" WSS_X509V3 "\"/>"
-		    "</wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>"
-		    "</wsse:Security></soap:Header>");
-		put(&o, b.p, b.len);
-		free(b.p);
-	}
+	if (p->response)
+		put_sigconf(&o, 0, p->sigconf_value);
+	puts_(&o, "<ds:Signature xmlns:ds=\"" NS_DS "\">");
+	put_signed_info(&o, 0, refs, nrefs, p->ec);
+	puts_(&o, "<ds:SignatureValue>");
+	puts_(&o, sig_b64);
+	puts_(&o, "</ds:SignatureValue><ds:KeyInfo>"
+	    "<wsse:SecurityTokenReference><wsse:Reference "
+	    "URI=\"#id-token\" ValueType=\"" WSS_X509V3 "\"/>"
+	    "</wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>"
+	    "</wsse:Security></soap:Header>" BODY_OUT);
+	put(&o, b.p + sizeof(BODY_CANON) - 1, b.len - (sizeof(BODY_CANON) - 1));
 	puts_(&o, "</soap:Envelope>\n");
+	put(&o, "", 1);		/* NUL, not counted */
 	if (o.oom)
 		goto nomem;
 	if (signature_value != NULL &&
 	    (*signature_value = strdup(sig_b64)) == NULL)
 		goto nomem;
-	put(&o, "", 1);		/* NUL, not counted */
-	if (o.oom) {
-		if (signature_value != NULL) {
-			free(*signature_value);
-			*signature_value = NULL;
-		}
-		goto nomem;
-	}
 	*out = o.p;
 	*len = o.len - 1;
-	return KP_OK;
+	o.p = NULL;
+	ret = KP_OK;
+	goto out;
 nomem:
-	free(o.p);
-	return kp_fail(err, KP_ERR_NOMEM, "out of memory while writing the "
+	ret = kp_fail(err, KP_ERR_NOMEM, "out of memory while writing the "
 	    "message");
+out:
+	free(o.p);
+	free(c.p);
+	free(b.p);
+	return ret;
 }

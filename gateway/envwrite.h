@@ -12,10 +12,12 @@
  * under xmlsec (kp_wss_verify) and the JDK's javax.xml.crypto alike
  * (tests/unit/test_envwrite.c, tests/integration/jdkverify.sh).
  *
- * Where the two differ, only in bytes that no signature covers: each signed
- * header block carries its own namespace declarations (as its canonical
- * form does) beside those on soap:Envelope, SignatureValue is base64 on
- * one line, and empty signed elements are written as start and end tag.
+ * Each signed part is produced twice: in canonical form, which is
+ * digested (SignedInfo: signed), and as it goes out, without the namespace
+ * declarations soap:Envelope already makes (the receiver's canonicalisation
+ * puts them back).  Where the output differs from xmlsec's, only in bytes
+ * no signature covers: no newlines between elements, SignatureValue base64
+ * on one line, empty signed elements as start and end tag.
  */
 #ifndef KP_ENVWRITE_H
 #define KP_ENVWRITE_H
