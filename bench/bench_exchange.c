@@ -60,6 +60,7 @@
 #include "util.h"
 
 #include "bench.h"
+#include "kd.h"
 #include "xmlsafe.h"
 
 
@@ -139,22 +140,47 @@ struct sender {
 	atomic_long		*failures;
 	xmlDocPtr		 body;
 	xmlNodePtr		 refnode;	/* its kd:referentienummer */
+	xmlNodePtr		 bsnnode;	/* its kd:bsn */
 	int			 record;	/* store each delivered notice */
 	atomic_long		*landing;	/* records not yet durable */
 	char			 url[128];
 };
+
+/* The idx-th of a run of BSNs that pass the elfproef. */
+static void
+bench_bsn(long idx, char out[16])
+{
+	for (long k = 10000000 + idx * 7;; k++) {
+		long d = k % 100000000, sum = 0;
+
+		for (int i = 0, w = 9; i < 8; i++, w--) {
+			long pow10 = 1;
+
+			for (int j = 0; j < 7 - i; j++)
+				pow10 *= 10;
+			sum += w * ((d / pow10) % 10);
+		}
+		if (sum % 11 == 10)
+			continue;
+		snprintf(out, 16, "%08ld%ld", d, sum % 11);
+		return;
+	}
+}
 
 static int
 lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 {
 	struct kp_err err;
 	const struct kp_config *cfg = s->fx->partner->cfg;
-	char ref[40];
+	char ref[40], bsn[16];
 
 
 	/* zender + referentienummer is unique: number each notice. */
 	snprintf(ref, sizeof(ref), "bench-%ld", idx);
 	xmlNodeSetContent(s->refnode, (const xmlChar *)ref);
+	/* a citizen of its own, as a day's notices are about many */
+	bench_bsn(idx, bsn);
+	xmlNodeSetContent(s->bsnnode, (const xmlChar *)bsn);
 	l->started = now_s();
 	if (kp_request_build(s->fx->partner, s->fx->self_at_partner,
 	    xmlDocGetRootElement(s->body), &l->req, &err) != KP_OK) {
@@ -496,6 +522,9 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 		senders[i].failures = &failures;
 		senders[i].body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF,
 		    "bench", "111222333");
+		senders[i].bsnnode = kp_xml_child(kp_xml_child(kp_xml_child(
+		    xmlDocGetRootElement(senders[i].body), KD_NS, "object"),
+		    KD_NS, "zaak"), KD_NS, "bsn");
 		senders[i].refnode = kp_xml_next(kp_xml_next(kp_xml_next(
 		    kp_xml_first(kp_xml_first(xmlDocGetRootElement(
 		    senders[i].body))))));

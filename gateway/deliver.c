@@ -223,6 +223,7 @@ land(struct kp_deliver *d, struct transfer *t)
 	l->next = d->landing;
 	d->landing = l;
 	pthread_mutex_unlock(&d->landing_lock);
+	kp_store_pseudonym_warm(d->gw->store, l->row.bsn);
 	kp_apply_submit(d->gw->store, &l->w);
 }
 

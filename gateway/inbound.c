@@ -536,6 +536,9 @@ kp_inbound_start(struct kp_gateway *gw, const struct kp_request *req,
 		a->detail = resp->http_status == 400 || resp->fault != KP_F_NONE ?
 		    in->err.msg : NULL;
 	}
+	/* the writer's entries will name the citizen: ask here, in parallel */
+	kp_store_pseudonym_warm(gw->store, in->have_notice ? in->notice.bsn :
+	    in->q_bsn);
 	in->w.job.done = on_stored;
 	in->w.job.arg = in;
 	kp_apply_submit(gw->store, &in->w);

@@ -142,6 +142,7 @@ kp_store_open_mode(const char *path, int readonly, struct kp_err *err)
 	pthread_mutex_init(&st->queue_lock, NULL);
 	pthread_cond_init(&st->queue_cond, NULL);
 	pthread_mutex_init(&st->leader_lock, NULL);
+	pthread_mutex_init(&st->pseudo_lock, NULL);
 	st->ops = kp_db_engine(path);
 	if (st->ops->open(path, readonly ? KP_DB_READ : KP_DB_WRITE, &st->db,
 	    err) != KP_OK)
@@ -187,6 +188,8 @@ kp_store_close(struct kp_store *st)
 	pthread_mutex_destroy(&st->leader_lock);
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->read_lock);
+	pthread_mutex_destroy(&st->pseudo_lock);
+	free(st->pseudo_cache);
 	pthread_mutex_destroy(&st->queue_lock);
 	pthread_cond_destroy(&st->queue_cond);
 	OPENSSL_cleanse(st->audit_key, sizeof(st->audit_key));

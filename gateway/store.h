@@ -464,6 +464,13 @@ int	kp_store_audit_head(struct kp_store *store, int64_t *seq, char hash[65],
  */
 int	kp_store_pseudonym(struct kp_store *store, const char *bsn, char out[65],
 	    struct kp_err *err);
+/*
+ * Ask now, in this thread, for the pseudonym an entry the writer is about
+ * to write will need: it keeps the last answers of the key process, so
+ * that the writer does not wait for them one by one.  Errors are the
+ * writer's to meet.
+ */
+void	kp_store_pseudonym_warm(struct kp_store *store, const char *bsn);
 
 /*
  * The auditor's overview (store_auditview.c).  Counts of the entries

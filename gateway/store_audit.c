@@ -57,14 +57,91 @@ kp_txn_audit(struct kp_txn *txn, const struct kp_audit *a, struct kp_err *err)
 	return store_audit_locked(txn->st, a, err);
 }
 
+/*
+ * The key process's recent answers, by BSN: a direct-mapped table of
+ * PSEUDO_SLOTS.  The writer writes a notice's audit rows in its one
+ * thread; asking the key process there for each citizen would make every
+ * batch wait, one question after another, behind the signatures the
+ * workers ask for.  The workers ask first (kp_store_pseudonym_warm, while
+ * they check the message, all at once) and the writer finds the answer
+ * here.  The table holds nothing the network process could not ask for
+ * again, and only of citizens whose BSN it has seen in the messages.
+ */
+#define PSEUDO_SLOTS	1024
+
+struct pseudo_slot {
+	char	bsn[16];
+	char	pseudonym[65];
+};
+
+static struct pseudo_slot *
+pseudo_slot(struct kp_store *st, const char *bsn)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const char *c = bsn; *c != '\0'; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return &st->pseudo_cache[h % PSEUDO_SLOTS];
+}
+
+static int
+pseudo_cached(struct kp_store *st, const char *bsn, char out[65])
+{
+	struct pseudo_slot *slot;
+	int hit = 0;
+
+	if (strlen(bsn) >= sizeof(slot->bsn))
+		return 0;
+	pthread_mutex_lock(&st->pseudo_lock);
+	if (st->pseudo_cache != NULL) {
+		slot = pseudo_slot(st, bsn);
+		if ((hit = strcmp(slot->bsn, bsn) == 0))
+			memcpy(out, slot->pseudonym, 65);
+	}
+	pthread_mutex_unlock(&st->pseudo_lock);
+	return hit;
+}
+
+static void
+pseudo_keep(struct kp_store *st, const char *bsn, const char pseudonym[65])
+{
+	struct pseudo_slot *slot;
+
+	if (strlen(bsn) >= sizeof(slot->bsn))
+		return;
+	pthread_mutex_lock(&st->pseudo_lock);
+	if (st->pseudo_cache == NULL)
+		st->pseudo_cache = calloc(PSEUDO_SLOTS, sizeof(*slot));
+	if (st->pseudo_cache != NULL) {
+		slot = pseudo_slot(st, bsn);
+		snprintf(slot->bsn, sizeof(slot->bsn), "%s", bsn);
+		memcpy(slot->pseudonym, pseudonym, 65);
+	}
+	pthread_mutex_unlock(&st->pseudo_lock);
+}
+
+void
+kp_store_pseudonym_warm(struct kp_store *st, const char *bsn)
+{
+	char out[65];
+	struct kp_err err;
+
+	if (st->pseudonym != NULL && bsn != NULL && bsn[0] != '\0')
+		(void)kp_store_pseudonym(st, bsn, out, &err);
+}
+
 int
 kp_store_pseudonym(struct kp_store *st, const char *bsn, char out[65],
     struct kp_err *err)
 {
 	if (st->pseudonym != NULL) {
+		if (pseudo_cached(st, bsn, out))
+			return KP_OK;
 		if (st->pseudonym(st->pseudonym_arg, bsn, out) != 0)
 			return kp_fail(err, KP_ERR_STORE, "%s: the key process "
 			    "gives no pseudonym", st->path);
+		out[64] = '\0';
+		pseudo_keep(st, bsn, out);
 	} else if (!st->have_audit_key)
 		return kp_fail(err, KP_ERR_CONFIG, "%s: no audit key loaded",
 		    st->path);

@@ -50,6 +50,9 @@ struct kp_store {
 	/* or pseudonyms asked elsewhere (the key process): 0, or -1 */
 	int		(*pseudonym)(void *, const char *, char[65]);
 	void		*pseudonym_arg;
+	/* the last answers to those questions (store_audit.c), by BSN */
+	pthread_mutex_t	 pseudo_lock;
+	struct pseudo_slot *pseudo_cache;	/* PSEUDO_SLOTS; NULL until asked */
 	/* told of every record change, in its transaction (store_txn.h) */
 	int		(*change_hook)(void *, struct kp_txn *,
 			    const struct kp_record_change *, struct kp_err *);
