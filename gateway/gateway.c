@@ -114,6 +114,7 @@ open_gateway(const char *config_path, const char *store_path, int flags,
 	struct kp_config *cfg;
 	struct kp_profiles *profiles;
 	X509_STORE *trust;
+	struct kp_signer *signer;
 	struct kp_err e;
 	int bad = 0;
 
@@ -149,9 +150,10 @@ open_gateway(const char *config_path, const char *store_path, int flags,
 			note(problems, err, &bad, &e, 0);
 		}
 	}
-	if ((gw->signer = link != NULL ? kp_signer_remote(gw->cfg->cert,
-	    kp_keylink_ask, link, &e) : kp_signer_load(gw->cfg->cert,
-	    gw->cfg->key, 0, &e)) == NULL) {
+	signer = link != NULL ? kp_signer_remote(gw->cfg->cert, kp_keylink_ask,
+	    link, &e) : kp_signer_load(gw->cfg->cert, gw->cfg->key, 0, &e);
+	gw->signer = signer;	/* an _Atomic assignment has no value for clang */
+	if (signer == NULL) {
 		note(problems, err, &bad, &e, 0);
 	} else if (strcmp(gw->signer->oin, gw->cfg->oin) != 0) {
 		kp_fail(&e, KP_ERR_CONFIG,
