@@ -28,6 +28,8 @@
  *   bench_exchange [-n NOTICES] [-r RUNS] [-t THREADS] [-c INFLIGHT]
  *                  [--no-record]   (the sender does not store what it sent)
  *                  [--softhsm]     (also: the receiver's key in SoftHSM2)
+ *                  [-L FILE]       (each half-load notice's due time and
+ *                                   latency, appended to FILE)
  */
 #include "autoconf.h"
 
@@ -111,6 +113,7 @@ struct lane {
 	long			 idx;		/* paced: the notice it waits to send */
 	double			 due;		/* and when */
 	int			 armed;
+	int			 warm;		/* a warm-up notice: not timed */
 };
 
 /* A delivery on its way into the sender's store (as deliver.c lands one). */
@@ -142,7 +145,11 @@ struct sender {
 	atomic_long		*done;		/* notices answered */
 	long			 total;
 	double			*latencies;	/* shared, indexed by notice */
-	double			 t0, rate;	/* paced: notice i due at t0 + i/rate */
+	/* paced: this thread's j-th notice due at t0 + j / rate */
+	double			 t0, rate;
+	long			 seq;
+	long			 warm_base;	/* warm-up notices' numbers */
+	double			*started;	/* shared: when each one was due */
 	atomic_long		*failures;
 	xmlDocPtr		 body;
 	xmlNodePtr		 refnode;	/* its kd:referentienummer */
@@ -188,7 +195,7 @@ lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 	bench_bsn(idx, bsn);
 	xmlNodeSetContent(s->bsnnode, (const xmlChar *)bsn);
 	/* paced: from when it was due, so that waiting to be sent counts */
-	l->started = s->rate > 0 ? l->due : now_s();
+	l->started = s->rate > 0 && !l->warm ? l->due : now_s();
 	if (kp_request_build(s->fx->partner, s->fx->self_at_partner,
 	    xmlDocGetRootElement(s->body), &l->req, &err) != KP_OK) {
 		fprintf(stderr, "sign: %s\n", err.msg);
@@ -217,9 +224,9 @@ lane_start(struct sender *s, struct lane *l, CURLM *multi, long idx)
 }
 
 /*
- * Lane l takes the next notice: at once, or paced (an open loop: notice i
- * is due at t0 + i / rate whatever happened before, so a slow answer does
- * not hold back the load behind it).  1 when it took one.
+ * Lane l takes the next notice: at once, or paced (an open loop: this
+ * thread's j-th is due at t0 + j / rate whatever happened before, so a
+ * slow answer does not hold back the load behind it).  1 when it took one.
  */
 static int
 take(struct sender *s, struct lane *l, CURLM *multi)
@@ -230,7 +237,7 @@ take(struct sender *s, struct lane *l, CURLM *multi)
 		return 0;
 	if (s->rate > 0) {
 		l->idx = idx;
-		l->due = s->t0 + (double)idx / s->rate;
+		l->due = s->t0 + (double)s->seq++ / s->rate;
 		l->armed = 1;
 		return 1;
 	}
@@ -243,30 +250,30 @@ sender_main(void *arg)
 	struct sender *s = arg;
 	struct lane *lanes = calloc((size_t)s->inflight, sizeof(*lanes));
 	CURLM *multi = curl_multi_init();
-	int running = 0, active = 0;
+	int running = 0, active = 0, warming = 0;
 
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)s->inflight);
 	for (int i = 0; i < s->inflight; i++)
 		kp_buf_init(&lanes[i].answer, 4 * 1024 * 1024);
-	for (int i = 0; i < s->inflight; i++)
-		active += take(s, &lanes[i], multi);
-	while (active > 0) {
+	if (s->rate > 0) {
+		/*
+		 * Paced: first one untimed notice per lane, so that the
+		 * schedule meets kept-alive connections as between gateways,
+		 * not 16 handshakes at once.
+		 */
+		for (int i = 0; i < s->inflight; i++) {
+			lanes[i].warm = 1;
+			if (lane_start(s, &lanes[i], multi, s->warm_base + i) == 0)
+				warming++;
+		}
+		active = warming;
+	} else
+		for (int i = 0; i < s->inflight; i++)
+			active += take(s, &lanes[i], multi);
+	while (active > 0 || warming > 0) {
 		CURLMsg *msg;
 		int left, wait_ms = 100;
-		double now = now_s();
-
-		for (int i = 0; i < s->inflight; i++) {
-			struct lane *l = &lanes[i];
-
-			if (!l->armed)
-				continue;
-			if (l->due <= now) {
-				l->armed = 0;
-				if (lane_start(s, l, multi, l->idx) != 0)
-					active--;
-			} else if ((l->due - now) * 1000 < wait_ms)
-				wait_ms = (int)((l->due - now) * 1000);
-		}
+		double now;
 
 		curl_multi_perform(multi, &running);
 		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
@@ -319,11 +326,42 @@ sender_main(void *arg)
 				kp_apply_submit(s->fx->partner->store, &land->w);
 			}
 			kp_outcome_clear(&out);
-			s->latencies[atomic_fetch_add(s->done, 1)] =
-			    now_s() - l->started;
 			kp_composed_clear(&l->req);
 			active--;
-			active += take(s, l, multi);
+			if (l->warm) {
+				l->warm = 0;
+				if (--warming == 0) {
+					/* all warm: the schedule starts */
+					s->t0 = now_s();
+					for (int i = 0; i < s->inflight; i++)
+						active += take(s, &lanes[i], multi);
+				}
+				continue;
+			}
+			{
+				long k = atomic_fetch_add(s->done, 1);
+
+				s->latencies[k] = now_s() - l->started;
+				s->started[k] = l->started - s->t0;
+			}
+			if (!warming)
+				active += take(s, l, multi);
+		}
+		/* after the answers: a lane may just have taken its next one */
+		now = now_s();
+		for (int i = 0; i < s->inflight; i++) {
+			struct lane *l = &lanes[i];
+
+			if (!l->armed)
+				continue;
+			if (l->due <= now) {
+				l->armed = 0;
+				if (lane_start(s, l, multi, l->idx) != 0)
+					active--;
+				else
+					wait_ms = 0;	/* let curl send it */
+			} else if ((l->due - now) * 1000 < wait_ms)
+				wait_ms = (int)((l->due - now) * 1000);
 		}
 		if (active > 0)
 			curl_multi_poll(multi, NULL, 0, wait_ms, NULL);
@@ -378,6 +416,9 @@ struct run_result {
 };
 
 static size_t discard(char *, size_t, size_t, void *);
+
+/* -L FILE: each half-load notice's due time (s) and latency (ms), appended. */
+static const char *latency_file;
 
 /* New mutual-TLS handshakes per second for about a second, one thread. */
 static double
@@ -487,7 +528,7 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	struct sender *senders;
 	atomic_long next = 0, done = 0, failures = 0, landing = 0;
 	struct kp_err err;
-	double *lat, start, elapsed;
+	double *lat, *due, start, elapsed;
 	char conf[512];
 	int port = free_port();
 	pid_t pid;
@@ -542,6 +583,7 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 		return -1;
 	}
 	lat = calloc((size_t)n, sizeof(double));
+	due = calloc((size_t)n, sizeof(double));
 	senders = calloc((size_t)threads, sizeof(*senders));
 	start = now_s();
 	for (int i = 0; i < threads; i++) {
@@ -549,12 +591,14 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 		senders[i].inflight = inflight;
 		senders[i].record = record;
 		senders[i].t0 = start;
-		senders[i].rate = rate;
+		senders[i].rate = rate / threads;
+		senders[i].warm_base = n + (long)i * inflight;
 		senders[i].landing = &landing;
 		senders[i].next = &next;
 		senders[i].done = &done;
 		senders[i].total = n;
 		senders[i].latencies = lat;
+		senders[i].started = due;
 		senders[i].failures = &failures;
 		senders[i].body = fixture_body("zakLk01", OIN_PARTNER, OIN_SELF,
 		    "bench", "111222333");
@@ -581,6 +625,15 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	waitpid(pid, &status, 0);
 	res->failures = failures;
 	res->rate = (double)(n - failures) / elapsed;
+	if (rate > 0 && latency_file != NULL) {
+		FILE *f = fopen(latency_file, "a");
+
+		for (long i = 0; f != NULL && i < n; i++)
+			fprintf(f, "%.4f %.2f\n", due[i], lat[i] * 1000);
+		if (f != NULL)
+			fclose(f);
+	}
+	free(due);
 	res->p50_ms = median(lat, (int)n) * 1000;
 	res->p99_ms = lat[(size_t)((double)n * 0.99)] * 1000;	/* sorted now */
 	free(lat);
@@ -606,8 +659,10 @@ main(int argc, char **argv)
 	double hs[16], hs_in[16], inhsm[16], half_p50[16], half_p99[16];
 	EVP_PKEY *rsa, *ec;
 
-	while ((ch = getopt_long(argc, argv, "n:r:t:c:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:r:t:c:L:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'L': latency_file = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 'r': runs = atoi(optarg); break;
 		case 't': threads = atoi(optarg); break;
@@ -616,7 +671,8 @@ main(int argc, char **argv)
 		case 'H': softhsm = 1; break;
 		default:
 			fprintf(stderr, "usage: bench_exchange [-n N] [-r RUNS] "
-			    "[-t THREADS] [-c INFLIGHT] [--no-record] [--softhsm]\n");
+			    "[-t THREADS] [-c INFLIGHT] [--no-record] [--softhsm] "
+			    "[-L FILE]\n");
 			return 2;
 		}
 	}
