@@ -91,6 +91,13 @@ struct kp_db_ops {
 	/* 1 when the engine can only read (file permissions, a standby). */
 	int		(*readonly)(struct kp_db *db);
 	/*
+	 * Checkpoints kept off the writer's path (store_wal.c): wal_handoff
+	 * makes the writer's connection leave them to another, which calls
+	 * wal_checkpoint now and then.  NULL: the engine has none to move.
+	 */
+	int		(*wal_handoff)(struct kp_db *writer, struct kp_err *err);
+	int		(*wal_checkpoint)(struct kp_db *db, struct kp_err *err);
+	/*
 	 * 0 when the database answers, else -1 with why; NULL: the store
 	 * checks the file system the file is on.
 	 */

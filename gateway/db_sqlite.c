@@ -65,9 +65,14 @@ sqlite_open(const char *path, int mode, struct kp_db **out,
 	if (mode == KP_DB_WRITE) {
 		/*
 		 * A new store is ours alone, whatever the umask: SQLite makes
-		 * its -wal and -shm files with the database file's mode.
+		 * its -wal and -shm files with the database file's mode.  Only
+		 * a new one (O_EXCL): closing a descriptor of a file this
+		 * process has open elsewhere drops every POSIX lock it holds on
+		 * it, and another process would then take our open WAL for
+		 * abandoned, checkpoint and delete it (a second connection,
+		 * store_wal.c's, did exactly that).
 		 */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 		if (fd != -1)
 			close(fd);
@@ -298,6 +303,33 @@ sqlite_readonly(struct kp_db *db)
 	return sqlite3_db_readonly(DB(db)->h, "main") == 1;
 }
 
+/*
+ * SQLite checkpoints a WAL of 1,000 pages in the COMMIT that fills it, on
+ * the writer's thread: copying 4 MB into the database and two fsyncs,
+ * tens of milliseconds every few seconds in which no commit is made and
+ * nothing is answered.  With the writer's connection set not to, another
+ * connection checkpoints PASSIVE (store_wal.c): it never waits for the
+ * writer, nor the writer for it.
+ */
+static int
+sqlite_wal_handoff(struct kp_db *db, struct kp_err *err)
+{
+	return sqlite_exec(db, "PRAGMA wal_autocheckpoint = 0", err);
+}
+
+static int
+sqlite_wal_checkpoint(struct kp_db *db, struct kp_err *err)
+{
+	struct sqlite_db *d = DB(db);
+	int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return kp_fail(err, KP_ERR_STORE, "%s: checkpoint: %s", d->path,
+		    sqlite3_errmsg(d->h));
+	return KP_OK;
+}
+
 const struct kp_db_ops kp_db_sqlite = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -324,6 +356,8 @@ const struct kp_db_ops kp_db_sqlite = {
 	.set_version = sqlite_set_version,
 	.limit = sqlite_limit,
 	.readonly = sqlite_readonly,
+	.wal_handoff = sqlite_wal_handoff,
+	.wal_checkpoint = sqlite_wal_checkpoint,
 	/* deferred: the snapshot is taken at the first read (WAL) */
 	.snapshot = "BEGIN",
 	.migrations = kp_sqlite_migrations,

@@ -523,6 +523,8 @@ apply_batch(struct kp_store *st, struct kp_store_job *jobs)
 		log_warnx("%s: a batch of writes failed (%s); none of them is "
 		    "acknowledged", st->path, err.msg);
 	pthread_mutex_unlock(&st->lock);
+	if (batch_ok)
+		store_wal_committed(st);
 	pthread_mutex_lock(&st->queue_lock);
 	if (batch_ok) {
 		st->write_error[0] = '\0';
@@ -569,12 +571,18 @@ writer_main(void *arg)
 int
 kp_store_writer_start(struct kp_store *st, struct kp_err *err)
 {
+	struct kp_err werr;
+
 	if (st->writer_running)
 		return KP_OK;
 	st->writer_stopping = 0;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0)
 		return kp_fail(err, KP_ERR_SYS, "cannot start the store writer");
 	st->writer_running = 1;
+	pthread_mutex_lock(&st->lock);
+	if (store_wal_start(st, &werr) != KP_OK)
+		log_warnx("%s; the writer checkpoints by itself", werr.msg);
+	pthread_mutex_unlock(&st->lock);
 	return KP_OK;
 }
 
@@ -589,6 +597,9 @@ kp_store_writer_stop(struct kp_store *st)
 	pthread_mutex_unlock(&st->queue_lock);
 	pthread_join(st->writer, NULL);
 	st->writer_running = 0;
+	pthread_mutex_lock(&st->lock);
+	store_wal_stop(st);
+	pthread_mutex_unlock(&st->lock);
 }
 
 size_t

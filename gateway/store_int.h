@@ -64,6 +64,12 @@ struct kp_store {
 	size_t		 queued;
 	int		 writer_running, writer_stopping;
 	pthread_t	 writer;
+	/* the WAL's checkpoints, on a connection and thread of their own */
+	struct kp_db	*wal_db;
+	pthread_t	 wal_thread;
+	pthread_mutex_t	 wal_lock;
+	pthread_cond_t	 wal_cond;
+	int		 wal_running, wal_stopping, wal_commits;
 	/* singleton jobs (kp_store_leader): their own connection */
 	pthread_mutex_t	 leader_lock;
 	struct kp_db	*leader;
@@ -94,6 +100,12 @@ int	store_fail(struct kp_store *st, struct kp_err *err, const char *what);
 struct param;
 void	store_bind(struct kp_stmt *stmt, const struct param *params, int n);
 int	store_exec(struct kp_store *st, const char *sql, struct kp_err *err);
+/* store_wal.c: checkpoints beside the writer (a no-op where none). */
+int	store_wal_start(struct kp_store *st, struct kp_err *err);
+void	store_wal_stop(struct kp_store *st);
+/* The writer committed: a checkpoint may be due. */
+void	store_wal_committed(struct kp_store *st);
+
 /* A write transaction on the writer connection, taken now. */
 int	store_begin(struct kp_store *st, struct kp_err *err);
 /* Run one statement with ?1 text (may be NULL), ?2 and ?3 integers. */
