@@ -30,6 +30,8 @@
  *                  [--softhsm]     (also: the receiver's key in SoftHSM2)
  *                  [-L FILE]       (each half-load notice's due time and
  *                                   latency, appended to FILE)
+ *                  [--pg DIR]      (also: the receiver's store on the
+ *                                   PostgreSQL cluster at DIR's socket)
  */
 #include "autoconf.h"
 
@@ -460,6 +462,47 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /*
+ * --pg DIR: the receiver's store a new database of the PostgreSQL cluster
+ * listening on the Unix socket in DIR (user kp; bench_exchange_pg.sh
+ * starts one), its audit key in a file beside the configuration.
+ */
+static const char *pg_host;
+
+static int
+store_on_pg(struct fixture *fx, const char *conf)
+{
+	static int made;
+	char db[64], cmd[1024], line[1024], *text = NULL;
+	size_t len = 0;
+	FILE *f, *out;
+
+	snprintf(db, sizeof(db), "kpbench%d_%d", (int)getpid(), ++made);
+	snprintf(cmd, sizeof(cmd), "psql -q 'host=%s user=kp dbname=postgres' "
+	    "-c 'CREATE DATABASE %s' > /dev/null", pg_host, db);
+	if (system(cmd) != 0 || (f = fopen(conf, "r")) == NULL)
+		return -1;
+	if ((out = open_memstream(&text, &len)) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "store ", 6) == 0)
+			fprintf(out, "store postgresql:///%s?host=%s&user=kp\n"
+			    "audit_key %s/self.audit-key\n", db, pg_host, fx->dir);
+		else
+			fputs(line, out);
+	fclose(f);
+	fclose(out);
+	if ((f = fopen(conf, "w")) == NULL) {
+		free(text);
+		return -1;
+	}
+	fputs(text, f);
+	free(text);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/*
  * --softhsm: the receiver's key made inside a SoftHSM2 token of the run
  * (ketenpoort pki issue --pkcs11), its configuration naming it by URI.
  */
@@ -522,7 +565,7 @@ key_in_token(const char *kp, struct fixture *fx, const char *conf)
 
 static int
 one_run(const char *kp, long n, int threads, int inflight, int record,
-    int key_process, double rate, struct run_result *res)
+    int key_process, int on_pg, double rate, struct run_result *res)
 {
 	struct fixture fx;
 	struct sender *senders;
@@ -540,6 +583,12 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	kp_gateway_close(fx.self);
 	fx.self = NULL;
 	snprintf(conf, sizeof(conf), "%s/self.conf", fx.dir);
+	if (on_pg && store_on_pg(&fx, conf) != 0) {
+		fprintf(stderr, "bench: no database on the PostgreSQL cluster in "
+		    "%s\n", pg_host);
+		fixture_teardown(&fx);
+		return -1;
+	}
 	if (key_process == 2 && key_in_token(kp, &fx, conf) != 0) {
 		fprintf(stderr, "bench: no SoftHSM2 token (tools/dev installs "
 		    "softhsm2)\n");
@@ -648,6 +697,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "no-record", no_argument, NULL, 'R' },
 		{ "softhsm", no_argument, NULL, 'H' },
+		{ "pg", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long n = 2000;
@@ -657,6 +707,7 @@ main(int argc, char **argv)
 	double rsa_sign, rsa_verify, ec_sign, ec_verify, bound;
 	double rates[16], p50[16], p99[16], ratios[16], rss[16], apart[16];
 	double hs[16], hs_in[16], inhsm[16], half_p50[16], half_p99[16];
+	double onpg[16];
 	EVP_PKEY *rsa, *ec;
 
 	while ((ch = getopt_long(argc, argv, "n:r:t:c:L:", longopts, NULL)) !=
@@ -669,10 +720,11 @@ main(int argc, char **argv)
 		case 'c': inflight = atoi(optarg); break;
 		case 'R': record = 0; break;
 		case 'H': softhsm = 1; break;
+		case 'P': pg_host = optarg; break;
 		default:
 			fprintf(stderr, "usage: bench_exchange [-n N] [-r RUNS] "
 			    "[-t THREADS] [-c INFLIGHT] [--no-record] [--softhsm] "
-			    "[-L FILE]\n");
+			    "[-L FILE] [--pg SOCKETDIR]\n");
 			return 2;
 		}
 	}
@@ -703,10 +755,10 @@ main(int argc, char **argv)
 	for (int r = 0; r < runs; r++) {
 		struct run_result res, inproc, half;
 
-		if (one_run(kp, n, threads, inflight, record, 1, 0, &res) != 0 ||
-		    one_run(kp, n, threads, inflight, record, 0, 0, &inproc) != 0 ||
-		    one_run(kp, n, threads, inflight, record, 1, res.rate / 2,
-		    &half) != 0)
+		if (one_run(kp, n, threads, inflight, record, 1, 0, 0, &res) != 0 ||
+		    one_run(kp, n, threads, inflight, record, 0, 0, 0, &inproc) !=
+		    0 || one_run(kp, n, threads, inflight, record, 1, 0,
+		    res.rate / 2, &half) != 0)
 			return 1;
 		rates[r] = res.rate;
 		p50[r] = res.p50_ms;
@@ -717,7 +769,7 @@ main(int argc, char **argv)
 		if (softhsm) {
 			struct run_result hsm;
 
-			if (one_run(kp, n, threads, inflight, record, 2, 0, &hsm) != 0)
+			if (one_run(kp, n, threads, inflight, record, 2, 0, 0, &hsm) != 0)
 				return 1;
 			inhsm[r] = hsm.rate / inproc.rate;
 			printf("       key in SoftHSM2: %.0f notices/s, failures "
@@ -730,6 +782,18 @@ main(int argc, char **argv)
 		    "p50 %.1f ms, p99 %.1f ms = %.1f x p50\n", res.rate / 2,
 		    half.rate, half.p50_ms, half.p99_ms,
 		    half.p99_ms / half.p50_ms);
+		if (pg_host != NULL) {
+			struct run_result pg;
+
+			if (one_run(kp, n, threads, inflight, record, 1, 1, 0,
+			    &pg) != 0)
+				return 1;
+			onpg[r] = pg.rate / res.rate;
+			printf("       receiver on PostgreSQL: %.0f notices/s, "
+			    "failures %ld, p50 %.1f ms, p99 %.1f ms; / on SQLite "
+			    "%.2f\n", pg.rate, pg.failures, pg.p50_ms, pg.p99_ms,
+			    onpg[r]);
+		}
 		hs[r] = res.handshakes;
 		hs_in[r] = inproc.handshakes;
 		printf("run %d: %.0f notices/s, ratio %.2f, p50 %.1f ms, p99 %.1f "
@@ -755,6 +819,9 @@ main(int argc, char **argv)
 	    "in-process %.2f (goal >= 0.9); new handshakes/s %.0f (in-process "
 	    "%.0f) = %.2f x RSA-2048 sign/s\n", median(apart, runs),
 	    median(hs, runs), median(hs_in, runs), median(hs, runs) / rsa_sign);
+	if (pg_host != NULL)
+		printf("receiver on PostgreSQL: exchange rate / on SQLite %.2f "
+		    "(goal >= 0.7)\n", median(onpg, runs));
 	if (softhsm)
 		printf("key in SoftHSM2: exchange rate / keys in-process %.2f "
 		    "(reported, no goal)\n", median(inhsm, runs));
