@@ -20,6 +20,7 @@ struct sqlite_db {
 	struct kp_db	 base;
 	sqlite3		*h;
 	char		*path;
+	int		 checkpointer;	/* store_wal.c's connection */
 };
 
 struct sqlite_stmt {
@@ -321,7 +322,14 @@ static int
 sqlite_wal_checkpoint(struct kp_db *db, struct kp_err *err)
 {
 	struct sqlite_db *d = DB(db);
-	int rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	int rc;
+
+	/* it copies WAL frames, it reads no rows: no page cache of 2 MiB */
+	if (!d->checkpointer) {
+		d->checkpointer = 1;
+		(void)sqlite_exec(db, "PRAGMA cache_size = -64", NULL);
+	}
+	rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
 	    NULL, NULL);
 
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
