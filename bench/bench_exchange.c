@@ -30,6 +30,8 @@
  *                  [--softhsm]     (also: the receiver's key in SoftHSM2)
  *                  [-L FILE]       (each half-load notice's due time and
  *                                   latency, appended to FILE)
+ *                  [-q RATE]       (offer the "half load" at RATE notices/s,
+ *                                   to compare builds at the same load)
  *                  [--pg DIR]      (also: the receiver's store on the
  *                                   PostgreSQL cluster at DIR's socket)
  */
@@ -421,6 +423,8 @@ static size_t discard(char *, size_t, size_t, void *);
 
 /* -L FILE: each half-load notice's due time (s) and latency (ms), appended. */
 static const char *latency_file;
+/* -q RATE: the "half load" offered at RATE notices/s, not half the measured */
+static double half_rate;
 
 /* New mutual-TLS handshakes per second for about a second, one thread. */
 static double
@@ -710,9 +714,10 @@ main(int argc, char **argv)
 	double onpg[16];
 	EVP_PKEY *rsa, *ec;
 
-	while ((ch = getopt_long(argc, argv, "n:r:t:c:L:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "n:r:t:c:L:q:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case 'q': half_rate = atof(optarg); break;
 		case 'L': latency_file = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 'r': runs = atoi(optarg); break;
@@ -724,7 +729,7 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench_exchange [-n N] [-r RUNS] "
 			    "[-t THREADS] [-c INFLIGHT] [--no-record] [--softhsm] "
-			    "[-L FILE] [--pg SOCKETDIR]\n");
+			    "[-L FILE] [-q RATE] [--pg SOCKETDIR]\n");
 			return 2;
 		}
 	}
@@ -758,7 +763,7 @@ main(int argc, char **argv)
 		if (one_run(kp, n, threads, inflight, record, 1, 0, 0, &res) != 0 ||
 		    one_run(kp, n, threads, inflight, record, 0, 0, 0, &inproc) !=
 		    0 || one_run(kp, n, threads, inflight, record, 1, 0,
-		    res.rate / 2, &half) != 0)
+		    half_rate > 0 ? half_rate : res.rate / 2, &half) != 0)
 			return 1;
 		rates[r] = res.rate;
 		p50[r] = res.p50_ms;
