@@ -92,11 +92,15 @@ struct kp_db_ops {
 	int		(*readonly)(struct kp_db *db);
 	/*
 	 * Checkpoints kept off the writer's path (store_wal.c): wal_handoff
-	 * makes the writer's connection leave them to another, which calls
-	 * wal_checkpoint now and then.  NULL: the engine has none to move.
+	 * makes the writer's connection leave them to checkpointer, which
+	 * calls wal_checkpoint now and then; with checkpointer NULL the
+	 * writer's connection makes them itself again.  NULL: the engine has
+	 * none to move.
 	 */
-	int		(*wal_handoff)(struct kp_db *writer, struct kp_err *err);
-	int		(*wal_checkpoint)(struct kp_db *db, struct kp_err *err);
+	int		(*wal_handoff)(struct kp_db *writer,
+			    struct kp_db *checkpointer, struct kp_err *err);
+	int		(*wal_checkpoint)(struct kp_db *checkpointer,
+			    struct kp_err *err);
 	/*
 	 * 0 when the database answers, else -1 with why; NULL: the store
 	 * checks the file system the file is on.

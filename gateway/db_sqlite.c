@@ -20,7 +20,6 @@ struct sqlite_db {
 	struct kp_db	 base;
 	sqlite3		*h;
 	char		*path;
-	int		 checkpointer;	/* store_wal.c's connection */
 };
 
 struct sqlite_stmt {
@@ -313,24 +312,24 @@ sqlite_readonly(struct kp_db *db)
  * writer, nor the writer for it.
  */
 static int
-sqlite_wal_handoff(struct kp_db *db, struct kp_err *err)
+sqlite_wal_handoff(struct kp_db *writer, struct kp_db *checkpointer,
+    struct kp_err *err)
 {
-	return sqlite_exec(db, "PRAGMA wal_autocheckpoint = 0", err);
+	if (checkpointer == NULL)	/* SQLite's default again */
+		return sqlite_exec(writer, "PRAGMA wal_autocheckpoint = 1000",
+		    err);
+	/* it copies WAL frames, it reads no rows: no page cache of 2 MiB */
+	if (sqlite_exec(checkpointer, "PRAGMA cache_size = -64", err) != KP_OK)
+		return KP_ERR_STORE;
+	return sqlite_exec(writer, "PRAGMA wal_autocheckpoint = 0", err);
 }
 
 static int
 sqlite_wal_checkpoint(struct kp_db *db, struct kp_err *err)
 {
 	struct sqlite_db *d = DB(db);
-	int rc;
-
-	/* it copies WAL frames, it reads no rows: no page cache of 2 MiB */
-	if (!d->checkpointer) {
-		d->checkpointer = 1;
-		(void)sqlite_exec(db, "PRAGMA cache_size = -64", NULL);
-	}
-	rc = sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
+	int rc = sqlite3_wal_checkpoint_v2(d->h, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		return kp_fail(err, KP_ERR_STORE, "%s: checkpoint: %s", d->path,

@@ -2,8 +2,10 @@
  * envelope — SOAP 1.1 + WS-Addressing + the WS-Security header, as
  * PROTOCOL.md §2 lays them out.
  *
- * kp_env_build() makes an unsigned message with its signature template;
- * wss.c signs it.  kp_env_inspect() checks an untrusted document's shape
+ * What the gateway sends is written and signed by envwrite.c;
+ * kp_env_build() makes an unsigned message with an xmlsec signature
+ * template for wss.c to sign, which only the test tools that forge bad
+ * messages (and test_envwrite's comparison) still do.  kp_env_inspect() checks an untrusted document's shape
  * (rule 2.1.2, KP002) and points a struct kp_env at the very nodes that the
  * rest of the pipeline processes; wss.c then proves that the signature
  * covers exactly those nodes.  The timestamp (KP012) and addressing (KP003)
@@ -25,7 +27,7 @@
 #define NS_WSSE11 "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd"
 #define NS_DS	"http://www.w3.org/2000/09/xmldsig#"
 #define NS_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
-#define ALG_EXC_C14N	"http://www.w3.org/2001/10/xml-exc-c14n#"
+#define ALG_EXC_C14N	NS_EXC_C14N
 #define ALG_RSA_SHA256	"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 #define ALG_ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
 #define ALG_SHA256	"http://www.w3.org/2001/04/xmlenc#sha256"

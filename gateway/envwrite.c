@@ -77,15 +77,15 @@ put_escaped(struct out *o, const char *s, int attr)
 	put(o, run, (size_t)(s - run));
 }
 
-/* SHA-256 of out[from..], base64 (44 characters and NUL). */
+/* SHA-256 of what o holds, base64 (44 characters and NUL). */
 static int
-digest_since(const struct out *o, size_t from, char b64[45])
+digest(const struct out *o, char b64[45])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 
-	if (o->oom || EVP_Digest(o->p + from, o->len - from, md, &mdlen,
-	    EVP_sha256(), NULL) != 1 || mdlen != sizeof(md))
+	if (o->oom || EVP_Digest(o->p, o->len, md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen != sizeof(md))
 		return -1;
 	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
 	return 0;
@@ -160,15 +160,15 @@ struct ref {
 	char		 digest[45];
 };
 
-/* refs[*n] is id, over what was written since at. */
+/* refs[*n]: id, the digest of the part c holds; c emptied for the next. */
 static int
-add_ref(const struct out *o, size_t at, struct ref *refs, int *n,
-    const char *id)
+add_ref(struct out *c, struct ref *refs, int *n, const char *id)
 {
 	refs[*n].id = id;
-	if (digest_since(o, at, refs[*n].digest) != 0)
+	if (digest(c, refs[*n].digest) != 0)
 		return -1;
 	(*n)++;
+	c->len = 0;
 	return 0;
 }
 
@@ -311,41 +311,36 @@ kp_env_write(const struct kp_env_params *p, xmlNodePtr body_root,
 		    "begin as expected");
 		goto out;
 	}
-	if (add_ref(&b, 0, refs, &nrefs, "id-body") != 0)
+	refs[nrefs].id = "id-body";
+	if (digest(&b, refs[nrefs++].digest) != 0)
 		goto nomem;
 	put_timestamp(&c, 1, p);
-	if (add_ref(&c, 0, refs, &nrefs, "id-timestamp") != 0)
+	if (add_ref(&c, refs, &nrefs, "id-timestamp") != 0)
 		goto nomem;
 	if (!p->response) {
-		c.len = 0;
 		put_wsa(&c, 1, "To", "id-to", p->to);
-		if (add_ref(&c, 0, refs, &nrefs, "id-to") != 0)
+		if (add_ref(&c, refs, &nrefs, "id-to") != 0)
 			goto nomem;
 	}
-	c.len = 0;
 	put_wsa(&c, 1, "Action", "id-action", p->action);
-	if (add_ref(&c, 0, refs, &nrefs, "id-action") != 0)
+	if (add_ref(&c, refs, &nrefs, "id-action") != 0)
 		goto nomem;
-	c.len = 0;
 	put_wsa(&c, 1, "MessageID", "id-messageid", message_id);
-	if (add_ref(&c, 0, refs, &nrefs, "id-messageid") != 0)
+	if (add_ref(&c, refs, &nrefs, "id-messageid") != 0)
 		goto nomem;
-	c.len = 0;
 	if (!p->response) {
 		put_from(&c, 1, p->from);
-		if (add_ref(&c, 0, refs, &nrefs, "id-from") != 0)
+		if (add_ref(&c, refs, &nrefs, "id-from") != 0)
 			goto nomem;
 	} else {
 		put_wsa(&c, 1, "RelatesTo", "id-relatesto",
 		    p->relates_to != NULL ? p->relates_to : WSA_UNSPECIFIED);
-		if (add_ref(&c, 0, refs, &nrefs, "id-relatesto") != 0)
+		if (add_ref(&c, refs, &nrefs, "id-relatesto") != 0)
 			goto nomem;
-		c.len = 0;
 		put_sigconf(&c, 1, p->sigconf_value);
-		if (add_ref(&c, 0, refs, &nrefs, "id-sigconf") != 0)
+		if (add_ref(&c, refs, &nrefs, "id-sigconf") != 0)
 			goto nomem;
 	}
-	c.len = 0;
 	put_signed_info(&c, 1, refs, nrefs, p->ec);
 	if (c.oom)
 		goto nomem;

@@ -155,10 +155,10 @@ open_gateway(const char *config_path, const char *store_path, int flags,
 	gw->signer = signer;	/* an _Atomic assignment has no value for clang */
 	if (signer == NULL) {
 		note(problems, err, &bad, &e, 0);
-	} else if (strcmp(gw->signer->oin, gw->cfg->oin) != 0) {
+	} else if (strcmp(signer->oin, gw->cfg->oin) != 0) {
 		kp_fail(&e, KP_ERR_CONFIG,
 		    "%s: certificate %s carries OIN %s, but oin is %s",
-		    gw->cfg->path, gw->cfg->cert, gw->signer->oin, gw->cfg->oin);
+		    gw->cfg->path, gw->cfg->cert, signer->oin, gw->cfg->oin);
 		note(problems, err, &bad, &e, 0);
 	}
 	if (bad)

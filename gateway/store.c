@@ -575,14 +575,19 @@ kp_store_writer_start(struct kp_store *st, struct kp_err *err)
 
 	if (st->writer_running)
 		return KP_OK;
-	st->writer_stopping = 0;
-	if (pthread_create(&st->writer, NULL, writer_main, st) != 0)
-		return kp_fail(err, KP_ERR_SYS, "cannot start the store writer");
-	st->writer_running = 1;
+	/* before the writer: it reads wal_running after each commit */
 	pthread_mutex_lock(&st->lock);
 	if (store_wal_start(st, &werr) != KP_OK)
 		log_warnx("%s; the writer checkpoints by itself", werr.msg);
 	pthread_mutex_unlock(&st->lock);
+	st->writer_stopping = 0;
+	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
+		pthread_mutex_lock(&st->lock);
+		store_wal_stop(st);
+		pthread_mutex_unlock(&st->lock);
+		return kp_fail(err, KP_ERR_SYS, "cannot start the store writer");
+	}
+	st->writer_running = 1;
 	return KP_OK;
 }
 

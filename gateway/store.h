@@ -155,7 +155,11 @@ int	kp_store_shared(const struct kp_store *store);
  */
 int	kp_store_leader(struct kp_store *store, const char *job);
 
-
+/*
+ * A message we sent, its verified answer and its audit row, written
+ * together: kp_apply_sent() (apply.h) in the group commit, kp_txn_sent()
+ * (store_txn.h) inside a transaction.
+ */
 struct kp_outbound_record {
 	const char	*partner_oin;
 	const char	*message_id;
@@ -173,12 +177,6 @@ struct kp_outbound_record {
 	const char	*bsn;		/* a question's citizen (pseudonymised) */
 	const char	*doel;		/* a question's purpose */
 };
-
-/*
- * A message we sent, its verified answer and its audit row, together:
- * kp_apply_sent() (apply.h), in the group commit; kp_txn_sent in
- * store_txn.h.
- */
 
 struct kp_stored_message {
 	int64_t		 id;

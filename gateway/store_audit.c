@@ -296,8 +296,13 @@ void
 kp_store_set_pseudonym(struct kp_store *st,
     int (*fn)(void *arg, const char *bsn, char out[65]), void *arg)
 {
+	pthread_mutex_lock(&st->pseudo_lock);
 	st->pseudonym = fn;
 	st->pseudonym_arg = arg;
+	/* the answers kept were another asker's */
+	free(st->pseudo_cache);
+	st->pseudo_cache = NULL;
+	pthread_mutex_unlock(&st->pseudo_lock);
 }
 
 void

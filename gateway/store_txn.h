@@ -99,10 +99,10 @@ struct kp_record_change {
 
 int	kp_txn_changed(struct kp_txn *txn, const struct kp_record_change *c,
 	    struct kp_err *err);
-/* The citizen's consents changed: reconsider their disclosures. */
 /* bsn's mark in consent_dirty, inside the transaction (0: not marked). */
 int	kp_txn_consent_mark_of(struct kp_txn *txn, const char *bsn,
 	    int64_t *mark, struct kp_err *err);
+/* The citizen's consents changed: reconsider their disclosures. */
 int	kp_txn_consent_mark(struct kp_txn *txn, const char *bsn,
 	    struct kp_err *err);
 

@@ -90,7 +90,7 @@ store_wal_start(struct kp_store *st, struct kp_err *err)
 	}
 	st->wal_running = 1;
 	/* the writer's connection: its lock is held by the caller */
-	if (st->ops->wal_handoff(st->db, err) != KP_OK) {
+	if (st->ops->wal_handoff(st->db, st->wal_db, err) != KP_OK) {
 		store_wal_stop(st);
 		return KP_ERR_STORE;
 	}
@@ -111,7 +111,8 @@ store_wal_stop(struct kp_store *st)
 	pthread_join(st->wal_thread, NULL);
 	st->wal_running = 0;
 	/* the writer's connection checkpoints by itself again */
-	(void)st->ops->exec(st->db, "PRAGMA wal_autocheckpoint = 1000", &err);
+	if (st->ops->wal_handoff(st->db, NULL, &err) != KP_OK)
+		log_warnx("%s", err.msg);
 	st->ops->close(st->wal_db);
 	st->wal_db = NULL;
 	pthread_mutex_destroy(&st->wal_lock);

@@ -25,7 +25,6 @@
 #include "wss.h"
 #include "xmlsafe.h"
 
-
 /*
  * "#id" references are resolved by xmlGetID() on the element itself rather
  * than through an XPointer expression evaluated over the whole document:
@@ -595,8 +594,9 @@ out:
 	return cert;
 }
 
-char *
-kp_wss_signature_value(const struct kp_env *env)
+/* The SignatureValue without whitespace, as SignatureConfirmation carries it. */
+static char *
+signature_value(const struct kp_env *env)
 {
 	xmlNodePtr sv = kp_xml_next(kp_xml_first(env->signature));
 
@@ -742,7 +742,7 @@ kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 			goto fail;
 		}
 	}
-	if ((out->signature_value = kp_wss_signature_value(env)) == NULL ||
+	if ((out->signature_value = signature_value(env)) == NULL ||
 	    (out->body_digest = kp_env_text(body_ref)) == NULL) {
 		kp_reject(err, KP_F_050, "out of memory");
 		goto fail;

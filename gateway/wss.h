@@ -2,8 +2,9 @@
  * wss — WS-Security signatures with xmlsec, restricted as PROTOCOL.md §2.1
  * rules 3 and 4 say.
  *
- * Signing: the template from envelope.c, our key, our certificate in the
- * BinarySecurityToken.  Verifying: the reference set must be exactly the
+ * Signing (the test tools only; the gateway's messages are written and
+ * signed by envwrite.c): the template from envelope.c, our key, our
+ * certificate in the BinarySecurityToken.  Verifying: the reference set must be exactly the
  * nodes struct kp_env points at (anti-wrapping); KeyInfo may only point at
  * the BinarySecurityToken; the certificate is checked by us against the
  * trust store and its key handed to xmlsec, which never looks for a key
@@ -74,9 +75,6 @@ struct kp_wss_result {
 int	kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 	    struct kp_wss_result *out, struct kp_err *err);
 void	kp_wss_result_clear(struct kp_wss_result *r);
-
-/* The SignatureValue without whitespace, as SignatureConfirmation carries it. */
-char	*kp_wss_signature_value(const struct kp_env *env);
 
 /* Key strength check of §2.1.4: RSA >= 2048 or EC P-256. */
 int	kp_key_acceptable(EVP_PKEY *pkey, struct kp_err *err);

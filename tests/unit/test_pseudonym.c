@@ -2,8 +2,9 @@
  * The store's pseudonyms asked of the key process: the last answers are
  * kept (store_audit.c) so that the writer need not ask for each entry, but
  * an answer given is always the key process's for that very BSN, a failed
- * question is asked again, and an entry the writer writes after a worker
- * warmed its citizen's pseudonym asks nothing more.
+ * question is asked again, an entry the writer writes after a worker
+ * warmed its citizen's pseudonym asks nothing more, and the answers kept
+ * go with the asker they came from.
  */
 #include "autoconf.h"
 
@@ -42,6 +43,17 @@ ask(void *arg, const char *bsn, char out[65])
 		return -1;
 	}
 	expected(bsn, out);
+	return 0;
+}
+
+/* Another asker (a key process started again with another key, say). */
+static int
+ask_other(void *arg, const char *bsn, char out[65])
+{
+	(void)arg;
+	asked++;
+	expected(bsn, out);
+	out[0] = '#';
 	return 0;
 }
 
@@ -138,6 +150,16 @@ main(void)
 	    "citizen's own");
 	ok(asked - before < 6000 && asked - before > 3000,
 	    "  some kept, some asked again (%d questions)", asked - before);
+
+	/* a new asker: what the old one answered is not kept */
+	kp_store_pseudonym(st, "111222333", out, &err);
+	kp_store_set_pseudonym(st, ask_other, NULL);
+	before = asked;
+	expected("111222333", want);
+	want[0] = '#';
+	ok(kp_store_pseudonym(st, "111222333", out, &err) == KP_OK &&
+	    strcmp(out, want) == 0 && asked == before + 1,
+	    "another asker set: a citizen kept is asked again, of it");
 
 	fixture_teardown(&fx);
 	return done_testing();
