@@ -72,39 +72,6 @@
 #include "xmlsafe.h"
 
 
-/* Operations per second of sign or verify with pkey, for about a second. */
-static double
-crypto_rate(EVP_PKEY *pkey, int verify)
-{
-	unsigned char msg[64] = "ketenpoort", sig[512];
-	size_t siglen = sizeof(sig);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	double start, elapsed;
-	long n = 0;
-
-	EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey);
-	EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg));
-	start = now_s();
-	do {
-		for (int i = 0; i < 50; i++, n++) {
-			if (verify) {
-				EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey);
-				EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg));
-			} else {
-				size_t l = sizeof(sig);
-
-				EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey);
-				EVP_DigestSign(ctx, sig, &l, msg, sizeof(msg));
-			}
-		}
-		elapsed = now_s() - start;
-	} while (elapsed < 1.0);
-	EVP_MD_CTX_free(ctx);
-	return (double)n / elapsed;
-}
-
-
-
 /* ---- the sending side ---- */
 
 struct lane {
@@ -274,7 +241,7 @@ sender_main(void *arg)
 	} else
 		for (int i = 0; i < s->inflight; i++)
 			active += take(s, &lanes[i], multi);
-	while (active > 0 || warming > 0) {
+	while (active > 0) {		/* warm lanes are active too */
 		CURLMsg *msg;
 		int left, wait_ms = 100;
 		double now;
@@ -308,17 +275,18 @@ sender_main(void *arg)
 					    "no answer to verify");
 			} else if (s->record &&
 			    (land = calloc(1, sizeof(*land))) != NULL) {
+				size_t alen;
+
 				land->req = l->req;
 				memset(&l->req, 0, sizeof(l->req));
-				land->answer = kp_buf_steal(&l->answer,
-				    &land->rec.response_len);
+				land->answer = kp_buf_steal(&l->answer, &alen);
 				land->rec = (struct kp_outbound_record){
 					.partner_oin = OIN_SELF,
 					.message_id = land->req.message_id,
 					.root = "zakLk01", .bytes = land->req.bytes,
 					.len = land->req.len,
 					.response = land->answer,
-					.response_len = land->rec.response_len,
+					.response_len = alen,
 					.outcome = "delivered",
 				};
 				land->pending = s->landing;
@@ -348,8 +316,7 @@ sender_main(void *arg)
 				s->latencies[k] = now_s() - l->started;
 				s->started[k] = l->started - s->t0;
 			}
-			if (!warming)
-				active += take(s, l, multi);
+			active += take(s, l, multi);
 		}
 		/* after the answers: a lane may just have taken its next one */
 		now = now_s();
@@ -472,38 +439,55 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
  */
 static const char *pg_host;
 
+/*
+ * The configuration file conf with its line for option name (the first
+ * one) replaced by the lines in with.
+ */
 static int
-store_on_pg(struct fixture *fx, const char *conf)
+conf_replace(const char *conf, const char *name, const char *with)
 {
-	static int made;
-	char db[64], cmd[1024], line[1024], *text = NULL;
-	size_t len = 0;
+	char line[1024], *text = NULL;
+	size_t len = 0, n = strlen(name);
 	FILE *f, *out;
+	int done = 0;
 
-	snprintf(db, sizeof(db), "kpbench%d_%d", (int)getpid(), ++made);
-	snprintf(cmd, sizeof(cmd), "psql -q 'host=%s user=kp dbname=postgres' "
-	    "-c 'CREATE DATABASE %s' > /dev/null", pg_host, db);
-	if (system(cmd) != 0 || (f = fopen(conf, "r")) == NULL)
+	if ((f = fopen(conf, "r")) == NULL)
 		return -1;
 	if ((out = open_memstream(&text, &len)) == NULL) {
 		fclose(f);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "store ", 6) == 0)
-			fprintf(out, "store postgresql:///%s?host=%s&user=kp\n"
-			    "audit_key %s/self.audit-key\n", db, pg_host, fx->dir);
-		else
+		if (!done && strncmp(line, name, n) == 0 && line[n] == ' ') {
+			fputs(with, out);
+			done = 1;
+		} else
 			fputs(line, out);
 	fclose(f);
 	fclose(out);
-	if ((f = fopen(conf, "w")) == NULL) {
+	if (!done || (f = fopen(conf, "w")) == NULL) {
 		free(text);
 		return -1;
 	}
 	fputs(text, f);
 	free(text);
 	return fclose(f) == 0 ? 0 : -1;
+}
+
+static int
+store_on_pg(struct fixture *fx, const char *conf)
+{
+	static int made;
+	char db[64], cmd[1024], with[1024];
+
+	snprintf(db, sizeof(db), "kpbench%d_%d", (int)getpid(), ++made);
+	snprintf(cmd, sizeof(cmd), "psql -q 'host=%s user=kp dbname=postgres' "
+	    "-c 'CREATE DATABASE %s' > /dev/null", pg_host, db);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(with, sizeof(with), "store postgresql:///%s?host=%s&user=kp\n"
+	    "audit_key %s/self.audit-key\n", db, pg_host, fx->dir);
+	return conf_replace(conf, "store", with);
 }
 
 /*
@@ -518,9 +502,8 @@ key_in_token(const char *kp, struct fixture *fx, const char *conf)
 		"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
 	};
 	const char *module = NULL;
-	char path[512], uri[1024], cmd[2048], line[1024], *text = NULL;
-	size_t len = 0;
-	FILE *f, *out;
+	char path[512], uri[1024], cmd[2048], line[1100];
+	FILE *f;
 
 	for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
 		if (access(modules[i], R_OK) == 0)
@@ -542,29 +525,11 @@ key_in_token(const char *kp, struct fixture *fx, const char *conf)
 	    "file:%s/pin&module-path=%s", fx->dir, module);
 	snprintf(cmd, sizeof(cmd), "%s pki issue %s/pki selfhsm --oin %s "
 	    "--org self --pkcs11 '%s' > /dev/null", kp, fx->dir, OIN_SELF, uri);
-	if (system(cmd) != 0 || (f = fopen(conf, "r")) == NULL)
+	if (system(cmd) != 0)
 		return -1;
-	if ((out = open_memstream(&text, &len)) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "cert ", 5) == 0)
-			fprintf(out, "cert pki/selfhsm.crt\n");
-		else if (strncmp(line, "key ", 4) == 0)
-			fprintf(out, "key %s\n", uri);
-		else
-			fputs(line, out);
-	fclose(f);
-	fclose(out);
-	if ((f = fopen(conf, "w")) == NULL || fputs(text, f) < 0) {
-		if (f != NULL)
-			fclose(f);
-		free(text);
-		return -1;
-	}
-	free(text);
-	return fclose(f) == 0 ? 0 : -1;
+	snprintf(line, sizeof(line), "key %s\n", uri);
+	return conf_replace(conf, "cert", "cert pki/selfhsm.crt\n") == 0 &&
+	    conf_replace(conf, "key", line) == 0 ? 0 : -1;
 }
 
 static int
@@ -740,10 +705,10 @@ main(int argc, char **argv)
 
 	rsa = EVP_RSA_gen(2048);
 	ec = EVP_EC_gen("P-256");
-	rsa_sign = crypto_rate(rsa, 0);
-	rsa_verify = crypto_rate(rsa, 1);
-	ec_sign = crypto_rate(ec, 0);
-	ec_verify = crypto_rate(ec, 1);
+	rsa_sign = bench_crypto_rate(rsa, 0, 1.0);
+	rsa_verify = bench_crypto_rate(rsa, 1, 1.0);
+	ec_sign = bench_crypto_rate(ec, 0, 1.0);
+	ec_verify = bench_crypto_rate(ec, 1, 1.0);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
 	bound = (double)cores / (2.0 / rsa_sign + 2.0 / rsa_verify);

@@ -47,39 +47,6 @@
 
 static double seconds = 1.0;
 
-/* Signatures or verifications per second with pkey, for `seconds`. */
-static double
-crypto_rate(EVP_PKEY *pkey, int verify)
-{
-	unsigned char msg[64] = "ketenpoort", sig[512];
-	size_t siglen = sizeof(sig);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	double start, elapsed;
-	long n = 0;
-
-	EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey);
-	EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg));
-	start = now_s();
-	do {
-		for (int i = 0; i < 20; i++, n++) {
-			size_t l = sizeof(sig);
-
-			if (verify) {
-				EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-				    pkey);
-				EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg));
-			} else {
-				EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-				    pkey);
-				EVP_DigestSign(ctx, sig, &l, msg, sizeof(msg));
-			}
-		}
-		elapsed = now_s() - start;
-	} while (elapsed < seconds);
-	EVP_MD_CTX_free(ctx);
-	return (double)n / elapsed;
-}
-
 /*
  * libxml2's allocations (xmlsec allocates through them too), counted in
  * a pass of their own: counting in the timed loops would slow them.
@@ -197,8 +164,8 @@ one_run(struct ctx *c, struct figures *f)
 	double start, elapsed;
 	long n;
 
-	f->sign = crypto_rate(pkey, 0);
-	f->verify = crypto_rate(pkey, 1);
+	f->sign = bench_crypto_rate(pkey, 0, seconds);
+	f->verify = bench_crypto_rate(pkey, 1, seconds);
 
 	n = 0;
 	start = now_s();
