@@ -634,6 +634,50 @@ restrict_ctx(xmlSecDSigCtxPtr ctx)
 	return 0;
 }
 
+/*
+ * xmlsec verifies signature with pkey in a context restricted as §2.1
+ * says; the context, for its references, or NULL with KP010 or KP050.
+ */
+static xmlSecDSigCtxPtr
+dsig_verify(xmlNodePtr signature, EVP_PKEY *pkey, struct kp_err *err)
+{
+	xmlSecDSigCtxPtr ctx;
+
+	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL || restrict_ctx(ctx) != 0) {
+		kp_reject(err, KP_F_050, "cannot set up signature verification");
+		goto fail;
+	}
+	if ((ctx->signKey = xmlsec_key(pkey)) == NULL) {
+		kp_reject(err, KP_F_050, "cannot use the signer's key");
+		goto fail;
+	}
+	if (xmlSecDSigCtxVerify(ctx, signature) < 0 ||
+	    ctx->status != xmlSecDSigStatusSucceeded) {
+		kp_reject(err, KP_F_010,
+		    "signature or digest does not verify: the message was "
+		    "altered or signed with another key");
+		goto fail;
+	}
+	return ctx;
+fail:
+	if (ctx != NULL)
+		xmlSecDSigCtxDestroy(ctx);
+	return NULL;
+}
+
+int
+kp_wss_xmlsec_verify(struct kp_env *env, EVP_PKEY *pkey, struct kp_err *err)
+{
+	xmlSecDSigCtxPtr ctx;
+
+	if (kp_wss_register_ids(env->doc, err) != KP_OK)
+		return KP_ERR_PROTOCOL;
+	if ((ctx = dsig_verify(env->signature, pkey, err)) == NULL)
+		return KP_ERR_PROTOCOL;
+	xmlSecDSigCtxDestroy(ctx);
+	return KP_OK;
+}
+
 int
 kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
     struct kp_wss_result *out, struct kp_err *err)
@@ -701,21 +745,8 @@ kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 		goto fail;
 	}
 
-	if ((ctx = xmlSecDSigCtxCreate(NULL)) == NULL || restrict_ctx(ctx) != 0) {
-		kp_reject(err, KP_F_050, "cannot set up signature verification");
+	if ((ctx = dsig_verify(env->signature, pkey, err)) == NULL)
 		goto fail;
-	}
-	if ((ctx->signKey = xmlsec_key(pkey)) == NULL) {
-		kp_reject(err, KP_F_050, "cannot use the signer's key");
-		goto fail;
-	}
-	if (xmlSecDSigCtxVerify(ctx, env->signature) < 0 ||
-	    ctx->status != xmlSecDSigStatusSucceeded) {
-		kp_reject(err, KP_F_010,
-		    "signature or digest does not verify: the message was "
-		    "altered or signed with another key");
-		goto fail;
-	}
 	/* After verification: each verified reference still names our node. */
 	if ((int)xmlSecPtrListGetSize(&ctx->signedInfoReferences) != x.n) {
 		kp_reject(err, KP_F_010, "verified reference count differs");

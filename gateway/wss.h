@@ -76,6 +76,14 @@ int	kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 	    struct kp_wss_result *out, struct kp_err *err);
 void	kp_wss_result_clear(struct kp_wss_result *r);
 
+/*
+ * xmlsec's part of kp_wss_verify alone: the signature and its references
+ * verified with pkey, in the context §2.1 restricts, none of our checks
+ * around it.  Only for bench_wss, which times it; KP010 if it fails.
+ */
+int	kp_wss_xmlsec_verify(struct kp_env *env, EVP_PKEY *pkey,
+	    struct kp_err *err);
+
 /* Key strength check of §2.1.4: RSA >= 2048 or EC P-256. */
 int	kp_key_acceptable(EVP_PKEY *pkey, struct kp_err *err);
 
