@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -80,6 +81,53 @@ proc_tree_kb(long pid, const char *field)
 	}
 	fclose(fp);
 	return kb;
+}
+
+/*
+ * CPU seconds a process has used, user and kernel (all its threads), from
+ * /proc/PID/stat; -1 if it cannot be read.
+ */
+static inline int
+proc_cpu(long pid, double *user, double *sys)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	size_t len;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	len = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[len] = '\0';
+	/* after the command's name, which may hold spaces: fields 3 to 15 */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %*d %*d %*d "
+	    "%*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	*user += (double)ut / (double)sysconf(_SC_CLK_TCK);
+	*sys += (double)st / (double)sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+/* The same summed over PID and the processes it started. */
+static inline int
+proc_tree_cpu(long pid, double *user, double *sys)
+{
+	char path[96];
+	long child;
+	FILE *fp;
+
+	*user = *sys = 0;
+	if (proc_cpu(pid, user, sys) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", pid, pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fscanf(fp, "%ld", &child) == 1)
+		(void)proc_cpu(child, user, sys);
+	fclose(fp);
+	return 0;
 }
 
 /*

@@ -37,6 +37,7 @@
  */
 #include "autoconf.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -384,9 +385,17 @@ wait_listening(int port)
 struct run_result {
 	double	rate, p50_ms, p99_ms, handshakes;
 	long	rss_kb, failures;
+	/* CPU microseconds a notice: receiver (all its processes), sender */
+	double	recv_user, recv_sys, send_user, send_sys;
 };
 
 static size_t discard(char *, size_t, size_t, void *);
+
+static double
+tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
 
 /* -L FILE: each half-load notice's due time (s) and latency (ms), appended. */
 static const char *latency_file;
@@ -546,6 +555,7 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	pid_t pid;
 	int status;
 
+	memset(res, 0, sizeof(*res));
 	if (fixture_setup_port(&fx, port) != 0)
 		return -1;
 	/* The receiver runs in its own process, as in production. */
@@ -603,6 +613,18 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	lat = calloc((size_t)n, sizeof(double));
 	due = calloc((size_t)n, sizeof(double));
 	senders = calloc((size_t)threads, sizeof(*senders));
+	{
+		double u0, s0;
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		res->send_user = -tv_s(&ru.ru_utime);
+		res->send_sys = -tv_s(&ru.ru_stime);
+		if (proc_tree_cpu((long)pid, &u0, &s0) == 0) {
+			res->recv_user = -u0;
+			res->recv_sys = -s0;
+		}
+	}
 	start = now_s();
 	for (int i = 0; i < threads; i++) {
 		senders[i].fx = &fx;
@@ -637,6 +659,18 @@ one_run(const char *kp, long n, int threads, int inflight, int record,
 	while (atomic_load(&landing) > 0)	/* the last records durable */
 		usleep(1000);
 	elapsed = now_s() - start;
+	{
+		double u1, s1, per = 1e6 / (double)n;
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		res->send_user = (res->send_user + tv_s(&ru.ru_utime)) * per;
+		res->send_sys = (res->send_sys + tv_s(&ru.ru_stime)) * per;
+		if (proc_tree_cpu((long)pid, &u1, &s1) == 0) {
+			res->recv_user = (res->recv_user + u1) * per;
+			res->recv_sys = (res->recv_sys + s1) * per;
+		}
+	}
 	res->rss_kb = proc_tree_kb((long)pid, "VmHWM");
 	res->handshakes = handshake_rate(&fx);
 	kill(pid, SIGTERM);
@@ -676,7 +710,8 @@ main(int argc, char **argv)
 	double rsa_sign, rsa_verify, ec_sign, ec_verify, bound;
 	double rates[16], p50[16], p99[16], ratios[16], rss[16], apart[16];
 	double hs[16], hs_in[16], inhsm[16], half_p50[16], half_p99[16];
-	double onpg[16];
+	double onpg[16], cpu[16], kern[16], cpu_recv[16], cpu_send[16];
+	double crypto_us;
 	EVP_PKEY *rsa, *ec;
 
 	while ((ch = getopt_long(argc, argv, "n:r:t:c:L:q:", longopts, NULL)) !=
@@ -712,6 +747,7 @@ main(int argc, char **argv)
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
 	bound = (double)cores / (2.0 / rsa_sign + 2.0 / rsa_verify);
+	crypto_us = 2e6 / rsa_sign + 2e6 / rsa_verify;
 	printf("machine: %ld cores\n", cores);
 	printf("RSA-2048: %.0f sign/s, %.0f verify/s (one core)\n", rsa_sign,
 	    rsa_verify);
@@ -736,6 +772,10 @@ main(int argc, char **argv)
 		ratios[r] = res.rate / bound;
 		rss[r] = (double)res.rss_kb;
 		apart[r] = res.rate / inproc.rate;
+		cpu_recv[r] = res.recv_user + res.recv_sys;
+		cpu_send[r] = res.send_user + res.send_sys;
+		cpu[r] = cpu_recv[r] + cpu_send[r];
+		kern[r] = res.recv_sys + res.send_sys;
 		if (softhsm) {
 			struct run_result hsm;
 
@@ -770,6 +810,10 @@ main(int argc, char **argv)
 		    "ms, receiver peak RSS %ld KiB, failures %ld\n", r + 1,
 		    res.rate, ratios[r], res.p50_ms, res.p99_ms, res.rss_kb,
 		    res.failures);
+		printf("       CPU a notice: receiver %.0f us (kernel %.0f), "
+		    "sender %.0f us (kernel %.0f): %.0f us, of which %.0f us "
+		    "RSA\n", cpu_recv[r], res.recv_sys, cpu_send[r], res.send_sys,
+		    cpu[r], crypto_us);
 		printf("       keys in-process: %.0f notices/s, peak RSS %ld KiB, "
 		    "failures %ld; key process / in-process %.2f\n", inproc.rate,
 		    inproc.rss_kb, inproc.failures, apart[r]);
@@ -782,6 +826,11 @@ main(int argc, char **argv)
 	    "%.2f, p50 %.1f ms, p99 %.1f ms, receiver peak RSS %.0f KiB\n",
 	    runs, median(rates, runs), median(ratios, runs), median(p50, runs),
 	    median(p99, runs), median(rss, runs));
+	printf("CPU a notice, both gateways: %.0f us (receiver %.0f, sender "
+	    "%.0f), of which kernel %.0f us and RSA %.0f us; 0.5 of the bound "
+	    "on %ld cores leaves %.0f us a notice in all\n", median(cpu, runs),
+	    median(cpu_recv, runs), median(cpu_send, runs), median(kern, runs),
+	    crypto_us, cores, 2 * crypto_us);
 	printf("at half load: p50 %.1f ms, p99 %.1f ms: p99 = %.1f x p50 (goal "
 	    "<= 3)\n", median(half_p50, runs), median(half_p99, runs),
 	    median(half_p99, runs) / median(half_p50, runs));
