@@ -815,8 +815,10 @@ main(int argc, char **argv)
 		    "RSA\n", cpu_recv[r], res.recv_sys, cpu_send[r], res.send_sys,
 		    cpu[r], crypto_us);
 		printf("       keys in-process: %.0f notices/s, peak RSS %ld KiB, "
-		    "failures %ld; key process / in-process %.2f\n", inproc.rate,
-		    inproc.rss_kb, inproc.failures, apart[r]);
+		    "failures %ld, receiver CPU a notice %.0f us (kernel %.0f); "
+		    "key process / in-process %.2f\n", inproc.rate,
+		    inproc.rss_kb, inproc.failures, inproc.recv_user +
+		    inproc.recv_sys, inproc.recv_sys, apart[r]);
 		printf("       new handshakes: %.0f/s with the key process, %.0f/s "
 		    "in-process; RSA-2048 sign %.0f/s\n", hs[r], hs_in[r],
 		    rsa_sign);
