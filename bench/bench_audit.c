@@ -133,11 +133,14 @@ main(int argc, char **argv)
 	canon.v = calloc((size_t)n, sizeof(char *));
 	canon.len = calloc((size_t)n, sizeof(size_t));
 	{
-		struct kp_gateway gw = { 0 };
+		struct kp_gateway gw;
 		struct kp_audit_check check;
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 		EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
 
+		/* zeroed whole: clang takes { 0 } as an int for its _Atomic
+		 * first member */
+		memset(&gw, 0, sizeof(gw));
 		gw.store = kp_store_open_mode(path, 1, &err);
 		kp_store_each_audit(gw.store, NULL, keep_canon, &canon,
 		    &err);
