@@ -77,9 +77,11 @@ int	kp_wss_verify(struct kp_env *env, const struct kp_wss_policy *policy,
 void	kp_wss_result_clear(struct kp_wss_result *r);
 
 /*
- * xmlsec's part of kp_wss_verify alone: the signature and its references
- * verified with pkey, in the context §2.1 restricts, none of our checks
- * around it.  Only for bench_wss, which times it; KP010 if it fails.
+ * xmlsec's part of kp_wss_verify alone: the IDs registered, then the
+ * signature and its references verified with pkey, in the context §2.1
+ * restricts.  None of our checks around it: it accepts a message whose
+ * Body is not signed.  Only for bench_wss, which times it; never to accept
+ * a message.  KP010 if it fails.
  */
 int	kp_wss_xmlsec_verify(struct kp_env *env, EVP_PKEY *pkey,
 	    struct kp_err *err);
