@@ -575,7 +575,7 @@ kp_store_writer_start(struct kp_store *st, struct kp_err *err)
 
 	if (st->writer_running)
 		return KP_OK;
-	/* before the writer: it reads wal_running after each commit */
+	/* before the writer: it reads wal_ticker after each commit */
 	pthread_mutex_lock(&st->lock);
 	if (store_wal_start(st, &werr) != KP_OK)
 		log_warnx("%s; the writer checkpoints by itself", werr.msg);

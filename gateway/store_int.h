@@ -23,6 +23,7 @@
 #include "err.h"
 #include "kd.h"
 #include "store.h"
+#include "ticker.h"
 
 
 /* Statements prepared once per connection and reused. */
@@ -64,12 +65,10 @@ struct kp_store {
 	size_t		 queued;
 	int		 writer_running, writer_stopping;
 	pthread_t	 writer;
-	/* the WAL's checkpoints, on a connection and thread of their own */
+	/* the WAL's checkpoints, on a connection and ticker of their own */
 	struct kp_db	*wal_db;
-	pthread_t	 wal_thread;
-	pthread_mutex_t	 wal_lock;
-	pthread_cond_t	 wal_cond;
-	int		 wal_running, wal_stopping, wal_commits;
+	struct kp_ticker *wal_ticker;	/* NULL: the writer's connection's */
+	int		 wal_failed;	/* checkpoints failed in a row */
 	/* singleton jobs (kp_store_leader): their own connection */
 	pthread_mutex_t	 leader_lock;
 	struct kp_db	*leader;
