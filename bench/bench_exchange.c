@@ -443,7 +443,7 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 
 /*
  * --pg DIR: the receiver's store a new database of the PostgreSQL cluster
- * listening on the Unix socket in DIR (user kp; bench_exchange_pg.sh
+ * listening on the Unix socket in DIR (user kp; bench_exchange.sh
  * starts one), its audit key in a file beside the configuration.
  */
 static const char *pg_host;

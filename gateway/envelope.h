@@ -5,10 +5,12 @@
  * What the gateway sends is written and signed by envwrite.c;
  * kp_env_build() makes an unsigned message with an xmlsec signature
  * template for wss.c to sign, which only the test tools that forge bad
- * messages (and test_envwrite's comparison) still do.  kp_env_inspect() checks an untrusted document's shape
- * (rule 2.1.2, KP002) and points a struct kp_env at the very nodes that the
- * rest of the pipeline processes; wss.c then proves that the signature
- * covers exactly those nodes.  The timestamp (KP012) and addressing (KP003)
+ * messages (and test_envwrite's comparison) still do.
+ *
+ * kp_env_inspect() checks an untrusted document's shape (rule 2.1.2,
+ * KP002) and points a struct kp_env at the very nodes that the rest of
+ * the pipeline processes; wss.c then proves that the signature covers
+ * exactly those nodes.  The timestamp (KP012) and addressing (KP003)
  * checks live here too.
  */
 #ifndef KP_ENVELOPE_H

@@ -594,7 +594,7 @@ out:
 	return cert;
 }
 
-/* The SignatureValue without whitespace, as SignatureConfirmation carries it. */
+/* The SignatureValue without whitespace, as SignatureConfirmation has it. */
 static char *
 signature_value(const struct kp_env *env)
 {

@@ -4,9 +4,11 @@
  *
  * Signing (the test tools only; the gateway's messages are written and
  * signed by envwrite.c): the template from envelope.c, our key, our
- * certificate in the BinarySecurityToken.  Verifying: the reference set must be exactly the
- * nodes struct kp_env points at (anti-wrapping); KeyInfo may only point at
- * the BinarySecurityToken; the certificate is checked by us against the
+ * certificate in the BinarySecurityToken.
+ *
+ * Verifying: the reference set must be exactly the nodes struct kp_env
+ * points at (anti-wrapping); KeyInfo may only point at the
+ * BinarySecurityToken; the certificate is checked by us against the
  * trust store and its key handed to xmlsec, which never looks for a key
  * itself; only exc-c14n, SHA-256, RSA-SHA256 (>= 2048 bits) and
  * ECDSA-SHA256 (P-256) are enabled; manifests are ignored.

@@ -33,6 +33,32 @@
 static struct fixture fx;
 static xmlDocPtr body;
 
+/*
+ * Forge as the partner, then parse and inspect as self.  -1 if forging
+ * failed; else 0 and *doc, NULL when parsing or inspection refused it
+ * (err says why).
+ */
+static int
+forge_inspect(const struct forge_opts *o, xmlDocPtr *doc, struct kp_env *env,
+    struct kp_err *err)
+{
+	char *bytes = NULL;
+	size_t len;
+
+	*doc = NULL;
+	kp_err_clear(err);
+	if (forge_build(fx.partner, fx.self_at_partner, xmlDocGetRootElement(body),
+	    o, &bytes, &len, err) != KP_OK)
+		return -1;
+	if ((*doc = kp_xml_parse(bytes, len, err)) != NULL &&
+	    kp_env_inspect(*doc, 0, env, err) != KP_OK) {
+		xmlFreeDoc(*doc);
+		*doc = NULL;
+	}
+	free(bytes);
+	return 0;
+}
+
 /* Forge as the partner, check as self up to and including the signature. */
 static kp_fault
 verdict(const struct forge_opts *o, const char *peer_oin, char *msg,
@@ -43,19 +69,14 @@ verdict(const struct forge_opts *o, const char *peer_oin, char *msg,
 	struct kp_wss_result res = { 0 };
 	struct kp_env env;
 	struct kp_err err;
-	xmlDocPtr doc = NULL;
-	char *bytes = NULL;
-	size_t len;
+	xmlDocPtr doc;
 	kp_fault f = KP_F_NONE;
 
-	kp_err_clear(&err);
-	if (forge_build(fx.partner, fx.self_at_partner, xmlDocGetRootElement(body),
-	    o, &bytes, &len, &err) != KP_OK) {
+	if (forge_inspect(o, &doc, &env, &err) != 0) {
 		snprintf(msg, msglen, "forge: %.400s", err.msg);
 		return KP_F_MAX;
 	}
-	if ((doc = kp_xml_parse(bytes, len, &err)) == NULL ||
-	    kp_env_inspect(doc, 0, &env, &err) != KP_OK ||
+	if (doc == NULL ||
 	    kp_wss_verify(&env, &policy, &res, &err) != KP_OK ||
 	    kp_env_check_timestamp(&env, kp_now_ms(), 60, 3600, 300, &err) != KP_OK ||
 	    kp_env_check_addressing(&env, fx.self->cfg->endpoint, OIN_SELF, NULL,
@@ -65,7 +86,6 @@ verdict(const struct forge_opts *o, const char *peer_oin, char *msg,
 		snprintf(msg, msglen, "%s", err.msg);
 	kp_wss_result_clear(&res);
 	xmlFreeDoc(doc);
-	free(bytes);
 	return f;
 }
 
@@ -79,21 +99,14 @@ xmlsec_alone(const char *mutation)
 	struct forge_opts o = { .mutation = mutation, .external_port = 9 };
 	struct kp_env env;
 	struct kp_err err;
-	xmlDocPtr doc = NULL;
-	char *bytes = NULL;
-	size_t len;
-	kp_fault f = KP_F_MAX;
+	xmlDocPtr doc;
+	kp_fault f;
 
-	kp_err_clear(&err);
-	if (forge_build(fx.partner, fx.self_at_partner, xmlDocGetRootElement(body),
-	    &o, &bytes, &len, &err) == KP_OK &&
-	    (doc = kp_xml_parse(bytes, len, &err)) != NULL &&
-	    kp_env_inspect(doc, 0, &env, &err) == KP_OK)
-		f = kp_wss_xmlsec_verify(&env, X509_get0_pubkey(
-		    fx.partner->signer->cert), &err) == KP_OK ? KP_F_NONE :
-		    err.fault;
+	if (forge_inspect(&o, &doc, &env, &err) != 0 || doc == NULL)
+		return KP_F_MAX;
+	f = kp_wss_xmlsec_verify(&env, X509_get0_pubkey(
+	    fx.partner->signer->cert), &err) == KP_OK ? KP_F_NONE : err.fault;
 	xmlFreeDoc(doc);
-	free(bytes);
 	return f;
 }
 
