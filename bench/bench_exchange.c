@@ -789,7 +789,8 @@ main(int argc, char **argv)
 		half_p50[r] = half.p50_ms;
 		half_p99[r] = half.p99_ms;
 		printf("       at half load (%.0f notices/s offered, %.0f done): "
-		    "p50 %.1f ms, p99 %.1f ms = %.1f x p50\n", res.rate / 2,
+		    "p50 %.1f ms, p99 %.1f ms = %.1f x p50\n", half_rate > 0 ?
+		    half_rate : res.rate / 2,
 		    half.rate, half.p50_ms, half.p99_ms,
 		    half.p99_ms / half.p50_ms);
 		if (pg_host != NULL) {
